@@ -1,0 +1,66 @@
+import { ConfigValidationError } from './config-error';
+import { loadAdminApiConfig, loadDispatcherConfig, loadIngestionConfig } from './app-config';
+
+const validAdminEnv = (overrides: Record<string, string> = {}) => ({
+  NODE_ENV: 'test',
+  ADMIN_JWT_SECRET: 'x'.repeat(32),
+  ...overrides,
+});
+
+function problemsOf(load: () => unknown): string[] {
+  try {
+    load();
+  } catch (error) {
+    if (error instanceof ConfigValidationError) return error.problems.map((problem) => problem.variable);
+    throw error;
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+describe('app config', () => {
+  it('applies documented defaults', () => {
+    const config = loadDispatcherConfig({ NODE_ENV: 'test' });
+    expect(config.port).toBe(3002);
+    expect(config.retry.scheduleMs).toEqual([5000, 10000, 20000, 40000, 80000, 160000, 300000]);
+    expect(config.retry.maxAgeMs).toBe(7 * 86_400_000);
+    expect(config.delivery).toEqual({
+      connectTimeoutMs: 10000,
+      responseTimeoutMs: 5000,
+      allowPrivateTargets: false,
+      allowHttpTargets: false,
+    });
+    expect(config.batchMaxEvents).toBe(100);
+  });
+
+  it('names every bad variable at once', () => {
+    const problems = problemsOf(() =>
+      loadIngestionConfig({ KAFKA_EVENTS_PARTITIONS: 'many', DATABASE_URL: 'mysql://x', RELAY_INTERVAL_MS: 'soon' }),
+    );
+    expect(problems.sort()).toEqual(['DATABASE_URL', 'KAFKA_EVENTS_PARTITIONS', 'RELAY_INTERVAL_MS']);
+  });
+
+  it('derives the DLQ topic from the events topic', () => {
+    expect(loadIngestionConfig({ KAFKA_EVENTS_TOPIC: 'x.events' }).kafka.dlqTopic).toBe('x.events.dlq');
+  });
+
+  it('requires a JWT secret or public key for the admin API', () => {
+    expect(problemsOf(() => loadAdminApiConfig({ NODE_ENV: 'test' }))).toEqual(['ADMIN_JWT_SECRET']);
+    expect(loadAdminApiConfig(validAdminEnv()).jwt.secret).toHaveLength(32);
+  });
+
+  it('refuses to boot in production without an encryption key, and checks its length', () => {
+    expect(problemsOf(() => loadAdminApiConfig(validAdminEnv({ NODE_ENV: 'production' })))).toEqual([
+      'SECRETS_ENCRYPTION_KEY',
+    ]);
+    expect(
+      problemsOf(() => loadAdminApiConfig(validAdminEnv({ SECRETS_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') }))),
+    ).toEqual(['SECRETS_ENCRYPTION_KEY']);
+    const hexKey = 'ab'.repeat(32);
+    expect(loadAdminApiConfig(validAdminEnv({ SECRETS_ENCRYPTION_KEY: hexKey })).secretsKey.toString('hex')).toBe(hexKey);
+  });
+
+  it('parses retry schedules and rejects junk in them', () => {
+    expect(loadDispatcherConfig({ NODE_ENV: 'test', RETRY_SCHEDULE: '100ms, 1s' }).retry.scheduleMs).toEqual([100, 1000]);
+    expect(problemsOf(() => loadDispatcherConfig({ NODE_ENV: 'test', RETRY_SCHEDULE: '1s,,x' }))).toEqual(['RETRY_SCHEDULE']);
+  });
+});

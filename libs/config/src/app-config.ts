@@ -1,0 +1,197 @@
+import { createHash } from 'node:crypto';
+import { EnvReader } from './env-reader';
+
+export type RuntimeEnv = 'development' | 'test' | 'production';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface DatabaseConfig {
+  url: string;
+  poolSize: number;
+  /** Run pending migrations at boot (under an advisory lock, so one replica migrates). */
+  migrateOnBoot: boolean;
+}
+
+export interface RedisConfig {
+  url: string;
+  /** Bull key prefix: lets several stacks (or test runs) share one Redis without seeing each other's jobs. */
+  queuePrefix: string;
+}
+
+export interface KafkaConfig {
+  brokers: string[];
+  clientId: string;
+  eventsTopic: string;
+  dlqTopic: string;
+  eventsPartitions: number;
+  consumerGroup: string;
+}
+
+export interface DeliveryHttpConfig {
+  connectTimeoutMs: number;
+  responseTimeoutMs: number;
+  allowPrivateTargets: boolean;
+  allowHttpTargets: boolean;
+}
+
+export interface CommonConfig {
+  env: RuntimeEnv;
+  logLevel: LogLevel;
+  port: number;
+  database: DatabaseConfig;
+  redis: RedisConfig;
+}
+
+export interface AdminApiConfig extends CommonConfig {
+  jwt: { secret?: string; publicKey?: string; issuer?: string; audience?: string };
+  secretsKey: Buffer;
+  delivery: DeliveryHttpConfig;
+  maxWebhooksPerAccount: number;
+  secretRotationOverlapMs: number;
+}
+
+export interface IngestionConfig extends CommonConfig {
+  kafka: KafkaConfig;
+  retentionDays: number;
+  relayIntervalMs: number;
+  /** A delivery persisted this long ago and still PENDING is assumed not queued, and is re-enqueued. */
+  relayGraceMs: number;
+  retentionCron: string;
+}
+
+export interface RetryConfig {
+  /** Delays between attempts; the last one repeats until maxAgeMs. */
+  scheduleMs: number[];
+  maxAgeMs: number;
+  jitterRatio: number;
+}
+
+export interface DispatcherConfig extends CommonConfig {
+  secretsKey: Buffer;
+  delivery: DeliveryHttpConfig;
+  concurrency: number;
+  retry: RetryConfig;
+  autoDisableAfterMs: number;
+  batchCron: string;
+  batchMaxEvents: number;
+  shutdownGraceMs: number;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const RUNTIME_ENVS: readonly RuntimeEnv[] = ['development', 'test', 'production'];
+/** 5 s doubling to a 5-minute cap, as the LMS documents; the last step repeats. */
+export const DEFAULT_RETRY_SCHEDULE = '5s,10s,20s,40s,80s,160s,5m';
+
+function readCommon(reader: EnvReader, portVariable: string, defaultPort: number): CommonConfig {
+  return {
+    env: reader.oneOf('NODE_ENV', RUNTIME_ENVS, 'production'),
+    logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    port: reader.int(portVariable, defaultPort, { min: 0, max: 65535 }),
+    database: {
+      url: reader.url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/lms_webhooks', ['postgres:', 'postgresql:']),
+      poolSize: reader.int('DATABASE_POOL_SIZE', 10, { min: 1, max: 200 }),
+      migrateOnBoot: reader.bool('MIGRATE_ON_BOOT', true),
+    },
+    redis: {
+      url: reader.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+      queuePrefix: reader.string('QUEUE_PREFIX', 'lmsw'),
+    },
+  };
+}
+
+function readDeliveryHttp(reader: EnvReader): DeliveryHttpConfig {
+  return {
+    connectTimeoutMs: reader.duration('DELIVERY_CONNECT_TIMEOUT_MS', '10000', { min: 1 }),
+    responseTimeoutMs: reader.duration('DELIVERY_TIMEOUT_MS', '5000', { min: 1 }),
+    allowPrivateTargets: reader.bool('ALLOW_PRIVATE_TARGETS', false),
+    allowHttpTargets: reader.bool('ALLOW_HTTP_TARGETS', false),
+  };
+}
+
+/**
+ * AES-256-GCM key for secrets at rest: 32 bytes as base64 or hex. Outside production a missing key
+ * falls back to a fixed development key, so `npm start` works on a fresh clone; production refuses to boot.
+ */
+function readSecretsKey(reader: EnvReader, env: RuntimeEnv): Buffer {
+  const raw = reader.optionalString('SECRETS_ENCRYPTION_KEY');
+  if (raw === undefined) {
+    if (env !== 'production') return createHash('sha256').update('lms-webhooks development key').digest();
+    reader.problem('SECRETS_ENCRYPTION_KEY', 'is required in production (32 bytes, base64 or hex)');
+    return Buffer.alloc(32);
+  }
+  const key = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+  if (key.length !== 32) {
+    reader.problem('SECRETS_ENCRYPTION_KEY', `must decode to 32 bytes (base64 or hex); got ${key.length}`);
+  }
+  return key;
+}
+
+export function loadAdminApiConfig(env: Record<string, string | undefined> = process.env): AdminApiConfig {
+  const reader = new EnvReader(env);
+  const common = readCommon(reader, 'ADMIN_API_PORT', 3000);
+  const jwt = {
+    secret: reader.optionalString('ADMIN_JWT_SECRET'),
+    publicKey: reader.optionalString('ADMIN_JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n'),
+    issuer: reader.optionalString('ADMIN_JWT_ISSUER'),
+    audience: reader.optionalString('ADMIN_JWT_AUDIENCE'),
+  };
+  if (!jwt.secret && !jwt.publicKey) {
+    reader.problem('ADMIN_JWT_SECRET', 'is required unless ADMIN_JWT_PUBLIC_KEY is set');
+  }
+  if (jwt.secret && !jwt.publicKey && jwt.secret.length < 32) {
+    reader.problem('ADMIN_JWT_SECRET', 'must be at least 32 characters');
+  }
+  const config: AdminApiConfig = {
+    ...common,
+    jwt,
+    secretsKey: readSecretsKey(reader, common.env),
+    delivery: readDeliveryHttp(reader),
+    maxWebhooksPerAccount: reader.int('MAX_WEBHOOKS_PER_ACCOUNT', 5, { min: 1, max: 1000 }),
+    secretRotationOverlapMs: reader.duration('SECRET_ROTATION_OVERLAP', '24h', { min: 0 }),
+  };
+  reader.done();
+  return config;
+}
+
+export function loadIngestionConfig(env: Record<string, string | undefined> = process.env): IngestionConfig {
+  const reader = new EnvReader(env);
+  const eventsTopic = reader.string('KAFKA_EVENTS_TOPIC', 'lms.events');
+  const config: IngestionConfig = {
+    ...readCommon(reader, 'INGESTION_PORT', 3001),
+    kafka: {
+      brokers: reader.list('KAFKA_BROKERS', '127.0.0.1:9092'),
+      clientId: reader.string('KAFKA_CLIENT_ID', 'lms-webhooks-ingestion'),
+      eventsTopic,
+      dlqTopic: reader.string('KAFKA_DLQ_TOPIC', `${eventsTopic}.dlq`),
+      eventsPartitions: reader.int('KAFKA_EVENTS_PARTITIONS', 12, { min: 1, max: 1000 }),
+      consumerGroup: reader.string('KAFKA_CONSUMER_GROUP', 'lms-webhooks-ingestion'),
+    },
+    retentionDays: reader.int('RETENTION_DAYS', 7, { min: 1, max: 3650 }),
+    relayIntervalMs: reader.duration('RELAY_INTERVAL_MS', '5s', { min: 100 }),
+    relayGraceMs: reader.duration('RELAY_GRACE_MS', '30s', { min: 0 }),
+    retentionCron: reader.string('RETENTION_CRON', '17 * * * *'),
+  };
+  reader.done();
+  return config;
+}
+
+export function loadDispatcherConfig(env: Record<string, string | undefined> = process.env): DispatcherConfig {
+  const reader = new EnvReader(env);
+  const common = readCommon(reader, 'DISPATCHER_PORT', 3002);
+  const config: DispatcherConfig = {
+    ...common,
+    secretsKey: readSecretsKey(reader, common.env),
+    delivery: readDeliveryHttp(reader),
+    concurrency: reader.int('DISPATCH_CONCURRENCY', 50, { min: 1, max: 10_000 }),
+    retry: {
+      scheduleMs: reader.durationList('RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE),
+      maxAgeMs: reader.duration('RETRY_MAX_AGE', '7d', { min: 1 }),
+      jitterRatio: reader.int('RETRY_JITTER_PERCENT', 20, { min: 0, max: 100 }) / 100,
+    },
+    autoDisableAfterMs: reader.duration('AUTO_DISABLE_AFTER', '7d', { min: 1 }),
+    batchCron: reader.string('BATCH_CRON', '*/5 * * * *'),
+    batchMaxEvents: reader.int('BATCH_MAX_EVENTS', 100, { min: 1, max: 10_000 }),
+    shutdownGraceMs: reader.duration('SHUTDOWN_GRACE_MS', '15s', { min: 0 }),
+  };
+  reader.done();
+  return config;
+}

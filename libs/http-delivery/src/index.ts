@@ -1,0 +1,3 @@
+export * from './delivery-envelope';
+export * from './standard-webhooks-signer';
+export * from './target-address-policy';

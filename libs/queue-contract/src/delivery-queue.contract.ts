@@ -1,0 +1,37 @@
+import type { JobOptions } from 'bull';
+
+/**
+ * The one contract between whoever enqueues deliveries (ingestion, the outbox relay, the batch flusher,
+ * the admin API's redeliver) and the dispatcher that works them. Postgres is the truth; a job is only a
+ * wake-up call naming a delivery row.
+ */
+export const DELIVERY_QUEUE = 'deliveries';
+export const DELIVER_JOB = 'deliver';
+
+export interface DeliverJobData {
+  deliveryId: string;
+}
+
+/** Bull backoff strategy name; the dispatcher registers it, and reads the delay off the thrown error. */
+export const DELIVERY_BACKOFF_STRATEGY = 'delivery-schedule';
+
+/**
+ * Job id = delivery id, so a second enqueue of the same delivery (relay after a crash, redelivery
+ * races) is a no-op while the first job exists. Retries are Bull retries of the same job with our own
+ * schedule; the attempt budget is effectively unbounded because the dispatcher decides when a delivery
+ * is DEAD (by age, from Postgres), not Bull.
+ */
+export function deliverJobOptions(deliveryId: string, delayMs = 0): JobOptions {
+  return {
+    jobId: deliveryId,
+    delay: delayMs > 0 ? delayMs : undefined,
+    attempts: 1_000_000,
+    backoff: { type: DELIVERY_BACKOFF_STRATEGY },
+    removeOnComplete: true,
+    removeOnFail: true,
+  };
+}
+
+export function deliverJob(deliveryId: string, delayMs = 0): { name: string; data: DeliverJobData; opts: JobOptions } {
+  return { name: DELIVER_JOB, data: { deliveryId }, opts: deliverJobOptions(deliveryId, delayMs) };
+}

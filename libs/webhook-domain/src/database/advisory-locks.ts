@@ -1,0 +1,13 @@
+/**
+ * Postgres advisory lock keys for work that must happen once across replicas. Fixed numbers, in one
+ * place, so two jobs can never pick the same key by accident.
+ */
+export const ADVISORY_LOCK = {
+  MIGRATIONS: 7_310_001,
+  OUTBOX_RELAY: 7_310_002,
+  BATCH_FLUSH: 7_310_003,
+  RETENTION_PURGE: 7_310_004,
+  AUTO_DISABLE: 7_310_005,
+  /** Namespace for per-account locks (two-key form: namespace, accountId). */
+  ACCOUNT_WEBHOOKS: 7_310_100,
+} as const;

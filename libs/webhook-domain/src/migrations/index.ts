@@ -1,0 +1,4 @@
+import { InitialSchema1764300000000 } from './1764300000000-initial-schema';
+
+/** Listed, not globbed: bundled builds have no migrations folder to scan. Append new ones at the end. */
+export const WEBHOOK_DOMAIN_MIGRATIONS = [InitialSchema1764300000000];
