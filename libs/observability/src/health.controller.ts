@@ -1,0 +1,45 @@
+import { Controller, Get, Inject, SetMetadata } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { READINESS_PROBES, ReadinessProbe } from './readiness-probe';
+import { PUBLIC_ROUTE } from './public-route';
+
+@Controller('health')
+@SetMetadata(PUBLIC_ROUTE, true)
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    @Inject(READINESS_PROBES) private readonly probes: ReadinessProbe[],
+  ) {}
+
+  /** The process runs and its event loop answers: restart it if this fails. */
+  @Get('live')
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** Every dependency answers: route traffic / hand partitions to it only if this passes. */
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check(
+      this.probes.map((probe) => async () => {
+        const indicator = this.indicators.check(probe.name);
+        try {
+          await withTimeout(probe.check(), 3000);
+          return indicator.up();
+        } catch (error) {
+          return indicator.down({ message: error instanceof Error ? error.message : String(error) });
+        }
+      }),
+    );
+  }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,103 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * Every Prometheus metric the platform exports, defined once so names and labels cannot drift between
+ * the app that writes a metric and the dashboards that read it. One registry per process.
+ */
+@Injectable()
+export class Metrics {
+  readonly registry = new Registry();
+
+  /** result: valid | invalid | duplicate */
+  readonly eventsConsumed = new Counter({
+    name: 'lmsw_events_consumed_total',
+    help: 'LMS events read from Kafka, by result',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly dlqMessages = new Counter({
+    name: 'lmsw_dlq_messages_total',
+    help: 'Kafka messages sent to the dead-letter topic, by error code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly consumerLag = new Gauge({
+    name: 'lmsw_consumer_lag',
+    help: 'Messages between the committed offset and the end of each partition',
+    labelNames: ['topic', 'partition'] as const,
+    registers: [this.registry],
+  });
+
+  readonly ingestBatchDuration = new Histogram({
+    name: 'lmsw_ingest_batch_duration_seconds',
+    help: 'Time to persist one Kafka batch (transaction included)',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  /** kind: REALTIME | BATCH */
+  readonly deliveriesCreated = new Counter({
+    name: 'lmsw_deliveries_created_total',
+    help: 'Deliveries created, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  /** outcome: succeeded | retrying | dead | cancelled | skipped | rate_limited */
+  readonly deliveryOutcomes = new Counter({
+    name: 'lmsw_delivery_outcomes_total',
+    help: 'Delivery attempts and their outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly attemptDuration = new Histogram({
+    name: 'lmsw_delivery_attempt_duration_seconds',
+    help: 'HTTP delivery attempt duration, by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  /** state: waiting | delayed | active | failed */
+  readonly queueJobs = new Gauge({
+    name: 'lmsw_queue_jobs',
+    help: 'Jobs in the delivery queue, by state',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+
+  readonly activeJobs = new Gauge({
+    name: 'lmsw_dispatcher_active_jobs',
+    help: 'Deliveries this dispatcher replica is working on now',
+    registers: [this.registry],
+  });
+
+  readonly batchFlushSize = new Histogram({
+    name: 'lmsw_batch_flush_events',
+    help: 'Events per batch delivery created by the flusher',
+    buckets: [1, 5, 10, 25, 50, 100, 250, 1000],
+    registers: [this.registry],
+  });
+
+  /** reason: receiver_gone | auto_disabled */
+  readonly webhooksDisabled = new Counter({
+    name: 'lmsw_webhooks_disabled_total',
+    help: 'Webhooks disabled by the platform, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly relayRequeued = new Counter({
+    name: 'lmsw_relay_requeued_total',
+    help: 'Deliveries the outbox relay found persisted but not queued, and queued',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'lmsw_' });
+  }
+}
