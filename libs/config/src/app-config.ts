@@ -24,6 +24,8 @@ export interface KafkaConfig {
   dlqTopic: string;
   eventsPartitions: number;
   consumerGroup: string;
+  /** How long the group waits for a silent member before reassigning its partitions (crash recovery time). */
+  sessionTimeoutMs: number;
 }
 
 export interface DeliveryHttpConfig {
@@ -164,6 +166,7 @@ export function loadIngestionConfig(env: Record<string, string | undefined> = pr
       dlqTopic: reader.string('KAFKA_DLQ_TOPIC', `${eventsTopic}.dlq`),
       eventsPartitions: reader.int('KAFKA_EVENTS_PARTITIONS', 12, { min: 1, max: 1000 }),
       consumerGroup: reader.string('KAFKA_CONSUMER_GROUP', 'lms-webhooks-ingestion'),
+      sessionTimeoutMs: reader.duration('KAFKA_SESSION_TIMEOUT_MS', '30s', { min: 6000 }),
     },
     retentionDays: reader.int('RETENTION_DAYS', 7, { min: 1, max: 3650 }),
     relayIntervalMs: reader.duration('RELAY_INTERVAL_MS', '5s', { min: 100 }),

@@ -1,3 +1,6 @@
 export * from './delivery-envelope';
+export * from './delivery-headers';
+export * from './retry-after';
 export * from './standard-webhooks-signer';
 export * from './target-address-policy';
+export * from './webhook-http-sender';

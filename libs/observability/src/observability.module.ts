@@ -45,6 +45,6 @@ export class ObservabilityModule implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    await Promise.all(this.probes.map((probe) => probe.close?.()));
+    await Promise.all(this.probes.map((probe) => probe.close?.() ?? Promise.resolve()));
   }
 }
