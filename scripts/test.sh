@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# `npm test`: everything, in the order that fails fastest.
+#   lint → type-check + build → unit tests → end-to-end tests (real Kafka, Postgres, Redis) → fault suite.
+# `npm run test:faults` runs only the fault suite. Kafka is started if needed, and stopped again
+# at the end if this script started it.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+mode="${1:-all}"
+started=$SECONDS
+
+step() { printf '\n\033[1m== %s (%ss)\033[0m\n' "$1" "$((SECONDS - started))"; }
+
+step "services"
+node scripts/check-services.js
+kafka_was_running=0
+bash scripts/kafka.sh status && kafka_was_running=1
+bash scripts/kafka.sh start
+if [[ $kafka_was_running -eq 0 ]]; then trap 'bash scripts/kafka.sh stop' EXIT; fi
+
+if [[ "$mode" == "all" ]]; then
+  step "lint"
+  npx eslint .
+  step "type-check and build"
+  npm run build --silent
+  step "unit tests"
+  npx jest --selectProjects unit
+  step "end-to-end tests"
+  npx jest --selectProjects e2e --maxWorkers=2 --testPathIgnorePatterns '/test/faults/'
+else
+  npm run build --silent
+fi
+
+if compgen -G "test/faults/*.e2e-spec.ts" > /dev/null; then
+  step "fault suite"
+  npx jest --selectProjects e2e --runInBand test/faults
+fi
+step "done"

@@ -1,0 +1,5 @@
+export * from './app-processes';
+export * from './http-listener';
+export * from './kafka-test-topics';
+export * from './test-database';
+export * from './wait-for';

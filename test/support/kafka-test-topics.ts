@@ -1,0 +1,21 @@
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+
+export const TEST_KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+
+/** Names no other test file uses, so files run side by side on one broker. */
+export function uniqueKafkaNames(label: string): { topic: string; dlqTopic: string; group: string } {
+  const suffix = `${label}.${randomBytes(4).toString('hex')}`;
+  return { topic: `lms.events.${suffix}`, dlqTopic: `lms.events.${suffix}.dlq`, group: `lmsw-test-${suffix}` };
+}
+
+export function testKafka(clientId = 'lmsw-test'): Kafka {
+  return new Kafka({ clientId, brokers: TEST_KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+}
+
+/** A producer that behaves like an LMS service: key = accountId, JSON value. */
+export async function connectLmsProducer(kafka = testKafka('lms-producer')): Promise<Producer> {
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  await producer.connect();
+  return producer;
+}
