@@ -1,3 +1,4 @@
+export * from './admin-token';
 export * from './app-processes';
 export * from './http-listener';
 export * from './kafka-test-topics';

@@ -1,0 +1,137 @@
+/**
+ * The whole way, as users see it: an Integration Admin creates a webhook through the admin API, an LMS
+ * produces an event to Kafka, and a real listener on 127.0.0.1 receives exactly the documented body,
+ * once. All three apps run as real processes against the real broker, Postgres and Redis.
+ */
+import { randomUUID } from 'node:crypto';
+import { Producer } from 'kafkajs';
+import { Client } from 'pg';
+import {
+  AppProcess,
+  connectLmsProducer,
+  createTestDatabase,
+  signAdminToken,
+  stackEnv,
+  startAppProcess,
+  startListener,
+  stopAppProcess,
+  TestDatabase,
+  TestListener,
+  uniqueKafkaNames,
+} from '@lms/testing';
+
+describe('walking skeleton: LMS event → Kafka → ingestion → dispatcher → listener', () => {
+  const kafkaNames = uniqueKafkaNames('skeleton');
+  let database: TestDatabase;
+  let env: Record<string, string>;
+  let apps: AppProcess[] = [];
+  let listener: TestListener;
+  let producer: Producer;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('skeleton');
+    env = stackEnv({ databaseUrl: database.url, topic: kafkaNames.topic, group: kafkaNames.group });
+    listener = await startListener(() => ({ status: 202 }));
+    // Admin API first: it migrates the fresh database; the others then find the schema current.
+    apps.push(await startAppProcess('admin-api', env));
+    apps.push(...(await Promise.all([startAppProcess('event-ingestion', env), startAppProcess('dispatcher', env)])));
+    producer = await connectLmsProducer();
+  }, 120_000);
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    await Promise.all(apps.map((app) => stopAppProcess(app)));
+    await listener?.close();
+    await database?.drop();
+  });
+
+  const admin = () => apps.find((app) => app.name === 'admin-api')!;
+
+  async function createWebhook(accountId: number, events: string[]): Promise<{ id: string }> {
+    const token = signAdminToken(env.ADMIN_JWT_SECRET, { accountId });
+    const response = await fetch(`http://127.0.0.1:${admin().port}/api/v1/webhooks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: `skeleton-${randomUUID()}`,
+        targetUrl: listener.url,
+        authentication: { type: 'NONE' },
+        events,
+        active: true,
+      }),
+    });
+    expect(response.status).toBe(201);
+    return (await response.json()) as { id: string };
+  }
+
+  function lmsEvent(accountId: number) {
+    return {
+      accountId,
+      eventId: randomUUID(),
+      eventName: 'COURSE_ENROLLMENT',
+      timestamp: 1727414643000,
+      eventInfo: '1727414643000-047210-84242-0',
+      data: {
+        userId: 4279332,
+        loId: 'course:7374992',
+        loInstanceId: 'course:7376092_10250977',
+        loType: 'course',
+        enrollmentSource: 'SELF_ENROLL',
+        dateEnrolled: 1727414643,
+        addedByTheLmsLater: { kept: true },
+      },
+    };
+  }
+
+  it('delivers exactly the documented envelope, once', async () => {
+    const webhook = await createWebhook(1010, ['COURSE_ENROLLMENT']);
+    const event = lmsEvent(1010);
+    await producer.send({
+      topic: kafkaNames.topic,
+      messages: [{ key: '1010', value: JSON.stringify(event) }],
+    });
+
+    const [request] = await listener.waitForRequests(1, 60_000);
+    const { accountId, ...envelopeEvent } = event;
+    expect(request.method).toBe('POST');
+    expect(request.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(request.body)).toEqual({ accountId, events: [envelopeEvent] });
+    expect(request.headers['webhook-id']).toMatch(/^[0-9a-f-]{36}$/);
+
+    // Once: nothing else arrives for this webhook after a generous pause.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(listener.requests.filter((r) => JSON.parse(r.body).events[0].eventId === event.eventId)).toHaveLength(1);
+    expect(webhook.id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('sends nothing for an account without webhooks', async () => {
+    const before = listener.requests.length;
+    const orphan = lmsEvent(2020);
+    const marker = lmsEvent(1010);
+    // The marker proves the pipeline moved on; the database proves the orphan was consumed, not lost.
+    await producer.send({
+      topic: kafkaNames.topic,
+      messages: [
+        { key: '2020', value: JSON.stringify(orphan) },
+        { key: '1010', value: JSON.stringify(marker) },
+      ],
+    });
+    await listener.waitForRequests(before + 1, 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const received = listener.requests.slice(before).map((r) => JSON.parse(r.body) as { accountId: number });
+    expect(received.map((body) => body.accountId)).toEqual([1010]);
+
+    const client = new Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const events = await client.query('SELECT count(*)::int AS n FROM events WHERE account_id = 2020 AND event_id = $1', [
+        orphan.eventId,
+      ]);
+      const deliveries = await client.query('SELECT count(*)::int AS n FROM deliveries WHERE account_id = 2020');
+      expect(events.rows[0].n).toBe(1);
+      expect(deliveries.rows[0].n).toBe(0);
+    } finally {
+      await client.end();
+    }
+  });
+});
