@@ -76,6 +76,10 @@ export interface DispatcherConfig extends CommonConfig {
   batchCron: string;
   batchMaxEvents: number;
   shutdownGraceMs: number;
+  /** Bull job lock: a replica killed mid-job loses its lock after lockDurationMs; stalled checks run every stalledIntervalMs. */
+  queue: { lockDurationMs: number; stalledIntervalMs: number };
+  /** How often webhooks failing for longer than autoDisableAfterMs are looked for. */
+  autoDisableCheckIntervalMs: number;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -194,6 +198,11 @@ export function loadDispatcherConfig(env: Record<string, string | undefined> = p
     batchCron: reader.string('BATCH_CRON', '*/5 * * * *'),
     batchMaxEvents: reader.int('BATCH_MAX_EVENTS', 100, { min: 1, max: 10_000 }),
     shutdownGraceMs: reader.duration('SHUTDOWN_GRACE_MS', '15s', { min: 0 }),
+    queue: {
+      lockDurationMs: reader.duration('QUEUE_LOCK_DURATION_MS', '30s', { min: 1000 }),
+      stalledIntervalMs: reader.duration('QUEUE_STALLED_INTERVAL_MS', '15s', { min: 500 }),
+    },
+    autoDisableCheckIntervalMs: reader.duration('AUTO_DISABLE_CHECK_INTERVAL_MS', '1m', { min: 100 }),
   };
   reader.done();
   return config;

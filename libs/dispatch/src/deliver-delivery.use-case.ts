@@ -1,0 +1,116 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import type { DispatcherConfig } from '@lms/config';
+import { buildDeliveryHeaders, serializeEnvelope, WebhookHttpSender } from '@lms/http-delivery';
+import { Metrics } from '@lms/observability';
+import { DeliveryLoader } from './delivery-loader';
+import { DeliveryOutcome, DeliveryOutcomeWriter } from './delivery-outcome-writer';
+import { DISPATCHER_CONFIG } from './dispatch-tokens';
+import { RetryDeliveryError } from './retry-delivery-error';
+import { RetryPolicy } from './retry-policy';
+import { CANCELLED_BY_WEBHOOK_INACTIVE, WebhookDisabler } from './webhook-disabler';
+import { WebhookRateLimiter } from './webhook-rate-limiter';
+import { WebhookTargetCache } from './webhook-target-cache';
+
+export type DeliverResult = 'succeeded' | 'dead' | 'skipped' | 'cancelled';
+
+/**
+ * One attempt at one delivery: the body of the `deliver` job. Resolves when the delivery is finished
+ * for this job (sent, dead, skipped); throws RetryDeliveryError when Bull must retry it later.
+ */
+@Injectable()
+export class DeliverDeliveryUseCase implements OnApplicationShutdown {
+  private readonly logger = new Logger(DeliverDeliveryUseCase.name);
+
+  constructor(
+    @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
+    private readonly loader: DeliveryLoader,
+    private readonly targets: WebhookTargetCache,
+    private readonly sender: WebhookHttpSender,
+    private readonly writer: DeliveryOutcomeWriter,
+    private readonly retryPolicy: RetryPolicy,
+    private readonly rateLimiter: WebhookRateLimiter,
+    private readonly disabler: WebhookDisabler,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /** After the queue worker has drained (beforeApplicationShutdown), the connection pools can go. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.sender.close();
+  }
+
+  async execute(deliveryId: string): Promise<DeliverResult> {
+    const delivery = await this.loader.load(deliveryId);
+    // Postgres is the truth: a job for a finished (or vanished) delivery is a stale wake-up call.
+    if (!delivery || (delivery.status !== 'PENDING' && delivery.status !== 'RETRYING')) {
+      this.metrics.deliveryOutcomes.inc({ outcome: 'skipped' });
+      return 'skipped';
+    }
+    const target = await this.targets.get(delivery.webhookId);
+    if (!target || target.status !== 'ACTIVE' || target.deleted) {
+      await this.disabler.cancelDelivery(deliveryId, CANCELLED_BY_WEBHOOK_INACTIVE);
+      this.metrics.deliveryOutcomes.inc({ outcome: 'cancelled' });
+      return 'cancelled';
+    }
+    if (target.rateLimitPerSecond !== null) {
+      const waitMs = await this.rateLimiter.acquire(target.id, target.rateLimitPerSecond);
+      if (waitMs > 0) {
+        this.metrics.deliveryOutcomes.inc({ outcome: 'rate_limited' });
+        throw new RetryDeliveryError(`rate limit of ${target.rateLimitPerSecond}/s reached`, waitMs);
+      }
+    }
+
+    const body = serializeEnvelope(delivery.accountId, delivery.events);
+    const startedAt = new Date();
+    const headers = buildDeliveryHeaders({
+      webhookId: delivery.id,
+      timestampSeconds: Math.floor(startedAt.getTime() / 1000),
+      body,
+      auth: this.targets.authFor(target, startedAt),
+      userAgent: this.sender.userAgent,
+    });
+    const sent = await this.sender.send({ url: target.targetUrl, body, headers });
+    const attempt = {
+      startedAt,
+      durationMs: sent.durationMs,
+      statusCode: sent.statusCode,
+      error: sent.error,
+      responseSnippet: sent.responseSnippet,
+    };
+    const base = { deliveryId, webhookId: target.id, attempt };
+
+    let outcome: DeliveryOutcome;
+    let retryInMs = 0;
+    if (sent.error === null) {
+      outcome = { ...base, status: 'SUCCEEDED' };
+    } else if (sent.statusCode === 410) {
+      outcome = { ...base, status: 'DEAD', deadReason: 'HTTP 410: the receiver is gone; webhook disabled' };
+    } else {
+      const decision = this.retryPolicy.decide({
+        attemptNumber: delivery.attemptCount + 1,
+        ageMs: startedAt.getTime() - delivery.createdAt.getTime(),
+        retryAfterMs: sent.retryAfterMs,
+      });
+      if (decision.kind === 'dead') {
+        outcome = { ...base, status: 'DEAD', deadReason: `${sent.error} (${decision.reason})` };
+      } else {
+        retryInMs = decision.delayMs;
+        outcome = { ...base, status: 'RETRYING', nextAttemptAt: new Date(Date.now() + retryInMs) };
+      }
+    }
+
+    const written = await this.writer.record(outcome);
+    const label = outcome.status === 'SUCCEEDED' ? 'succeeded' : outcome.status === 'DEAD' ? 'dead' : 'retrying';
+    this.metrics.deliveryOutcomes.inc({ outcome: label });
+    this.metrics.attemptDuration.observe({ outcome: label }, sent.durationMs / 1000);
+
+    if (sent.statusCode === 410) await this.disabler.disableByReceiver(target.id, deliveryId);
+    if (written.status === 'RETRYING') {
+      throw new RetryDeliveryError(`attempt ${written.attemptNumber} failed: ${sent.error}`, retryInMs);
+    }
+    if (written.status === 'DEAD') {
+      this.logger.warn(`delivery ${deliveryId} (webhook ${target.id}) is dead: ${sent.error}`);
+      return 'dead';
+    }
+    return written.status === 'SUCCEEDED' ? 'succeeded' : 'cancelled';
+  }
+}

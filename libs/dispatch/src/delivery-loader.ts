@@ -1,0 +1,92 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DeliveryStatus } from '@lms/webhook-domain';
+import type { EnvelopeEvent } from '@lms/http-delivery';
+import { DataSource } from 'typeorm';
+import { MicroBatcher } from './micro-batcher';
+import { sqlRows, withConnection } from './sql-rows';
+
+export interface LoadedDelivery {
+  id: string;
+  webhookId: string;
+  accountId: number;
+  status: DeliveryStatus;
+  attemptCount: number;
+  createdAt: Date;
+  /** In position order; empty unless the delivery is still open. */
+  events: EnvelopeEvent[];
+}
+
+interface LoaderRow {
+  id: string;
+  webhook_id: string;
+  account_id: string;
+  status: DeliveryStatus;
+  attempt_count: number;
+  created_at: Date;
+  event_id: string | null;
+  event_name: string | null;
+  occurred_at: string | null;
+  event_info: string | null;
+  data: string | null;
+}
+
+/**
+ * Loads deliveries with their events for the jobs running now: ids collected for ~2 ms, one query.
+ * `data::text` hands over the JSON exactly as stored, to be placed verbatim in the body.
+ */
+@Injectable()
+export class DeliveryLoader {
+  private readonly batcher = new MicroBatcher<string, LoadedDelivery | null>((ids) => this.loadMany(ids), {
+    windowMs: 2,
+    maxSize: 200,
+  });
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  load(deliveryId: string): Promise<LoadedDelivery | null> {
+    return this.batcher.submit(deliveryId);
+  }
+
+  private async loadMany(ids: string[]): Promise<Array<LoadedDelivery | null>> {
+    const rows = await withConnection(this.dataSource, (runner) =>
+      sqlRows<LoaderRow>(
+        runner,
+        `SELECT d.id, d.webhook_id, d.account_id, d.status, d.attempt_count, d.created_at,
+                e.event_id, e.event_name, e.occurred_at, e.event_info, e.data::text AS data
+           FROM deliveries d
+           LEFT JOIN delivery_events de ON de.delivery_id = d.id AND d.status IN ('PENDING', 'RETRYING')
+           LEFT JOIN events e ON e.id = de.event_pk
+          WHERE d.id = ANY($1::uuid[])
+          ORDER BY d.id, de.position`,
+        [[...new Set(ids)]],
+      ),
+    );
+    const byId = new Map<string, LoadedDelivery>();
+    for (const row of rows) {
+      let delivery = byId.get(row.id);
+      if (!delivery) {
+        delivery = {
+          id: row.id,
+          webhookId: row.webhook_id,
+          accountId: Number(row.account_id),
+          status: row.status,
+          attemptCount: row.attempt_count,
+          createdAt: row.created_at,
+          events: [],
+        };
+        byId.set(row.id, delivery);
+      }
+      if (row.event_id !== null) {
+        delivery.events.push({
+          eventId: row.event_id,
+          eventName: row.event_name ?? '',
+          timestamp: Number(row.occurred_at),
+          eventInfo: row.event_info ?? '',
+          dataJson: row.data ?? 'null',
+        });
+      }
+    }
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+}

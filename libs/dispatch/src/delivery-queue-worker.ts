@@ -1,0 +1,75 @@
+import { InjectQueue } from '@nestjs/bull';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import type { DispatcherConfig } from '@lms/config';
+import { Metrics } from '@lms/observability';
+import { DELIVER_JOB, DELIVERY_QUEUE } from '@lms/queue-contract';
+import type { Queue } from 'bull';
+import { DeliveryJobHandler, DELIVERY_JOB_HANDLERS } from './delivery-job-handler';
+import { DeliveryOutcomeWriter } from './delivery-outcome-writer';
+import { DISPATCHER_CONFIG } from './dispatch-tokens';
+
+/** Every job name the delivery queue carries; each needs exactly one handler. */
+export const DELIVERY_QUEUE_JOB_NAMES: readonly string[] = [DELIVER_JOB];
+
+/** Wiring check (STYLE §6): a job name with no handler or two is a boot error, not a silent stall. */
+export function assertOneHandlerPerJob(jobNames: readonly string[], handlers: readonly DeliveryJobHandler[]): void {
+  for (const name of jobNames) {
+    const count = handlers.filter((handler) => handler.jobName === name).length;
+    if (count !== 1) throw new Error(`delivery queue job "${name}" has ${count} handlers; exactly one is required`);
+  }
+  const unknown = handlers.filter((handler) => !jobNames.includes(handler.jobName));
+  if (unknown.length > 0) throw new Error(`handlers for unknown job names: ${unknown.map((h) => h.jobName).join(', ')}`);
+}
+
+/**
+ * Takes jobs from the delivery queue with the configured concurrency, and on shutdown stops taking
+ * them and lets the running ones finish (bounded by shutdownGraceMs). Whatever is still running after
+ * that keeps its Bull lock until it expires, then another replica's stalled check takes it over.
+ */
+@Injectable()
+export class DeliveryQueueWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(DeliveryQueueWorker.name);
+  private active = 0;
+
+  constructor(
+    @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue,
+    @Inject(DELIVERY_JOB_HANDLERS) private readonly handlers: DeliveryJobHandler[],
+    @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
+    private readonly writer: DeliveryOutcomeWriter,
+    private readonly metrics: Metrics,
+  ) {
+    assertOneHandlerPerJob(DELIVERY_QUEUE_JOB_NAMES, handlers);
+  }
+
+  onApplicationBootstrap(): void {
+    for (const handler of this.handlers) {
+      // Bull starts its loop inside process(); the returned promise only settles when the queue closes.
+      void this.queue
+        .process(handler.jobName, this.config.concurrency, async (job) => {
+          this.active += 1;
+          this.metrics.activeJobs.set(this.active);
+          try {
+            return await handler.handle(job);
+          } finally {
+            this.active -= 1;
+            this.metrics.activeJobs.set(this.active);
+          }
+        })
+        .catch((error: Error) => this.logger.error(`queue processing stopped: ${error.message}`));
+    }
+    this.queue.on('error', (error) => this.logger.error(`queue error: ${error.message}`));
+  }
+
+  get activeJobs(): number {
+    return this.active;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    // pause(true) = this replica only; it resolves once the jobs it is running have finished.
+    const drained = this.queue.pause(true).then(() => true);
+    const timedOut = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), this.config.shutdownGraceMs).unref());
+    const finished = await Promise.race([drained, timedOut]);
+    await this.writer.onApplicationShutdown();
+    if (!finished) this.logger.warn(`shutdown grace elapsed with ${this.active} deliveries in flight; they will be taken over`);
+  }
+}

@@ -1,0 +1,85 @@
+import { BullModule } from '@nestjs/bull';
+import { DynamicModule, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import type { DispatcherConfig } from '@lms/config';
+import { DEFAULT_USER_AGENT, WebhookHttpSender } from '@lms/http-delivery';
+import { DELIVERY_BACKOFF_STRATEGY, DELIVERY_QUEUE } from '@lms/queue-contract';
+import { SecretCipher, WebhookChangeFeed } from '@lms/webhook-domain';
+import Redis from 'ioredis';
+import { AutoDisableScheduler } from './auto-disable.scheduler';
+import { BatchFlushScheduler } from './batch-flush.scheduler';
+import { DeliverDeliveryUseCase } from './deliver-delivery.use-case';
+import { DeliverJobHandler } from './deliver-job.handler';
+import { DELIVERY_JOB_HANDLERS } from './delivery-job-handler';
+import { DeliveryLoader } from './delivery-loader';
+import { DeliveryOutcomeWriter } from './delivery-outcome-writer';
+import { DeliveryQueueWorker } from './delivery-queue-worker';
+import { DISPATCHER_CONFIG, RATE_LIMIT_REDIS } from './dispatch-tokens';
+import { backoffFromError } from './retry-delivery-error';
+import { RetryPolicy } from './retry-policy';
+import { WebhookDisabler } from './webhook-disabler';
+import { WebhookRateLimiter } from './webhook-rate-limiter';
+import { WebhookTargetCache } from './webhook-target-cache';
+
+/**
+ * The delivery engine: queue worker, sender, outcome writer, batch flush and auto-disable. Needs the
+ * global DatabaseModule (DataSource) and ObservabilityModule (Metrics) from the app.
+ */
+@Module({})
+export class DispatchModule {
+  static forRoot(config: DispatcherConfig): DynamicModule {
+    return {
+      module: DispatchModule,
+      imports: [
+        ScheduleModule.forRoot(),
+        BullModule.forRoot({
+          redis: config.redis.url,
+          prefix: config.redis.queuePrefix,
+          settings: {
+            // The handler decides each delay (schedule, Retry-After, rate limit) and carries it on the error.
+            backoffStrategies: { [DELIVERY_BACKOFF_STRATEGY]: backoffFromError },
+            // A killed replica's jobs come back after the lock expires (renewed at half of it while alive).
+            lockDuration: config.queue.lockDurationMs,
+            stalledInterval: config.queue.stalledIntervalMs,
+            // Postgres decides when a delivery is dead; Bull must never drop a stalled wake-up call.
+            maxStalledCount: 1_000_000,
+          },
+        }),
+        BullModule.registerQueue({ name: DELIVERY_QUEUE }),
+      ],
+      providers: [
+        { provide: DISPATCHER_CONFIG, useValue: config },
+        { provide: SecretCipher, useFactory: () => new SecretCipher(config.secretsKey) },
+        {
+          provide: WebhookChangeFeed,
+          useFactory: async () => {
+            const feed = new WebhookChangeFeed(config.database.url);
+            await feed.start();
+            return feed;
+          },
+        },
+        {
+          provide: WebhookHttpSender,
+          useFactory: () => new WebhookHttpSender({ ...config.delivery, userAgent: DEFAULT_USER_AGENT }),
+        },
+        { provide: RetryPolicy, useFactory: () => new RetryPolicy(config.retry) },
+        {
+          provide: RATE_LIMIT_REDIS,
+          useFactory: () => new Redis(config.redis.url, { maxRetriesPerRequest: 3, connectionName: 'lmsw-rate-limit' }),
+        },
+        DeliveryLoader,
+        WebhookTargetCache,
+        DeliveryOutcomeWriter,
+        WebhookDisabler,
+        WebhookRateLimiter,
+        DeliverDeliveryUseCase,
+        DeliverJobHandler,
+        { provide: DELIVERY_JOB_HANDLERS, useFactory: (deliver: DeliverJobHandler) => [deliver], inject: [DeliverJobHandler] },
+        DeliveryQueueWorker,
+        BatchFlushScheduler,
+        AutoDisableScheduler,
+      ],
+      exports: [DeliveryQueueWorker, BatchFlushScheduler, AutoDisableScheduler, WebhookTargetCache],
+    };
+  }
+}

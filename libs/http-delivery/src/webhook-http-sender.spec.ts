@@ -1,0 +1,183 @@
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { buildDeliveryHeaders, DEFAULT_USER_AGENT } from './delivery-headers';
+import { serializeEnvelope } from './delivery-envelope';
+import { generateSigningSecret } from './standard-webhooks-signer';
+import { WebhookHttpSender, WebhookHttpSenderOptions } from './webhook-http-sender';
+
+interface ReceivedRequest {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: Buffer;
+}
+
+type Handler = (request: ReceivedRequest, response: ServerResponse) => void;
+
+/** A real HTTP listener on 127.0.0.1 recording what it received. */
+async function startListener(
+  handler: Handler,
+): Promise<{ url: string; received: ReceivedRequest[]; connections: () => number; close(): Promise<void> }> {
+  const received: ReceivedRequest[] = [];
+  let connections = 0;
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
+      received.push(request);
+      handler(request, res);
+    });
+  });
+  server.on('connection', () => (connections += 1));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    connections: () => connections,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function senderOptions(overrides: Partial<WebhookHttpSenderOptions> = {}): WebhookHttpSenderOptions {
+  return { connectTimeoutMs: 2000, responseTimeoutMs: 2000, allowPrivateTargets: true, userAgent: DEFAULT_USER_AGENT, ...overrides };
+}
+
+const body = serializeEnvelope(1010, [
+  { eventId: 'e-1', eventName: 'COURSE_ENROLLMENT', timestamp: 1727414643000, eventInfo: '', dataJson: '{"userId":1}' },
+]);
+
+describe('WebhookHttpSender', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  async function listener(handler: Handler) {
+    const started = await startListener(handler);
+    cleanups.push(() => started.close());
+    return started;
+  }
+  function sender(overrides: Partial<WebhookHttpSenderOptions> = {}) {
+    const created = new WebhookHttpSender(senderOptions(overrides));
+    cleanups.push(() => created.close());
+    return created;
+  }
+
+  it('POSTs the exact signed bytes, and the standardwebhooks package verifies them', async () => {
+    const target = await listener((_, res) => res.writeHead(204).end());
+    const secret = generateSigningSecret();
+    const headers = buildDeliveryHeaders({
+      webhookId: 'delivery-1',
+      timestampSeconds: Math.floor(Date.now() / 1000),
+      body,
+      auth: { type: 'SIGNATURE', secrets: [secret] },
+    });
+
+    const outcome = await sender().send({ url: `${target.url}/hook?x=1`, body, headers });
+
+    expect(outcome).toMatchObject({ statusCode: 204, error: null, retryAfterMs: null });
+    const [request] = target.received;
+    expect(request.method).toBe('POST');
+    expect(request.url).toBe('/hook?x=1');
+    expect(request.body.equals(body)).toBe(true);
+    expect(request.headers['content-type']).toBe('application/json');
+    expect(request.headers['user-agent']).toBe(DEFAULT_USER_AGENT);
+    expect(request.headers['webhook-id']).toBe('delivery-1');
+    const verified = new Webhook(secret).verify(request.body.toString(), {
+      'webhook-id': String(request.headers['webhook-id']),
+      'webhook-timestamp': String(request.headers['webhook-timestamp']),
+      'webhook-signature': String(request.headers['webhook-signature']),
+    });
+    expect(verified).toEqual(JSON.parse(body.toString()));
+  });
+
+  it('sends Basic credentials', async () => {
+    const target = await listener((_, res) => res.writeHead(200).end('ok'));
+    const headers = buildDeliveryHeaders({
+      webhookId: 'd',
+      timestampSeconds: 1,
+      body,
+      auth: { type: 'BASIC', username: 'lms', password: 'p:ss' },
+    });
+    const outcome = await sender().send({ url: target.url, body, headers });
+    expect(outcome).toMatchObject({ statusCode: 200, responseSnippet: 'ok', error: null });
+    expect(target.received[0].headers.authorization).toBe(`Basic ${Buffer.from('lms:p:ss').toString('base64')}`);
+    expect(target.received[0].headers['webhook-signature']).toBeUndefined();
+  });
+
+  it('reports a 500 with the first KiB of the body only', async () => {
+    const target = await listener((_, res) => res.writeHead(500).end('x'.repeat(100_000)));
+    const outcome = await sender().send({ url: target.url, body, headers: {} });
+    expect(outcome.statusCode).toBe(500);
+    expect(outcome.error).toBe('HTTP 500');
+    expect(outcome.responseSnippet).toHaveLength(1024);
+  });
+
+  it('does not follow a redirect: the 3xx is the outcome and the redirect target gets nothing', async () => {
+    const elsewhere = await listener((_, res) => res.writeHead(200).end());
+    const target = await listener((_, res) => res.writeHead(307, { location: `${elsewhere.url}/stolen` }).end());
+    const outcome = await sender().send({ url: target.url, body, headers: {} });
+    expect(outcome.statusCode).toBe(307);
+    expect(outcome.error).toContain('redirect not followed');
+    expect(elsewhere.received).toHaveLength(0);
+  });
+
+  it('times out a slow response', async () => {
+    const target = await listener(() => undefined);
+    const outcome = await sender({ responseTimeoutMs: 200 }).send({ url: target.url, body, headers: {} });
+    expect(outcome.statusCode).toBeNull();
+    expect(outcome.error).toMatch(/^TIMEOUT/);
+  });
+
+  it('reports a refused connection', async () => {
+    const target = await listener(() => undefined);
+    await target.close();
+    const outcome = await sender().send({ url: target.url, body, headers: {} });
+    expect(outcome.statusCode).toBeNull();
+    expect(outcome.error).toMatch(/ECONNREFUSED/);
+  });
+
+  it('reads Retry-After on a 429 and a 503', async () => {
+    const target = await listener((req, res) =>
+      res.writeHead(req.url === '/busy' ? 503 : 429, { 'retry-after': '7' }).end(),
+    );
+    const outcomes = [await sender().send({ url: `${target.url}/slow`, body, headers: {} }), await sender().send({ url: `${target.url}/busy`, body, headers: {} })];
+    expect(outcomes.map((o) => [o.statusCode, o.retryAfterMs])).toEqual([
+      [429, 7000],
+      [503, 7000],
+    ]);
+  });
+
+  it('refuses a loopback target at connect time when private targets are not allowed, without sending', async () => {
+    const target = await listener((_, res) => res.writeHead(200).end());
+    const outcome = await sender({ allowPrivateTargets: false }).send({ url: `${target.url}/`, body, headers: {} });
+    expect(outcome.statusCode).toBeNull();
+    expect(outcome.error).toMatch(/^TARGET_NOT_ALLOWED: 127\.0\.0\.1 → 127\.0\.0\.1 is a loopback address/);
+    expect(target.received).toHaveLength(0);
+  });
+
+  it('refuses a name that resolves to loopback (the check runs after DNS)', async () => {
+    const target = await listener((_, res) => res.writeHead(200).end());
+    const port = new URL(target.url).port;
+    const outcome = await sender({ allowPrivateTargets: false }).send({ url: `http://localhost:${port}/`, body, headers: {} });
+    expect(outcome.error).toMatch(/^TARGET_NOT_ALLOWED: localhost → .* loopback/);
+    expect(target.received).toHaveLength(0);
+  });
+
+  it('reuses one keep-alive connection for sequential requests to an origin', async () => {
+    const target = await listener((_, res) => res.writeHead(200).end());
+    const http = sender();
+    for (let index = 0; index < 20; index += 1) {
+      await http.send({ url: target.url, body, headers: {} });
+    }
+    expect(target.received).toHaveLength(20);
+    // The pool may open a second socket while the first is being marked idle; never one per request.
+    expect(target.connections()).toBeLessThanOrEqual(2);
+  });
+});

@@ -1,0 +1,168 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { Agent, buildConnector, errors as undiciErrors } from 'undici';
+import { parseRetryAfter } from './retry-after';
+import { classifyTargetAddress } from './target-address-policy';
+
+export interface WebhookHttpSenderOptions {
+  connectTimeoutMs: number;
+  responseTimeoutMs: number;
+  /** When false, every address a target resolves to is checked when the connection is made. */
+  allowPrivateTargets: boolean;
+  userAgent: string;
+}
+
+export interface SendRequest {
+  url: string;
+  body: Buffer;
+  headers: Record<string, string>;
+}
+
+export interface SendOutcome {
+  /** null when no response arrived (connection refused, timeout, refused target). */
+  statusCode: number | null;
+  durationMs: number;
+  /** First 1 KiB of the response body, as text. */
+  responseSnippet: string;
+  /** null on a 2xx; otherwise why the attempt failed. */
+  error: string | null;
+  /** From a 429/503 `Retry-After` header; null when absent or unparsable. */
+  retryAfterMs: number | null;
+}
+
+const SNIPPET_BYTES = 1024;
+export const TARGET_NOT_ALLOWED = 'TARGET_NOT_ALLOWED';
+
+/** Raised by the connector before any socket is opened to a forbidden address. */
+export class TargetNotAllowedError extends Error {
+  readonly code = TARGET_NOT_ALLOWED;
+  constructor(reason: string) {
+    super(`${TARGET_NOT_ALLOWED}: ${reason}`);
+  }
+}
+
+type ConnectOptions = buildConnector.Options;
+type Connector = buildConnector.connector;
+
+/**
+ * Sends one webhook request. One undici Agent holds a keep-alive pool per origin. Redirects are never
+ * followed (undici's request does not follow them; a 3xx is reported as a failure with its status), so
+ * a receiver cannot bounce us to an internal address.
+ *
+ * SSRF: the check runs in the connector, i.e. when a connection is actually made, after DNS: every
+ * resolved address must be public, and the socket goes to the address that was checked. Checking only
+ * when the URL was saved would let a DNS record be flipped to 169.254.169.254 later (DNS rebinding).
+ */
+export class WebhookHttpSender {
+  private readonly agent: Agent;
+  private closing?: Promise<void>;
+
+  constructor(private readonly options: WebhookHttpSenderOptions) {
+    const baseConnector = buildConnector({ timeout: options.connectTimeoutMs });
+    this.agent = new Agent({
+      connect: options.allowPrivateTargets ? baseConnector : checkedConnector(baseConnector),
+      headersTimeout: options.responseTimeoutMs,
+      bodyTimeout: options.responseTimeoutMs,
+      keepAliveTimeout: 30_000,
+      connections: 128,
+    });
+  }
+
+  get userAgent(): string {
+    return this.options.userAgent;
+  }
+
+  async send(request: SendRequest): Promise<SendOutcome> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    try {
+      const response = await this.agent.request({
+        ...splitUrl(request.url),
+        method: 'POST',
+        headers: request.headers,
+        body: request.body,
+      });
+      const snippet = await readSnippet(response.body);
+      const statusCode = response.statusCode;
+      const ok = statusCode >= 200 && statusCode < 300;
+      const retryAfterHeader = statusCode === 429 || statusCode === 503 ? response.headers['retry-after'] : undefined;
+      return {
+        statusCode,
+        durationMs: elapsed(),
+        responseSnippet: snippet,
+        error: ok ? null : statusError(statusCode),
+        retryAfterMs: parseRetryAfter(Array.isArray(retryAfterHeader) ? retryAfterHeader[0] : retryAfterHeader),
+      };
+    } catch (error) {
+      return { statusCode: null, durationMs: elapsed(), responseSnippet: '', error: describeError(error), retryAfterMs: null };
+    }
+  }
+
+  /** Idempotent: several owners may close the same sender at shutdown. */
+  async close(): Promise<void> {
+    this.closing ??= this.agent.close();
+    await this.closing;
+  }
+}
+
+function splitUrl(url: string): { origin: string; path: string } {
+  const parsed = new URL(url);
+  return { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+}
+
+function statusError(statusCode: number): string {
+  if (statusCode >= 300 && statusCode < 400) return `HTTP ${statusCode}: redirect not followed`;
+  return `HTTP ${statusCode}`;
+}
+
+/** Keep the first KiB for the delivery log; discard the rest without buffering it. */
+async function readSnippet(body: AsyncIterable<Buffer> & { dump(): Promise<void> }): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= SNIPPET_BYTES) break;
+  }
+  if (size >= SNIPPET_BYTES) await body.dump().catch(() => undefined);
+  return Buffer.concat(chunks).subarray(0, SNIPPET_BYTES).toString('utf8');
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof TargetNotAllowedError) return error.message;
+  if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
+    return `TIMEOUT: ${error.message}`;
+  }
+  if (error instanceof undiciErrors.ConnectTimeoutError) return `CONNECT_TIMEOUT: ${error.message}`;
+  if (error instanceof Error) {
+    const code = (error as Error & { code?: unknown }).code;
+    return typeof code === 'string' ? `${code}: ${error.message}` : error.message;
+  }
+  return String(error);
+}
+
+/** Wraps undici's connector: resolve, refuse if any address is not public, connect to the checked one. */
+function checkedConnector(base: Connector): Connector {
+  return (options: ConnectOptions, callback) => {
+    const host = options.hostname.replace(/^\[(.*)\]$/, '$1');
+    resolveChecked(host).then(
+      (address) => {
+        // TLS still verifies the certificate against the name in the URL, not the IP we dial.
+        const servername = options.servername ?? (isIP(host) === 0 ? host : undefined);
+        base({ ...options, hostname: address, servername }, callback);
+      },
+      (error: Error) => callback(error, null),
+    );
+  };
+}
+
+async function resolveChecked(host: string): Promise<string> {
+  const addresses = isIP(host) !== 0 ? [host] : (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address);
+  if (addresses.length === 0) throw new Error(`ENOTFOUND: ${host} did not resolve`);
+  for (const address of addresses) {
+    const verdict = classifyTargetAddress(address);
+    // Every address must pass: with a mix, a retry or a second connection could land on the bad one.
+    if (!verdict.allowed) throw new TargetNotAllowedError(`${host} → ${verdict.reason}`);
+  }
+  return addresses[0];
+}

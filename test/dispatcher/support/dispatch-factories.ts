@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { SecretCipher } from '@lms/webhook-domain';
+import { Pool } from 'pg';
+
+/** Test data written with SQL, as ingestion and the admin API would leave it. */
+export class DispatchFactories {
+  private eventSeq = 0;
+
+  constructor(
+    readonly pool: Pool,
+    private readonly cipher: SecretCipher,
+  ) {}
+
+  async webhook(input: {
+    targetUrl: string;
+    accountId?: number;
+    authType?: 'NONE' | 'BASIC' | 'SIGNATURE';
+    basic?: { username: string; password: string };
+    secrets?: Array<{ secret: string; expiresAt?: Date | null }>;
+    status?: 'ACTIVE' | 'INACTIVE' | 'DISABLED';
+    rateLimitPerSecond?: number | null;
+    deleted?: boolean;
+  }): Promise<{ id: string; accountId: number }> {
+    const id = randomUUID();
+    const accountId = input.accountId ?? 1010;
+    await this.pool.query(
+      `INSERT INTO webhooks (id, account_id, name, target_url, auth_type, basic_username, basic_password_enc, events, status,
+                             rate_limit_per_second, deleted_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [
+        id,
+        accountId,
+        `hook-${id.slice(0, 8)}`,
+        input.targetUrl,
+        input.authType ?? 'NONE',
+        input.basic?.username ?? null,
+        input.basic ? this.cipher.encrypt(input.basic.password) : null,
+        ['COURSE_ENROLLMENT'],
+        input.status ?? 'ACTIVE',
+        input.rateLimitPerSecond ?? null,
+        input.deleted ? new Date() : null,
+      ],
+    );
+    for (const secret of input.secrets ?? []) {
+      await this.pool.query(`INSERT INTO webhook_secrets (id, webhook_id, secret_enc, expires_at) VALUES ($1, $2, $3, $4)`, [
+        randomUUID(),
+        id,
+        this.cipher.encrypt(secret.secret),
+        secret.expiresAt ?? null,
+      ]);
+    }
+    return { id, accountId };
+  }
+
+  /** Inserts events; returns their primary keys in order. */
+  async events(accountId: number, count: number, input: { realtime?: boolean; occurredAt?: (index: number) => number } = {}): Promise<number[]> {
+    const rows = Array.from({ length: count }, (_, index) => {
+      this.eventSeq += 1;
+      return {
+        eventId: `evt-${this.eventSeq}-${randomUUID().slice(0, 8)}`,
+        occurredAt: input.occurredAt ? input.occurredAt(index) : 1_727_414_643_000 + this.eventSeq,
+        data: `{"userId":${this.eventSeq},"loId":"course:7374992"}`,
+      };
+    });
+    const result = await this.pool.query<{ id: string }>(
+      `INSERT INTO events (account_id, event_id, event_name, realtime, occurred_at, event_info, data)
+       SELECT $1, t.event_id, 'COURSE_ENROLLMENT', $2, t.occurred_at, 'info', t.data::json
+         FROM unnest($3::text[], $4::bigint[], $5::text[]) WITH ORDINALITY AS t(event_id, occurred_at, data, ord)
+        ORDER BY t.ord
+       RETURNING id`,
+      [accountId, input.realtime ?? true, rows.map((r) => r.eventId), rows.map((r) => r.occurredAt), rows.map((r) => r.data)],
+    );
+    return result.rows.map((row) => Number(row.id));
+  }
+
+  /** A REALTIME delivery of one new event (or BATCH of the given events). */
+  async delivery(
+    webhook: { id: string; accountId: number },
+    input: { eventPks?: number[]; createdAt?: Date; status?: string } = {},
+  ): Promise<string> {
+    const eventPks = input.eventPks ?? (await this.events(webhook.accountId, 1));
+    const id = randomUUID();
+    await this.pool.query(
+      `INSERT INTO deliveries (id, webhook_id, account_id, kind, status, event_count, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, now()))`,
+      [id, webhook.id, webhook.accountId, eventPks.length > 1 ? 'BATCH' : 'REALTIME', input.status ?? 'PENDING', eventPks.length, input.createdAt ?? null],
+    );
+    await this.pool.query(
+      `INSERT INTO delivery_events (delivery_id, position, event_pk)
+       SELECT $1, t.ord - 1, t.pk FROM unnest($2::bigint[]) WITH ORDINALITY AS t(pk, ord)`,
+      [id, eventPks],
+    );
+    return id;
+  }
+
+  async batchItems(webhook: { id: string; accountId: number }, eventPks: number[]): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO batch_items (webhook_id, event_pk, account_id, occurred_at)
+       SELECT $1, e.id, e.account_id, e.occurred_at FROM events e WHERE e.id = ANY($2::bigint[])`,
+      [webhook.id, eventPks],
+    );
+  }
+
+  async deliveryRow(id: string): Promise<Record<string, unknown> & { status: string; attempt_count: number }> {
+    const { rows } = await this.pool.query(`SELECT * FROM deliveries WHERE id = $1`, [id]);
+    return rows[0] as Record<string, unknown> & { status: string; attempt_count: number };
+  }
+
+  async attempts(id: string): Promise<Array<{ attempt_number: number; status_code: number | null; error: string | null; response_snippet: string | null }>> {
+    const { rows } = await this.pool.query(`SELECT * FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt_number`, [id]);
+    return rows as Array<{ attempt_number: number; status_code: number | null; error: string | null; response_snippet: string | null }>;
+  }
+}

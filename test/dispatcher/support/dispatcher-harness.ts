@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import { INestApplication } from '@nestjs/common';
+import { getQueueToken } from '@nestjs/bull';
+import { DispatcherConfig, loadDispatcherConfig } from '@lms/config';
+import { DELIVERY_QUEUE, deliverJob } from '@lms/queue-contract';
+import type { Queue } from 'bull';
+import { bootstrapDispatcher } from '../../../apps/dispatcher/src/main';
+
+/** Environment every dispatcher test starts from: short schedules, loopback allowed, quiet logs. */
+export function dispatcherTestEnv(databaseUrl: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    DISPATCHER_PORT: '0',
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_SIZE: '10',
+    QUEUE_PREFIX: `lmsw-test-${randomBytes(4).toString('hex')}`,
+    ALLOW_PRIVATE_TARGETS: 'true',
+    ALLOW_HTTP_TARGETS: 'true',
+    RETRY_SCHEDULE: '100ms,200ms',
+    RETRY_MAX_AGE: '1h',
+    DISPATCH_CONCURRENCY: '20',
+    BATCH_CRON: '0 0 1 1 *',
+    BATCH_MAX_EVENTS: '100',
+    DELIVERY_TIMEOUT_MS: '2000',
+    SHUTDOWN_GRACE_MS: '3000',
+    ...overrides,
+  };
+}
+
+export interface RunningDispatcher {
+  app: INestApplication;
+  config: DispatcherConfig;
+  queue: Queue;
+  enqueue(...deliveryIds: string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A dispatcher app in this process, as `node dist/apps/dispatcher/src/main.js` would run it. */
+export async function startDispatcher(env: Record<string, string>): Promise<RunningDispatcher> {
+  const config = loadDispatcherConfig(env);
+  const app = await bootstrapDispatcher(config);
+  const queue = app.get<Queue>(getQueueToken(DELIVERY_QUEUE));
+  return {
+    app,
+    config,
+    queue,
+    enqueue: async (...deliveryIds) => {
+      await queue.addBulk(deliveryIds.map((id) => deliverJob(id)));
+    },
+    close: () => app.close(),
+  };
+}

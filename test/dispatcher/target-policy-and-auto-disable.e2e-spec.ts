@@ -1,0 +1,84 @@
+import { AutoDisableScheduler } from '@lms/dispatch';
+import { createTestDatabase, TestDatabase } from '@lms/testing';
+import { SecretCipher } from '@lms/webhook-domain';
+import { Pool } from 'pg';
+import { DispatchFactories } from './support/dispatch-factories';
+import { dispatcherTestEnv, RunningDispatcher, startDispatcher } from './support/dispatcher-harness';
+import { ReceivingListener, startReceivingListener } from './support/receiving-listener';
+import { waitFor } from './support/wait-for';
+
+jest.setTimeout(60_000);
+
+describe('dispatcher without private targets; auto-disable; graceful shutdown', () => {
+  let database: TestDatabase;
+  let dispatcher: RunningDispatcher;
+  let pool: Pool;
+  let factories: DispatchFactories;
+  let target: ReceivingListener;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('dispatch_policy');
+    dispatcher = await startDispatcher(
+      dispatcherTestEnv(database.url, { ALLOW_PRIVATE_TARGETS: 'false', RETRY_SCHEDULE: '5s', AUTO_DISABLE_AFTER: '1h' }),
+    );
+    pool = new Pool({ connectionString: database.url, max: 4 });
+    factories = new DispatchFactories(pool, new SecretCipher(dispatcher.config.secretsKey));
+    target = await startReceivingListener();
+  });
+
+  afterAll(async () => {
+    await dispatcher?.close();
+    await target?.close();
+    await pool?.end();
+    await database?.drop();
+  });
+
+  it('refuses 127.0.0.1 at connect time when private targets are not allowed, recording why; nothing is sent', async () => {
+    const webhook = await factories.webhook({ targetUrl: `${target.url}/internal` });
+    const id = await factories.delivery(webhook);
+    await dispatcher.enqueue(id);
+    const row = await waitFor('attempt recorded', async () => {
+      const current = await factories.deliveryRow(id);
+      return current.attempt_count > 0 ? current : undefined;
+    });
+    expect(row.status).toBe('RETRYING');
+    expect(String(row.last_error)).toMatch(/^TARGET_NOT_ALLOWED: 127\.0\.0\.1 → 127\.0\.0\.1 is a loopback address/);
+    expect((await factories.attempts(id))[0]).toMatchObject({ status_code: null });
+    expect(target.received).toHaveLength(0);
+  });
+
+  it('disables a webhook failing for longer than AUTO_DISABLE_AFTER, audits it and cancels its waiting deliveries', async () => {
+    const failing = await factories.webhook({ targetUrl: target.url });
+    const recent = await factories.webhook({ targetUrl: target.url });
+    await pool.query(`UPDATE webhooks SET failing_since = now() - interval '2 hours' WHERE id = $1`, [failing.id]);
+    await pool.query(`UPDATE webhooks SET failing_since = now() - interval '10 minutes' WHERE id = $1`, [recent.id]);
+    const waiting = await factories.delivery(failing);
+
+    const disabled = await dispatcher.app.get(AutoDisableScheduler).runOnce();
+
+    expect(disabled).toEqual([failing.id]);
+    const { rows } = await pool.query(`SELECT id, status FROM webhooks WHERE id = ANY($1::uuid[]) ORDER BY status`, [[failing.id, recent.id]]);
+    expect(Object.fromEntries(rows.map((r: { id: string; status: string }) => [r.id, r.status]))).toEqual({
+      [failing.id]: 'DISABLED',
+      [recent.id]: 'ACTIVE',
+    });
+    const { rows: audit } = await pool.query(`SELECT actor, action FROM audit_log WHERE webhook_id = $1`, [failing.id]);
+    expect(audit).toEqual([{ actor: 'system', action: 'AUTO_DISABLED' }]);
+    expect(await factories.deliveryRow(waiting)).toMatchObject({ status: 'CANCELLED', cancelled_by: 'system:webhook-disabled' });
+  });
+
+  it('on shutdown, finishes the delivery in flight before closing', async () => {
+    const slow = await startReceivingListener((_, res) => setTimeout(() => res.writeHead(200).end(), 700));
+    try {
+      const local = await startDispatcher(dispatcherTestEnv(database.url, { QUEUE_PREFIX: `${dispatcher.config.redis.queuePrefix}-own` }));
+      const webhook = await factories.webhook({ targetUrl: slow.url });
+      const id = await factories.delivery(webhook);
+      await local.enqueue(id);
+      await waitFor('request in flight', () => slow.received.length === 1);
+      await local.close();
+      expect(await factories.deliveryRow(id)).toMatchObject({ status: 'SUCCEEDED', attempt_count: 1 });
+    } finally {
+      await slow.close();
+    }
+  });
+});
