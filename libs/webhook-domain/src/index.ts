@@ -7,3 +7,5 @@ export * from './database/webhook-change-feed';
 export * from './entities';
 export * from './errors/domain-error';
 export * from './migrations';
+export * from './delivery-log';
+export * from './webhooks';

@@ -1,0 +1,55 @@
+import { RequestMethod, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
+import type { AdminApiConfig } from '@lms/config';
+import { AppLogger } from '@lms/observability';
+import { AdminApiModule } from './admin-api.module';
+import { ApiValidationPipe } from './http/api-validation.pipe';
+import { RequestBodyError } from './http/request-body.error';
+
+/** Bodies are small JSON objects; anything bigger is refused before it is parsed (413). */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/**
+ * Builds the admin API, configured but not listening: `main.ts` listens on the configured port, tests
+ * listen on port 0. Everything that shapes the HTTP surface lives here so both get the same app.
+ */
+export async function createAdminApiApp(config: AdminApiConfig): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AdminApiModule.forRoot(config), {
+    bodyParser: false,
+    bufferLogs: true,
+  });
+  app.useLogger(app.get(AppLogger));
+  app.disable('x-powered-by');
+  app.useBodyParser('json', { limit: MAX_BODY_BYTES });
+  // body-parser errors carry a `type`; tag them here so the exception filter answers 400/413/415, not 500.
+  app.use((error: unknown, _request: Request, _response: Response, next: NextFunction) => {
+    next(RequestBodyError.fromParserError(error) ?? error);
+  });
+  app.setGlobalPrefix('api/v1', {
+    exclude: [
+      { path: 'health', method: RequestMethod.ALL },
+      { path: 'health/*path', method: RequestMethod.ALL },
+      { path: 'metrics', method: RequestMethod.ALL },
+    ],
+  });
+  app.useGlobalPipes(new ApiValidationPipe());
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('LMS Webhooks admin API')
+      .setDescription(
+        'Webhooks managed by the Integration Admin of an account. Every route needs `Authorization: Bearer <JWT>` ' +
+          'with role INTEGRATION_ADMIN; the account is the token\'s `accountId`. Errors: `{statusCode, code, message, details?}`.',
+      )
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  return app;
+}

@@ -1,0 +1,49 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { EVENT_NAMES } from '@lms/payload-schemas';
+import type { DeliveryStatus } from '@lms/webhook-domain';
+import { INSTANT_MESSAGE, parseInstant } from './instant';
+
+const STATUSES: DeliveryStatus[] = ['PENDING', 'RETRYING', 'SUCCEEDED', 'DEAD', 'CANCELLED'];
+
+const toInstant = ({ value }: { value: unknown }): unknown => (value === undefined ? undefined : (parseInstant(value) ?? value));
+const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : value);
+
+export class ListDeliveriesQuery {
+  @ApiPropertyOptional({ enum: STATUSES })
+  @IsOptional()
+  @IsIn(STATUSES)
+  status?: DeliveryStatus;
+
+  @ApiPropertyOptional({ example: 'COURSE_ENROLLMENT', description: 'Deliveries carrying at least one event of this name' })
+  @IsOptional()
+  @IsIn(EVENT_NAMES)
+  eventName?: string;
+
+  @ApiPropertyOptional({ example: '2026-11-01T00:00:00Z', description: 'Created at or after (ISO-8601 or epoch ms)' })
+  @IsOptional()
+  @Transform(toInstant)
+  @IsInt({ message: INSTANT_MESSAGE })
+  from?: number;
+
+  @ApiPropertyOptional({ example: 1764547200000, description: 'Created at or before (ISO-8601 or epoch ms)' })
+  @IsOptional()
+  @Transform(toInstant)
+  @IsInt({ message: INSTANT_MESSAGE })
+  to?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  cursor?: string;
+}

@@ -1,0 +1,18 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsInt } from 'class-validator';
+import { INSTANT_MESSAGE, parseInstant } from './instant';
+
+const toInstant = ({ value }: { value: unknown }): unknown => (value === undefined ? undefined : (parseInstant(value) ?? value));
+
+export class ReplayDto {
+  @ApiProperty({ example: '2026-11-27T00:00:00Z', description: 'Event time, inclusive (ISO-8601 or epoch ms)' })
+  @Transform(toInstant)
+  @IsInt({ message: INSTANT_MESSAGE })
+  from: number;
+
+  @ApiProperty({ example: 1764288000000, description: 'Event time, inclusive (ISO-8601 or epoch ms)' })
+  @Transform(toInstant)
+  @IsInt({ message: INSTANT_MESSAGE })
+  to: number;
+}

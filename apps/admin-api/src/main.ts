@@ -1,0 +1,13 @@
+import { loadAdminApiConfig } from '@lms/config';
+import { createAdminApiApp } from './admin-api.bootstrap';
+
+async function main(): Promise<void> {
+  const config = loadAdminApiConfig();
+  const app = await createAdminApiApp(config);
+  await app.listen(config.port, '0.0.0.0');
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exit(1);
+});

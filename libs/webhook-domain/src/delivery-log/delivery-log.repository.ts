@@ -1,0 +1,255 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { DeliveryKind, DeliveryStatus } from '../entities';
+import type { DeliveryCursor } from './delivery-cursor';
+import type { DeliveryAttemptView, DeliveryListFilter, DeliverySummaryView } from './delivery-log-views';
+
+interface DeliveryRow {
+  id: string;
+  webhook_id: string;
+  account_id: string;
+  kind: DeliveryKind;
+  status: DeliveryStatus;
+  event_count: number;
+  event_names: string[] | null;
+  attempt_count: number;
+  next_attempt_at: Date | null;
+  last_attempt_at: Date | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  cancelled_by: string | null;
+  redelivery_of: string | null;
+  created_at: Date;
+  created_at_text: string;
+  updated_at: Date;
+  delivered_at: Date | null;
+  webhook_status: string;
+}
+
+export interface StoredEnvelopeEvent {
+  eventPk: number;
+  eventId: string;
+  eventName: string;
+  timestamp: number;
+  eventInfo: string;
+  dataJson: string;
+}
+
+export interface ReplayCandidate {
+  eventPk: number;
+  realtime: boolean;
+}
+
+const SUMMARY_COLUMNS = `
+  d.id, d.webhook_id, d.account_id, d.kind, d.status, d.event_count, d.attempt_count, d.next_attempt_at,
+  d.last_attempt_at, d.last_status_code, d.last_error, d.cancelled_by, d.redelivery_of, d.created_at,
+  d.created_at::text AS created_at_text, d.updated_at, d.delivered_at, w.status AS webhook_status,
+  (SELECT array_agg(DISTINCT e.event_name ORDER BY e.event_name)
+     FROM delivery_events de JOIN events e ON e.id = de.event_pk WHERE de.delivery_id = d.id) AS event_names`;
+
+/**
+ * Delivery-log queries. Every one joins the webhook and filters by account and `deleted_at IS NULL`,
+ * so another account's or a deleted webhook's deliveries are simply not there.
+ */
+@Injectable()
+export class DeliveryLogRepository {
+  constructor(@InjectDataSource() readonly dataSource: DataSource) {}
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  async webhookStatus(accountId: number, webhookId: string): Promise<{ status: string; events: string[] } | null> {
+    const rows: Array<{ status: string; events: string[] }> = await this.dataSource.query(
+      `SELECT status, events FROM webhooks WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL`,
+      [webhookId, accountId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Newest first, keyset-paginated on (created_at, id): stable while new deliveries keep arriving. */
+  async page(
+    accountId: number,
+    webhookId: string,
+    filter: DeliveryListFilter,
+    cursor: DeliveryCursor | undefined,
+  ): Promise<Array<{ view: DeliverySummaryView; cursor: DeliveryCursor }>> {
+    const params: unknown[] = [webhookId, accountId];
+    const where = ['d.webhook_id = $1', 'd.account_id = $2'];
+    const add = (sql: (placeholder: string) => string, value: unknown): void => {
+      params.push(value);
+      where.push(sql(`$${params.length}`));
+    };
+    if (filter.status) add((p) => `d.status = ${p}`, filter.status);
+    if (filter.eventName) {
+      add(
+        (p) => `EXISTS (SELECT 1 FROM delivery_events de JOIN events e ON e.id = de.event_pk
+                         WHERE de.delivery_id = d.id AND e.event_name = ${p})`,
+        filter.eventName,
+      );
+    }
+    if (filter.from) add((p) => `d.created_at >= ${p}`, filter.from);
+    if (filter.to) add((p) => `d.created_at <= ${p}`, filter.to);
+    if (cursor) {
+      params.push(cursor.createdAt, cursor.id);
+      where.push(`(d.created_at, d.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    params.push(filter.limit);
+    const rows: DeliveryRow[] = await this.dataSource.query(
+      `SELECT ${SUMMARY_COLUMNS}
+         FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id AND w.deleted_at IS NULL
+        WHERE ${where.join(' AND ')}
+        ORDER BY d.created_at DESC, d.id DESC
+        LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map((row) => ({ view: toSummary(row), cursor: { createdAt: row.created_at_text, id: row.id } }));
+  }
+
+  async findOne(
+    accountId: number,
+    deliveryId: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<(DeliverySummaryView & { webhookStatus: string }) | null> {
+    const rows: DeliveryRow[] = await manager.query(
+      `SELECT ${SUMMARY_COLUMNS}
+         FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id AND w.deleted_at IS NULL
+        WHERE d.id = $1 AND d.account_id = $2`,
+      [deliveryId, accountId],
+    );
+    const row = rows[0];
+    return row ? { ...toSummary(row), webhookStatus: row.webhook_status } : null;
+  }
+
+  async envelopeEvents(deliveryId: string): Promise<StoredEnvelopeEvent[]> {
+    const rows: Array<{ event_pk: string; event_id: string; event_name: string; occurred_at: string; event_info: string; data_json: string }> =
+      await this.dataSource.query(
+        `SELECT e.id AS event_pk, e.event_id, e.event_name, e.occurred_at, e.event_info, e.data::text AS data_json
+           FROM delivery_events de JOIN events e ON e.id = de.event_pk
+          WHERE de.delivery_id = $1 ORDER BY de.position`,
+        [deliveryId],
+      );
+    return rows.map((row) => ({
+      eventPk: Number(row.event_pk),
+      eventId: row.event_id,
+      eventName: row.event_name,
+      timestamp: Number(row.occurred_at),
+      eventInfo: row.event_info,
+      dataJson: row.data_json,
+    }));
+  }
+
+  async attempts(deliveryId: string): Promise<DeliveryAttemptView[]> {
+    const rows: Array<{
+      attempt_number: number;
+      started_at: Date;
+      duration_ms: number;
+      status_code: number | null;
+      error: string | null;
+      response_snippet: string | null;
+    }> = await this.dataSource.query(
+      `SELECT attempt_number, started_at, duration_ms, status_code, error, response_snippet
+         FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt_number`,
+      [deliveryId],
+    );
+    return rows.map((row) => ({
+      attemptNumber: row.attempt_number,
+      startedAt: row.started_at,
+      durationMs: row.duration_ms,
+      statusCode: row.status_code,
+      error: row.error,
+      responseSnippet: row.response_snippet,
+    }));
+  }
+
+  /** A new PENDING delivery carrying the same events as the original, in the same order. */
+  async insertRedelivery(
+    manager: EntityManager,
+    original: { id: string; webhookId: string; accountId: number; kind: DeliveryKind; eventCount: number },
+    newId: string,
+  ): Promise<number> {
+    await manager.query(
+      `INSERT INTO deliveries (id, webhook_id, account_id, kind, status, event_count, redelivery_of)
+       VALUES ($1, $2, $3, $4, 'PENDING', $5, $6)`,
+      [newId, original.webhookId, original.accountId, original.kind, original.eventCount, original.id],
+    );
+    const copied = await manager.query<unknown[]>(
+      `INSERT INTO delivery_events (delivery_id, position, event_pk)
+       SELECT $1, position, event_pk FROM delivery_events WHERE delivery_id = $2 RETURNING position`,
+      [newId, original.id],
+    );
+    return copied.length;
+  }
+
+  /** The account's events in [from, to] (event time) that the webhook subscribes to, oldest first. */
+  async replayCandidates(
+    accountId: number,
+    eventNames: readonly string[],
+    fromMs: number,
+    toMs: number,
+    limit: number,
+  ): Promise<ReplayCandidate[]> {
+    const rows: Array<{ id: string; realtime: boolean }> = await this.dataSource.query(
+      `SELECT id, realtime FROM events
+        WHERE account_id = $1 AND event_name = ANY($2::text[]) AND occurred_at BETWEEN $3 AND $4
+        ORDER BY occurred_at, id LIMIT $5`,
+      [accountId, eventNames, fromMs, toMs, limit],
+    );
+    return rows.map((row) => ({ eventPk: Number(row.id), realtime: row.realtime }));
+  }
+
+  async insertRealtimeDeliveries(
+    manager: EntityManager,
+    webhookId: string,
+    accountId: number,
+    deliveries: ReadonlyArray<{ id: string; eventPk: number }>,
+  ): Promise<void> {
+    if (deliveries.length === 0) return;
+    const ids = deliveries.map((delivery) => delivery.id);
+    await manager.query(
+      `INSERT INTO deliveries (id, webhook_id, account_id, kind, status, event_count)
+       SELECT id, $2, $3, 'REALTIME', 'PENDING', 1 FROM unnest($1::uuid[]) AS id`,
+      [ids, webhookId, accountId],
+    );
+    await manager.query(
+      `INSERT INTO delivery_events (delivery_id, position, event_pk)
+       SELECT id, 0, event_pk FROM unnest($1::uuid[], $2::bigint[]) AS t(id, event_pk)`,
+      [ids, deliveries.map((delivery) => delivery.eventPk)],
+    );
+  }
+
+  /** Non-real-time events wait for the webhook's next batch flush; one already waiting is not added twice. */
+  async insertBatchItems(manager: EntityManager, webhookId: string, eventPks: readonly number[]): Promise<number> {
+    if (eventPks.length === 0) return 0;
+    const rows: unknown[] = await manager.query(
+      `INSERT INTO batch_items (webhook_id, event_pk, account_id, occurred_at)
+       SELECT $1, e.id, e.account_id, e.occurred_at FROM events e WHERE e.id = ANY($2::bigint[])
+       ON CONFLICT DO NOTHING RETURNING event_pk`,
+      [webhookId, eventPks],
+    );
+    return rows.length;
+  }
+}
+
+function toSummary(row: DeliveryRow): DeliverySummaryView {
+  const open = row.status === 'PENDING' || row.status === 'RETRYING';
+  return {
+    id: row.id,
+    webhookId: row.webhook_id,
+    kind: row.kind,
+    status: row.status,
+    eventCount: row.event_count,
+    eventNames: row.event_names ?? [],
+    attemptCount: row.attempt_count,
+    nextAttemptAt: open ? row.next_attempt_at : null,
+    lastAttemptAt: row.last_attempt_at,
+    lastStatusCode: row.last_status_code,
+    lastError: row.last_error,
+    cancelledBy: row.cancelled_by,
+    redeliveryOf: row.redelivery_of,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    deliveredAt: row.delivered_at,
+  };
+}

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { serializeEnvelope } from '@lms/http-delivery';
+import { DomainError, DomainErrorCode } from '../errors/domain-error';
+import type { AdminActor } from '../webhooks/webhook-commands';
+import { decodeDeliveryCursor, encodeDeliveryCursor } from './delivery-cursor';
+import type { DeliveryDetailView, DeliveryListFilter, DeliveryPage, ReplayResult } from './delivery-log-views';
+import { DeliveryLogRepository } from './delivery-log.repository';
+import { DeliveryWakeUp } from './delivery-wake-up';
+
+export const DELIVERY_LOG_OPTIONS = Symbol('DELIVERY_LOG_OPTIONS');
+
+export interface DeliveryLogOptions {
+  /** A replay touching more events than this is refused: split the range. */
+  maxReplayEvents: number;
+}
+
+export const DEFAULT_MAX_REPLAY_EVENTS = 10_000;
+
+/** What an admin sees of deliveries and what they can re-send. Postgres first, queue second. */
+@Injectable()
+export class DeliveryLogService {
+  private readonly logger = new Logger(DeliveryLogService.name);
+
+  constructor(
+    private readonly deliveries: DeliveryLogRepository,
+    private readonly wakeUp: DeliveryWakeUp,
+    @Optional() @Inject(DELIVERY_LOG_OPTIONS) private readonly options: DeliveryLogOptions = { maxReplayEvents: DEFAULT_MAX_REPLAY_EVENTS },
+  ) {}
+
+  async list(accountId: number, webhookId: string, filter: DeliveryListFilter): Promise<DeliveryPage> {
+    if (!(await this.deliveries.webhookStatus(accountId, webhookId))) throw webhookNotFound(webhookId);
+    if (filter.from && filter.to && filter.from > filter.to) throw invalid('from', 'must not be after to');
+    const cursor = filter.cursor === undefined ? undefined : decodeDeliveryCursor(filter.cursor);
+    const rows = await this.deliveries.page(accountId, webhookId, { ...filter, limit: filter.limit + 1 }, cursor);
+    const page = rows.slice(0, filter.limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((row) => row.view),
+      nextCursor: rows.length > filter.limit && last ? encodeDeliveryCursor(last.cursor) : null,
+    };
+  }
+
+  async get(accountId: number, deliveryId: string): Promise<DeliveryDetailView> {
+    const found = await this.deliveries.findOne(accountId, deliveryId);
+    if (!found) throw deliveryNotFound(deliveryId);
+    const { webhookStatus: _webhookStatus, ...delivery } = found;
+    const [events, attempts] = await Promise.all([
+      this.deliveries.envelopeEvents(deliveryId),
+      this.deliveries.attempts(deliveryId),
+    ]);
+    // Rebuilt exactly as the dispatcher builds the body, so this is what the receiver got (or will get).
+    const body = serializeEnvelope(accountId, events);
+    return {
+      ...delivery,
+      payload: JSON.parse(body.toString('utf8')) as unknown,
+      events: events.map((event) => ({ eventId: event.eventId, eventName: event.eventName, timestamp: event.timestamp })),
+      attempts,
+    };
+  }
+
+  /**
+   * Sends a finished delivery's events again as a new delivery (the original keeps its history). The row
+   * is committed before the queue is told; if telling the queue fails the relay picks the row up later.
+   */
+  async redeliver(actor: AdminActor, deliveryId: string): Promise<{ id: string; redeliveryOf: string; status: 'PENDING' }> {
+    const newId = randomUUID();
+    await this.deliveries.transaction(async (manager) => {
+      const original = await this.deliveries.findOne(actor.accountId, deliveryId, manager);
+      if (!original) throw deliveryNotFound(deliveryId);
+      if (original.status === 'PENDING' || original.status === 'RETRYING') {
+        throw notRedeliverable(`Delivery ${deliveryId} is still ${original.status}; it is being delivered already`);
+      }
+      if (original.webhookStatus !== 'ACTIVE') {
+        throw notRedeliverable(`The webhook of delivery ${deliveryId} is ${original.webhookStatus}; activate it first`);
+      }
+      const copied = await this.deliveries.insertRedelivery(
+        manager,
+        { id: original.id, webhookId: original.webhookId, accountId: actor.accountId, kind: original.kind, eventCount: original.eventCount },
+        newId,
+      );
+      if (copied === 0) throw notRedeliverable(`The events of delivery ${deliveryId} are no longer retained`);
+    });
+    await this.wake([newId]);
+    return { id: newId, redeliveryOf: deliveryId, status: 'PENDING' };
+  }
+
+  /** Re-sends the account's subscribed events of [from, to] (event time) to this webhook as new deliveries. */
+  async replay(actor: AdminActor, webhookId: string, fromMs: number, toMs: number): Promise<ReplayResult> {
+    if (fromMs > toMs) throw invalid('from', 'must not be after to');
+    const webhook = await this.deliveries.webhookStatus(actor.accountId, webhookId);
+    if (!webhook) throw webhookNotFound(webhookId);
+    if (webhook.status !== 'ACTIVE') throw notRedeliverable(`Webhook ${webhookId} is ${webhook.status}; activate it before replaying`);
+
+    const max = this.options.maxReplayEvents;
+    const candidates = await this.deliveries.replayCandidates(actor.accountId, webhook.events, fromMs, toMs, max + 1);
+    if (candidates.length > max) {
+      throw invalid('to', `the range holds more than ${max} events; replay a shorter range`);
+    }
+    const realtime = candidates.filter((event) => event.realtime).map((event) => ({ id: randomUUID(), eventPk: event.eventPk }));
+    const batched = candidates.filter((event) => !event.realtime).map((event) => event.eventPk);
+    const batchedEvents = await this.deliveries.transaction(async (manager) => {
+      await this.deliveries.insertRealtimeDeliveries(manager, webhookId, actor.accountId, realtime);
+      return this.deliveries.insertBatchItems(manager, webhookId, batched);
+    });
+    await this.wake(realtime.map((delivery) => delivery.id));
+    return { count: realtime.length + batchedEvents, realtimeDeliveries: realtime.length, batchedEvents };
+  }
+
+  private async wake(deliveryIds: string[]): Promise<void> {
+    if (deliveryIds.length === 0) return;
+    try {
+      await this.wakeUp.wake(deliveryIds);
+    } catch (error) {
+      // Postgres already holds the PENDING rows; the outbox relay enqueues them. Late, not lost.
+      this.logger.warn(
+        `could not enqueue ${deliveryIds.length} deliveries (the relay will): ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+}
+
+function webhookNotFound(webhookId: string): DomainError {
+  return new DomainError(DomainErrorCode.WEBHOOK_NOT_FOUND, `Webhook ${webhookId} not found`);
+}
+
+function deliveryNotFound(deliveryId: string): DomainError {
+  return new DomainError(DomainErrorCode.DELIVERY_NOT_FOUND, `Delivery ${deliveryId} not found`);
+}
+
+function notRedeliverable(message: string): DomainError {
+  return new DomainError(DomainErrorCode.DELIVERY_NOT_REDELIVERABLE, message);
+}
+
+function invalid(field: string, message: string): DomainError {
+  return new DomainError(DomainErrorCode.VALIDATION_FAILED, `${field} ${message}`, [{ field, message }]);
+}

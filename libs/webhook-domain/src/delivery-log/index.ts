@@ -1,0 +1,6 @@
+export * from './delivery-cursor';
+export * from './delivery-log-views';
+export * from './delivery-log.module';
+export * from './delivery-log.service';
+export * from './delivery-wake-up';
+export { DeliveryLogRepository, type StoredEnvelopeEvent } from './delivery-log.repository';

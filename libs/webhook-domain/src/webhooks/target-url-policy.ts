@@ -1,0 +1,84 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { classifyTargetAddress } from '@lms/http-delivery';
+import { DomainError, DomainErrorCode } from '../errors/domain-error';
+
+export interface TargetUrlRules {
+  allowPrivateTargets: boolean;
+  allowHttpTargets: boolean;
+}
+
+/** Resolves a host name to every address it has (all of them are checked: any one could be used). */
+export type HostResolver = (host: string) => Promise<string[]>;
+
+export const MAX_TARGET_URL_LENGTH = 2048;
+
+const resolveWithSystemResolver: HostResolver = async (host) =>
+  (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address);
+
+/**
+ * The rules a listener URL must follow. Pure syntax rules (`parseTargetUrl`) first, then, unless private
+ * targets are allowed, every address the host resolves to must be public: otherwise an admin could aim
+ * a webhook at the metadata service or an internal port and read responses back (SSRF). The dispatcher
+ * checks again at connect time, because DNS can change after the URL was saved.
+ */
+export class TargetUrlPolicy {
+  constructor(
+    private readonly rules: TargetUrlRules,
+    private readonly resolveHost: HostResolver = resolveWithSystemResolver,
+  ) {}
+
+  async assertAllowed(raw: string, field = 'targetUrl'): Promise<URL> {
+    const url = parseTargetUrl(raw, this.rules, field);
+    if (this.rules.allowPrivateTargets) return url;
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    let addresses: string[];
+    if (isIP(host) !== 0) {
+      addresses = [host];
+    } else {
+      try {
+        addresses = await this.resolveHost(host);
+      } catch {
+        throw notAllowed(field, `the host "${host}" does not resolve`);
+      }
+      if (addresses.length === 0) throw notAllowed(field, `the host "${host}" does not resolve`);
+    }
+    for (const address of addresses) {
+      const verdict = classifyTargetAddress(address);
+      if (!verdict.allowed) throw notAllowed(field, `the host "${host}" resolves to a non-public address: ${verdict.reason}`);
+    }
+    return url;
+  }
+}
+
+/**
+ * Syntax rules, no I/O: an absolute http(s) URL of at most 2048 characters without credentials
+ * (they would be logged and shown in clear; Basic authentication has its own, encrypted, field),
+ * and https unless plain http is allowed.
+ */
+export function parseTargetUrl(raw: string, rules: Pick<TargetUrlRules, 'allowHttpTargets'>, field = 'targetUrl'): URL {
+  if (raw.length > MAX_TARGET_URL_LENGTH) throw invalid(field, `must be at most ${MAX_TARGET_URL_LENGTH} characters`);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw invalid(field, 'must be an absolute URL such as https://example.com/webhooks');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid(field, 'must use https (or http where allowed)');
+  if (url.username !== '' || url.password !== '') {
+    throw invalid(field, 'must not contain credentials; use Basic authentication instead');
+  }
+  if (url.hostname === '') throw invalid(field, 'must name a host');
+  if (url.protocol === 'http:' && !rules.allowHttpTargets) {
+    throw notAllowed(field, 'must use https (plain http targets are not allowed on this installation)');
+  }
+  return url;
+}
+
+function invalid(field: string, message: string): DomainError {
+  return new DomainError(DomainErrorCode.VALIDATION_FAILED, `${field} ${message}`, [{ field, message }]);
+}
+
+function notAllowed(field: string, message: string): DomainError {
+  return new DomainError(DomainErrorCode.TARGET_NOT_ALLOWED, `${field} is not allowed: ${message}`, [{ field, message }]);
+}

@@ -1,0 +1,26 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { SecretCipher } from '../crypto/secret-cipher';
+import { TargetUrlPolicy } from './target-url-policy';
+import { WEBHOOK_MANAGEMENT_OPTIONS, type WebhookManagementOptions } from './webhook-management-options';
+import { WebhookManagementService } from './webhook-management.service';
+import { WebhookSignatureService } from './webhook-signature.service';
+import { WebhookRepository } from './webhook.repository';
+
+/** Webhook management use cases for the admin API. Needs DatabaseModule (the DataSource) in the app. */
+@Module({})
+export class WebhookManagementModule {
+  static forRoot(options: WebhookManagementOptions): DynamicModule {
+    return {
+      module: WebhookManagementModule,
+      providers: [
+        { provide: WEBHOOK_MANAGEMENT_OPTIONS, useValue: options },
+        { provide: SecretCipher, useFactory: () => new SecretCipher(options.secretsKey) },
+        { provide: TargetUrlPolicy, useFactory: () => new TargetUrlPolicy(options.targets) },
+        WebhookRepository,
+        WebhookManagementService,
+        WebhookSignatureService,
+      ],
+      exports: [WebhookManagementService, WebhookSignatureService, TargetUrlPolicy, SecretCipher, WEBHOOK_MANAGEMENT_OPTIONS],
+    };
+  }
+}

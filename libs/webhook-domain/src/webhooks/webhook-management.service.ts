@@ -1,0 +1,289 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { generateSigningSecret } from '@lms/http-delivery';
+import { isEventName } from '@lms/payload-schemas';
+import { EntityManager } from 'typeorm';
+import { SecretCipher } from '../crypto/secret-cipher';
+import type { AuditLogEntry, Webhook, WebhookStatus } from '../entities';
+import { DomainError, DomainErrorCode } from '../errors/domain-error';
+import { TargetUrlPolicy } from './target-url-policy';
+import type { AdminActor, CreateWebhookCommand, UpdateWebhookCommand, WebhookAuthenticationInput } from './webhook-commands';
+import { WEBHOOK_MANAGEMENT_OPTIONS, type WebhookManagementOptions } from './webhook-management-options';
+import { WebhookRepository } from './webhook.repository';
+import { toWebhookView, type WebhookView } from './webhook-view';
+
+const UNIQUE_VIOLATION = '23505';
+const AUDIT_TRAIL_LIMIT = 500;
+
+/**
+ * Every admin action on a webhook, one method each, each in one transaction with its audit row. The
+ * account always comes from the actor (the token): another account's webhook is simply not found.
+ */
+@Injectable()
+export class WebhookManagementService {
+  constructor(
+    private readonly webhooks: WebhookRepository,
+    private readonly targets: TargetUrlPolicy,
+    private readonly cipher: SecretCipher,
+    @Inject(WEBHOOK_MANAGEMENT_OPTIONS) private readonly options: WebhookManagementOptions,
+  ) {}
+
+  async list(accountId: number): Promise<WebhookView[]> {
+    return (await this.webhooks.listForAccount(accountId)).map(toWebhookView);
+  }
+
+  async get(accountId: number, webhookId: string): Promise<WebhookView> {
+    return toWebhookView(await this.requireLive(accountId, webhookId));
+  }
+
+  /** The webhook entity itself (for the test sender and signature service): internal, not for responses. */
+  async requireLive(accountId: number, webhookId: string): Promise<Webhook> {
+    const webhook = await this.webhooks.findLive(accountId, webhookId);
+    if (!webhook) throw notFound(webhookId);
+    return webhook;
+  }
+
+  async create(command: CreateWebhookCommand): Promise<WebhookView> {
+    const { actor } = command;
+    assertKnownEvents(command.events);
+    await this.targets.assertAllowed(command.targetUrl);
+    if (command.authentication.type === 'BASIC' && command.authentication.password === undefined) {
+      throw validation('authentication.password', 'is required for BASIC authentication');
+    }
+    const now = new Date();
+    const webhook: Webhook = {
+      id: randomUUID(),
+      accountId: actor.accountId,
+      name: command.name,
+      description: command.description ?? null,
+      targetUrl: command.targetUrl,
+      authType: command.authentication.type,
+      basicUsername: null,
+      basicPasswordEnc: null,
+      events: command.events,
+      status: command.active === true ? 'ACTIVE' : 'INACTIVE',
+      disabledReason: null,
+      rateLimitPerSecond: command.rateLimitPerSecond ?? null,
+      failingSince: null,
+      createdAt: now,
+      updatedAt: now,
+      deletedAt: null,
+    };
+    this.applyBasicCredentials(webhook, command.authentication);
+
+    return this.withNameConflictMapped(command.name, () =>
+      this.webhooks.transaction(async (manager) => {
+        await this.webhooks.lockAccount(manager, actor.accountId);
+        const live = await this.webhooks.countLive(manager, actor.accountId);
+        if (live >= this.options.maxWebhooksPerAccount) {
+          throw new DomainError(
+            DomainErrorCode.WEBHOOK_LIMIT_REACHED,
+            `An account can have at most ${this.options.maxWebhooksPerAccount} webhooks; delete one first`,
+          );
+        }
+        if (await this.webhooks.isNameTaken(manager, actor.accountId, command.name)) throw nameTaken(command.name);
+        await this.webhooks.insert(manager, webhook);
+        if (webhook.authType === 'SIGNATURE') await this.addSigningSecret(manager, webhook.id);
+        await this.webhooks.audit(manager, {
+          accountId: actor.accountId,
+          webhookId: webhook.id,
+          actor: actor.sub,
+          action: 'CREATED',
+          details: {
+            name: webhook.name,
+            targetUrl: webhook.targetUrl,
+            events: webhook.events,
+            authType: webhook.authType,
+            status: webhook.status,
+          },
+        });
+        return toWebhookView(webhook);
+      }),
+    );
+  }
+
+  async update(command: UpdateWebhookCommand): Promise<WebhookView> {
+    const { actor } = command;
+    const { actor: _actor, webhookId: _webhookId, ...fields } = command;
+    if (Object.values(fields).every((value) => value === undefined)) {
+      throw validation('(body)', 'must contain at least one field to change');
+    }
+    if (command.events !== undefined) assertKnownEvents(command.events);
+    if (command.targetUrl !== undefined) await this.targets.assertAllowed(command.targetUrl);
+
+    return this.withNameConflictMapped(command.name ?? '', () =>
+      this.webhooks.transaction(async (manager) => {
+        const webhook = await this.webhooks.findLiveForUpdate(manager, actor.accountId, command.webhookId);
+        if (!webhook) throw notFound(command.webhookId);
+        const changed: string[] = [];
+
+        if (command.name !== undefined && command.name !== webhook.name) {
+          if (await this.webhooks.isNameTaken(manager, actor.accountId, command.name, webhook.id)) throw nameTaken(command.name);
+          webhook.name = command.name;
+          changed.push('name');
+        }
+        if (command.description !== undefined && command.description !== webhook.description) {
+          webhook.description = command.description;
+          changed.push('description');
+        }
+        if (command.targetUrl !== undefined && command.targetUrl !== webhook.targetUrl) {
+          webhook.targetUrl = command.targetUrl;
+          changed.push('targetUrl');
+        }
+        if (command.events !== undefined && !sameMembers(command.events, webhook.events)) {
+          webhook.events = command.events;
+          changed.push('events');
+        }
+        if (command.rateLimitPerSecond !== undefined && command.rateLimitPerSecond !== webhook.rateLimitPerSecond) {
+          webhook.rateLimitPerSecond = command.rateLimitPerSecond;
+          changed.push('rateLimitPerSecond');
+        }
+        if (command.authentication !== undefined) {
+          if (await this.applyAuthenticationChange(manager, webhook, command.authentication)) changed.push('authentication');
+        }
+
+        const statusBefore = webhook.status;
+        if (command.active === true && webhook.status !== 'ACTIVE') {
+          // Re-activating also clears an auto-disable: the admin has looked at it.
+          webhook.status = 'ACTIVE';
+          webhook.disabledReason = null;
+          webhook.failingSince = null;
+        } else if (command.active === false) {
+          webhook.status = 'INACTIVE';
+          await this.webhooks.cancelOpenWork(manager, webhook.id, `admin:${actor.sub}`);
+        }
+
+        if (changed.length > 0 || webhook.status !== statusBefore) {
+          webhook.updatedAt = new Date();
+          await this.webhooks.save(manager, webhook);
+        }
+        if (changed.length > 0) {
+          await this.auditEntry(manager, actor, webhook.id, 'UPDATED', { changed });
+        }
+        if (webhook.status !== statusBefore) {
+          await this.auditEntry(manager, actor, webhook.id, webhook.status === 'ACTIVE' ? 'ACTIVATED' : 'RETIRED', {
+            from: statusBefore,
+            to: webhook.status,
+          });
+        }
+        return toWebhookView(webhook);
+      }),
+    );
+  }
+
+  /** Soft delete: the delivery history stays readable for retention, the name becomes free, nothing more is sent. */
+  async delete(actor: AdminActor, webhookId: string): Promise<void> {
+    await this.webhooks.transaction(async (manager) => {
+      const webhook = await this.webhooks.findLiveForUpdate(manager, actor.accountId, webhookId);
+      if (!webhook) throw notFound(webhookId);
+      const cancelled = await this.webhooks.cancelOpenWork(manager, webhook.id, `admin:${actor.sub}`);
+      await this.webhooks.deleteSecrets(manager, webhook.id);
+      const statusBefore: WebhookStatus = webhook.status;
+      webhook.status = 'INACTIVE';
+      webhook.basicPasswordEnc = null;
+      webhook.deletedAt = new Date();
+      webhook.updatedAt = webhook.deletedAt;
+      await this.webhooks.save(manager, webhook);
+      await this.auditEntry(manager, actor, webhook.id, 'DELETED', { name: webhook.name, statusBefore, cancelledDeliveries: cancelled });
+    });
+  }
+
+  async auditTrail(accountId: number, webhookId: string): Promise<AuditLogEntry[]> {
+    await this.requireLive(accountId, webhookId);
+    return this.webhooks.auditTrail(accountId, webhookId, AUDIT_TRAIL_LIMIT);
+  }
+
+  /** Returns whether anything changed. Switching away from SIGNATURE discards the secrets; switching to it makes one. */
+  private async applyAuthenticationChange(
+    manager: EntityManager,
+    webhook: Webhook,
+    authentication: WebhookAuthenticationInput,
+  ): Promise<boolean> {
+    const before = webhook.authType;
+    if (authentication.type === 'BASIC') {
+      if (authentication.password === undefined && before !== 'BASIC') {
+        throw validation('authentication.password', 'is required when switching to BASIC authentication');
+      }
+      const usernameChanged = webhook.basicUsername !== authentication.username;
+      webhook.authType = 'BASIC';
+      webhook.basicUsername = authentication.username;
+      // Omitting the password keeps the stored one: admins cannot read it back to send it again.
+      if (authentication.password !== undefined) webhook.basicPasswordEnc = this.cipher.encrypt(authentication.password);
+      if (before === 'SIGNATURE') await this.webhooks.deleteSecrets(manager, webhook.id);
+      return before !== 'BASIC' || usernameChanged || authentication.password !== undefined;
+    }
+    if (before === authentication.type) return false;
+    webhook.authType = authentication.type;
+    webhook.basicUsername = null;
+    webhook.basicPasswordEnc = null;
+    if (authentication.type === 'SIGNATURE') await this.addSigningSecret(manager, webhook.id);
+    if (before === 'SIGNATURE') await this.webhooks.deleteSecrets(manager, webhook.id);
+    return true;
+  }
+
+  private applyBasicCredentials(webhook: Webhook, authentication: WebhookAuthenticationInput): void {
+    if (authentication.type !== 'BASIC') return;
+    webhook.basicUsername = authentication.username;
+    webhook.basicPasswordEnc = authentication.password === undefined ? null : this.cipher.encrypt(authentication.password);
+  }
+
+  private async addSigningSecret(manager: EntityManager, webhookId: string): Promise<void> {
+    await this.webhooks.addSecret(manager, {
+      id: randomUUID(),
+      webhookId,
+      secretEnc: this.cipher.encrypt(generateSigningSecret()),
+      createdAt: new Date(),
+      expiresAt: null,
+    });
+  }
+
+  private auditEntry(
+    manager: EntityManager,
+    actor: AdminActor,
+    webhookId: string,
+    action: AuditLogEntry['action'],
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    return this.webhooks.audit(manager, { accountId: actor.accountId, webhookId, actor: actor.sub, action, details });
+  }
+
+  /** The unique index is the last word on names (two concurrent renames both pass the pre-check). */
+  private async withNameConflictMapped<T>(name: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if ((error as { driverError?: { code?: string }; code?: string }).driverError?.code === UNIQUE_VIOLATION) {
+        throw nameTaken(name);
+      }
+      throw error;
+    }
+  }
+}
+
+export function assertKnownEvents(events: readonly string[]): void {
+  const unknown = events.map((name, index) => ({ name, index })).filter(({ name }) => !isEventName(name));
+  if (unknown.length === 0) return;
+  throw new DomainError(
+    DomainErrorCode.UNKNOWN_EVENT_TYPE,
+    `Unknown event type${unknown.length > 1 ? 's' : ''}: ${unknown.map(({ name }) => name).join(', ')} (see GET /api/v1/event-types)`,
+    unknown.map(({ name, index }) => ({ field: `events[${index}]`, message: `"${name}" is not an event type` })),
+  );
+}
+
+function sameMembers(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item, index) => item === b[index]);
+}
+
+function notFound(webhookId: string): DomainError {
+  return new DomainError(DomainErrorCode.WEBHOOK_NOT_FOUND, `Webhook ${webhookId} not found`);
+}
+
+function nameTaken(name: string): DomainError {
+  return new DomainError(DomainErrorCode.WEBHOOK_NAME_TAKEN, `A webhook named "${name}" already exists in this account`, [
+    { field: 'name', message: 'is already used by another webhook of this account' },
+  ]);
+}
+
+function validation(field: string, message: string): DomainError {
+  return new DomainError(DomainErrorCode.VALIDATION_FAILED, `${field} ${message}`, [{ field, message }]);
+}

@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { generateSigningSecret } from '@lms/http-delivery';
+import { SecretCipher } from '../crypto/secret-cipher';
+import type { Webhook } from '../entities';
+import { DomainError, DomainErrorCode } from '../errors/domain-error';
+import type { AdminActor } from './webhook-commands';
+import { WEBHOOK_MANAGEMENT_OPTIONS, type WebhookManagementOptions } from './webhook-management-options';
+import { WebhookRepository } from './webhook.repository';
+
+/** The signing-secret file an admin downloads and installs on the receiving server. */
+export interface SigningSecretFile {
+  webhookId: string;
+  scheme: 'standard-webhooks';
+  algorithm: 'HMAC-SHA256';
+  secret: string;
+  headers: ['webhook-id', 'webhook-timestamp', 'webhook-signature'];
+  createdAt: Date;
+  /** Until when the previous secret keeps signing too (after a rotation); null otherwise. */
+  previousSecretExpiresAt: Date | null;
+}
+
+/**
+ * The only way a signing secret leaves the system in clear: the download and the rotation answer.
+ */
+@Injectable()
+export class WebhookSignatureService {
+  constructor(
+    private readonly webhooks: WebhookRepository,
+    private readonly cipher: SecretCipher,
+    @Inject(WEBHOOK_MANAGEMENT_OPTIONS) private readonly options: WebhookManagementOptions,
+  ) {}
+
+  async download(accountId: number, webhookId: string): Promise<SigningSecretFile> {
+    const webhook = await this.webhooks.findLive(accountId, webhookId);
+    if (!webhook) throw notFound(webhookId);
+    assertSignatureWebhook(webhook);
+    const secrets = await this.webhooks.unexpiredSecrets(webhook.id);
+    const newest = secrets[0];
+    if (!newest) throw new Error(`SIGNATURE webhook ${webhook.id} has no unexpired signing secret`);
+    const previous = secrets.slice(1).find((secret) => secret.expiresAt !== null);
+    return this.file(webhook.id, this.cipher.decrypt(newest.secretEnc), newest.createdAt, previous?.expiresAt ?? null);
+  }
+
+  /**
+   * A new secret signs from now on; the current one keeps signing alongside it for the overlap, so
+   * receivers can switch without rejecting a single delivery.
+   */
+  async rotate(actor: AdminActor, webhookId: string): Promise<SigningSecretFile> {
+    return this.webhooks.transaction(async (manager) => {
+      const webhook = await this.webhooks.findLiveForUpdate(manager, actor.accountId, webhookId);
+      if (!webhook) throw notFound(webhookId);
+      assertSignatureWebhook(webhook);
+      await this.webhooks.expireCurrentSecrets(manager, webhook.id, this.options.secretRotationOverlapMs);
+      const secret = generateSigningSecret();
+      const createdAt = new Date();
+      await this.webhooks.addSecret(manager, {
+        id: randomUUID(),
+        webhookId: webhook.id,
+        secretEnc: this.cipher.encrypt(secret),
+        createdAt,
+        expiresAt: null,
+      });
+      const previousExpiresAt = new Date(createdAt.getTime() + this.options.secretRotationOverlapMs);
+      await this.webhooks.audit(manager, {
+        accountId: actor.accountId,
+        webhookId: webhook.id,
+        actor: actor.sub,
+        action: 'SECRET_ROTATED',
+        details: { previousSecretExpiresAt: previousExpiresAt.toISOString() },
+      });
+      return this.file(webhook.id, secret, createdAt, previousExpiresAt);
+    });
+  }
+
+  /** Every secret a delivery is signed with right now (newest first), decrypted, for the test sender. */
+  async currentSecrets(webhookId: string): Promise<string[]> {
+    return (await this.webhooks.unexpiredSecrets(webhookId)).map((secret) => this.cipher.decrypt(secret.secretEnc));
+  }
+
+  private file(webhookId: string, secret: string, createdAt: Date, previousSecretExpiresAt: Date | null): SigningSecretFile {
+    return {
+      webhookId,
+      scheme: 'standard-webhooks',
+      algorithm: 'HMAC-SHA256',
+      secret,
+      headers: ['webhook-id', 'webhook-timestamp', 'webhook-signature'],
+      createdAt,
+      previousSecretExpiresAt,
+    };
+  }
+}
+
+function assertSignatureWebhook(webhook: Webhook): void {
+  if (webhook.authType !== 'SIGNATURE') {
+    throw new DomainError(
+      DomainErrorCode.NOT_A_SIGNATURE_WEBHOOK,
+      `Webhook ${webhook.id} uses ${webhook.authType} authentication; only SIGNATURE webhooks have a signing secret`,
+    );
+  }
+}
+
+function notFound(webhookId: string): DomainError {
+  return new DomainError(DomainErrorCode.WEBHOOK_NOT_FOUND, `Webhook ${webhookId} not found`);
+}

@@ -1,0 +1,133 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { ADVISORY_LOCK } from '../database/advisory-locks';
+import { AuditLogEntry, type AuditAction, Webhook, WebhookSecret } from '../entities';
+
+const INT4_MAX = 2_147_483_647;
+
+/** The queries behind webhook management. Every read of a webhook is scoped by account and skips deleted ones. */
+@Injectable()
+export class WebhookRepository {
+  constructor(@InjectDataSource() readonly dataSource: DataSource) {}
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  listForAccount(accountId: number): Promise<Webhook[]> {
+    return this.dataSource.manager.find(Webhook, {
+      where: { accountId, deletedAt: IsNull() },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+  }
+
+  findLive(accountId: number, webhookId: string, manager: EntityManager = this.dataSource.manager): Promise<Webhook | null> {
+    return manager.findOne(Webhook, { where: { id: webhookId, accountId, deletedAt: IsNull() } });
+  }
+
+  /** Row-locks the webhook for the rest of the transaction, so concurrent edits apply one after the other. */
+  findLiveForUpdate(manager: EntityManager, accountId: number, webhookId: string): Promise<Webhook | null> {
+    return manager.findOne(Webhook, {
+      where: { id: webhookId, accountId, deletedAt: IsNull() },
+      lock: { mode: 'pessimistic_write' },
+    });
+  }
+
+  /**
+   * Serialises webhook creation per account until the transaction ends, so "count, then insert" cannot
+   * be raced past the per-account limit by concurrent requests. The two-int form takes an int4 key: ids
+   * beyond it fold onto another key, which can only make two accounts wait for each other, never race.
+   */
+  async lockAccount(manager: EntityManager, accountId: number): Promise<void> {
+    await manager.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [
+      ADVISORY_LOCK.ACCOUNT_WEBHOOKS,
+      accountId % INT4_MAX,
+    ]);
+  }
+
+  countLive(manager: EntityManager, accountId: number): Promise<number> {
+    return manager.count(Webhook, { where: { accountId, deletedAt: IsNull() } });
+  }
+
+  async isNameTaken(manager: EntityManager, accountId: number, name: string, exceptWebhookId?: string): Promise<boolean> {
+    const rows: unknown[] = await manager.query(
+      `SELECT 1 FROM webhooks WHERE account_id = $1 AND name = $2 AND deleted_at IS NULL AND id IS DISTINCT FROM $3::uuid LIMIT 1`,
+      [accountId, name, exceptWebhookId ?? null],
+    );
+    return rows.length > 0;
+  }
+
+  async insert(manager: EntityManager, webhook: Webhook): Promise<void> {
+    await manager.insert(Webhook, webhook);
+  }
+
+  async save(manager: EntityManager, webhook: Webhook): Promise<void> {
+    await manager.save(Webhook, webhook);
+  }
+
+  async addSecret(manager: EntityManager, secret: WebhookSecret): Promise<void> {
+    await manager.insert(WebhookSecret, secret);
+  }
+
+  async deleteSecrets(manager: EntityManager, webhookId: string): Promise<void> {
+    await manager.delete(WebhookSecret, { webhookId });
+  }
+
+  /** The secrets a delivery is signed with now: every unexpired one, newest first. */
+  unexpiredSecrets(webhookId: string, manager: EntityManager = this.dataSource.manager): Promise<WebhookSecret[]> {
+    return manager
+      .createQueryBuilder(WebhookSecret, 'secret')
+      .where('secret.webhook_id = :webhookId', { webhookId })
+      .andWhere('(secret.expires_at IS NULL OR secret.expires_at > now())')
+      .orderBy('secret.created_at', 'DESC')
+      .addOrderBy('secret.id', 'DESC')
+      .getMany();
+  }
+
+  /** Starts the overlap of the current secret(s) and forgets the ones whose overlap is over. */
+  async expireCurrentSecrets(manager: EntityManager, webhookId: string, overlapMs: number): Promise<void> {
+    await manager.query(`DELETE FROM webhook_secrets WHERE webhook_id = $1 AND expires_at <= now()`, [webhookId]);
+    await manager.query(
+      `UPDATE webhook_secrets SET expires_at = now() + ($2::bigint * interval '1 millisecond')
+        WHERE webhook_id = $1 AND expires_at IS NULL`,
+      [webhookId, overlapMs],
+    );
+  }
+
+  /**
+   * Cancels everything still waiting for this webhook, in the caller's transaction: open deliveries say
+   * who cancelled them, and batch items not yet flushed are dropped.
+   */
+  async cancelOpenWork(manager: EntityManager, webhookId: string, cancelledBy: string): Promise<number> {
+    // TypeORM answers an UPDATE with [rows, affected count].
+    const [, cancelled] = await manager.query<[unknown, number]>(
+      `UPDATE deliveries SET status = 'CANCELLED', cancelled_by = $2, updated_at = now()
+        WHERE webhook_id = $1 AND status IN ('PENDING', 'RETRYING')`,
+      [webhookId, cancelledBy],
+    );
+    await manager.query(`DELETE FROM batch_items WHERE webhook_id = $1`, [webhookId]);
+    return cancelled;
+  }
+
+  async audit(
+    manager: EntityManager,
+    entry: { accountId: number; webhookId: string; actor: string; action: AuditAction; details: Record<string, unknown> },
+  ): Promise<void> {
+    await manager.query(`INSERT INTO audit_log (account_id, webhook_id, actor, action, details) VALUES ($1, $2, $3, $4, $5)`, [
+      entry.accountId,
+      entry.webhookId,
+      entry.actor,
+      entry.action,
+      JSON.stringify(entry.details),
+    ]);
+  }
+
+  auditTrail(accountId: number, webhookId: string, limit: number): Promise<AuditLogEntry[]> {
+    return this.dataSource.manager.find(AuditLogEntry, {
+      where: { accountId, webhookId },
+      order: { at: 'DESC', id: 'DESC' },
+      take: limit,
+    });
+  }
+}

@@ -1,0 +1,307 @@
+import Redis from 'ioredis';
+import { startAdminApi, REDIS_URL, type AdminApiHarness } from './support/admin-api-harness';
+import { webhookBody } from './support/webhook-factory';
+
+const ACCOUNT = 2020;
+const OTHER_ACCOUNT = 3030;
+const T0 = 1_764_300_000_000;
+
+describe('admin API: delivery log, redeliver, replay', () => {
+  let api: AdminApiHarness;
+  let redis: Redis;
+  let token: string;
+  let webhookId: string;
+
+  beforeAll(async () => {
+    api = await startAdminApi('delivery_log');
+    redis = new Redis(REDIS_URL);
+    token = api.tokenFor(ACCOUNT, { sub: 'carol' });
+    const created = await api.call('POST', '/api/v1/webhooks', {
+      token,
+      body: webhookBody({ active: true, events: ['COURSE_ENROLLMENT', 'COURSE_COMPLETED', 'LEARNER_PROGRESS'] }),
+    });
+    webhookId = created.body.id;
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await api.close();
+  });
+
+  /** An event row as ingestion stores it; returns its primary key. */
+  async function insertEvent(overrides: { accountId?: number; eventName?: string; realtime?: boolean; occurredAt?: number; data?: string } = {}): Promise<number> {
+    const result = await api.sql.query(
+      `INSERT INTO events (account_id, event_id, event_name, realtime, occurred_at, event_info, data)
+       VALUES ($1, gen_random_uuid()::text, $2, $3, $4, '1764300000000-047210-84242-0', $5::json) RETURNING id`,
+      [
+        overrides.accountId ?? ACCOUNT,
+        overrides.eventName ?? 'COURSE_ENROLLMENT',
+        overrides.realtime ?? true,
+        overrides.occurredAt ?? T0,
+        overrides.data ?? '{"userId": 4279332, "loId":"course:7374992", "extra": [1, 2.50]}',
+      ],
+    );
+    return Number(result.rows[0].id);
+  }
+
+  /** A delivery row carrying the given events, created at a given time. */
+  async function insertDelivery(eventPks: number[], overrides: { status?: string; createdAt?: string; webhook?: string; accountId?: number; lastError?: string | null; cancelledBy?: string | null } = {}): Promise<string> {
+    const result = await api.sql.query(
+      `INSERT INTO deliveries (id, webhook_id, account_id, kind, status, event_count, created_at, last_error, cancelled_by)
+       VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+      [
+        overrides.webhook ?? webhookId,
+        overrides.accountId ?? ACCOUNT,
+        eventPks.length > 1 ? 'BATCH' : 'REALTIME',
+        overrides.status ?? 'SUCCEEDED',
+        eventPks.length,
+        overrides.createdAt ?? new Date().toISOString(),
+        overrides.lastError ?? null,
+        overrides.cancelledBy ?? null,
+      ],
+    );
+    const id: string = result.rows[0].id;
+    for (const [position, eventPk] of eventPks.entries()) {
+      await api.sql.query('INSERT INTO delivery_events (delivery_id, position, event_pk) VALUES ($1, $2, $3)', [id, position, eventPk]);
+    }
+    return id;
+  }
+
+  const jobExists = async (deliveryId: string) => (await redis.exists(`${api.queuePrefix}:deliveries:${deliveryId}`)) === 1;
+
+  describe('GET /webhooks/:id/deliveries', () => {
+    let listWebhookId: string;
+    const ids: string[] = [];
+
+    beforeAll(async () => {
+      listWebhookId = (await api.call('POST', '/api/v1/webhooks', { token, body: webhookBody({ active: true }) })).body.id;
+      // 7 deliveries, one minute apart, oldest first; two with a COURSE_COMPLETED event, one DEAD.
+      for (let i = 0; i < 7; i++) {
+        const eventPk = await insertEvent({ eventName: i % 3 === 0 ? 'COURSE_COMPLETED' : 'COURSE_ENROLLMENT' });
+        ids.push(
+          await insertDelivery([eventPk], {
+            webhook: listWebhookId,
+            status: i === 4 ? 'DEAD' : 'SUCCEEDED',
+            createdAt: new Date(Date.UTC(2026, 10, 20, 12, i, 0, 123) + 0.456).toISOString(),
+          }),
+        );
+      }
+    });
+
+    it('lists newest first and pages with an opaque cursor until nextCursor is null', async () => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const query: string = cursor ? `?limit=3&cursor=${encodeURIComponent(cursor)}` : '?limit=3';
+        const page = await api.call('GET', `/api/v1/webhooks/${listWebhookId}/deliveries${query}`, { token });
+        expect(page.status).toBe(200);
+        seen.push(...page.body.items.map((item: { id: string }) => item.id));
+        cursor = page.body.nextCursor;
+        pages++;
+      } while (cursor);
+      expect(pages).toBe(3);
+      expect(seen).toEqual([...ids].reverse());
+    });
+
+    it('returns summaries with the event names, status and error fields', async () => {
+      const page = await api.call('GET', `/api/v1/webhooks/${listWebhookId}/deliveries?limit=1`, { token });
+      expect(page.body.items[0]).toMatchObject({
+        id: ids[6],
+        webhookId: listWebhookId,
+        kind: 'REALTIME',
+        status: 'SUCCEEDED',
+        eventCount: 1,
+        eventNames: ['COURSE_COMPLETED'],
+        attemptCount: 0,
+        lastError: null,
+        cancelledBy: null,
+        redeliveryOf: null,
+      });
+    });
+
+    it('filters by status, eventName and creation time (ISO or epoch ms)', async () => {
+      const base = `/api/v1/webhooks/${listWebhookId}/deliveries`;
+      const dead = await api.call('GET', `${base}?status=DEAD`, { token });
+      expect(dead.body.items.map((item: { id: string }) => item.id)).toEqual([ids[4]]);
+      const completed = await api.call('GET', `${base}?eventName=COURSE_COMPLETED`, { token });
+      expect(completed.body.items.map((item: { id: string }) => item.id)).toEqual([ids[6], ids[3], ids[0]]);
+      const from = Date.UTC(2026, 10, 20, 12, 2, 0);
+      const range = await api.call('GET', `${base}?from=${from}&to=${encodeURIComponent('2026-11-20T12:04:30Z')}`, { token });
+      expect(range.body.items.map((item: { id: string }) => item.id)).toEqual([ids[4], ids[3], ids[2]]);
+    });
+
+    it.each([
+      ['limit=0', 'limit'],
+      ['limit=201', 'limit'],
+      ['limit=abc', 'limit'],
+      ['status=LOST', 'status'],
+      ['eventName=NOPE', 'eventName'],
+      ['from=yesterday', 'from'],
+      ['cursor=not-a-cursor', 'cursor'],
+      [`cursor=${Buffer.from(JSON.stringify(['2026-13-45 99:00:00+00', '6f1b7c1e-9a2b-4c3d-8e4f-5a6b7c8d9e0f'])).toString('base64url')}`, 'cursor'],
+      ['unknown=1', 'unknown'],
+    ])('400 VALIDATION_FAILED for %s', async (query, field) => {
+      const answer = await api.call('GET', `/api/v1/webhooks/${listWebhookId}/deliveries?${query}`, { token });
+      expect(answer.status).toBe(400);
+      expect(answer.body.code).toBe('VALIDATION_FAILED');
+      expect(answer.body.details.map((detail: { field: string }) => detail.field)).toContain(field);
+    });
+
+    it('is 404 for another account', async () => {
+      const answer = await api.call('GET', `/api/v1/webhooks/${listWebhookId}/deliveries`, { token: api.tokenFor(OTHER_ACCOUNT) });
+      expect(answer.status).toBe(404);
+    });
+  });
+
+  describe('GET /deliveries/:id', () => {
+    it('shows the payload exactly as sent, the attempts, and why it ended', async () => {
+      const first = await insertEvent({ occurredAt: T0, data: '{"userId":1,"b":2.50,"a":"ü"}' });
+      const second = await insertEvent({ eventName: 'COURSE_COMPLETED', occurredAt: T0 + 1 });
+      const id = await insertDelivery([first, second], { status: 'DEAD', lastError: 'HTTP 500' });
+      await api.sql.query(
+        `INSERT INTO delivery_attempts (delivery_id, attempt_number, started_at, duration_ms, status_code, error, response_snippet)
+         VALUES ($1, 1, now() - interval '1 minute', 12, 500, 'HTTP 500', 'oops'), ($1, 2, now(), 5001, NULL, 'TIMEOUT: headers', '')`,
+        [id],
+      );
+      const events = await api.sql.query('SELECT event_id FROM events WHERE id = ANY($1) ORDER BY id', [[first, second]]);
+
+      const answer = await api.call('GET', `/api/v1/deliveries/${id}`, { token });
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({ id, webhookId, kind: 'BATCH', status: 'DEAD', lastError: 'HTTP 500', eventCount: 2 });
+      expect(answer.body.payload).toEqual({
+        accountId: ACCOUNT,
+        events: [
+          { eventId: events.rows[0].event_id, eventName: 'COURSE_ENROLLMENT', timestamp: T0, eventInfo: '1764300000000-047210-84242-0', data: { userId: 1, b: 2.5, a: 'ü' } },
+          expect.objectContaining({ eventId: events.rows[1].event_id, eventName: 'COURSE_COMPLETED', timestamp: T0 + 1 }),
+        ],
+      });
+      expect(answer.body.attempts).toEqual([
+        { attemptNumber: 1, startedAt: expect.any(String), durationMs: 12, statusCode: 500, error: 'HTTP 500', responseSnippet: 'oops' },
+        { attemptNumber: 2, startedAt: expect.any(String), durationMs: 5001, statusCode: null, error: 'TIMEOUT: headers', responseSnippet: '' },
+      ]);
+    });
+
+    it('says who cancelled a cancelled delivery', async () => {
+      const id = await insertDelivery([await insertEvent()], { status: 'CANCELLED', cancelledBy: 'admin:carol' });
+      const answer = await api.call('GET', `/api/v1/deliveries/${id}`, { token });
+      expect(answer.body).toMatchObject({ status: 'CANCELLED', cancelledBy: 'admin:carol', nextAttemptAt: null });
+    });
+
+    it('is 404 DELIVERY_NOT_FOUND for another account or an unknown id', async () => {
+      const id = await insertDelivery([await insertEvent()]);
+      const other = await api.call('GET', `/api/v1/deliveries/${id}`, { token: api.tokenFor(OTHER_ACCOUNT) });
+      expect(other.status).toBe(404);
+      expect(other.body.code).toBe('DELIVERY_NOT_FOUND');
+      expect((await api.call('GET', '/api/v1/deliveries/6f1b7c1e-9a2b-4c3d-8e4f-5a6b7c8d9e0f', { token })).status).toBe(404);
+    });
+  });
+
+  describe('POST /deliveries/:id/redeliver', () => {
+    it('202: a new PENDING delivery with the same events, committed, and a Bull job for it', async () => {
+      const eventPk = await insertEvent();
+      const original = await insertDelivery([eventPk], { status: 'DEAD', lastError: 'HTTP 500' });
+      const answer = await api.call('POST', `/api/v1/deliveries/${original}/redeliver`, { token });
+      expect(answer.status).toBe(202);
+      expect(answer.body).toEqual({ id: expect.any(String), redeliveryOf: original, status: 'PENDING' });
+      const row = await api.sql.query('SELECT status, kind, redelivery_of, account_id::int AS account_id, webhook_id FROM deliveries WHERE id = $1', [answer.body.id]);
+      expect(row.rows[0]).toEqual({ status: 'PENDING', kind: 'REALTIME', redelivery_of: original, account_id: ACCOUNT, webhook_id: webhookId });
+      const events = await api.sql.query('SELECT event_pk::int AS event_pk FROM delivery_events WHERE delivery_id = $1', [answer.body.id]);
+      expect(events.rows).toEqual([{ event_pk: eventPk }]);
+      expect(await jobExists(answer.body.id)).toBe(true);
+      const job = await redis.hget(`${api.queuePrefix}:deliveries:${answer.body.id}`, 'data');
+      expect(JSON.parse(job!)).toEqual({ deliveryId: answer.body.id });
+      // The original keeps its own history.
+      expect((await api.sql.query('SELECT status FROM deliveries WHERE id = $1', [original])).rows[0].status).toBe('DEAD');
+    });
+
+    it('409 DELIVERY_NOT_REDELIVERABLE while the delivery is still open, or when the webhook is inactive', async () => {
+      const open = await insertDelivery([await insertEvent()], { status: 'RETRYING' });
+      const answer = await api.call('POST', `/api/v1/deliveries/${open}/redeliver`, { token });
+      expect(answer.status).toBe(409);
+      expect(answer.body.code).toBe('DELIVERY_NOT_REDELIVERABLE');
+
+      const inactive = (await api.call('POST', '/api/v1/webhooks', { token, body: webhookBody() })).body.id;
+      const done = await insertDelivery([await insertEvent()], { webhook: inactive, status: 'SUCCEEDED' });
+      const refused = await api.call('POST', `/api/v1/deliveries/${done}/redeliver`, { token });
+      expect(refused.status).toBe(409);
+      expect(refused.body.message).toContain('INACTIVE');
+    });
+
+    it('409 when the events of the delivery are no longer retained, creating nothing', async () => {
+      const purged = await insertDelivery([], { status: 'DEAD' });
+      const answer = await api.call('POST', `/api/v1/deliveries/${purged}/redeliver`, { token });
+      expect(answer.status).toBe(409);
+      expect(answer.body.message).toContain('no longer retained');
+      expect((await api.sql.query('SELECT count(*)::int AS n FROM deliveries WHERE redelivery_of = $1', [purged])).rows[0].n).toBe(0);
+    });
+
+    it('404 for another account\'s delivery', async () => {
+      const done = await insertDelivery([await insertEvent()]);
+      const answer = await api.call('POST', `/api/v1/deliveries/${done}/redeliver`, { token: api.tokenFor(OTHER_ACCOUNT) });
+      expect(answer.status).toBe(404);
+      expect(answer.body.code).toBe('DELIVERY_NOT_FOUND');
+    });
+  });
+
+  describe('POST /webhooks/:id/replay', () => {
+    it('202 with the count: real-time events become deliveries (queued), batch events wait for the flush', async () => {
+      const from = T0 + 10_000_000;
+      const realtime = [await insertEvent({ occurredAt: from }), await insertEvent({ eventName: 'COURSE_COMPLETED', occurredAt: from + 5 }), await insertEvent({ occurredAt: from + 10 })];
+      const batch = [
+        await insertEvent({ eventName: 'LEARNER_PROGRESS', realtime: false, occurredAt: from + 1 }),
+        await insertEvent({ eventName: 'LEARNER_PROGRESS', realtime: false, occurredAt: from + 2 }),
+      ];
+      await insertEvent({ eventName: 'CI_STATS', occurredAt: from + 3 }); // not subscribed
+      await insertEvent({ occurredAt: from + 11 }); // after the range
+      await insertEvent({ accountId: OTHER_ACCOUNT, occurredAt: from + 4 }); // another account
+
+      const answer = await api.call('POST', `/api/v1/webhooks/${webhookId}/replay`, {
+        token,
+        body: { from: new Date(from).toISOString(), to: from + 10 },
+      });
+      expect(answer.status).toBe(202);
+      expect(answer.body).toEqual({ count: 5, realtimeDeliveries: 3, batchedEvents: 2 });
+
+      const created = await api.sql.query(
+        `SELECT d.id, d.status, de.event_pk::int AS event_pk FROM deliveries d JOIN delivery_events de ON de.delivery_id = d.id
+          WHERE de.event_pk = ANY($1) ORDER BY de.event_pk`,
+        [realtime],
+      );
+      expect(created.rows.map((row) => [row.event_pk, row.status])).toEqual(realtime.map((pk) => [pk, 'PENDING']));
+      for (const row of created.rows) expect(await jobExists(row.id)).toBe(true);
+      const waiting = await api.sql.query('SELECT event_pk::int AS event_pk FROM batch_items WHERE webhook_id = $1 ORDER BY event_pk', [webhookId]);
+      expect(waiting.rows.map((row) => row.event_pk)).toEqual(batch);
+    });
+
+    it.each([
+      [{ from: 10, to: 5 }, 'from'],
+      [{ from: 'soon', to: 5 }, 'from'],
+      [{ to: 5 }, 'from'],
+      [{ from: 1, to: 5, extra: true }, 'extra'],
+    ])('400 VALIDATION_FAILED for %j', async (body, field) => {
+      const answer = await api.call('POST', `/api/v1/webhooks/${webhookId}/replay`, { token, body });
+      expect(answer.status).toBe(400);
+      expect(answer.body.details.map((detail: { field: string }) => detail.field)).toContain(field);
+    });
+
+    it('refuses a range holding more than 10,000 events, creating nothing', async () => {
+      const from = T0 + 50_000_000;
+      await api.sql.query(
+        `INSERT INTO events (account_id, event_id, event_name, realtime, occurred_at, data)
+         SELECT $1, 'bulk-' || n, 'COURSE_ENROLLMENT', true, $2::bigint + n, '{}' FROM generate_series(1, 10001) AS n`,
+        [ACCOUNT, from],
+      );
+      const before = (await api.sql.query('SELECT count(*)::int AS n FROM deliveries')).rows[0].n;
+      const answer = await api.call('POST', `/api/v1/webhooks/${webhookId}/replay`, { token, body: { from, to: from + 20_000 } });
+      expect(answer.status).toBe(400);
+      expect(answer.body).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ field: 'to' }] });
+      expect((await api.sql.query('SELECT count(*)::int AS n FROM deliveries')).rows[0].n).toBe(before);
+    });
+
+    it('409 for an inactive webhook, 404 for another account', async () => {
+      const inactive = (await api.call('POST', '/api/v1/webhooks', { token, body: webhookBody() })).body.id;
+      expect((await api.call('POST', `/api/v1/webhooks/${inactive}/replay`, { token, body: { from: 0, to: 1 } })).status).toBe(409);
+      expect((await api.call('POST', `/api/v1/webhooks/${webhookId}/replay`, { token: api.tokenFor(OTHER_ACCOUNT), body: { from: 0, to: 1 } })).status).toBe(404);
+    });
+  });
+});
