@@ -293,8 +293,8 @@ describe('admin API: delivery log, redeliver, replay', () => {
       );
       const before = (await api.sql.query('SELECT count(*)::int AS n FROM deliveries')).rows[0].n;
       const answer = await api.call('POST', `/api/v1/webhooks/${webhookId}/replay`, { token, body: { from, to: from + 20_000 } });
-      expect(answer.status).toBe(400);
-      expect(answer.body).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ field: 'to' }] });
+      expect(answer.status).toBe(422);
+      expect(answer.body).toMatchObject({ code: 'REPLAY_RANGE_TOO_LARGE', details: [{ field: 'to' }] });
       expect((await api.sql.query('SELECT count(*)::int AS n FROM deliveries')).rows[0].n).toBe(before);
     });
 

@@ -12,6 +12,7 @@ const STATUS_BY_DOMAIN_CODE: Record<DomainErrorCode, number> = {
   [DomainErrorCode.WEBHOOK_NAME_TAKEN]: HttpStatus.CONFLICT,
   [DomainErrorCode.WEBHOOK_LIMIT_REACHED]: HttpStatus.CONFLICT,
   [DomainErrorCode.TARGET_NOT_ALLOWED]: HttpStatus.UNPROCESSABLE_ENTITY,
+  [DomainErrorCode.REPLAY_RANGE_TOO_LARGE]: HttpStatus.UNPROCESSABLE_ENTITY,
   [DomainErrorCode.UNKNOWN_EVENT_TYPE]: HttpStatus.UNPROCESSABLE_ENTITY,
   [DomainErrorCode.NOT_A_SIGNATURE_WEBHOOK]: HttpStatus.CONFLICT,
   [DomainErrorCode.DELIVERY_NOT_FOUND]: HttpStatus.NOT_FOUND,

@@ -95,7 +95,11 @@ export class DeliveryLogService {
     const max = this.options.maxReplayEvents;
     const candidates = await this.deliveries.replayCandidates(actor.accountId, webhook.events, fromMs, toMs, max + 1);
     if (candidates.length > max) {
-      throw invalid('to', `the range holds more than ${max} events; replay a shorter range`);
+      throw new DomainError(
+        DomainErrorCode.REPLAY_RANGE_TOO_LARGE,
+        `The range holds more than ${max} events; replay a shorter range`,
+        [{ field: 'to', message: `the range holds more than ${max} events` }],
+      );
     }
     const realtime = candidates.filter((event) => event.realtime).map((event) => ({ id: randomUUID(), eventPk: event.eventPk }));
     const batched = candidates.filter((event) => !event.realtime).map((event) => event.eventPk);
