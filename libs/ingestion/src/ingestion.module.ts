@@ -1,0 +1,54 @@
+import type { IngestionConfig } from '@lms/config';
+import { DELIVERY_QUEUE } from '@lms/queue-contract';
+import { WebhookChangeFeed } from '@lms/webhook-domain';
+import { BullModule } from '@nestjs/bull';
+import { DynamicModule, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { LmsEventConsumer } from './consumer/lms-event-consumer';
+import { INGESTION_CONFIG } from './ingestion-config.token';
+import { createKafkaClient, KAFKA_CLIENT } from './kafka/kafka-client';
+import { EventBatchRepository } from './persistence/event-batch-repository';
+import { EventIngestionService } from './persistence/event-ingestion.service';
+import { DeliveryEnqueuer } from './queue/delivery-enqueuer';
+import { OutboxRelay } from './relay/outbox-relay';
+import { RetentionPurger } from './retention/retention-purger';
+import {
+  SUBSCRIPTION_CACHE_TTL_MS,
+  WebhookSubscriptionCache,
+} from './subscriptions/webhook-subscription-cache';
+
+/** The change feed is the fast path; the TTL only bounds how long a lost notification can matter. */
+const SUBSCRIPTION_TTL_MS = 60_000;
+
+/**
+ * Everything ingestion does: the Kafka consumer (with its DLQ), the transactional batch writer, the
+ * subscription cache, the outbox relay and the retention purge. Needs the app's DatabaseModule and
+ * ObservabilityModule (both global).
+ */
+@Module({})
+export class IngestionModule {
+  static forRoot(config: IngestionConfig): DynamicModule {
+    return {
+      module: IngestionModule,
+      imports: [
+        BullModule.forRoot({ redis: config.redis.url, prefix: config.redis.queuePrefix }),
+        BullModule.registerQueue({ name: DELIVERY_QUEUE }),
+        ScheduleModule.forRoot(),
+      ],
+      providers: [
+        { provide: INGESTION_CONFIG, useValue: config },
+        { provide: KAFKA_CLIENT, useFactory: () => createKafkaClient(config.kafka) },
+        { provide: WebhookChangeFeed, useFactory: () => new WebhookChangeFeed(config.database.url) },
+        { provide: SUBSCRIPTION_CACHE_TTL_MS, useValue: SUBSCRIPTION_TTL_MS },
+        WebhookSubscriptionCache,
+        EventBatchRepository,
+        EventIngestionService,
+        DeliveryEnqueuer,
+        LmsEventConsumer,
+        OutboxRelay,
+        RetentionPurger,
+      ],
+      exports: [EventIngestionService, WebhookSubscriptionCache, OutboxRelay, RetentionPurger],
+    };
+  }
+}

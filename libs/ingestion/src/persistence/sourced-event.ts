@@ -1,0 +1,8 @@
+import type { LmsEvent } from '@lms/payload-schemas';
+
+/** A validated event and the Kafka position it was read from (stored for tracing). */
+export interface SourcedEvent {
+  event: LmsEvent;
+  partition: number;
+  offset: string;
+}

@@ -1,0 +1,78 @@
+import type { IngestionConfig } from '@lms/config';
+import { Metrics } from '@lms/observability';
+import { ADVISORY_LOCK } from '@lms/webhook-domain';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { INGESTION_CONFIG } from '../ingestion-config.token';
+import { DeliveryEnqueuer } from '../queue/delivery-enqueuer';
+
+const MAX_DELIVERIES_PER_RUN = 5000;
+
+/**
+ * Closes the gap between "delivery committed" and "job queued": a crash between the two, a failed
+ * addBulk or a flushed Redis leaves open deliveries with no job. Every interval, the replica holding
+ * the advisory lock re-queues open deliveries that were due longer ago than the grace period. Job id
+ * = delivery id makes a re-queue of a delivery that still has its job a no-op, and the dispatcher
+ * ignores jobs whose delivery is no longer open.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<unknown>;
+  private stopped = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly enqueuer: DeliveryEnqueuer,
+    private readonly metrics: Metrics,
+    @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.schedule();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /**
+   * One relay pass. Answers how many deliveries were queued, or null when another replica holds the
+   * lock. The transaction-scoped lock is released by the commit, even if this process dies mid-run.
+   */
+  async relayOnce(): Promise<number | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const [{ locked }]: Array<{ locked: boolean }> = await manager.query(
+        'SELECT pg_try_advisory_xact_lock($1) AS locked',
+        [ADVISORY_LOCK.OUTBOX_RELAY],
+      );
+      if (!locked) return null;
+      const rows: Array<{ id: string }> = await manager.query(
+        `SELECT id FROM deliveries
+          WHERE status IN ('PENDING', 'RETRYING') AND next_attempt_at < now() - make_interval(secs => $1::double precision / 1000)
+          ORDER BY next_attempt_at
+          LIMIT ${MAX_DELIVERIES_PER_RUN}`,
+        [this.config.relayGraceMs],
+      );
+      if (rows.length === 0) return 0;
+      await this.enqueuer.enqueue(rows.map((row) => row.id));
+      this.metrics.relayRequeued.inc(rows.length);
+      return rows.length;
+    });
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.relayOnce()
+        .catch((error: Error) => this.logger.warn(`outbox relay pass failed: ${error.message}`))
+        .finally(() => {
+          this.running = undefined;
+          this.schedule();
+        });
+    }, this.config.relayIntervalMs);
+  }
+}

@@ -1,0 +1,366 @@
+import { OutboxRelay, RetentionPurger } from '@lms/ingestion';
+import { BATCH_EVENT_NAMES, EVENT_NAMES, REALTIME_EVENT_NAMES, type EventName } from '@lms/payload-schemas';
+import { DELIVERY_QUEUE } from '@lms/queue-contract';
+import { WebhookChangeFeed } from '@lms/webhook-domain';
+import { connectLmsProducer, testKafka, waitFor } from '@lms/testing';
+import type { INestApplication } from '@nestjs/common';
+import Bull, { type Queue } from 'bull';
+import type { Producer } from 'kafkajs';
+import { randomInt } from 'node:crypto';
+import { Client } from 'pg';
+import { bootstrap } from '../../apps/event-ingestion/src/main';
+import { createIngestionTestEnv, type IngestionTestEnv } from './support/ingestion-test-env';
+import { kafkaMessage, wireEnvelope, wireEvent, type WireObject } from './support/lms-wire.factory';
+import { insertWebhook } from './support/webhook-rows.factory';
+
+// The e2e project's testTimeout does not reach hooks here: booting and closing a real stack takes seconds.
+jest.setTimeout(120_000);
+
+interface DeliveryRow {
+  id: string;
+  webhook_id: string;
+  kind: string;
+  status: string;
+  event_count: number;
+  event_id: string;
+  position: number;
+}
+
+describe('event ingestion: Kafka → events, deliveries, batch items, Bull jobs', () => {
+  let env: IngestionTestEnv;
+  let app: INestApplication;
+  let db: Client;
+  let producer: Producer;
+  let queue: Queue;
+
+  // Every test works in its own account, so they cannot see each other's rows.
+  const newAccount = () => randomInt(100_000, 2_000_000_000);
+
+  beforeAll(async () => {
+    env = await createIngestionTestEnv('ingest_flow', { RELAY_INTERVAL_MS: '300ms', RELAY_GRACE_MS: '1s' });
+    app = await bootstrap(env.config, { handleSignals: false });
+    db = new Client({ connectionString: env.database.url });
+    await db.connect();
+    producer = await connectLmsProducer();
+    queue = new Bull(DELIVERY_QUEUE, env.config.redis.url, { prefix: env.config.redis.queuePrefix });
+  });
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    await queue?.obliterate({ force: true }).catch(() => undefined);
+    await queue?.close();
+    await app?.close();
+    await db?.end();
+    await env?.database.drop();
+    const admin = testKafka().admin();
+    await admin.connect();
+    await admin
+      .deleteTopics({ topics: [env.config.kafka.eventsTopic, env.config.kafka.dlqTopic] })
+      .catch(() => undefined);
+    await admin.disconnect();
+  });
+
+  async function produce(accountId: number, payloads: WireObject[]): Promise<void> {
+    await producer.send({
+      topic: env.config.kafka.eventsTopic,
+      acks: -1,
+      messages: payloads.map((payload) => kafkaMessage(accountId, payload)),
+    });
+  }
+
+  async function storedEventCount(accountId: number): Promise<number> {
+    const { rows } = await db.query('SELECT count(*)::int AS n FROM events WHERE account_id = $1', [
+      accountId,
+    ]);
+    return rows[0].n as number;
+  }
+
+  async function waitForEvents(accountId: number, count: number): Promise<void> {
+    await waitFor(
+      `${count} events of account ${accountId}`,
+      async () => (await storedEventCount(accountId)) >= count,
+    );
+  }
+
+  async function deliveriesOf(webhookId: string): Promise<DeliveryRow[]> {
+    const { rows } = await db.query<DeliveryRow>(
+      `SELECT d.id, d.webhook_id, d.kind, d.status, d.event_count, e.event_id, de.position
+         FROM deliveries d JOIN delivery_events de ON de.delivery_id = d.id JOIN events e ON e.id = de.event_pk
+        WHERE d.webhook_id = $1 ORDER BY e.event_id`,
+      [webhookId],
+    );
+    return rows;
+  }
+
+  async function batchItemEventIds(webhookId: string): Promise<string[]> {
+    const { rows } = await db.query(
+      `SELECT e.event_id FROM batch_items b JOIN events e ON e.id = b.event_pk WHERE b.webhook_id = $1 ORDER BY e.event_id`,
+      [webhookId],
+    );
+    return rows.map((row) => row.event_id as string);
+  }
+
+  it('accepts one event of every catalogue entry: a row each, a real-time delivery or a batch item, a Bull job per delivery', async () => {
+    const accountId = newAccount();
+    const webhookId = await insertWebhook(db, { accountId, events: [...EVENT_NAMES] });
+    const sent = EVENT_NAMES.map((name) => wireEvent(accountId, name));
+
+    await produce(accountId, sent);
+    await waitForEvents(accountId, sent.length);
+
+    const { rows: stored } = await db.query(
+      `SELECT event_id, event_name, realtime, occurred_at, event_info, data::text AS data FROM events WHERE account_id = $1`,
+      [accountId],
+    );
+    expect(stored).toHaveLength(EVENT_NAMES.length);
+    for (const event of sent) {
+      const row = stored.find((candidate) => candidate.event_id === event.eventId);
+      expect(row).toMatchObject({
+        event_name: event.eventName,
+        realtime: REALTIME_EVENT_NAMES.includes(event.eventName as EventName),
+        occurred_at: String(event.timestamp),
+        event_info: event.eventInfo,
+      });
+      expect(JSON.parse(row.data)).toEqual(event.data);
+    }
+
+    const realtimeIds = sent
+      .filter((event) => REALTIME_EVENT_NAMES.includes(event.eventName as EventName))
+      .map((event) => event.eventId);
+    const batchIds = sent
+      .filter((event) => BATCH_EVENT_NAMES.includes(event.eventName as EventName))
+      .map((event) => event.eventId);
+    expect(realtimeIds).toHaveLength(REALTIME_EVENT_NAMES.length);
+    expect(batchIds).toHaveLength(BATCH_EVENT_NAMES.length);
+
+    const deliveries = await deliveriesOf(webhookId);
+    expect(deliveries.map((delivery) => delivery.event_id)).toEqual([...realtimeIds].sort());
+    for (const delivery of deliveries) {
+      expect(delivery).toMatchObject({ kind: 'REALTIME', status: 'PENDING', event_count: 1, position: 0 });
+    }
+    expect(await batchItemEventIds(webhookId)).toEqual([...batchIds].sort());
+
+    for (const delivery of deliveries) {
+      const job = await waitFor(
+        `Bull job ${delivery.id}`,
+        async () => (await queue.getJob(delivery.id)) ?? undefined,
+        10_000,
+      );
+      expect(job.data).toEqual({ deliveryId: delivery.id });
+    }
+  });
+
+  it('accepts the envelope form: each event stored (ISO timestamps as ms) and delivered', async () => {
+    const accountId = newAccount();
+    const webhookId = await insertWebhook(db, {
+      accountId,
+      events: ['COURSE_ENROLLMENT', 'COURSE_COMPLETED', 'LEARNER_PROGRESS'],
+    });
+    const enrollment = wireEvent(accountId, 'COURSE_ENROLLMENT', { timestamp: '2025-03-04T05:06:07.089Z' });
+    const completion = wireEvent(accountId, 'COURSE_COMPLETED');
+    const progress = wireEvent(accountId, 'LEARNER_PROGRESS');
+
+    await produce(accountId, [wireEnvelope(accountId, [enrollment, completion, progress])]);
+    await waitForEvents(accountId, 3);
+
+    const { rows } = await db.query(
+      'SELECT occurred_at FROM events WHERE account_id = $1 AND event_id = $2',
+      [accountId, enrollment.eventId],
+    );
+    expect(rows[0].occurred_at).toBe(String(Date.parse('2025-03-04T05:06:07.089Z')));
+    expect((await deliveriesOf(webhookId)).map((delivery) => delivery.event_id)).toEqual(
+      [enrollment.eventId, completion.eventId].sort(),
+    );
+    expect(await batchItemEventIds(webhookId)).toEqual([progress.eventId]);
+  });
+
+  it('stores a repeated eventId once with one delivery, whether repeated in the same batch or a later one', async () => {
+    const accountId = newAccount();
+    const webhookId = await insertWebhook(db, { accountId, events: ['COURSE_ENROLLMENT'] });
+    const event = wireEvent(accountId, 'COURSE_ENROLLMENT');
+
+    await produce(accountId, [event, event]);
+    await waitForEvents(accountId, 1);
+    // Same key, same partition: once the marker is stored, the later copies before it were consumed.
+    const marker = wireEvent(accountId, 'COURSE_ENROLLMENT');
+    await produce(accountId, [event, wireEnvelope(accountId, [event]), marker]);
+    await waitForEvents(accountId, 2);
+
+    expect(await storedEventCount(accountId)).toBe(2);
+    expect((await deliveriesOf(webhookId)).map((delivery) => delivery.event_id)).toEqual(
+      [event.eventId, marker.eventId].sort(),
+    );
+  });
+
+  it('creates nothing for inactive, disabled, deleted or unsubscribed webhooks, nor for another account', async () => {
+    const accountId = newAccount();
+    const otherAccountId = newAccount();
+    const subscribed = ['COURSE_ENROLLMENT', 'COURSE_ENROLLMENT_BATCH'];
+    const active = await insertWebhook(db, { accountId, events: subscribed });
+    const silent = [
+      await insertWebhook(db, { accountId, events: subscribed, status: 'INACTIVE' }),
+      await insertWebhook(db, { accountId, events: subscribed, status: 'DISABLED' }),
+      await insertWebhook(db, { accountId, events: subscribed, deleted: true }),
+      await insertWebhook(db, { accountId, events: ['COURSE_COMPLETED', 'LEARNER_PROGRESS'] }),
+      await insertWebhook(db, { accountId: otherAccountId, events: subscribed }),
+    ];
+    const realtime = wireEvent(accountId, 'COURSE_ENROLLMENT');
+    const batched = wireEvent(accountId, 'COURSE_ENROLLMENT_BATCH');
+
+    await produce(accountId, [realtime, batched]);
+    await waitForEvents(accountId, 2);
+
+    expect((await deliveriesOf(active)).map((delivery) => delivery.event_id)).toEqual([realtime.eventId]);
+    expect(await batchItemEventIds(active)).toEqual([batched.eventId]);
+    for (const webhookId of silent) {
+      expect(await deliveriesOf(webhookId)).toEqual([]);
+      expect(await batchItemEventIds(webhookId)).toEqual([]);
+    }
+    expect(await storedEventCount(otherAccountId)).toBe(0);
+  });
+
+  it('sees a webhook created, deactivated or re-activated on the next event once the change feed reports it (not after the 60 s TTL)', async () => {
+    const accountId = newAccount();
+    // The feed is asynchronous (NOTIFY reaches the listener a few ms after the commit): the guarantee is
+    // "the next event after the notification", so the test waits for the notification, never for the TTL.
+    const feed = app.get(WebhookChangeFeed);
+    const writeSeenByCache = async (write: () => Promise<unknown>): Promise<void> => {
+      let unsubscribe: () => void = () => undefined;
+      const seen = new Promise<void>((resolve) => {
+        unsubscribe = feed.subscribe((change) => {
+          if (change === null || change.accountId === accountId) resolve();
+        });
+      });
+      await write();
+      await seen.finally(unsubscribe);
+    };
+
+    const first = wireEvent(accountId, 'COURSE_ENROLLMENT');
+    await produce(accountId, [first]);
+    await waitForEvents(accountId, 1); // the cache now knows this account has no webhooks
+
+    let webhookId = '';
+    await writeSeenByCache(
+      async () => (webhookId = await insertWebhook(db, { accountId, events: ['COURSE_ENROLLMENT'] })),
+    );
+    const second = wireEvent(accountId, 'COURSE_ENROLLMENT');
+    await produce(accountId, [second]);
+    await waitForEvents(accountId, 2);
+    expect((await deliveriesOf(webhookId)).map((delivery) => delivery.event_id)).toEqual([second.eventId]);
+
+    await writeSeenByCache(() =>
+      db.query(`UPDATE webhooks SET status = 'INACTIVE' WHERE id = $1`, [webhookId]),
+    );
+    await produce(accountId, [wireEvent(accountId, 'COURSE_ENROLLMENT')]);
+    await waitForEvents(accountId, 3);
+    expect(await deliveriesOf(webhookId)).toHaveLength(1);
+
+    await writeSeenByCache(() =>
+      db.query(`UPDATE webhooks SET status = 'ACTIVE' WHERE id = $1`, [webhookId]),
+    );
+    const fourth = wireEvent(accountId, 'COURSE_ENROLLMENT');
+    await produce(accountId, [fourth]);
+    await waitForEvents(accountId, 4);
+    expect((await deliveriesOf(webhookId)).map((delivery) => delivery.event_id)).toEqual(
+      [second.eventId, fourth.eventId].sort(),
+    );
+  });
+
+  it('the outbox relay re-queues a PENDING delivery whose Bull job was lost', async () => {
+    const accountId = newAccount();
+    const webhookId = await insertWebhook(db, { accountId, events: ['COURSE_COMPLETED'] });
+    await produce(accountId, [wireEvent(accountId, 'COURSE_COMPLETED')]);
+    await waitForEvents(accountId, 1);
+    const [delivery] = await deliveriesOf(webhookId);
+    const job = await waitFor(
+      'the first job',
+      async () => (await queue.getJob(delivery.id)) ?? undefined,
+      10_000,
+    );
+
+    await job.remove(); // as a Redis flush or a crash before addBulk would leave it
+    expect(await queue.getJob(delivery.id)).toBeNull();
+
+    const requeued = await waitFor(
+      'the relay to re-queue it',
+      async () => (await queue.getJob(delivery.id)) ?? undefined,
+      15_000,
+    );
+    expect(requeued.data).toEqual({ deliveryId: delivery.id });
+    expect(await app.get(OutboxRelay).relayOnce()).toBeGreaterThanOrEqual(1);
+  });
+
+  it('retention purges old closed deliveries and old events, but keeps events an open delivery or a batch still needs', async () => {
+    const accountId = newAccount();
+    const webhookId = await insertWebhook(db, { accountId, events: ['COURSE_ENROLLMENT'] });
+    const insertEvent = async (eventId: string, ageDays: number): Promise<string> => {
+      const { rows } = await db.query(
+        `INSERT INTO events (account_id, event_id, event_name, realtime, occurred_at, data, received_at)
+         VALUES ($1, $2, 'COURSE_ENROLLMENT', true, 0, '{}', now() - make_interval(days => $3)) RETURNING id`,
+        [accountId, eventId, ageDays],
+      );
+      return String(rows[0].id);
+    };
+    const insertDelivery = async (eventPk: string, status: string, ageDays: number): Promise<string> => {
+      const { rows } = await db.query(
+        `INSERT INTO deliveries (id, webhook_id, account_id, kind, status, created_at)
+         VALUES (gen_random_uuid(), $1, $2, 'REALTIME', $3, now() - make_interval(days => $4)) RETURNING id`,
+        [webhookId, accountId, status, ageDays],
+      );
+      await db.query('INSERT INTO delivery_events (delivery_id, position, event_pk) VALUES ($1, 0, $2)', [
+        rows[0].id,
+        eventPk,
+      ]);
+      return rows[0].id as string;
+    };
+    const oldDelivered = await insertEvent('old-delivered', 30);
+    const oldDeliveredDelivery = await insertDelivery(oldDelivered, 'SUCCEEDED', 30);
+    const oldStillRetrying = await insertEvent('old-retrying', 30);
+    const retryingDelivery = await insertDelivery(oldStillRetrying, 'RETRYING', 30);
+    const oldWaitingInBatch = await insertEvent('old-batched', 30);
+    await db.query(
+      'INSERT INTO batch_items (webhook_id, event_pk, account_id, occurred_at) VALUES ($1, $2, $3, 0)',
+      [webhookId, oldWaitingInBatch, accountId],
+    );
+    const recent = await insertEvent('recent', 1);
+    const recentDelivery = await insertDelivery(recent, 'SUCCEEDED', 1);
+
+    const result = await app.get(RetentionPurger).purgeOnce();
+
+    expect(result).toEqual({ deliveries: 1, events: 1 });
+    const { rows: events } = await db.query('SELECT id FROM events WHERE account_id = $1 ORDER BY id', [
+      accountId,
+    ]);
+    expect(events.map((row) => String(row.id))).toEqual([oldStillRetrying, oldWaitingInBatch, recent]);
+    const { rows: deliveries } = await db.query('SELECT id FROM deliveries WHERE webhook_id = $1', [
+      webhookId,
+    ]);
+    expect(deliveries.map((row) => row.id).sort()).toEqual([retryingDelivery, recentDelivery].sort());
+    expect(deliveries.map((row) => row.id)).not.toContain(oldDeliveredDelivery);
+  });
+
+  it('created the events and DLQ topics with KAFKA_EVENTS_PARTITIONS partitions at boot (the broker does not auto-create)', async () => {
+    const admin = testKafka().admin();
+    await admin.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({
+        topics: [env.config.kafka.eventsTopic, env.config.kafka.dlqTopic],
+      });
+      expect(topics.map((topic) => [topic.name, topic.partitions.length]).sort()).toEqual([
+        [env.config.kafka.eventsTopic, env.config.kafka.eventsPartitions],
+        [env.config.kafka.dlqTopic, env.config.kafka.eventsPartitions],
+      ]);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('serves /health/live and /metrics with the ingestion counters', async () => {
+    const base = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('[::]', '127.0.0.1');
+    const live = await fetch(`${base}/health/live`);
+    expect(live.status).toBe(200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/lmsw_events_consumed_total\{result="valid"\} [1-9]/);
+    expect(metrics).toMatch(/lmsw_deliveries_created_total\{kind="REALTIME"\} [1-9]/);
+  });
+});
