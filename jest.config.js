@@ -35,7 +35,8 @@ module.exports = {
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/{apps,libs}/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.js',
-      testTimeout: 120000,
     },
   ],
+  // A global option (Jest ignores it inside a project): e2e hooks start real processes and brokers.
+  testTimeout: 120000,
 };
