@@ -24,7 +24,7 @@ describe('walking skeleton: LMS event → Kafka → ingestion → dispatcher →
   const kafkaNames = uniqueKafkaNames('skeleton');
   let database: TestDatabase;
   let env: Record<string, string>;
-  let apps: AppProcess[] = [];
+  const apps: AppProcess[] = [];
   let listener: TestListener;
   let producer: Producer;
 

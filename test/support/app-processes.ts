@@ -65,7 +65,9 @@ export async function startAppProcess(name: AppName, env: Record<string, string>
     );
   } catch (error) {
     child.kill('SIGKILL');
-    throw new Error(`${(error as Error).message}\n--- ${name} output ---\n${output.join('').slice(-4000)}`);
+    throw new Error(`${(error as Error).message}\n--- ${name} output ---\n${output.join('').slice(-4000)}`, {
+      cause: error,
+    });
   }
   return app;
 }
