@@ -53,6 +53,8 @@ describe('dispatcher without private targets; auto-disable; graceful shutdown', 
     await pool.query(`UPDATE webhooks SET failing_since = now() - interval '2 hours' WHERE id = $1`, [failing.id]);
     await pool.query(`UPDATE webhooks SET failing_since = now() - interval '10 minutes' WHERE id = $1`, [recent.id]);
     const waiting = await factories.delivery(failing);
+    await factories.batchItems(failing, await factories.events(failing.accountId, 2, { realtime: false }));
+    await factories.batchItems(recent, await factories.events(recent.accountId, 1, { realtime: false }));
 
     const disabled = await dispatcher.app.get(AutoDisableScheduler).runOnce();
 
@@ -65,6 +67,11 @@ describe('dispatcher without private targets; auto-disable; graceful shutdown', 
     const { rows: audit } = await pool.query(`SELECT actor, action FROM audit_log WHERE webhook_id = $1`, [failing.id]);
     expect(audit).toEqual([{ actor: 'system', action: 'AUTO_DISABLED' }]);
     expect(await factories.deliveryRow(waiting)).toMatchObject({ status: 'CANCELLED', cancelled_by: 'system:webhook-disabled' });
+    // Its non-real-time events waiting for the next flush are dropped with it; the other webhook keeps its own.
+    const { rows: waitingItems } = await pool.query(`SELECT webhook_id FROM batch_items WHERE webhook_id = ANY($1::uuid[])`, [
+      [failing.id, recent.id],
+    ]);
+    expect(waitingItems).toEqual([{ webhook_id: recent.id }]);
   });
 
   it('on shutdown, finishes the delivery in flight before closing', async () => {

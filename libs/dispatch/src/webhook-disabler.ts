@@ -62,6 +62,8 @@ export class WebhookDisabler {
       ],
     );
     await this.cancelOpenDeliveries(runner, changed.map((row) => row.id), CANCELLED_BY_WEBHOOK_DISABLED);
+    // Its non-real-time events waiting for a flush go too, as when an admin retires a webhook.
+    await runner.query(`DELETE FROM batch_items WHERE webhook_id = ANY($1::uuid[])`, [changed.map((row) => row.id)]);
     this.logger.warn(`disabled webhooks ${changed.map((row) => row.id).join(', ')}: ${input.reason}`);
     return changed.map((row) => row.id);
   }
