@@ -1,11 +1,10 @@
 import { BatchFlushScheduler } from '@lms/dispatch';
-import { createTestDatabase, TestDatabase } from '@lms/testing';
+import { createTestDatabase, TestDatabase, waitFor } from '@lms/testing';
 import { SecretCipher } from '@lms/webhook-domain';
 import { Pool } from 'pg';
 import { DispatchFactories } from './support/dispatch-factories';
 import { dispatcherTestEnv, RunningDispatcher, startDispatcher } from './support/dispatcher-harness';
 import { ReceivingListener, startReceivingListener } from './support/receiving-listener';
-import { waitFor } from './support/wait-for';
 
 jest.setTimeout(60_000);
 

@@ -1,13 +1,12 @@
 import { DeliveryOutcomeWriter } from '@lms/dispatch';
 import { generateSigningSecret } from '@lms/http-delivery';
-import { createTestDatabase, TestDatabase } from '@lms/testing';
+import { createTestDatabase, TestDatabase, waitFor } from '@lms/testing';
 import { SecretCipher } from '@lms/webhook-domain';
 import { Pool } from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { DispatchFactories } from './support/dispatch-factories';
 import { dispatcherTestEnv, RunningDispatcher, startDispatcher } from './support/dispatcher-harness';
 import { ReceivedRequest, ReceivingListener, startReceivingListener } from './support/receiving-listener';
-import { waitFor } from './support/wait-for';
 
 jest.setTimeout(60_000);
 

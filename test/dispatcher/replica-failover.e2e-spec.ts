@@ -3,14 +3,13 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { loadDispatcherConfig } from '@lms/config';
 import { DELIVERY_QUEUE, deliverJob } from '@lms/queue-contract';
-import { createTestDatabase, TestDatabase } from '@lms/testing';
+import { createTestDatabase, TestDatabase, waitFor } from '@lms/testing';
 import { SecretCipher } from '@lms/webhook-domain';
 import Bull from 'bull';
 import { Pool } from 'pg';
 import { DispatchFactories } from './support/dispatch-factories';
 import { dispatcherTestEnv } from './support/dispatcher-harness';
 import { ReceivingListener, startReceivingListener } from './support/receiving-listener';
-import { waitFor } from './support/wait-for';
 
 jest.setTimeout(60_000);
 

@@ -1,12 +1,5 @@
 import { DELIVERY_QUEUE } from '@lms/queue-contract';
-import {
-  connectLmsProducer,
-  startAppProcess,
-  stopAppProcess,
-  testKafka,
-  waitFor,
-  type AppProcess,
-} from '@lms/testing';
+import { connectLmsProducer, deleteTestTopics, startAppProcess, stopAppProcess, testKafka, type AppProcess, waitFor } from '@lms/testing';
 import Bull, { type Queue } from 'bull';
 import type { Producer } from 'kafkajs';
 import { randomInt } from 'node:crypto';
@@ -49,12 +42,7 @@ describe('event ingestion survives SIGKILL mid-run', () => {
     await queue?.close();
     await db?.end();
     await env?.database.drop();
-    const admin = testKafka().admin();
-    await admin.connect();
-    await admin
-      .deleteTopics({ topics: [env.config.kafka.eventsTopic, env.config.kafka.dlqTopic] })
-      .catch(() => undefined);
-    await admin.disconnect();
+    await deleteTestTopics([env.config.kafka.eventsTopic, env.config.kafka.dlqTopic]);
   });
 
   const storedCount = async (): Promise<number> =>

@@ -1,4 +1,4 @@
-import { connectLmsProducer, testKafka, waitFor } from '@lms/testing';
+import { connectLmsProducer, deleteTestTopics, testKafka, waitFor } from '@lms/testing';
 import type { INestApplication } from '@nestjs/common';
 import type { Consumer, KafkaMessage, Producer } from 'kafkajs';
 import { randomBytes, randomInt } from 'node:crypto';
@@ -54,12 +54,7 @@ describe('event ingestion: invalid messages go to the DLQ with their reason, and
     await app?.close();
     await db?.end();
     await env?.database.drop();
-    const admin = testKafka().admin();
-    await admin.connect();
-    await admin
-      .deleteTopics({ topics: [env.config.kafka.eventsTopic, env.config.kafka.dlqTopic] })
-      .catch(() => undefined);
-    await admin.disconnect();
+    await deleteTestTopics([env.config.kafka.eventsTopic, env.config.kafka.dlqTopic]);
   });
 
   const json = (payload: unknown) => Buffer.from(JSON.stringify(payload), 'utf8');

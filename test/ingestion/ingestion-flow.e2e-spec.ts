@@ -2,7 +2,7 @@ import { OutboxRelay, RetentionPurger } from '@lms/ingestion';
 import { BATCH_EVENT_NAMES, EVENT_NAMES, REALTIME_EVENT_NAMES, type EventName } from '@lms/payload-schemas';
 import { DELIVERY_QUEUE } from '@lms/queue-contract';
 import { WebhookChangeFeed } from '@lms/webhook-domain';
-import { connectLmsProducer, testKafka, waitFor } from '@lms/testing';
+import { connectLmsProducer, deleteTestTopics, testKafka, waitFor } from '@lms/testing';
 import type { INestApplication } from '@nestjs/common';
 import Bull, { type Queue } from 'bull';
 import type { Producer } from 'kafkajs';
@@ -52,12 +52,7 @@ describe('event ingestion: Kafka → events, deliveries, batch items, Bull jobs'
     await app?.close();
     await db?.end();
     await env?.database.drop();
-    const admin = testKafka().admin();
-    await admin.connect();
-    await admin
-      .deleteTopics({ topics: [env.config.kafka.eventsTopic, env.config.kafka.dlqTopic] })
-      .catch(() => undefined);
-    await admin.disconnect();
+    await deleteTestTopics([env.config.kafka.eventsTopic, env.config.kafka.dlqTopic]);
   });
 
   async function produce(accountId: number, payloads: WireObject[]): Promise<void> {

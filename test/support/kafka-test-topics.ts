@@ -19,3 +19,14 @@ export async function connectLmsProducer(kafka = testKafka('lms-producer')): Pro
   await producer.connect();
   return producer;
 }
+
+/** Removes a test file's topics from the shared broker (best effort: a missing topic is fine). */
+export async function deleteTestTopics(topics: string[]): Promise<void> {
+  const admin = testKafka('lmsw-test-cleanup').admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics }).catch(() => undefined);
+  } finally {
+    await admin.disconnect();
+  }
+}
