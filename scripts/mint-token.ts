@@ -8,7 +8,8 @@ import { parseDuration } from '@lms/config';
 
 export const DEV_ADMIN_JWT_SECRET = 'dev-only-admin-jwt-secret-change-me-0123456789';
 
-const USAGE = 'usage: npm run token -- --account <id> [--role INTEGRATION_ADMIN]... [--ttl 1h] [--sub <admin id>]';
+const USAGE =
+  'usage: npm run token -- --account <id> [--role INTEGRATION_ADMIN]... [--ttl 1h] [--sub <admin id>]';
 
 function main(): void {
   const { values } = parseArgs({
@@ -26,9 +27,11 @@ function main(): void {
     return;
   }
   const accountId = Number(values.account);
-  if (!Number.isSafeInteger(accountId) || accountId <= 0) throw new Error(`--account must be a positive integer\n${USAGE}`);
+  if (!Number.isSafeInteger(accountId) || accountId <= 0)
+    throw new Error(`--account must be a positive integer\n${USAGE}`);
   const ttlMs = parseDuration(values.ttl);
-  if (ttlMs === undefined || ttlMs < 1000) throw new Error(`--ttl must be a duration of at least 1s, like 15m, 1h or 7d\n${USAGE}`);
+  if (ttlMs === undefined || ttlMs < 1000)
+    throw new Error(`--ttl must be a duration of at least 1s, like 15m, 1h or 7d\n${USAGE}`);
 
   const privateKey = process.env.ADMIN_JWT_PRIVATE_KEY?.replace(/\\n/g, '\n');
   const secret = process.env.ADMIN_JWT_SECRET || DEV_ADMIN_JWT_SECRET;

@@ -95,12 +95,19 @@ async function main(): Promise<void> {
     }
   })();
   execFileSync('bash', [path.join(ROOT, 'scripts/kafka.sh'), 'start'], { stdio: 'inherit', env: stackEnv });
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts/check-services.js')], { stdio: 'inherit', env: stackEnv });
-  await ensureDatabase(stackEnv.DATABASE_URL);
-  execFileSync(process.execPath, [path.join(ROOT, 'dist/libs/webhook-domain/src/migrations/run-migrations.js')], {
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts/check-services.js')], {
     stdio: 'inherit',
     env: stackEnv,
   });
+  await ensureDatabase(stackEnv.DATABASE_URL);
+  execFileSync(
+    process.execPath,
+    [path.join(ROOT, 'dist/libs/webhook-domain/src/migrations/run-migrations.js')],
+    {
+      stdio: 'inherit',
+      env: stackEnv,
+    },
+  );
 
   const adminPort = Number(stackEnv.ADMIN_API_PORT ?? 3000);
   const ingestionPort = Number(stackEnv.INGESTION_PORT ?? 3001);
@@ -119,7 +126,9 @@ async function main(): Promise<void> {
     if (port !== adminPort && port !== ingestionPort) dispatcherPorts.push(port);
   }
   dispatcherPorts.forEach((port, index) =>
-    apps.push(startApp(`dispatcher-${index + 1}`, 'dispatcher', { ...appEnv, DISPATCHER_PORT: String(port) })),
+    apps.push(
+      startApp(`dispatcher-${index + 1}`, 'dispatcher', { ...appEnv, DISPATCHER_PORT: String(port) }),
+    ),
   );
 
   let stopping = false;
@@ -138,7 +147,8 @@ async function main(): Promise<void> {
           }),
       ),
     );
-    if (!kafkaWasRunning) execFileSync('bash', [path.join(ROOT, 'scripts/kafka.sh'), 'stop'], { stdio: 'inherit' });
+    if (!kafkaWasRunning)
+      execFileSync('bash', [path.join(ROOT, 'scripts/kafka.sh'), 'stop'], { stdio: 'inherit' });
     process.exit(code);
   };
   process.on('SIGINT', () => void stop(0));
@@ -162,9 +172,15 @@ async function main(): Promise<void> {
     return stop(1);
   }
   log('ready.');
-  log(`admin API        http://127.0.0.1:${adminPort}/api/v1   (Swagger UI: http://127.0.0.1:${adminPort}/docs)`);
-  log(`ingestion        http://127.0.0.1:${ingestionPort}/health/ready  /metrics   topic ${stackEnv.KAFKA_EVENTS_TOPIC ?? 'lms.events'}`);
-  dispatcherPorts.forEach((port, index) => log(`dispatcher-${index + 1}     http://127.0.0.1:${port}/health/ready  /metrics`));
+  log(
+    `admin API        http://127.0.0.1:${adminPort}/api/v1   (Swagger UI: http://127.0.0.1:${adminPort}/docs)`,
+  );
+  log(
+    `ingestion        http://127.0.0.1:${ingestionPort}/health/ready  /metrics   topic ${stackEnv.KAFKA_EVENTS_TOPIC ?? 'lms.events'}`,
+  );
+  dispatcherPorts.forEach((port, index) =>
+    log(`dispatcher-${index + 1}     http://127.0.0.1:${port}/health/ready  /metrics`),
+  );
   log('try it:  npm run demo            (in another terminal: webhook + listener + sample events)');
   log('         npm run token -- --account 1010');
   log('         npm run produce -- --account 1010 --event COURSE_ENROLLMENT --count 10');

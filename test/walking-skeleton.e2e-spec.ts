@@ -34,7 +34,9 @@ describe('walking skeleton: LMS event → Kafka → ingestion → dispatcher →
     listener = await startListener(() => ({ status: 202 }));
     // Admin API first: it migrates the fresh database; the others then find the schema current.
     apps.push(await startAppProcess('admin-api', env));
-    apps.push(...(await Promise.all([startAppProcess('event-ingestion', env), startAppProcess('dispatcher', env)])));
+    apps.push(
+      ...(await Promise.all([startAppProcess('event-ingestion', env), startAppProcess('dispatcher', env)])),
+    );
     producer = await connectLmsProducer();
   }, 120_000);
 
@@ -100,7 +102,9 @@ describe('walking skeleton: LMS event → Kafka → ingestion → dispatcher →
 
     // Once: nothing else arrives for this webhook after a generous pause.
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(listener.requests.filter((r) => JSON.parse(r.body).events[0].eventId === event.eventId)).toHaveLength(1);
+    expect(
+      listener.requests.filter((r) => JSON.parse(r.body).events[0].eventId === event.eventId),
+    ).toHaveLength(1);
     expect(webhook.id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -124,10 +128,13 @@ describe('walking skeleton: LMS event → Kafka → ingestion → dispatcher →
     const client = new Client({ connectionString: database.url });
     await client.connect();
     try {
-      const events = await client.query('SELECT count(*)::int AS n FROM events WHERE account_id = 2020 AND event_id = $1', [
-        orphan.eventId,
-      ]);
-      const deliveries = await client.query('SELECT count(*)::int AS n FROM deliveries WHERE account_id = 2020');
+      const events = await client.query(
+        'SELECT count(*)::int AS n FROM events WHERE account_id = 2020 AND event_id = $1',
+        [orphan.eventId],
+      );
+      const deliveries = await client.query(
+        'SELECT count(*)::int AS n FROM deliveries WHERE account_id = 2020',
+      );
       expect(events.rows[0].n).toBe(1);
       expect(deliveries.rows[0].n).toBe(0);
     } finally {

@@ -23,15 +23,62 @@ describe('admin API authentication and roles', () => {
 
   it.each([
     ['a malformed token', 'not-a-jwt'],
-    ['a token signed with another secret', jwt.sign({ accountId: 1, roles: ['INTEGRATION_ADMIN'] }, { secret: 'x'.repeat(40), subject: 'a', expiresIn: 60 })],
-    ['an expired token', jwt.sign({ accountId: 1, roles: ['INTEGRATION_ADMIN'], exp: Math.floor(Date.now() / 1000) - 10 }, { secret: TEST_JWT_SECRET, subject: 'a' })],
-    ['a token without exp', jwt.sign({ accountId: 1, roles: ['INTEGRATION_ADMIN'] }, { secret: TEST_JWT_SECRET, subject: 'a' })],
-    ['a token without accountId', jwt.sign({ roles: ['INTEGRATION_ADMIN'] }, { secret: TEST_JWT_SECRET, subject: 'a', expiresIn: 60 })],
-    ['a token with accountId 0', jwt.sign({ accountId: 0, roles: ['INTEGRATION_ADMIN'] }, { secret: TEST_JWT_SECRET, subject: 'a', expiresIn: 60 })],
-    ['a token with a string accountId', jwt.sign({ accountId: '1', roles: ['INTEGRATION_ADMIN'] }, { secret: TEST_JWT_SECRET, subject: 'a', expiresIn: 60 })],
-    ['a token without sub', jwt.sign({ accountId: 1, roles: ['INTEGRATION_ADMIN'] }, { secret: TEST_JWT_SECRET, expiresIn: 60 })],
-    ['a token whose roles is not an array', jwt.sign({ accountId: 1, roles: 'INTEGRATION_ADMIN' }, { secret: TEST_JWT_SECRET, subject: 'a', expiresIn: 60 })],
-    ['an unsigned (alg none) token', unsignedToken({ sub: 'a', accountId: 1, roles: ['INTEGRATION_ADMIN'], exp: Math.floor(Date.now() / 1000) + 60 })],
+    [
+      'a token signed with another secret',
+      jwt.sign(
+        { accountId: 1, roles: ['INTEGRATION_ADMIN'] },
+        { secret: 'x'.repeat(40), subject: 'a', expiresIn: 60 },
+      ),
+    ],
+    [
+      'an expired token',
+      jwt.sign(
+        { accountId: 1, roles: ['INTEGRATION_ADMIN'], exp: Math.floor(Date.now() / 1000) - 10 },
+        { secret: TEST_JWT_SECRET, subject: 'a' },
+      ),
+    ],
+    [
+      'a token without exp',
+      jwt.sign({ accountId: 1, roles: ['INTEGRATION_ADMIN'] }, { secret: TEST_JWT_SECRET, subject: 'a' }),
+    ],
+    [
+      'a token without accountId',
+      jwt.sign({ roles: ['INTEGRATION_ADMIN'] }, { secret: TEST_JWT_SECRET, subject: 'a', expiresIn: 60 }),
+    ],
+    [
+      'a token with accountId 0',
+      jwt.sign(
+        { accountId: 0, roles: ['INTEGRATION_ADMIN'] },
+        { secret: TEST_JWT_SECRET, subject: 'a', expiresIn: 60 },
+      ),
+    ],
+    [
+      'a token with a string accountId',
+      jwt.sign(
+        { accountId: '1', roles: ['INTEGRATION_ADMIN'] },
+        { secret: TEST_JWT_SECRET, subject: 'a', expiresIn: 60 },
+      ),
+    ],
+    [
+      'a token without sub',
+      jwt.sign({ accountId: 1, roles: ['INTEGRATION_ADMIN'] }, { secret: TEST_JWT_SECRET, expiresIn: 60 }),
+    ],
+    [
+      'a token whose roles is not an array',
+      jwt.sign(
+        { accountId: 1, roles: 'INTEGRATION_ADMIN' },
+        { secret: TEST_JWT_SECRET, subject: 'a', expiresIn: 60 },
+      ),
+    ],
+    [
+      'an unsigned (alg none) token',
+      unsignedToken({
+        sub: 'a',
+        accountId: 1,
+        roles: ['INTEGRATION_ADMIN'],
+        exp: Math.floor(Date.now() / 1000) + 60,
+      }),
+    ],
   ])('answers 401 for %s', async (_label, token) => {
     const answer = await api.call('GET', '/api/v1/webhooks', { token });
     expect(answer.status).toBe(401);
@@ -47,7 +94,11 @@ describe('admin API authentication and roles', () => {
       ['GET', '/api/v1/deliveries/00000000-0000-4000-8000-000000000000'],
     ] as const) {
       const answer = await api.call(method, path, { token, body: method === 'POST' ? {} : undefined });
-      expect({ path, status: answer.status, code: answer.body.code }).toEqual({ path, status: 403, code: 'FORBIDDEN' });
+      expect({ path, status: answer.status, code: answer.body.code }).toEqual({
+        path,
+        status: 403,
+        code: 'FORBIDDEN',
+      });
     }
   });
 
@@ -64,7 +115,12 @@ describe('admin API authentication and roles', () => {
     const spec = await api.call('GET', '/docs-json');
     expect(spec.status).toBe(200);
     expect(Object.keys(spec.body.paths)).toEqual(
-      expect.arrayContaining(['/api/v1/webhooks', '/api/v1/webhooks/{id}', '/api/v1/webhooks/{id}/signature', '/api/v1/event-types']),
+      expect.arrayContaining([
+        '/api/v1/webhooks',
+        '/api/v1/webhooks/{id}',
+        '/api/v1/webhooks/{id}/signature',
+        '/api/v1/event-types',
+      ]),
     );
   });
 
@@ -78,8 +134,15 @@ describe('admin API authentication and roles', () => {
     const answer = await api.call('GET', '/api/v1/event-types', { token: api.tokenFor(1010) });
     expect(answer.status).toBe(200);
     const enrollment = answer.body.find((type: { name: string }) => type.name === 'COURSE_ENROLLMENT');
-    expect(enrollment).toMatchObject({ realtime: true, description: expect.any(String), schema: expect.any(Object), example: expect.any(Object) });
-    expect(answer.body.find((type: { name: string }) => type.name === 'LEARNER_PROGRESS')).toMatchObject({ realtime: false });
+    expect(enrollment).toMatchObject({
+      realtime: true,
+      description: expect.any(String),
+      schema: expect.any(Object),
+      example: expect.any(Object),
+    });
+    expect(answer.body.find((type: { name: string }) => type.name === 'LEARNER_PROGRESS')).toMatchObject({
+      realtime: false,
+    });
   });
 });
 
@@ -105,14 +168,31 @@ describe('admin API with RS256 tokens, issuer and audience', () => {
     signAdminToken({ privateKey: privatePem, ...key }, { accountId: 7, roles: ['INTEGRATION_ADMIN'] });
 
   it('accepts an RS256 token with the configured issuer and audience', async () => {
-    const answer = await api.call('GET', '/api/v1/webhooks', { token: sign({ issuer: 'https://idp.example.com', audience: 'lms-webhooks' }) });
+    const answer = await api.call('GET', '/api/v1/webhooks', {
+      token: sign({ issuer: 'https://idp.example.com', audience: 'lms-webhooks' }),
+    });
     expect(answer.status).toBe(200);
   });
 
   it('refuses a wrong issuer, a wrong audience and an HS256 token', async () => {
-    expect((await api.call('GET', '/api/v1/webhooks', { token: sign({ issuer: 'https://evil.example', audience: 'lms-webhooks' }) })).status).toBe(401);
-    expect((await api.call('GET', '/api/v1/webhooks', { token: sign({ issuer: 'https://idp.example.com', audience: 'other' }) })).status).toBe(401);
-    const hs256 = signAdminToken({ secret: TEST_JWT_SECRET, issuer: 'https://idp.example.com', audience: 'lms-webhooks' }, { accountId: 7 });
+    expect(
+      (
+        await api.call('GET', '/api/v1/webhooks', {
+          token: sign({ issuer: 'https://evil.example', audience: 'lms-webhooks' }),
+        })
+      ).status,
+    ).toBe(401);
+    expect(
+      (
+        await api.call('GET', '/api/v1/webhooks', {
+          token: sign({ issuer: 'https://idp.example.com', audience: 'other' }),
+        })
+      ).status,
+    ).toBe(401);
+    const hs256 = signAdminToken(
+      { secret: TEST_JWT_SECRET, issuer: 'https://idp.example.com', audience: 'lms-webhooks' },
+      { accountId: 7 },
+    );
     expect((await api.call('GET', '/api/v1/webhooks', { token: hs256 })).status).toBe(401);
   });
 });

@@ -18,7 +18,10 @@ describe('admin API: delivery log, redeliver, replay', () => {
     token = api.tokenFor(ACCOUNT, { sub: 'carol' });
     const created = await api.call('POST', '/api/v1/webhooks', {
       token,
-      body: webhookBody({ active: true, events: ['COURSE_ENROLLMENT', 'COURSE_COMPLETED', 'LEARNER_PROGRESS'] }),
+      body: webhookBody({
+        active: true,
+        events: ['COURSE_ENROLLMENT', 'COURSE_COMPLETED', 'LEARNER_PROGRESS'],
+      }),
     });
     webhookId = created.body.id;
   });
@@ -28,7 +31,15 @@ describe('admin API: delivery log, redeliver, replay', () => {
   });
 
   /** An event row as ingestion stores it; returns its primary key. */
-  async function insertEvent(overrides: { accountId?: number; eventName?: string; realtime?: boolean; occurredAt?: number; data?: string } = {}): Promise<number> {
+  async function insertEvent(
+    overrides: {
+      accountId?: number;
+      eventName?: string;
+      realtime?: boolean;
+      occurredAt?: number;
+      data?: string;
+    } = {},
+  ): Promise<number> {
     const result = await api.sql.query(
       `INSERT INTO events (account_id, event_id, event_name, realtime, occurred_at, event_info, data)
        VALUES ($1, gen_random_uuid()::text, $2, $3, $4, '1764300000000-047210-84242-0', $5::json) RETURNING id`,
@@ -44,7 +55,17 @@ describe('admin API: delivery log, redeliver, replay', () => {
   }
 
   /** A delivery row carrying the given events, created at a given time. */
-  async function insertDelivery(eventPks: number[], overrides: { status?: string; createdAt?: string; webhook?: string; accountId?: number; lastError?: string | null; cancelledBy?: string | null } = {}): Promise<string> {
+  async function insertDelivery(
+    eventPks: number[],
+    overrides: {
+      status?: string;
+      createdAt?: string;
+      webhook?: string;
+      accountId?: number;
+      lastError?: string | null;
+      cancelledBy?: string | null;
+    } = {},
+  ): Promise<string> {
     const result = await api.sql.query(
       `INSERT INTO deliveries (id, webhook_id, account_id, kind, status, event_count, created_at, last_error, cancelled_by)
        VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
@@ -61,22 +82,30 @@ describe('admin API: delivery log, redeliver, replay', () => {
     );
     const id: string = result.rows[0].id;
     for (const [position, eventPk] of eventPks.entries()) {
-      await api.sql.query('INSERT INTO delivery_events (delivery_id, position, event_pk) VALUES ($1, $2, $3)', [id, position, eventPk]);
+      await api.sql.query(
+        'INSERT INTO delivery_events (delivery_id, position, event_pk) VALUES ($1, $2, $3)',
+        [id, position, eventPk],
+      );
     }
     return id;
   }
 
-  const jobExists = async (deliveryId: string) => (await redis.exists(`${api.queuePrefix}:deliveries:${deliveryId}`)) === 1;
+  const jobExists = async (deliveryId: string) =>
+    (await redis.exists(`${api.queuePrefix}:deliveries:${deliveryId}`)) === 1;
 
   describe('GET /webhooks/:id/deliveries', () => {
     let listWebhookId: string;
     const ids: string[] = [];
 
     beforeAll(async () => {
-      listWebhookId = (await api.call('POST', '/api/v1/webhooks', { token, body: webhookBody({ active: true }) })).body.id;
+      listWebhookId = (
+        await api.call('POST', '/api/v1/webhooks', { token, body: webhookBody({ active: true }) })
+      ).body.id;
       // 7 deliveries, one minute apart, oldest first; two with a COURSE_COMPLETED event, one DEAD.
       for (let i = 0; i < 7; i++) {
-        const eventPk = await insertEvent({ eventName: i % 3 === 0 ? 'COURSE_COMPLETED' : 'COURSE_ENROLLMENT' });
+        const eventPk = await insertEvent({
+          eventName: i % 3 === 0 ? 'COURSE_COMPLETED' : 'COURSE_ENROLLMENT',
+        });
         ids.push(
           await insertDelivery([eventPk], {
             webhook: listWebhookId,
@@ -126,7 +155,11 @@ describe('admin API: delivery log, redeliver, replay', () => {
       const completed = await api.call('GET', `${base}?eventName=COURSE_COMPLETED`, { token });
       expect(completed.body.items.map((item: { id: string }) => item.id)).toEqual([ids[6], ids[3], ids[0]]);
       const from = Date.UTC(2026, 10, 20, 12, 2, 0);
-      const range = await api.call('GET', `${base}?from=${from}&to=${encodeURIComponent('2026-11-20T12:04:30Z')}`, { token });
+      const range = await api.call(
+        'GET',
+        `${base}?from=${from}&to=${encodeURIComponent('2026-11-20T12:04:30Z')}`,
+        { token },
+      );
       expect(range.body.items.map((item: { id: string }) => item.id)).toEqual([ids[4], ids[3], ids[2]]);
     });
 
@@ -138,17 +171,24 @@ describe('admin API: delivery log, redeliver, replay', () => {
       ['eventName=NOPE', 'eventName'],
       ['from=yesterday', 'from'],
       ['cursor=not-a-cursor', 'cursor'],
-      [`cursor=${Buffer.from(JSON.stringify(['2026-13-45 99:00:00+00', '6f1b7c1e-9a2b-4c3d-8e4f-5a6b7c8d9e0f'])).toString('base64url')}`, 'cursor'],
+      [
+        `cursor=${Buffer.from(JSON.stringify(['2026-13-45 99:00:00+00', '6f1b7c1e-9a2b-4c3d-8e4f-5a6b7c8d9e0f'])).toString('base64url')}`,
+        'cursor',
+      ],
       ['unknown=1', 'unknown'],
     ])('400 VALIDATION_FAILED for %s', async (query, field) => {
-      const answer = await api.call('GET', `/api/v1/webhooks/${listWebhookId}/deliveries?${query}`, { token });
+      const answer = await api.call('GET', `/api/v1/webhooks/${listWebhookId}/deliveries?${query}`, {
+        token,
+      });
       expect(answer.status).toBe(400);
       expect(answer.body.code).toBe('VALIDATION_FAILED');
       expect(answer.body.details.map((detail: { field: string }) => detail.field)).toContain(field);
     });
 
     it('is 404 for another account', async () => {
-      const answer = await api.call('GET', `/api/v1/webhooks/${listWebhookId}/deliveries`, { token: api.tokenFor(OTHER_ACCOUNT) });
+      const answer = await api.call('GET', `/api/v1/webhooks/${listWebhookId}/deliveries`, {
+        token: api.tokenFor(OTHER_ACCOUNT),
+      });
       expect(answer.status).toBe(404);
     });
   });
@@ -163,28 +203,68 @@ describe('admin API: delivery log, redeliver, replay', () => {
          VALUES ($1, 1, now() - interval '1 minute', 12, 500, 'HTTP 500', 'oops'), ($1, 2, now(), 5001, NULL, 'TIMEOUT: headers', '')`,
         [id],
       );
-      const events = await api.sql.query('SELECT event_id FROM events WHERE id = ANY($1) ORDER BY id', [[first, second]]);
+      const events = await api.sql.query('SELECT event_id FROM events WHERE id = ANY($1) ORDER BY id', [
+        [first, second],
+      ]);
 
       const answer = await api.call('GET', `/api/v1/deliveries/${id}`, { token });
       expect(answer.status).toBe(200);
-      expect(answer.body).toMatchObject({ id, webhookId, kind: 'BATCH', status: 'DEAD', lastError: 'HTTP 500', eventCount: 2 });
+      expect(answer.body).toMatchObject({
+        id,
+        webhookId,
+        kind: 'BATCH',
+        status: 'DEAD',
+        lastError: 'HTTP 500',
+        eventCount: 2,
+      });
       expect(answer.body.payload).toEqual({
         accountId: ACCOUNT,
         events: [
-          { eventId: events.rows[0].event_id, eventName: 'COURSE_ENROLLMENT', timestamp: T0, eventInfo: '1764300000000-047210-84242-0', data: { userId: 1, b: 2.5, a: 'ü' } },
-          expect.objectContaining({ eventId: events.rows[1].event_id, eventName: 'COURSE_COMPLETED', timestamp: T0 + 1 }),
+          {
+            eventId: events.rows[0].event_id,
+            eventName: 'COURSE_ENROLLMENT',
+            timestamp: T0,
+            eventInfo: '1764300000000-047210-84242-0',
+            data: { userId: 1, b: 2.5, a: 'ü' },
+          },
+          expect.objectContaining({
+            eventId: events.rows[1].event_id,
+            eventName: 'COURSE_COMPLETED',
+            timestamp: T0 + 1,
+          }),
         ],
       });
       expect(answer.body.attempts).toEqual([
-        { attemptNumber: 1, startedAt: expect.any(String), durationMs: 12, statusCode: 500, error: 'HTTP 500', responseSnippet: 'oops' },
-        { attemptNumber: 2, startedAt: expect.any(String), durationMs: 5001, statusCode: null, error: 'TIMEOUT: headers', responseSnippet: '' },
+        {
+          attemptNumber: 1,
+          startedAt: expect.any(String),
+          durationMs: 12,
+          statusCode: 500,
+          error: 'HTTP 500',
+          responseSnippet: 'oops',
+        },
+        {
+          attemptNumber: 2,
+          startedAt: expect.any(String),
+          durationMs: 5001,
+          statusCode: null,
+          error: 'TIMEOUT: headers',
+          responseSnippet: '',
+        },
       ]);
     });
 
     it('says who cancelled a cancelled delivery', async () => {
-      const id = await insertDelivery([await insertEvent()], { status: 'CANCELLED', cancelledBy: 'admin:carol' });
+      const id = await insertDelivery([await insertEvent()], {
+        status: 'CANCELLED',
+        cancelledBy: 'admin:carol',
+      });
       const answer = await api.call('GET', `/api/v1/deliveries/${id}`, { token });
-      expect(answer.body).toMatchObject({ status: 'CANCELLED', cancelledBy: 'admin:carol', nextAttemptAt: null });
+      expect(answer.body).toMatchObject({
+        status: 'CANCELLED',
+        cancelledBy: 'admin:carol',
+        nextAttemptAt: null,
+      });
     });
 
     it('is 404 DELIVERY_NOT_FOUND for another account or an unknown id', async () => {
@@ -192,7 +272,9 @@ describe('admin API: delivery log, redeliver, replay', () => {
       const other = await api.call('GET', `/api/v1/deliveries/${id}`, { token: api.tokenFor(OTHER_ACCOUNT) });
       expect(other.status).toBe(404);
       expect(other.body.code).toBe('DELIVERY_NOT_FOUND');
-      expect((await api.call('GET', '/api/v1/deliveries/6f1b7c1e-9a2b-4c3d-8e4f-5a6b7c8d9e0f', { token })).status).toBe(404);
+      expect(
+        (await api.call('GET', '/api/v1/deliveries/6f1b7c1e-9a2b-4c3d-8e4f-5a6b7c8d9e0f', { token })).status,
+      ).toBe(404);
     });
   });
 
@@ -203,15 +285,29 @@ describe('admin API: delivery log, redeliver, replay', () => {
       const answer = await api.call('POST', `/api/v1/deliveries/${original}/redeliver`, { token });
       expect(answer.status).toBe(202);
       expect(answer.body).toEqual({ id: expect.any(String), redeliveryOf: original, status: 'PENDING' });
-      const row = await api.sql.query('SELECT status, kind, redelivery_of, account_id::int AS account_id, webhook_id FROM deliveries WHERE id = $1', [answer.body.id]);
-      expect(row.rows[0]).toEqual({ status: 'PENDING', kind: 'REALTIME', redelivery_of: original, account_id: ACCOUNT, webhook_id: webhookId });
-      const events = await api.sql.query('SELECT event_pk::int AS event_pk FROM delivery_events WHERE delivery_id = $1', [answer.body.id]);
+      const row = await api.sql.query(
+        'SELECT status, kind, redelivery_of, account_id::int AS account_id, webhook_id FROM deliveries WHERE id = $1',
+        [answer.body.id],
+      );
+      expect(row.rows[0]).toEqual({
+        status: 'PENDING',
+        kind: 'REALTIME',
+        redelivery_of: original,
+        account_id: ACCOUNT,
+        webhook_id: webhookId,
+      });
+      const events = await api.sql.query(
+        'SELECT event_pk::int AS event_pk FROM delivery_events WHERE delivery_id = $1',
+        [answer.body.id],
+      );
       expect(events.rows).toEqual([{ event_pk: eventPk }]);
       expect(await jobExists(answer.body.id)).toBe(true);
       const job = await redis.hget(`${api.queuePrefix}:deliveries:${answer.body.id}`, 'data');
       expect(JSON.parse(job!)).toEqual({ deliveryId: answer.body.id });
       // The original keeps its own history.
-      expect((await api.sql.query('SELECT status FROM deliveries WHERE id = $1', [original])).rows[0].status).toBe('DEAD');
+      expect(
+        (await api.sql.query('SELECT status FROM deliveries WHERE id = $1', [original])).rows[0].status,
+      ).toBe('DEAD');
     });
 
     it('409 DELIVERY_NOT_REDELIVERABLE while the delivery is still open, or when the webhook is inactive', async () => {
@@ -232,12 +328,17 @@ describe('admin API: delivery log, redeliver, replay', () => {
       const answer = await api.call('POST', `/api/v1/deliveries/${purged}/redeliver`, { token });
       expect(answer.status).toBe(409);
       expect(answer.body.message).toContain('no longer retained');
-      expect((await api.sql.query('SELECT count(*)::int AS n FROM deliveries WHERE redelivery_of = $1', [purged])).rows[0].n).toBe(0);
+      expect(
+        (await api.sql.query('SELECT count(*)::int AS n FROM deliveries WHERE redelivery_of = $1', [purged]))
+          .rows[0].n,
+      ).toBe(0);
     });
 
-    it('404 for another account\'s delivery', async () => {
+    it("404 for another account's delivery", async () => {
       const done = await insertDelivery([await insertEvent()]);
-      const answer = await api.call('POST', `/api/v1/deliveries/${done}/redeliver`, { token: api.tokenFor(OTHER_ACCOUNT) });
+      const answer = await api.call('POST', `/api/v1/deliveries/${done}/redeliver`, {
+        token: api.tokenFor(OTHER_ACCOUNT),
+      });
       expect(answer.status).toBe(404);
       expect(answer.body.code).toBe('DELIVERY_NOT_FOUND');
     });
@@ -246,7 +347,11 @@ describe('admin API: delivery log, redeliver, replay', () => {
   describe('POST /webhooks/:id/replay', () => {
     it('202 with the count: real-time events become deliveries (queued), batch events wait for the flush', async () => {
       const from = T0 + 10_000_000;
-      const realtime = [await insertEvent({ occurredAt: from }), await insertEvent({ eventName: 'COURSE_COMPLETED', occurredAt: from + 5 }), await insertEvent({ occurredAt: from + 10 })];
+      const realtime = [
+        await insertEvent({ occurredAt: from }),
+        await insertEvent({ eventName: 'COURSE_COMPLETED', occurredAt: from + 5 }),
+        await insertEvent({ occurredAt: from + 10 }),
+      ];
       const batch = [
         await insertEvent({ eventName: 'LEARNER_PROGRESS', realtime: false, occurredAt: from + 1 }),
         await insertEvent({ eventName: 'LEARNER_PROGRESS', realtime: false, occurredAt: from + 2 }),
@@ -267,9 +372,14 @@ describe('admin API: delivery log, redeliver, replay', () => {
           WHERE de.event_pk = ANY($1) ORDER BY de.event_pk`,
         [realtime],
       );
-      expect(created.rows.map((row) => [row.event_pk, row.status])).toEqual(realtime.map((pk) => [pk, 'PENDING']));
+      expect(created.rows.map((row) => [row.event_pk, row.status])).toEqual(
+        realtime.map((pk) => [pk, 'PENDING']),
+      );
       for (const row of created.rows) expect(await jobExists(row.id)).toBe(true);
-      const waiting = await api.sql.query('SELECT event_pk::int AS event_pk FROM batch_items WHERE webhook_id = $1 ORDER BY event_pk', [webhookId]);
+      const waiting = await api.sql.query(
+        'SELECT event_pk::int AS event_pk FROM batch_items WHERE webhook_id = $1 ORDER BY event_pk',
+        [webhookId],
+      );
       expect(waiting.rows.map((row) => row.event_pk)).toEqual(batch);
     });
 
@@ -292,7 +402,10 @@ describe('admin API: delivery log, redeliver, replay', () => {
         [ACCOUNT, from],
       );
       const before = (await api.sql.query('SELECT count(*)::int AS n FROM deliveries')).rows[0].n;
-      const answer = await api.call('POST', `/api/v1/webhooks/${webhookId}/replay`, { token, body: { from, to: from + 20_000 } });
+      const answer = await api.call('POST', `/api/v1/webhooks/${webhookId}/replay`, {
+        token,
+        body: { from, to: from + 20_000 },
+      });
       expect(answer.status).toBe(422);
       expect(answer.body).toMatchObject({ code: 'REPLAY_RANGE_TOO_LARGE', details: [{ field: 'to' }] });
       expect((await api.sql.query('SELECT count(*)::int AS n FROM deliveries')).rows[0].n).toBe(before);
@@ -300,8 +413,18 @@ describe('admin API: delivery log, redeliver, replay', () => {
 
     it('409 for an inactive webhook, 404 for another account', async () => {
       const inactive = (await api.call('POST', '/api/v1/webhooks', { token, body: webhookBody() })).body.id;
-      expect((await api.call('POST', `/api/v1/webhooks/${inactive}/replay`, { token, body: { from: 0, to: 1 } })).status).toBe(409);
-      expect((await api.call('POST', `/api/v1/webhooks/${webhookId}/replay`, { token: api.tokenFor(OTHER_ACCOUNT), body: { from: 0, to: 1 } })).status).toBe(404);
+      expect(
+        (await api.call('POST', `/api/v1/webhooks/${inactive}/replay`, { token, body: { from: 0, to: 1 } }))
+          .status,
+      ).toBe(409);
+      expect(
+        (
+          await api.call('POST', `/api/v1/webhooks/${webhookId}/replay`, {
+            token: api.tokenFor(OTHER_ACCOUNT),
+            body: { from: 0, to: 1 },
+          })
+        ).status,
+      ).toBe(404);
     });
   });
 });

@@ -12,7 +12,16 @@ const deepArray = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(d
 
 const NOT_A_STRING = [null, 42, -1.5, true, [], ['a'], {}, { $gt: '' }];
 const HOSTILE_FIELDS: Record<string, unknown[]> = {
-  name: [...NOT_A_STRING, '', ' \t\n ', 'x'.repeat(101), '😀'.repeat(101), 'a\u0000b', 'bell\u0007', '\u0000'],
+  name: [
+    ...NOT_A_STRING,
+    '',
+    ' \t\n ',
+    'x'.repeat(101),
+    '😀'.repeat(101),
+    'a\u0000b',
+    'bell\u0007',
+    '\u0000',
+  ],
   description: [42, true, [], {}, 'd'.repeat(501), 'a\u0000b', deepNesting(40)],
   targetUrl: [
     ...NOT_A_STRING,
@@ -97,9 +106,12 @@ describe('admin API: hostile input never causes a 500', () => {
   beforeAll(async () => {
     api = await startAdminApi('hostile');
     token = api.tokenFor(6060);
-    webhookId = (await api.call('POST', '/api/v1/webhooks', { token, body: webhookBody({ name: 'target' }) })).body.id;
+    webhookId = (await api.call('POST', '/api/v1/webhooks', { token, body: webhookBody({ name: 'target' }) }))
+      .body.id;
     // Its stored target is loopback: even an accidentally valid test-send is refused before sending.
-    await api.sql.query(`UPDATE webhooks SET target_url = 'https://127.0.0.1/never' WHERE id = $1`, [webhookId]);
+    await api.sql.query(`UPDATE webhooks SET target_url = 'https://127.0.0.1/never' WHERE id = $1`, [
+      webhookId,
+    ]);
   });
   afterAll(async () => {
     await api.close();
@@ -110,9 +122,18 @@ describe('admin API: hostile input never causes a 500', () => {
     failures.length = 0;
   });
 
-  async function expect4xx(label: string, method: string, path: string, options: Parameters<AdminApiHarness['call']>[2]): Promise<void> {
+  async function expect4xx(
+    label: string,
+    method: string,
+    path: string,
+    options: Parameters<AdminApiHarness['call']>[2],
+  ): Promise<void> {
     const answer = await api.call(method, path, { token, ...options });
-    const ok = answer.status >= 400 && answer.status < 500 && typeof answer.body?.code === 'string' && typeof answer.body?.message === 'string';
+    const ok =
+      answer.status >= 400 &&
+      answer.status < 500 &&
+      typeof answer.body?.code === 'string' &&
+      typeof answer.body?.message === 'string';
     if (!ok) failures.push(`${label}: ${method} ${path} → ${answer.status} ${answer.text.slice(0, 200)}`);
   }
 
@@ -130,7 +151,9 @@ describe('admin API: hostile input never causes a 500', () => {
       for (const value of values) {
         const label = `${field}=${JSON.stringify(value)?.slice(0, 60)}`;
         await expect4xx(label, 'POST', '/api/v1/webhooks', { rawBody: withField(base, field, value) });
-        await expect4xx(label, 'PATCH', `/api/v1/webhooks/${webhookId}`, { rawBody: withField({}, field, value) });
+        await expect4xx(label, 'PATCH', `/api/v1/webhooks/${webhookId}`, {
+          rawBody: withField({}, field, value),
+        });
       }
     }
     expect(failures).toEqual([]);
@@ -140,23 +163,46 @@ describe('admin API: hostile input never causes a 500', () => {
   });
 
   it('POST /webhooks/test and POST /webhooks/:id/test refuse every hostile value with a 4xx', async () => {
-    const base = { targetUrl: 'https://127.0.0.1/never', authentication: { type: 'NONE' }, events: ['COURSE_ENROLLMENT'] };
-    for (const [field, values] of Object.entries({ ...HOSTILE_FIELDS, eventName: [...NOT_A_STRING, '', 'NOPE', 'x'.repeat(65), 'CI_STATS'] })) {
+    const base = {
+      targetUrl: 'https://127.0.0.1/never',
+      authentication: { type: 'NONE' },
+      events: ['COURSE_ENROLLMENT'],
+    };
+    for (const [field, values] of Object.entries({
+      ...HOSTILE_FIELDS,
+      eventName: [...NOT_A_STRING, '', 'NOPE', 'x'.repeat(65), 'CI_STATS'],
+    })) {
       for (const value of values) {
         const label = `${field}=${JSON.stringify(value)?.slice(0, 60)}`;
         await expect4xx(label, 'POST', '/api/v1/webhooks/test', { rawBody: withField(base, field, value) });
       }
     }
     for (const value of [...NOT_A_STRING, '', 'NOPE', 'CI_STATS']) {
-      await expect4xx(`eventName=${JSON.stringify(value)}`, 'POST', `/api/v1/webhooks/${webhookId}/test`, { rawBody: JSON.stringify({ eventName: value }) });
+      await expect4xx(`eventName=${JSON.stringify(value)}`, 'POST', `/api/v1/webhooks/${webhookId}/test`, {
+        rawBody: JSON.stringify({ eventName: value }),
+      });
     }
     expect(failures).toEqual([]);
   });
 
   it('POST /webhooks/:id/replay refuses hostile ranges with a 4xx', async () => {
-    for (const value of [...NOT_A_STRING, '', 'yesterday', '2026-13-01T00:00:00Z', '1e3', 1e300, -1e300, Number.MAX_SAFE_INTEGER * 4, '99999999999999999999']) {
-      await expect4xx(`from=${JSON.stringify(value)}`, 'POST', `/api/v1/webhooks/${webhookId}/replay`, { rawBody: JSON.stringify({ from: value, to: 1 }) });
-      await expect4xx(`to=${JSON.stringify(value)}`, 'POST', `/api/v1/webhooks/${webhookId}/replay`, { rawBody: JSON.stringify({ from: 0, to: value }) });
+    for (const value of [
+      ...NOT_A_STRING,
+      '',
+      'yesterday',
+      '2026-13-01T00:00:00Z',
+      '1e3',
+      1e300,
+      -1e300,
+      Number.MAX_SAFE_INTEGER * 4,
+      '99999999999999999999',
+    ]) {
+      await expect4xx(`from=${JSON.stringify(value)}`, 'POST', `/api/v1/webhooks/${webhookId}/replay`, {
+        rawBody: JSON.stringify({ from: value, to: 1 }),
+      });
+      await expect4xx(`to=${JSON.stringify(value)}`, 'POST', `/api/v1/webhooks/${webhookId}/replay`, {
+        rawBody: JSON.stringify({ from: 0, to: value }),
+      });
     }
     expect(failures).toEqual([]);
   });
@@ -172,9 +218,17 @@ describe('admin API: hostile input never causes a 500', () => {
       for (const rawBody of HOSTILE_RAW_BODIES) {
         await expect4xx(`body ${rawBody.slice(0, 40)}`, method, path, { rawBody });
       }
-      await expect4xx('text/plain body', method, path, { rawBody: 'name=x', headers: { 'content-type': 'text/plain' } });
-      await expect4xx('latin1 charset', method, path, { rawBody: '{}', headers: { 'content-type': 'application/json; charset=latin1' } });
-      await expect4xx('huge body', method, path, { rawBody: JSON.stringify({ name: 'x'.repeat(400 * 1024) }) });
+      await expect4xx('text/plain body', method, path, {
+        rawBody: 'name=x',
+        headers: { 'content-type': 'text/plain' },
+      });
+      await expect4xx('latin1 charset', method, path, {
+        rawBody: '{}',
+        headers: { 'content-type': 'application/json; charset=latin1' },
+      });
+      await expect4xx('huge body', method, path, {
+        rawBody: JSON.stringify({ name: 'x'.repeat(400 * 1024) }),
+      });
     }
     expect(failures).toEqual([]);
   });

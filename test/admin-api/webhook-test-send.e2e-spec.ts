@@ -25,12 +25,17 @@ describe('admin API: test-send through the dispatcher sender', () => {
     await api.close();
   });
 
-  const deliveryCount = async () => (await api.sql.query('SELECT count(*)::int AS n FROM deliveries')).rows[0].n;
+  const deliveryCount = async () =>
+    (await api.sql.query('SELECT count(*)::int AS n FROM deliveries')).rows[0].n;
 
   it('POST /webhooks/test sends the catalogue example, signed with an ephemeral secret it returns, and stores nothing', async () => {
     const answer = await api.call('POST', '/api/v1/webhooks/test', {
       token,
-      body: { targetUrl: listener.url, authentication: { type: 'SIGNATURE' }, events: ['COURSE_COMPLETED', 'COURSE_ENROLLMENT'] },
+      body: {
+        targetUrl: listener.url,
+        authentication: { type: 'SIGNATURE' },
+        events: ['COURSE_COMPLETED', 'COURSE_ENROLLMENT'],
+      },
     });
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({
@@ -48,11 +53,22 @@ describe('admin API: test-send through the dispatcher sender', () => {
     expect(request.headers['content-type']).toBe('application/json');
     expect(request.headers['user-agent']).toMatch(/^lms-webhooks\//);
     expect(request.headers['webhook-id']).toBe(answer.body.messageId);
-    const verified = new StandardWebhook(answer.body.signingSecret).verify(request.body, request.headers as Record<string, string>);
+    const verified = new StandardWebhook(answer.body.signingSecret).verify(
+      request.body,
+      request.headers as Record<string, string>,
+    );
     const example = EVENT_CATALOGUE.find((type) => type.name === 'COURSE_COMPLETED')!.example;
     expect(verified).toEqual({
       accountId: ACCOUNT,
-      events: [{ eventId: expect.any(String), eventName: 'COURSE_COMPLETED', timestamp: expect.any(Number), eventInfo: expect.any(String), data: example }],
+      events: [
+        {
+          eventId: expect.any(String),
+          eventName: 'COURSE_COMPLETED',
+          timestamp: expect.any(Number),
+          eventInfo: expect.any(String),
+          data: example,
+        },
+      ],
     });
     expect(await deliveryCount()).toBe(0);
   });
@@ -60,27 +76,45 @@ describe('admin API: test-send through the dispatcher sender', () => {
   it('POST /webhooks/:id/test uses the saved Basic credentials and the chosen event, active or not', async () => {
     const created = await api.call('POST', '/api/v1/webhooks', {
       token,
-      body: webhookBody({ targetUrl: listener.url, authentication: { type: 'BASIC', username: 'lms', password: 'pa:ss wörd' }, events: ['COURSE_ENROLLMENT', 'LEARNER_PROGRESS'] }),
+      body: webhookBody({
+        targetUrl: listener.url,
+        authentication: { type: 'BASIC', username: 'lms', password: 'pa:ss wörd' },
+        events: ['COURSE_ENROLLMENT', 'LEARNER_PROGRESS'],
+      }),
     });
     expect(created.body.active).toBe(false);
-    const answer = await api.call('POST', `/api/v1/webhooks/${created.body.id}/test`, { token, body: { eventName: 'LEARNER_PROGRESS' } });
+    const answer = await api.call('POST', `/api/v1/webhooks/${created.body.id}/test`, {
+      token,
+      body: { eventName: 'LEARNER_PROGRESS' },
+    });
     expect(answer.body).toMatchObject({ delivered: true, statusCode: 200, eventName: 'LEARNER_PROGRESS' });
     expect(answer.body.signingSecret).toBeUndefined();
-    expect(listener.received[0].headers.authorization).toBe(`Basic ${Buffer.from('lms:pa:ss wörd').toString('base64')}`);
+    expect(listener.received[0].headers.authorization).toBe(
+      `Basic ${Buffer.from('lms:pa:ss wörd').toString('base64')}`,
+    );
     expect(JSON.parse(listener.received[0].body).events[0].eventName).toBe('LEARNER_PROGRESS');
     expect(await deliveryCount()).toBe(0);
   });
 
   it('signs a saved SIGNATURE webhook with every current secret: old and new both verify during a rotation', async () => {
-    const created = (await api.call('POST', '/api/v1/webhooks', { token, body: webhookBody({ targetUrl: listener.url, authentication: { type: 'SIGNATURE' } }) })).body;
-    const oldSecret = (await api.call('GET', `/api/v1/webhooks/${created.id}/signature`, { token })).body.secret;
-    const newSecret = (await api.call('POST', `/api/v1/webhooks/${created.id}/signature/rotate`, { token })).body.secret;
+    const created = (
+      await api.call('POST', '/api/v1/webhooks', {
+        token,
+        body: webhookBody({ targetUrl: listener.url, authentication: { type: 'SIGNATURE' } }),
+      })
+    ).body;
+    const oldSecret = (await api.call('GET', `/api/v1/webhooks/${created.id}/signature`, { token })).body
+      .secret;
+    const newSecret = (await api.call('POST', `/api/v1/webhooks/${created.id}/signature/rotate`, { token }))
+      .body.secret;
     const answer = await api.call('POST', `/api/v1/webhooks/${created.id}/test`, { token });
     expect(answer.body).toMatchObject({ delivered: true, eventName: 'COURSE_ENROLLMENT' });
     const request = listener.received[0];
     expect(String(request.headers['webhook-signature']).split(' ')).toHaveLength(2);
     for (const secret of [oldSecret, newSecret]) {
-      expect(() => new StandardWebhook(secret).verify(request.body, request.headers as Record<string, string>)).not.toThrow();
+      expect(() =>
+        new StandardWebhook(secret).verify(request.body, request.headers as Record<string, string>),
+      ).not.toThrow();
     }
   });
 
@@ -102,20 +136,42 @@ describe('admin API: test-send through the dispatcher sender', () => {
       token,
       body: { targetUrl: closed.url, authentication: { type: 'NONE' }, events: ['COURSE_ENROLLMENT'] },
     });
-    expect(answer.body).toMatchObject({ delivered: false, statusCode: null, error: expect.stringContaining('ECONNREFUSED') });
+    expect(answer.body).toMatchObject({
+      delivered: false,
+      statusCode: null,
+      error: expect.stringContaining('ECONNREFUSED'),
+    });
   });
 
   it('422 EVENT_NOT_SUBSCRIBED / UNKNOWN_EVENT_TYPE for an event the webhook cannot send; 400 for BASIC without password', async () => {
-    const created = (await api.call('POST', '/api/v1/webhooks', { token, body: webhookBody({ targetUrl: listener.url, events: ['COURSE_ENROLLMENT'] }) })).body;
-    const notSubscribed = await api.call('POST', `/api/v1/webhooks/${created.id}/test`, { token, body: { eventName: 'CI_STATS' } });
+    const created = (
+      await api.call('POST', '/api/v1/webhooks', {
+        token,
+        body: webhookBody({ targetUrl: listener.url, events: ['COURSE_ENROLLMENT'] }),
+      })
+    ).body;
+    const notSubscribed = await api.call('POST', `/api/v1/webhooks/${created.id}/test`, {
+      token,
+      body: { eventName: 'CI_STATS' },
+    });
     expect(notSubscribed.status).toBe(422);
-    expect(notSubscribed.body).toMatchObject({ code: 'EVENT_NOT_SUBSCRIBED', details: [{ field: 'eventName' }] });
-    const unknown = await api.call('POST', `/api/v1/webhooks/${created.id}/test`, { token, body: { eventName: 'NOPE' } });
+    expect(notSubscribed.body).toMatchObject({
+      code: 'EVENT_NOT_SUBSCRIBED',
+      details: [{ field: 'eventName' }],
+    });
+    const unknown = await api.call('POST', `/api/v1/webhooks/${created.id}/test`, {
+      token,
+      body: { eventName: 'NOPE' },
+    });
     expect(unknown.status).toBe(422);
     expect(unknown.body.code).toBe('UNKNOWN_EVENT_TYPE');
     const unsavedBasic = await api.call('POST', '/api/v1/webhooks/test', {
       token,
-      body: { targetUrl: listener.url, authentication: { type: 'BASIC', username: 'u' }, events: ['COURSE_ENROLLMENT'] },
+      body: {
+        targetUrl: listener.url,
+        authentication: { type: 'BASIC', username: 'u' },
+        events: ['COURSE_ENROLLMENT'],
+      },
     });
     expect(unsavedBasic.status).toBe(400);
     expect(unsavedBasic.body.details[0].field).toBe('authentication.password');

@@ -50,11 +50,18 @@ describe('admin API: webhook management', () => {
     it('409 WEBHOOK_NAME_TAKEN for a second webhook of the same name in the account, not in another account', async () => {
       const a = newAccount();
       const b = newAccount();
-      expect((await api.call('POST', BASE, { token: a.token, body: webhookBody({ name: 'Same' }) })).status).toBe(201);
+      expect(
+        (await api.call('POST', BASE, { token: a.token, body: webhookBody({ name: 'Same' }) })).status,
+      ).toBe(201);
       const again = await api.call('POST', BASE, { token: a.token, body: webhookBody({ name: 'Same' }) });
       expect(again.status).toBe(409);
-      expect(again.body).toMatchObject({ code: 'WEBHOOK_NAME_TAKEN', details: [{ field: 'name', message: expect.any(String) }] });
-      expect((await api.call('POST', BASE, { token: b.token, body: webhookBody({ name: 'Same' }) })).status).toBe(201);
+      expect(again.body).toMatchObject({
+        code: 'WEBHOOK_NAME_TAKEN',
+        details: [{ field: 'name', message: expect.any(String) }],
+      });
+      expect(
+        (await api.call('POST', BASE, { token: b.token, body: webhookBody({ name: 'Same' }) })).status,
+      ).toBe(201);
     });
 
     it('409 WEBHOOK_LIMIT_REACHED for the 6th webhook; deleting one frees a slot', async () => {
@@ -74,19 +81,34 @@ describe('admin API: webhook management', () => {
 
     it('holds the limit under 10 concurrent creates: exactly 5 created, 5 refused', async () => {
       const { accountId, token } = newAccount();
-      const answers = await Promise.all(Array.from({ length: 10 }, () => api.call('POST', BASE, { token, body: webhookBody() })));
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, () => api.call('POST', BASE, { token, body: webhookBody() })),
+      );
       const statuses = answers.map((answer) => answer.status).sort();
       expect(statuses).toEqual([201, 201, 201, 201, 201, 409, 409, 409, 409, 409]);
-      expect(answers.filter((answer) => answer.status === 409).every((answer) => answer.body.code === 'WEBHOOK_LIMIT_REACHED')).toBe(true);
-      const rows = await api.sql.query('SELECT count(*)::int AS n FROM webhooks WHERE account_id = $1 AND deleted_at IS NULL', [accountId]);
+      expect(
+        answers
+          .filter((answer) => answer.status === 409)
+          .every((answer) => answer.body.code === 'WEBHOOK_LIMIT_REACHED'),
+      ).toBe(true);
+      const rows = await api.sql.query(
+        'SELECT count(*)::int AS n FROM webhooks WHERE account_id = $1 AND deleted_at IS NULL',
+        [accountId],
+      );
       expect(rows.rows[0].n).toBe(5);
     });
 
     it('422 UNKNOWN_EVENT_TYPE naming the unknown event', async () => {
       const { token } = newAccount();
-      const answer = await api.call('POST', BASE, { token, body: webhookBody({ events: ['COURSE_ENROLLMENT', 'NOT_AN_EVENT'] }) });
+      const answer = await api.call('POST', BASE, {
+        token,
+        body: webhookBody({ events: ['COURSE_ENROLLMENT', 'NOT_AN_EVENT'] }),
+      });
       expect(answer.status).toBe(422);
-      expect(answer.body).toMatchObject({ code: 'UNKNOWN_EVENT_TYPE', details: [{ field: 'events[1]', message: expect.stringContaining('NOT_AN_EVENT') }] });
+      expect(answer.body).toMatchObject({
+        code: 'UNKNOWN_EVENT_TYPE',
+        details: [{ field: 'events[1]', message: expect.stringContaining('NOT_AN_EVENT') }],
+      });
       expect(answer.body.message).toContain('NOT_AN_EVENT');
     });
 
@@ -102,11 +124,27 @@ describe('admin API: webhook management', () => {
       ['credentials in the URL', { targetUrl: 'https://user:pw@93.184.215.14/x' }, 'targetUrl'],
       ['a URL over 2048 characters', { targetUrl: `https://93.184.215.14/${'a'.repeat(2040)}` }, 'targetUrl'],
       ['an unknown authentication type', { authentication: { type: 'OAUTH' } }, 'authentication.type'],
-      ['BASIC without a username', { authentication: { type: 'BASIC', password: 'pw' } }, 'authentication.username'],
-      ['BASIC without a password', { authentication: { type: 'BASIC', username: 'u' } }, 'authentication.password'],
-      ['a password with NONE', { authentication: { type: 'NONE', password: 'pw' } }, 'authentication.password'],
+      [
+        'BASIC without a username',
+        { authentication: { type: 'BASIC', password: 'pw' } },
+        'authentication.username',
+      ],
+      [
+        'BASIC without a password',
+        { authentication: { type: 'BASIC', username: 'u' } },
+        'authentication.password',
+      ],
+      [
+        'a password with NONE',
+        { authentication: { type: 'NONE', password: 'pw' } },
+        'authentication.password',
+      ],
       ['an unknown field', { colour: 'blue' }, 'colour'],
-      ['an unknown nested field', { authentication: { type: 'SIGNATURE', secret: 'mine' } }, 'authentication.secret'],
+      [
+        'an unknown nested field',
+        { authentication: { type: 'SIGNATURE', secret: 'mine' } },
+        'authentication.secret',
+      ],
       ['active as a string', { active: 'true' }, 'active'],
     ])('400 VALIDATION_FAILED for %s, naming the field', async (_label, overrides, field) => {
       const { token } = newAccount();
@@ -130,7 +168,12 @@ describe('admin API: webhook management', () => {
         'https://0x7f.1/hooks',
       ]) {
         const answer = await api.call('POST', BASE, { token, body: webhookBody({ targetUrl }) });
-        expect({ targetUrl, status: answer.status, code: answer.body.code, field: answer.body.details?.[0]?.field }).toEqual({
+        expect({
+          targetUrl,
+          status: answer.status,
+          code: answer.body.code,
+          field: answer.body.details?.[0]?.field,
+        }).toEqual({
           targetUrl,
           status: 422,
           code: 'TARGET_NOT_ALLOWED',
@@ -148,14 +191,17 @@ describe('admin API: webhook management', () => {
 
     it('413 PAYLOAD_TOO_LARGE above 256 KiB', async () => {
       const { token } = newAccount();
-      const answer = await api.call('POST', BASE, { token, body: webhookBody({ description: 'x'.repeat(300 * 1024) }) });
+      const answer = await api.call('POST', BASE, {
+        token,
+        body: webhookBody({ description: 'x'.repeat(300 * 1024) }),
+      });
       expect(answer.status).toBe(413);
       expect(answer.body.code).toBe('PAYLOAD_TOO_LARGE');
     });
   });
 
   describe('reads, tenancy and secrets', () => {
-    it('GET /webhooks lists only the caller account\'s webhooks; GET /webhooks/:id of another account is 404', async () => {
+    it("GET /webhooks lists only the caller account's webhooks; GET /webhooks/:id of another account is 404", async () => {
       const a = newAccount();
       const b = newAccount();
       const mine = (await api.call('POST', BASE, { token: a.token, body: webhookBody({ name: 'A1' }) })).body;
@@ -177,7 +223,12 @@ describe('admin API: webhook management', () => {
         ['POST', `${BASE}/${mine.id}/test`, {}],
       ] as const) {
         const answer = await api.call(method, path, { token: b.token, body });
-        expect({ method, path, status: answer.status, code: answer.body?.code }).toEqual({ method, path, status: 404, code: 'WEBHOOK_NOT_FOUND' });
+        expect({ method, path, status: answer.status, code: answer.body?.code }).toEqual({
+          method,
+          path,
+          status: 404,
+          code: 'WEBHOOK_NOT_FOUND',
+        });
       }
       const untouched = await api.call('GET', `${BASE}/${mine.id}`, { token: a.token });
       expect(untouched.body.name).toBe('A1');
@@ -206,20 +257,28 @@ describe('admin API: webhook management', () => {
       expect((await api.call('GET', `${BASE}/${created.body.id}`, { token })).text).not.toContain(password);
       expect((await api.call('GET', BASE, { token })).text).not.toContain(password);
 
-      const raw = await api.sql.query('SELECT row_to_json(w)::text AS row, basic_password_enc FROM webhooks w WHERE id = $1', [created.body.id]);
+      const raw = await api.sql.query(
+        'SELECT row_to_json(w)::text AS row, basic_password_enc FROM webhooks w WHERE id = $1',
+        [created.body.id],
+      );
       expect(raw.rows[0].row).not.toContain(password);
       expect(raw.rows[0].basic_password_enc).toMatch(/^v1:/);
     });
 
     it('stores the signing secret encrypted; only the signature download shows it', async () => {
       const { token } = newAccount();
-      const created = await api.call('POST', BASE, { token, body: webhookBody({ authentication: { type: 'SIGNATURE' } }) });
+      const created = await api.call('POST', BASE, {
+        token,
+        body: webhookBody({ authentication: { type: 'SIGNATURE' } }),
+      });
       expect(created.status).toBe(201);
       expect(created.body.authentication).toEqual({ type: 'SIGNATURE' });
 
       const download = await api.call('GET', `${BASE}/${created.body.id}/signature`, { token });
       expect(download.status).toBe(200);
-      expect(download.headers.get('content-disposition')).toMatch(/^attachment; filename="webhook-.*\.json"$/);
+      expect(download.headers.get('content-disposition')).toMatch(
+        /^attachment; filename="webhook-.*\.json"$/,
+      );
       expect(download.body).toEqual({
         webhookId: created.body.id,
         scheme: 'standard-webhooks',
@@ -230,15 +289,18 @@ describe('admin API: webhook management', () => {
         previousSecretExpiresAt: null,
       });
       const secret: string = download.body.secret;
-      const rows = await api.sql.query(
-        `SELECT s.secret_enc FROM webhook_secrets s WHERE s.webhook_id = $1`,
-        [created.body.id],
-      );
+      const rows = await api.sql.query(`SELECT s.secret_enc FROM webhook_secrets s WHERE s.webhook_id = $1`, [
+        created.body.id,
+      ]);
       expect(rows.rows).toHaveLength(1);
       expect(rows.rows[0].secret_enc).not.toContain(secret.slice(6));
       expect(rows.rows[0].secret_enc).toMatch(/^v1:/);
-      expect((await api.call('GET', `${BASE}/${created.body.id}`, { token })).text).not.toContain(secret.slice(6));
-      expect((await api.call('GET', `${BASE}/${created.body.id}/audit`, { token })).text).not.toContain(secret.slice(6));
+      expect((await api.call('GET', `${BASE}/${created.body.id}`, { token })).text).not.toContain(
+        secret.slice(6),
+      );
+      expect((await api.call('GET', `${BASE}/${created.body.id}/audit`, { token })).text).not.toContain(
+        secret.slice(6),
+      );
     });
 
     it('GET /webhooks/:id/signature is 409 NOT_A_SIGNATURE_WEBHOOK for NONE and BASIC webhooks', async () => {
@@ -247,12 +309,17 @@ describe('admin API: webhook management', () => {
       const answer = await api.call('GET', `${BASE}/${created.body.id}/signature`, { token });
       expect(answer.status).toBe(409);
       expect(answer.body.code).toBe('NOT_A_SIGNATURE_WEBHOOK');
-      expect((await api.call('POST', `${BASE}/${created.body.id}/signature/rotate`, { token })).body.code).toBe('NOT_A_SIGNATURE_WEBHOOK');
+      expect(
+        (await api.call('POST', `${BASE}/${created.body.id}/signature/rotate`, { token })).body.code,
+      ).toBe('NOT_A_SIGNATURE_WEBHOOK');
     });
 
     it('rotates the secret: the new one is downloaded, the old one keeps signing for the overlap', async () => {
       const { token } = newAccount();
-      const created = await api.call('POST', BASE, { token, body: webhookBody({ authentication: { type: 'SIGNATURE' } }) });
+      const created = await api.call('POST', BASE, {
+        token,
+        body: webhookBody({ authentication: { type: 'SIGNATURE' } }),
+      });
       const before = (await api.call('GET', `${BASE}/${created.body.id}/signature`, { token })).body.secret;
       const rotated = await api.call('POST', `${BASE}/${created.body.id}/signature/rotate`, { token });
       expect(rotated.status).toBe(200);
@@ -283,15 +350,28 @@ describe('admin API: webhook management', () => {
         body: { name: 'After', description: null, events: ['LEARNER_PROGRESS'], rateLimitPerSecond: 20 },
       });
       expect(patched.status).toBe(200);
-      expect(patched.body).toMatchObject({ id: created.id, name: 'After', description: null, events: ['LEARNER_PROGRESS'], rateLimitPerSecond: 20, targetUrl: PUBLIC_TARGET });
+      expect(patched.body).toMatchObject({
+        id: created.id,
+        name: 'After',
+        description: null,
+        events: ['LEARNER_PROGRESS'],
+        rateLimitPerSecond: 20,
+        targetUrl: PUBLIC_TARGET,
+      });
       expect(Date.parse(patched.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(created.updatedAt));
 
       const bad = await api.call('PATCH', `${BASE}/${created.id}`, { token, body: { events: ['NOPE'] } });
       expect(bad.status).toBe(422);
       expect(bad.body.code).toBe('UNKNOWN_EVENT_TYPE');
-      const private_ = await api.call('PATCH', `${BASE}/${created.id}`, { token, body: { targetUrl: 'https://10.0.0.8/x' } });
+      const private_ = await api.call('PATCH', `${BASE}/${created.id}`, {
+        token,
+        body: { targetUrl: 'https://10.0.0.8/x' },
+      });
       expect(private_.body.code).toBe('TARGET_NOT_ALLOWED');
-      const unknownField = await api.call('PATCH', `${BASE}/${created.id}`, { token, body: { status: 'ACTIVE' } });
+      const unknownField = await api.call('PATCH', `${BASE}/${created.id}`, {
+        token,
+        body: { status: 'ACTIVE' },
+      });
       expect(unknownField.status).toBe(400);
       expect(unknownField.body.details[0].field).toBe('status');
     });
@@ -308,63 +388,137 @@ describe('admin API: webhook management', () => {
     it('switching to SIGNATURE generates a secret, switching away discards it; BASIC keeps its password when omitted', async () => {
       const { token } = newAccount();
       const created = (await api.call('POST', BASE, { token, body: webhookBody() })).body;
-      const secretsOf = async () => (await api.sql.query('SELECT count(*)::int AS n FROM webhook_secrets WHERE webhook_id = $1', [created.id])).rows[0].n;
+      const secretsOf = async () =>
+        (
+          await api.sql.query('SELECT count(*)::int AS n FROM webhook_secrets WHERE webhook_id = $1', [
+            created.id,
+          ])
+        ).rows[0].n;
 
-      expect((await api.call('PATCH', `${BASE}/${created.id}`, { token, body: { authentication: { type: 'SIGNATURE' } } })).body.authentication).toEqual({ type: 'SIGNATURE' });
+      expect(
+        (
+          await api.call('PATCH', `${BASE}/${created.id}`, {
+            token,
+            body: { authentication: { type: 'SIGNATURE' } },
+          })
+        ).body.authentication,
+      ).toEqual({ type: 'SIGNATURE' });
       expect(await secretsOf()).toBe(1);
       expect((await api.call('GET', `${BASE}/${created.id}/signature`, { token })).status).toBe(200);
 
-      const needsPassword = await api.call('PATCH', `${BASE}/${created.id}`, { token, body: { authentication: { type: 'BASIC', username: 'u' } } });
+      const needsPassword = await api.call('PATCH', `${BASE}/${created.id}`, {
+        token,
+        body: { authentication: { type: 'BASIC', username: 'u' } },
+      });
       expect(needsPassword.status).toBe(400);
       expect(needsPassword.body.details[0].field).toBe('authentication.password');
 
-      const basic = await api.call('PATCH', `${BASE}/${created.id}`, { token, body: { authentication: { type: 'BASIC', username: 'u', password: 'first-pw' } } });
+      const basic = await api.call('PATCH', `${BASE}/${created.id}`, {
+        token,
+        body: { authentication: { type: 'BASIC', username: 'u', password: 'first-pw' } },
+      });
       expect(basic.body.authentication).toEqual({ type: 'BASIC', username: 'u' });
       expect(await secretsOf()).toBe(0);
-      const encBefore = (await api.sql.query('SELECT basic_password_enc FROM webhooks WHERE id = $1', [created.id])).rows[0].basic_password_enc;
-      await api.call('PATCH', `${BASE}/${created.id}`, { token, body: { authentication: { type: 'BASIC', username: 'renamed' } } });
-      const row = (await api.sql.query('SELECT basic_username, basic_password_enc FROM webhooks WHERE id = $1', [created.id])).rows[0];
+      const encBefore = (
+        await api.sql.query('SELECT basic_password_enc FROM webhooks WHERE id = $1', [created.id])
+      ).rows[0].basic_password_enc;
+      await api.call('PATCH', `${BASE}/${created.id}`, {
+        token,
+        body: { authentication: { type: 'BASIC', username: 'renamed' } },
+      });
+      const row = (
+        await api.sql.query('SELECT basic_username, basic_password_enc FROM webhooks WHERE id = $1', [
+          created.id,
+        ])
+      ).rows[0];
       expect(row).toEqual({ basic_username: 'renamed', basic_password_enc: encBefore });
 
       await api.call('PATCH', `${BASE}/${created.id}`, { token, body: { authentication: { type: 'NONE' } } });
-      const cleared = (await api.sql.query('SELECT auth_type, basic_username, basic_password_enc FROM webhooks WHERE id = $1', [created.id])).rows[0];
+      const cleared = (
+        await api.sql.query(
+          'SELECT auth_type, basic_username, basic_password_enc FROM webhooks WHERE id = $1',
+          [created.id],
+        )
+      ).rows[0];
       expect(cleared).toEqual({ auth_type: 'NONE', basic_username: null, basic_password_enc: null });
     });
 
     it('active:false retires: cancels open deliveries (saying who) and drops waiting batch items; active:true re-activates a DISABLED webhook', async () => {
       const { accountId, token } = newAccount();
-      const created = (await api.call('POST', BASE, { token, body: webhookBody({ active: true, events: ['COURSE_ENROLLMENT', 'LEARNER_PROGRESS'] }) })).body;
+      const created = (
+        await api.call('POST', BASE, {
+          token,
+          body: webhookBody({ active: true, events: ['COURSE_ENROLLMENT', 'LEARNER_PROGRESS'] }),
+        })
+      ).body;
       await seedOpenWork(api, accountId, created.id);
 
       const retired = await api.call('PATCH', `${BASE}/${created.id}`, { token, body: { active: false } });
       expect(retired.body).toMatchObject({ active: false, status: 'INACTIVE' });
-      const deliveries = await api.sql.query('SELECT status, cancelled_by FROM deliveries WHERE webhook_id = $1 ORDER BY status', [created.id]);
+      const deliveries = await api.sql.query(
+        'SELECT status, cancelled_by FROM deliveries WHERE webhook_id = $1 ORDER BY status',
+        [created.id],
+      );
       expect(deliveries.rows).toEqual([
         { status: 'CANCELLED', cancelled_by: `admin:alice-${accountId}` },
         { status: 'CANCELLED', cancelled_by: `admin:alice-${accountId}` },
         { status: 'SUCCEEDED', cancelled_by: null },
       ]);
-      expect((await api.sql.query('SELECT count(*)::int AS n FROM batch_items WHERE webhook_id = $1', [created.id])).rows[0].n).toBe(0);
+      expect(
+        (
+          await api.sql.query('SELECT count(*)::int AS n FROM batch_items WHERE webhook_id = $1', [
+            created.id,
+          ])
+        ).rows[0].n,
+      ).toBe(0);
 
-      await api.sql.query(`UPDATE webhooks SET status = 'DISABLED', disabled_reason = 'failing for 7 days', failing_since = now() WHERE id = $1`, [created.id]);
+      await api.sql.query(
+        `UPDATE webhooks SET status = 'DISABLED', disabled_reason = 'failing for 7 days', failing_since = now() WHERE id = $1`,
+        [created.id],
+      );
       const reactivated = await api.call('PATCH', `${BASE}/${created.id}`, { token, body: { active: true } });
       expect(reactivated.body).toMatchObject({ active: true, status: 'ACTIVE', disabledReason: null });
-      const row = (await api.sql.query('SELECT failing_since FROM webhooks WHERE id = $1', [created.id])).rows[0];
+      const row = (await api.sql.query('SELECT failing_since FROM webhooks WHERE id = $1', [created.id]))
+        .rows[0];
       expect(row.failing_since).toBeNull();
     });
 
     it('DELETE answers 204, cancels open work, and the webhook is 404 everywhere afterwards', async () => {
       const { accountId, token } = newAccount();
-      const created = (await api.call('POST', BASE, { token, body: webhookBody({ active: true, authentication: { type: 'SIGNATURE' }, events: ['COURSE_ENROLLMENT', 'LEARNER_PROGRESS'] }) })).body;
+      const created = (
+        await api.call('POST', BASE, {
+          token,
+          body: webhookBody({
+            active: true,
+            authentication: { type: 'SIGNATURE' },
+            events: ['COURSE_ENROLLMENT', 'LEARNER_PROGRESS'],
+          }),
+        })
+      ).body;
       await seedOpenWork(api, accountId, created.id);
       const deleted = await api.call('DELETE', `${BASE}/${created.id}`, { token });
       expect(deleted.status).toBe(204);
       expect(deleted.text).toBe('');
 
-      const open = await api.sql.query(`SELECT count(*)::int AS n FROM deliveries WHERE webhook_id = $1 AND status IN ('PENDING', 'RETRYING')`, [created.id]);
+      const open = await api.sql.query(
+        `SELECT count(*)::int AS n FROM deliveries WHERE webhook_id = $1 AND status IN ('PENDING', 'RETRYING')`,
+        [created.id],
+      );
       expect(open.rows[0].n).toBe(0);
-      expect((await api.sql.query('SELECT count(*)::int AS n FROM batch_items WHERE webhook_id = $1', [created.id])).rows[0].n).toBe(0);
-      expect((await api.sql.query('SELECT count(*)::int AS n FROM webhook_secrets WHERE webhook_id = $1', [created.id])).rows[0].n).toBe(0);
+      expect(
+        (
+          await api.sql.query('SELECT count(*)::int AS n FROM batch_items WHERE webhook_id = $1', [
+            created.id,
+          ])
+        ).rows[0].n,
+      ).toBe(0);
+      expect(
+        (
+          await api.sql.query('SELECT count(*)::int AS n FROM webhook_secrets WHERE webhook_id = $1', [
+            created.id,
+          ])
+        ).rows[0].n,
+      ).toBe(0);
 
       for (const [method, path] of [
         ['GET', `${BASE}/${created.id}`],
@@ -374,27 +528,39 @@ describe('admin API: webhook management', () => {
         ['GET', `${BASE}/${created.id}/audit`],
         ['GET', `${BASE}/${created.id}/deliveries`],
       ] as const) {
-        const answer = await api.call(method, path, { token, body: method === 'PATCH' ? { name: 'x' } : undefined });
+        const answer = await api.call(method, path, {
+          token,
+          body: method === 'PATCH' ? { name: 'x' } : undefined,
+        });
         expect({ path, method, status: answer.status }).toEqual({ path, method, status: 404 });
       }
       expect((await api.call('GET', BASE, { token })).body).toEqual([]);
       // The name is free again.
-      expect((await api.call('POST', BASE, { token, body: webhookBody({ name: created.name }) })).status).toBe(201);
+      expect(
+        (await api.call('POST', BASE, { token, body: webhookBody({ name: created.name }) })).status,
+      ).toBe(201);
     });
   });
 
   describe('GET /webhooks/:id/audit', () => {
     it('records created, updated, activated, rotated and retired with the admin sub, newest first', async () => {
       const { accountId, token } = newAccount();
-      const created = (await api.call('POST', BASE, { token, body: webhookBody({ authentication: { type: 'SIGNATURE' } }) })).body;
+      const created = (
+        await api.call('POST', BASE, { token, body: webhookBody({ authentication: { type: 'SIGNATURE' } }) })
+      ).body;
       await api.call('PATCH', `${BASE}/${created.id}`, { token, body: { description: 'changed' } });
       await api.call('PATCH', `${BASE}/${created.id}`, { token, body: { active: true } });
       await api.call('POST', `${BASE}/${created.id}/signature/rotate`, { token });
-      await api.call('PATCH', `${BASE}/${created.id}`, { token: api.tokenFor(accountId, { sub: 'bob' }), body: { active: false } });
+      await api.call('PATCH', `${BASE}/${created.id}`, {
+        token: api.tokenFor(accountId, { sub: 'bob' }),
+        body: { active: false },
+      });
 
       const audit = await api.call('GET', `${BASE}/${created.id}/audit`, { token });
       expect(audit.status).toBe(200);
-      expect(audit.body.map((entry: { action: string; actor: string }) => [entry.action, entry.actor])).toEqual([
+      expect(
+        audit.body.map((entry: { action: string; actor: string }) => [entry.action, entry.actor]),
+      ).toEqual([
         ['RETIRED', 'bob'],
         ['SECRET_ROTATED', `alice-${accountId}`],
         ['ACTIVATED', `alice-${accountId}`],
@@ -409,7 +575,10 @@ describe('admin API: webhook management', () => {
       const { accountId, token } = newAccount();
       const created = (await api.call('POST', BASE, { token, body: webhookBody() })).body;
       await api.call('DELETE', `${BASE}/${created.id}`, { token });
-      const rows = await api.sql.query('SELECT action, actor FROM audit_log WHERE webhook_id = $1 ORDER BY id', [created.id]);
+      const rows = await api.sql.query(
+        'SELECT action, actor FROM audit_log WHERE webhook_id = $1 ORDER BY id',
+        [created.id],
+      );
       expect(rows.rows).toEqual([
         { action: 'CREATED', actor: `alice-${accountId}` },
         { action: 'DELETED', actor: `alice-${accountId}` },
@@ -431,9 +600,8 @@ async function seedOpenWork(api: AdminApiHarness, accountId: number, webhookId: 
             (gen_random_uuid(), $1, $2, 'REALTIME', 'SUCCEEDED')`,
     [webhookId, accountId],
   );
-  await api.sql.query(`INSERT INTO batch_items (webhook_id, event_pk, account_id, occurred_at) VALUES ($1, $2, $3, 1764300000000)`, [
-    webhookId,
-    event.rows[0].id,
-    accountId,
-  ]);
+  await api.sql.query(
+    `INSERT INTO batch_items (webhook_id, event_pk, account_id, occurred_at) VALUES ($1, $2, $3, 1764300000000)`,
+    [webhookId, event.rows[0].id, accountId],
+  );
 }

@@ -39,12 +39,15 @@ describe('dispatcher: non-real-time batches', () => {
 
   const receivedBodies = () => target.received.map((r) => JSON.parse(r.body.toString()) as BatchBody);
 
-  it('sends a webhook\'s waiting events as one request, in event-time order, and empties batch_items', async () => {
+  it("sends a webhook's waiting events as one request, in event-time order, and empties batch_items", async () => {
     target.received.length = 0;
     const webhook = await factories.webhook({ targetUrl: target.url });
     // Inserted out of event-time order on purpose.
     const occurred = [5, 1, 4, 2, 3].map((n) => 1_727_000_000_000 + n * 1000);
-    const pks = await factories.events(webhook.accountId, 5, { realtime: false, occurredAt: (i) => occurred[i] });
+    const pks = await factories.events(webhook.accountId, 5, {
+      realtime: false,
+      occurredAt: (i) => occurred[i],
+    });
     await factories.batchItems(webhook, pks);
 
     const result = await replicas[0].app.get(BatchFlushScheduler).flushAll();
@@ -53,8 +56,19 @@ describe('dispatcher: non-real-time batches', () => {
     await waitFor('batch request', () => target.received.length === 1);
     const [body] = receivedBodies();
     expect(body.events.map((e) => e.timestamp)).toEqual([...occurred].sort());
-    const { rows } = await pool.query(`SELECT kind, event_count, status FROM deliveries WHERE webhook_id = $1`, [webhook.id]);
-    await waitFor('SUCCEEDED', async () => (await pool.query(`SELECT 1 FROM deliveries WHERE webhook_id = $1 AND status = 'SUCCEEDED'`, [webhook.id])).rowCount === 1);
+    const { rows } = await pool.query(
+      `SELECT kind, event_count, status FROM deliveries WHERE webhook_id = $1`,
+      [webhook.id],
+    );
+    await waitFor(
+      'SUCCEEDED',
+      async () =>
+        (
+          await pool.query(`SELECT 1 FROM deliveries WHERE webhook_id = $1 AND status = 'SUCCEEDED'`, [
+            webhook.id,
+          ])
+        ).rowCount === 1,
+    );
     expect(rows).toEqual([expect.objectContaining({ kind: 'BATCH', event_count: 5 })]);
     expect((await pool.query(`SELECT count(*)::int AS n FROM batch_items`)).rows[0].n).toBe(0);
   });
@@ -62,7 +76,10 @@ describe('dispatcher: non-real-time batches', () => {
   it('splits more than BATCH_MAX_EVENTS into several requests, keeping the order across them', async () => {
     target.received.length = 0;
     const webhook = await factories.webhook({ targetUrl: target.url });
-    const pks = await factories.events(webhook.accountId, 25, { realtime: false, occurredAt: (i) => 1_727_100_000_000 + (24 - i) * 10 });
+    const pks = await factories.events(webhook.accountId, 25, {
+      realtime: false,
+      occurredAt: (i) => 1_727_100_000_000 + (24 - i) * 10,
+    });
     await factories.batchItems(webhook, pks);
 
     const result = await replicas[0].app.get(BatchFlushScheduler).flushAll();
@@ -84,14 +101,22 @@ describe('dispatcher: non-real-time batches', () => {
 
   it('two replicas flushing at once never put an event in two deliveries nor send it twice', async () => {
     target.received.length = 0;
-    const webhooks = [await factories.webhook({ targetUrl: target.url }), await factories.webhook({ targetUrl: target.url })];
+    const webhooks = [
+      await factories.webhook({ targetUrl: target.url }),
+      await factories.webhook({ targetUrl: target.url }),
+    ];
     const pks: number[] = [];
     for (const webhook of webhooks) {
       const created = await factories.events(webhook.accountId, 95, { realtime: false });
       await factories.batchItems(webhook, created);
       pks.push(...created);
     }
-    const results = await Promise.all(replicas.flatMap((replica) => [replica.app.get(BatchFlushScheduler).flushAll(), replica.app.get(BatchFlushScheduler).flushAll()]));
+    const results = await Promise.all(
+      replicas.flatMap((replica) => [
+        replica.app.get(BatchFlushScheduler).flushAll(),
+        replica.app.get(BatchFlushScheduler).flushAll(),
+      ]),
+    );
     // A replica locked out of a round stops; whatever it left is taken by the next flush.
     await replicas[1].app.get(BatchFlushScheduler).flushAll();
     await replicas[0].app.get(BatchFlushScheduler).flushAll();
@@ -112,7 +137,9 @@ describe('dispatcher: non-real-time batches', () => {
       );
       return open[0].n === 0;
     });
-    const sentEventIds = target.received.flatMap((r) => (JSON.parse(r.body.toString()) as BatchBody).events.map((e) => e.eventId));
+    const sentEventIds = target.received.flatMap((r) =>
+      (JSON.parse(r.body.toString()) as BatchBody).events.map((e) => e.eventId),
+    );
     expect(sentEventIds).toHaveLength(190);
     expect(new Set(sentEventIds).size).toBe(190);
   });
@@ -122,6 +149,9 @@ describe('dispatcher: non-real-time batches', () => {
     await factories.batchItems(webhook, await factories.events(webhook.accountId, 3, { realtime: false }));
     const result = await replicas[0].app.get(BatchFlushScheduler).flushAll();
     expect(result.deliveries).toBe(0);
-    expect((await pool.query(`SELECT count(*)::int AS n FROM batch_items WHERE webhook_id = $1`, [webhook.id])).rows[0].n).toBe(3);
+    expect(
+      (await pool.query(`SELECT count(*)::int AS n FROM batch_items WHERE webhook_id = $1`, [webhook.id]))
+        .rows[0].n,
+    ).toBe(3);
   });
 });

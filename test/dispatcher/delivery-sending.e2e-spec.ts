@@ -40,7 +40,10 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
   beforeAll(async () => {
     database = await createTestDatabase('dispatch_sending');
     dispatcher = await startDispatcher(
-      dispatcherTestEnv(database.url, { RETRY_SCHEDULE: '100ms,200ms,300ms,1500ms', DELIVERY_TIMEOUT_MS: '400' }),
+      dispatcherTestEnv(database.url, {
+        RETRY_SCHEDULE: '100ms,200ms,300ms,1500ms',
+        DELIVERY_TIMEOUT_MS: '400',
+      }),
     );
     pool = new Pool({ connectionString: database.url, max: 4 });
     factories = new DispatchFactories(pool, new SecretCipher(dispatcher.config.secretsKey));
@@ -59,7 +62,11 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
     const webhook = await factories.webhook({
       targetUrl: `${target.url}/lms`,
       authType: 'SIGNATURE',
-      secrets: [{ secret: oldSecret, expiresAt: new Date(Date.now() + 3_600_000) }, { secret: newSecret }, { secret: generateSigningSecret(), expiresAt: new Date(Date.now() - 1000) }],
+      secrets: [
+        { secret: oldSecret, expiresAt: new Date(Date.now() + 3_600_000) },
+        { secret: newSecret },
+        { secret: generateSigningSecret(), expiresAt: new Date(Date.now() - 1000) },
+      ],
     });
     const id = await factories.delivery(webhook);
     await dispatcher.enqueue(id);
@@ -74,7 +81,10 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
     expect(request.headers['user-agent']).toMatch(/^lms-webhooks\/\d+\.\d+\.\d+$/);
     // The expired secret no longer signs: exactly the two live ones.
     expect(String(request.headers['webhook-signature']).split(' ')).toHaveLength(2);
-    const expected = { accountId: 1010, events: [expect.objectContaining({ eventName: 'COURSE_ENROLLMENT', eventInfo: 'info' })] };
+    const expected = {
+      accountId: 1010,
+      events: [expect.objectContaining({ eventName: 'COURSE_ENROLLMENT', eventInfo: 'info' })],
+    };
     expect(verifyWith(oldSecret, request)).toEqual(expected);
     expect(verifyWith(newSecret, request)).toEqual(expected);
     expect(() => verifyWith(generateSigningSecret(), request)).toThrow();
@@ -84,16 +94,24 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
 
   it('sends Basic credentials', async () => {
     const target = await listener();
-    const webhook = await factories.webhook({ targetUrl: target.url, authType: 'BASIC', basic: { username: 'lms', password: 's3cret:x' } });
+    const webhook = await factories.webhook({
+      targetUrl: target.url,
+      authType: 'BASIC',
+      basic: { username: 'lms', password: 's3cret:x' },
+    });
     const id = await factories.delivery(webhook);
     await dispatcher.enqueue(id);
     await settled(id);
-    expect(target.received[0].headers.authorization).toBe(`Basic ${Buffer.from('lms:s3cret:x').toString('base64')}`);
+    expect(target.received[0].headers.authorization).toBe(
+      `Basic ${Buffer.from('lms:s3cret:x').toString('base64')}`,
+    );
     expect(target.received[0].headers['webhook-signature']).toBeUndefined();
   });
 
   it('retries a listener failing 3 times, then records 4 attempts and SUCCEEDED; webhook-id is stable', async () => {
-    const target = await listener((_, res, index) => res.writeHead(index < 3 ? 500 : 200).end(index < 3 ? 'boom' : 'ok'));
+    const target = await listener((_, res, index) =>
+      res.writeHead(index < 3 ? 500 : 200).end(index < 3 ? 'boom' : 'ok'),
+    );
     const webhook = await factories.webhook({ targetUrl: target.url });
     const id = await factories.delivery(webhook);
     await dispatcher.enqueue(id);
@@ -136,18 +154,28 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
     const row = await settled(id, 'DEAD');
     expect(row).toMatchObject({ attempt_count: 1, last_status_code: 410 });
     const hook = await waitFor('webhook disabled', async () => {
-      const { rows } = await pool.query(`SELECT status, disabled_reason FROM webhooks WHERE id = $1 AND status = 'DISABLED'`, [webhook.id]);
+      const { rows } = await pool.query(
+        `SELECT status, disabled_reason FROM webhooks WHERE id = $1 AND status = 'DISABLED'`,
+        [webhook.id],
+      );
       return rows[0] as { status: string; disabled_reason: string } | undefined;
     });
     expect(hook.disabled_reason).toContain('410');
-    const { rows: audit } = await pool.query(`SELECT actor, action FROM audit_log WHERE webhook_id = $1`, [webhook.id]);
+    const { rows: audit } = await pool.query(`SELECT actor, action FROM audit_log WHERE webhook_id = $1`, [
+      webhook.id,
+    ]);
     expect(audit).toEqual([{ actor: 'system', action: 'DISABLED_BY_RECEIVER' }]);
-    expect(await factories.deliveryRow(waiting)).toMatchObject({ status: 'CANCELLED', cancelled_by: 'system:webhook-disabled' });
+    expect(await factories.deliveryRow(waiting)).toMatchObject({
+      status: 'CANCELLED',
+      cancelled_by: 'system:webhook-disabled',
+    });
     expect(target.received).toHaveLength(1);
   });
 
   it('honours Retry-After on a 429 (capped at the largest scheduled interval)', async () => {
-    const target = await listener((_, res, index) => (index === 0 ? res.writeHead(429, { 'retry-after': '1' }).end() : res.writeHead(200).end()));
+    const target = await listener((_, res, index) =>
+      index === 0 ? res.writeHead(429, { 'retry-after': '1' }).end() : res.writeHead(200).end(),
+    );
     const webhook = await factories.webhook({ targetUrl: target.url });
     const id = await factories.delivery(webhook);
     await dispatcher.enqueue(id);
@@ -160,7 +188,9 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
   it('does not follow redirects: a 3xx is a failure and the redirect target receives nothing', async () => {
     const elsewhere = await listener();
     const target = await listener((_, res, index) =>
-      index === 0 ? res.writeHead(302, { location: `${elsewhere.url}/stolen` }).end() : res.writeHead(204).end(),
+      index === 0
+        ? res.writeHead(302, { location: `${elsewhere.url}/stolen` }).end()
+        : res.writeHead(204).end(),
     );
     const webhook = await factories.webhook({ targetUrl: target.url });
     const id = await factories.delivery(webhook);
@@ -178,7 +208,10 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
     const ids = [await factories.delivery(retired), await factories.delivery(deleted)];
     await dispatcher.enqueue(...ids);
     for (const id of ids) {
-      expect(await settled(id, 'CANCELLED')).toMatchObject({ cancelled_by: 'system:webhook-inactive', attempt_count: 0 });
+      expect(await settled(id, 'CANCELLED')).toMatchObject({
+        cancelled_by: 'system:webhook-inactive',
+        attempt_count: 0,
+      });
     }
     expect(target.received).toHaveLength(0);
   });
@@ -216,7 +249,13 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
         webhookId: webhook.id,
         status: 'RETRYING',
         nextAttemptAt: new Date(),
-        attempt: { startedAt: new Date(), durationMs: 1, statusCode: 500, error: 'HTTP 500', responseSnippet: '' },
+        attempt: {
+          startedAt: new Date(),
+          durationMs: 1,
+          statusCode: 500,
+          error: 'HTTP 500',
+          responseSnippet: '',
+        },
       });
     }
     const row = await factories.deliveryRow(id);
@@ -237,11 +276,15 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
     // 12 requests at 4/s need at least three one-second windows.
     expect(times[11] - times[0]).toBeGreaterThan(1_000);
     const perSecond = new Map<number, number>();
-    for (const at of times) perSecond.set(Math.floor(at / 1000), (perSecond.get(Math.floor(at / 1000)) ?? 0) + 1);
+    for (const at of times)
+      perSecond.set(Math.floor(at / 1000), (perSecond.get(Math.floor(at / 1000)) ?? 0) + 1);
     expect(perSecond.size).toBeGreaterThanOrEqual(3);
     expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(6);
     // Rate-limited turns are not attempts.
-    const { rows } = await pool.query('SELECT max(attempt_count)::int AS max FROM deliveries WHERE webhook_id = $1', [webhook.id]);
+    const { rows } = await pool.query(
+      'SELECT max(attempt_count)::int AS max FROM deliveries WHERE webhook_id = $1',
+      [webhook.id],
+    );
     expect(rows[0].max).toBe(1);
   });
 });

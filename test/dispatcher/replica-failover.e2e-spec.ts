@@ -32,14 +32,22 @@ interface Replica {
 
 async function spawnReplica(env: Record<string, string>): Promise<Replica> {
   const port = await freePort();
-  const child = spawn(process.execPath, [MAIN], { env: { ...env, DISPATCHER_PORT: String(port), PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...env, DISPATCHER_PORT: String(port), PATH: process.env.PATH ?? '' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  await waitFor(`dispatcher on ${port} live`, async () => {
-    const response = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined);
-    return response?.ok;
-  }, 30_000, 200);
+  await waitFor(
+    `dispatcher on ${port} live`,
+    async () => {
+      const response = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined);
+      return response?.ok;
+    },
+    30_000,
+    200,
+  );
   return { child, port, exited };
 }
 
@@ -56,7 +64,8 @@ describe('two dispatcher processes; one is SIGKILLed mid-run', () => {
   });
 
   afterAll(async () => {
-    for (const replica of replicas) if (replica.child.exitCode === null && replica.child.signalCode === null) replica.child.kill('SIGKILL');
+    for (const replica of replicas)
+      if (replica.child.exitCode === null && replica.child.signalCode === null) replica.child.kill('SIGKILL');
     await queue?.close();
     await target?.close();
     await pool?.end();
@@ -83,14 +92,21 @@ describe('two dispatcher processes; one is SIGKILLed mid-run', () => {
     for (const pk of eventPks) ids.push(await factories.delivery(webhook, { eventPks: [pk] }));
     await queue.addBulk(ids.map((id) => deliverJob(id)));
 
-    await waitFor('a third of the deliveries received', () => target.received.length >= DELIVERIES / 3, 30_000, 5);
+    await waitFor(
+      'a third of the deliveries received',
+      () => target.received.length >= DELIVERIES / 3,
+      30_000,
+      5,
+    );
     replicas[0].child.kill('SIGKILL');
     expect((await replicas[0].exited).signal).toBe('SIGKILL');
 
     await waitFor(
       'every delivery SUCCEEDED',
       async () => {
-        const { rows } = await pool.query(`SELECT count(*)::int AS n FROM deliveries WHERE status = 'SUCCEEDED'`);
+        const { rows } = await pool.query(
+          `SELECT count(*)::int AS n FROM deliveries WHERE status = 'SUCCEEDED'`,
+        );
         return rows[0].n === DELIVERIES;
       },
       45_000,
@@ -99,10 +115,18 @@ describe('two dispatcher processes; one is SIGKILLed mid-run', () => {
     const receivedIds = target.received.map((r) => String(r.headers['webhook-id']));
     const distinct = new Set(receivedIds);
     expect(ids.every((id) => distinct.has(id))).toBe(true);
-    const eventIds = new Set(target.received.flatMap((r) => (JSON.parse(r.body.toString()) as { events: Array<{ eventId: string }> }).events.map((e) => e.eventId)));
+    const eventIds = new Set(
+      target.received.flatMap((r) =>
+        (JSON.parse(r.body.toString()) as { events: Array<{ eventId: string }> }).events.map(
+          (e) => e.eventId,
+        ),
+      ),
+    );
     expect(eventIds.size).toBe(DELIVERIES);
     // At-least-once: a request in flight at the kill may be sent again by the survivor.
-    console.log(`failover: ${receivedIds.length} requests for ${DELIVERIES} deliveries (${receivedIds.length - distinct.size} duplicates)`);
+    console.log(
+      `failover: ${receivedIds.length} requests for ${DELIVERIES} deliveries (${receivedIds.length - distinct.size} duplicates)`,
+    );
 
     replicas[1].child.kill('SIGTERM');
     expect(await replicas[1].exited).toEqual({ code: 0, signal: null });

@@ -18,7 +18,11 @@ describe('dispatcher without private targets; auto-disable; graceful shutdown', 
   beforeAll(async () => {
     database = await createTestDatabase('dispatch_policy');
     dispatcher = await startDispatcher(
-      dispatcherTestEnv(database.url, { ALLOW_PRIVATE_TARGETS: 'false', RETRY_SCHEDULE: '5s', AUTO_DISABLE_AFTER: '1h' }),
+      dispatcherTestEnv(database.url, {
+        ALLOW_PRIVATE_TARGETS: 'false',
+        RETRY_SCHEDULE: '5s',
+        AUTO_DISABLE_AFTER: '1h',
+      }),
     );
     pool = new Pool({ connectionString: database.url, max: 4 });
     factories = new DispatchFactories(pool, new SecretCipher(dispatcher.config.secretsKey));
@@ -41,7 +45,9 @@ describe('dispatcher without private targets; auto-disable; graceful shutdown', 
       return current.attempt_count > 0 ? current : undefined;
     });
     expect(row.status).toBe('RETRYING');
-    expect(String(row.last_error)).toMatch(/^TARGET_NOT_ALLOWED: 127\.0\.0\.1 → 127\.0\.0\.1 is a loopback address/);
+    expect(String(row.last_error)).toMatch(
+      /^TARGET_NOT_ALLOWED: 127\.0\.0\.1 → 127\.0\.0\.1 is a loopback address/,
+    );
     expect((await factories.attempts(id))[0]).toMatchObject({ status_code: null });
     expect(target.received).toHaveLength(0);
   });
@@ -49,8 +55,12 @@ describe('dispatcher without private targets; auto-disable; graceful shutdown', 
   it('disables a webhook failing for longer than AUTO_DISABLE_AFTER, audits it and cancels its waiting deliveries', async () => {
     const failing = await factories.webhook({ targetUrl: target.url });
     const recent = await factories.webhook({ targetUrl: target.url });
-    await pool.query(`UPDATE webhooks SET failing_since = now() - interval '2 hours' WHERE id = $1`, [failing.id]);
-    await pool.query(`UPDATE webhooks SET failing_since = now() - interval '10 minutes' WHERE id = $1`, [recent.id]);
+    await pool.query(`UPDATE webhooks SET failing_since = now() - interval '2 hours' WHERE id = $1`, [
+      failing.id,
+    ]);
+    await pool.query(`UPDATE webhooks SET failing_since = now() - interval '10 minutes' WHERE id = $1`, [
+      recent.id,
+    ]);
     const waiting = await factories.delivery(failing);
     await factories.batchItems(failing, await factories.events(failing.accountId, 2, { realtime: false }));
     await factories.batchItems(recent, await factories.events(recent.accountId, 1, { realtime: false }));
@@ -58,25 +68,36 @@ describe('dispatcher without private targets; auto-disable; graceful shutdown', 
     const disabled = await dispatcher.app.get(AutoDisableScheduler).runOnce();
 
     expect(disabled).toEqual([failing.id]);
-    const { rows } = await pool.query(`SELECT id, status FROM webhooks WHERE id = ANY($1::uuid[]) ORDER BY status`, [[failing.id, recent.id]]);
+    const { rows } = await pool.query(
+      `SELECT id, status FROM webhooks WHERE id = ANY($1::uuid[]) ORDER BY status`,
+      [[failing.id, recent.id]],
+    );
     expect(Object.fromEntries(rows.map((r: { id: string; status: string }) => [r.id, r.status]))).toEqual({
       [failing.id]: 'DISABLED',
       [recent.id]: 'ACTIVE',
     });
-    const { rows: audit } = await pool.query(`SELECT actor, action FROM audit_log WHERE webhook_id = $1`, [failing.id]);
-    expect(audit).toEqual([{ actor: 'system', action: 'AUTO_DISABLED' }]);
-    expect(await factories.deliveryRow(waiting)).toMatchObject({ status: 'CANCELLED', cancelled_by: 'system:webhook-disabled' });
-    // Its non-real-time events waiting for the next flush are dropped with it; the other webhook keeps its own.
-    const { rows: waitingItems } = await pool.query(`SELECT webhook_id FROM batch_items WHERE webhook_id = ANY($1::uuid[])`, [
-      [failing.id, recent.id],
+    const { rows: audit } = await pool.query(`SELECT actor, action FROM audit_log WHERE webhook_id = $1`, [
+      failing.id,
     ]);
+    expect(audit).toEqual([{ actor: 'system', action: 'AUTO_DISABLED' }]);
+    expect(await factories.deliveryRow(waiting)).toMatchObject({
+      status: 'CANCELLED',
+      cancelled_by: 'system:webhook-disabled',
+    });
+    // Its non-real-time events waiting for the next flush are dropped with it; the other webhook keeps its own.
+    const { rows: waitingItems } = await pool.query(
+      `SELECT webhook_id FROM batch_items WHERE webhook_id = ANY($1::uuid[])`,
+      [[failing.id, recent.id]],
+    );
     expect(waitingItems).toEqual([{ webhook_id: recent.id }]);
   });
 
   it('on shutdown, finishes the delivery in flight before closing', async () => {
     const slow = await startReceivingListener((_, res) => setTimeout(() => res.writeHead(200).end(), 700));
     try {
-      const local = await startDispatcher(dispatcherTestEnv(database.url, { QUEUE_PREFIX: `${dispatcher.config.redis.queuePrefix}-own` }));
+      const local = await startDispatcher(
+        dispatcherTestEnv(database.url, { QUEUE_PREFIX: `${dispatcher.config.redis.queuePrefix}-own` }),
+      );
       const webhook = await factories.webhook({ targetUrl: slow.url });
       const id = await factories.delivery(webhook);
       await local.enqueue(id);

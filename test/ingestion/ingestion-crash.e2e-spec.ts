@@ -1,5 +1,13 @@
 import { DELIVERY_QUEUE } from '@lms/queue-contract';
-import { connectLmsProducer, deleteTestTopics, startAppProcess, stopAppProcess, testKafka, type AppProcess, waitFor } from '@lms/testing';
+import {
+  connectLmsProducer,
+  deleteTestTopics,
+  startAppProcess,
+  stopAppProcess,
+  testKafka,
+  type AppProcess,
+  waitFor,
+} from '@lms/testing';
 import Bull, { type Queue } from 'bull';
 import type { Producer } from 'kafkajs';
 import { randomInt } from 'node:crypto';

@@ -27,7 +27,9 @@ export async function freePort(): Promise<number> {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -36,7 +38,11 @@ export async function freePort(): Promise<number> {
  * Starts one app as a real process from dist/ (as production runs it) and waits until /health/ready
  * answers 200. Output is kept for the test's failure message.
  */
-export async function startAppProcess(name: AppName, env: Record<string, string>, readyTimeoutMs = 60_000): Promise<AppProcess> {
+export async function startAppProcess(
+  name: AppName,
+  env: Record<string, string>,
+  readyTimeoutMs = 60_000,
+): Promise<AppProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [path.join(ROOT, 'dist/apps', name, 'src/main.js')], {
     cwd: ROOT,
@@ -72,7 +78,11 @@ export async function startAppProcess(name: AppName, env: Record<string, string>
   return app;
 }
 
-export async function stopAppProcess(app: AppProcess, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000): Promise<number | null> {
+export async function stopAppProcess(
+  app: AppProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+  timeoutMs = 20_000,
+): Promise<number | null> {
   if (app.child.exitCode !== null || app.child.signalCode !== null) return app.child.exitCode;
   app.child.kill(signal);
   const timer = setTimeout(() => app.child.kill('SIGKILL'), timeoutMs);
@@ -84,7 +94,12 @@ export async function stopAppProcess(app: AppProcess, signal: NodeJS.Signals = '
 }
 
 /** Env shared by every app of one test stack: its own database, topic, consumer group and queue prefix. */
-export function stackEnv(options: { databaseUrl: string; topic: string; group: string; extra?: Record<string, string> }): Record<string, string> {
+export function stackEnv(options: {
+  databaseUrl: string;
+  topic: string;
+  group: string;
+  extra?: Record<string, string>;
+}): Record<string, string> {
   return {
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_APP_LOG_LEVEL ?? 'warn',

@@ -30,7 +30,9 @@ export interface TestListener {
 }
 
 /** A real HTTP listener on 127.0.0.1 that records every request, as a receiving server would. */
-export async function startListener(behaviour: ListenerBehaviour = () => ({ status: 204 })): Promise<TestListener> {
+export async function startListener(
+  behaviour: ListenerBehaviour = () => ({ status: 204 }),
+): Promise<TestListener> {
   const requests: ReceivedRequest[] = [];
   let current = behaviour;
   const server: Server = createServer((req, res) => {
@@ -69,7 +71,9 @@ export async function startListener(behaviour: ListenerBehaviour = () => ({ stat
       const deadline = Date.now() + timeoutMs;
       while (requests.length < count) {
         if (Date.now() > deadline) {
-          throw new Error(`listener got ${requests.length} requests, expected ${count} within ${timeoutMs} ms`);
+          throw new Error(
+            `listener got ${requests.length} requests, expected ${count} within ${timeoutMs} ms`,
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, 25));
       }

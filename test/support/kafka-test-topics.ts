@@ -6,7 +6,11 @@ export const TEST_KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'
 /** Names no other test file uses, so files run side by side on one broker. */
 export function uniqueKafkaNames(label: string): { topic: string; dlqTopic: string; group: string } {
   const suffix = `${label}.${randomBytes(4).toString('hex')}`;
-  return { topic: `lms.events.${suffix}`, dlqTopic: `lms.events.${suffix}.dlq`, group: `lmsw-test-${suffix}` };
+  return {
+    topic: `lms.events.${suffix}`,
+    dlqTopic: `lms.events.${suffix}.dlq`,
+    group: `lmsw-test-${suffix}`,
+  };
 }
 
 export function testKafka(clientId = 'lmsw-test'): Kafka {
@@ -15,7 +19,10 @@ export function testKafka(clientId = 'lmsw-test'): Kafka {
 
 /** A producer that behaves like an LMS service: key = accountId, JSON value. */
 export async function connectLmsProducer(kafka = testKafka('lms-producer')): Promise<Producer> {
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+  });
   await producer.connect();
   return producer;
 }

@@ -22,7 +22,9 @@ export async function createTestDatabase(label = 'test'): Promise<TestDatabase> 
     name,
     url: url.toString(),
     drop: () =>
-      withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+      withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(
+        () => undefined,
+      ),
   };
 }
 

@@ -17,7 +17,9 @@ export async function waitFor<T>(
     }
     if (Date.now() > deadline) {
       const cause =
-        lastError instanceof Error ? ` (last error: ${lastError.message})` : ` (last: ${JSON.stringify(lastValue)})`;
+        lastError instanceof Error
+          ? ` (last error: ${lastError.message})`
+          : ` (last: ${JSON.stringify(lastValue)})`;
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${cause}`);
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));

@@ -44,7 +44,7 @@ export async function createAdminApiApp(config: AdminApiConfig): Promise<INestAp
       .setTitle('LMS Webhooks admin API')
       .setDescription(
         'Webhooks managed by the Integration Admin of an account. Every route needs `Authorization: Bearer <JWT>` ' +
-          'with role INTEGRATION_ADMIN; the account is the token\'s `accountId`. Errors: `{statusCode, code, message, details?}`.',
+          "with role INTEGRATION_ADMIN; the account is the token's `accountId`. Errors: `{statusCode, code, message, details?}`.",
       )
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })

@@ -6,7 +6,12 @@ import type { AdminApiConfig } from '@lms/config';
 import { ObservabilityModule } from '@lms/observability';
 import { DELIVERY_QUEUE } from '@lms/queue-contract';
 import { AdminAccessGuard } from '@lms/role-guards';
-import { DatabaseModule, DEFAULT_MAX_REPLAY_EVENTS, DeliveryLogModule, WebhookManagementModule } from '@lms/webhook-domain';
+import {
+  DatabaseModule,
+  DEFAULT_MAX_REPLAY_EVENTS,
+  DeliveryLogModule,
+  WebhookManagementModule,
+} from '@lms/webhook-domain';
 import { BullDeliveryWakeUp } from './deliveries/bull-delivery-wake-up';
 import { DeliveriesController } from './deliveries/deliveries.controller';
 import { EventTypesController } from './event-types/event-types.controller';
@@ -23,7 +28,10 @@ export class AdminApiModule {
       secretsKey: config.secretsKey,
       maxWebhooksPerAccount: config.maxWebhooksPerAccount,
       secretRotationOverlapMs: config.secretRotationOverlapMs,
-      targets: { allowPrivateTargets: config.delivery.allowPrivateTargets, allowHttpTargets: config.delivery.allowHttpTargets },
+      targets: {
+        allowPrivateTargets: config.delivery.allowPrivateTargets,
+        allowHttpTargets: config.delivery.allowHttpTargets,
+      },
     });
     return {
       module: AdminApiModule,
@@ -38,7 +46,11 @@ export class AdminApiModule {
         BullModule.forRoot({ redis: config.redis.url, prefix: config.redis.queuePrefix }),
         deliveryQueue,
         webhookManagement,
-        DeliveryLogModule.forRoot({ maxReplayEvents: DEFAULT_MAX_REPLAY_EVENTS, wakeUp: BullDeliveryWakeUp, imports: [deliveryQueue] }),
+        DeliveryLogModule.forRoot({
+          maxReplayEvents: DEFAULT_MAX_REPLAY_EVENTS,
+          wakeUp: BullDeliveryWakeUp,
+          imports: [deliveryQueue],
+        }),
         WebhookTestModule.forRoot(config, webhookManagement),
       ],
       controllers: [EventTypesController, WebhooksController, DeliveriesController],

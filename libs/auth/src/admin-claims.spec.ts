@@ -4,7 +4,11 @@ const valid = { sub: 'alice', accountId: 1010, roles: ['INTEGRATION_ADMIN'], exp
 
 describe('principalFromClaims', () => {
   it('turns valid claims into a principal', () => {
-    expect(principalFromClaims(valid)).toEqual({ sub: 'alice', accountId: 1010, roles: ['INTEGRATION_ADMIN'] });
+    expect(principalFromClaims(valid)).toEqual({
+      sub: 'alice',
+      accountId: 1010,
+      roles: ['INTEGRATION_ADMIN'],
+    });
   });
 
   it.each([

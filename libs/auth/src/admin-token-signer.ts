@@ -30,7 +30,8 @@ export function signAdminToken(key: AdminTokenSigningKey, request: AdminTokenReq
     ...(key.issuer ? { issuer: key.issuer } : {}),
     ...(key.audience ? { audience: key.audience } : {}),
   };
-  if (key.privateKey) return jwt.sign(payload, { ...options, privateKey: key.privateKey, algorithm: 'RS256' });
+  if (key.privateKey)
+    return jwt.sign(payload, { ...options, privateKey: key.privateKey, algorithm: 'RS256' });
   if (!key.secret) throw new Error('signAdminToken needs a secret or a private key');
   return jwt.sign(payload, { ...options, secret: key.secret, algorithm: 'HS256' });
 }

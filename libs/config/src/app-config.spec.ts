@@ -34,7 +34,11 @@ describe('app config', () => {
 
   it('names every bad variable at once', () => {
     const problems = problemsOf(() =>
-      loadIngestionConfig({ KAFKA_EVENTS_PARTITIONS: 'many', DATABASE_URL: 'mysql://x', RELAY_INTERVAL_MS: 'soon' }),
+      loadIngestionConfig({
+        KAFKA_EVENTS_PARTITIONS: 'many',
+        DATABASE_URL: 'mysql://x',
+        RELAY_INTERVAL_MS: 'soon',
+      }),
     );
     expect(problems.sort()).toEqual(['DATABASE_URL', 'KAFKA_EVENTS_PARTITIONS', 'RELAY_INTERVAL_MS']);
   });
@@ -53,14 +57,22 @@ describe('app config', () => {
       'SECRETS_ENCRYPTION_KEY',
     ]);
     expect(
-      problemsOf(() => loadAdminApiConfig(validAdminEnv({ SECRETS_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') }))),
+      problemsOf(() =>
+        loadAdminApiConfig(validAdminEnv({ SECRETS_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') })),
+      ),
     ).toEqual(['SECRETS_ENCRYPTION_KEY']);
     const hexKey = 'ab'.repeat(32);
-    expect(loadAdminApiConfig(validAdminEnv({ SECRETS_ENCRYPTION_KEY: hexKey })).secretsKey.toString('hex')).toBe(hexKey);
+    expect(
+      loadAdminApiConfig(validAdminEnv({ SECRETS_ENCRYPTION_KEY: hexKey })).secretsKey.toString('hex'),
+    ).toBe(hexKey);
   });
 
   it('parses retry schedules and rejects junk in them', () => {
-    expect(loadDispatcherConfig({ NODE_ENV: 'test', RETRY_SCHEDULE: '100ms, 1s' }).retry.scheduleMs).toEqual([100, 1000]);
-    expect(problemsOf(() => loadDispatcherConfig({ NODE_ENV: 'test', RETRY_SCHEDULE: '1s,,x' }))).toEqual(['RETRY_SCHEDULE']);
+    expect(loadDispatcherConfig({ NODE_ENV: 'test', RETRY_SCHEDULE: '100ms, 1s' }).retry.scheduleMs).toEqual([
+      100, 1000,
+    ]);
+    expect(problemsOf(() => loadDispatcherConfig({ NODE_ENV: 'test', RETRY_SCHEDULE: '1s,,x' }))).toEqual([
+      'RETRY_SCHEDULE',
+    ]);
   });
 });

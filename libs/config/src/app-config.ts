@@ -93,7 +93,10 @@ function readCommon(reader: EnvReader, portVariable: string, defaultPort: number
     logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     port: reader.int(portVariable, defaultPort, { min: 0, max: 65535 }),
     database: {
-      url: reader.url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/lms_webhooks', ['postgres:', 'postgresql:']),
+      url: reader.url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/lms_webhooks', [
+        'postgres:',
+        'postgresql:',
+      ]),
       poolSize: reader.int('DATABASE_POOL_SIZE', 10, { min: 1, max: 200 }),
       migrateOnBoot: reader.bool('MIGRATE_ON_BOOT', true),
     },
@@ -181,7 +184,9 @@ export function loadIngestionConfig(env: Record<string, string | undefined> = pr
   return config;
 }
 
-export function loadDispatcherConfig(env: Record<string, string | undefined> = process.env): DispatcherConfig {
+export function loadDispatcherConfig(
+  env: Record<string, string | undefined> = process.env,
+): DispatcherConfig {
   const reader = new EnvReader(env);
   const common = readCommon(reader, 'DISPATCHER_PORT', 3002);
   const config: DispatcherConfig = {

@@ -14,5 +14,7 @@ export function parseDuration(text: string): number | undefined {
 /** Parses a comma-separated list of durations ("5s,10s,5m"); undefined if any item is not one. */
 export function parseDurationList(text: string): number[] | undefined {
   const parts = text.split(',').map((part) => parseDuration(part));
-  return parts.length > 0 && parts.every((ms): ms is number => ms !== undefined && ms > 0) ? parts : undefined;
+  return parts.length > 0 && parts.every((ms): ms is number => ms !== undefined && ms > 0)
+    ? parts
+    : undefined;
 }

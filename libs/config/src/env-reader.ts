@@ -41,8 +41,10 @@ export class EnvReader {
       this.problem(name, `must be an integer (got "${raw}")`);
       return fallback;
     }
-    if (range.min !== undefined && value < range.min) this.problem(name, `must be ≥ ${range.min} (got ${value})`);
-    if (range.max !== undefined && value > range.max) this.problem(name, `must be ≤ ${range.max} (got ${value})`);
+    if (range.min !== undefined && value < range.min)
+      this.problem(name, `must be ≥ ${range.min} (got ${value})`);
+    if (range.max !== undefined && value > range.max)
+      this.problem(name, `must be ≤ ${range.max} (got ${value})`);
     return value;
   }
 
@@ -63,7 +65,8 @@ export class EnvReader {
       this.problem(name, `must be a duration like 500ms, 5s, 5m, 24h or 7d (got "${raw}")`);
       return parseDuration(fallback) ?? 0;
     }
-    if (range.min !== undefined && value < range.min) this.problem(name, `must be at least ${range.min}ms (got "${raw}")`);
+    if (range.min !== undefined && value < range.min)
+      this.problem(name, `must be at least ${range.min}ms (got "${raw}")`);
     return value;
   }
 
@@ -71,7 +74,10 @@ export class EnvReader {
     const raw = this.raw(name) ?? fallback;
     const value = parseDurationList(raw);
     if (value === undefined) {
-      this.problem(name, `must be a comma-separated list of positive durations like 5s,10s,5m (got "${raw}")`);
+      this.problem(
+        name,
+        `must be a comma-separated list of positive durations like 5s,10s,5m (got "${raw}")`,
+      );
       return parseDurationList(fallback) ?? [];
     }
     return value;

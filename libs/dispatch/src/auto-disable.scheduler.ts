@@ -30,21 +30,26 @@ export class AutoDisableScheduler implements OnApplicationBootstrap, OnApplicati
 
   onApplicationBootstrap(): void {
     const timer = setInterval(() => {
-      this.runOnce().catch((error: Error) => this.logger.error(`auto-disable check failed: ${error.message}`));
+      this.runOnce().catch((error: Error) =>
+        this.logger.error(`auto-disable check failed: ${error.message}`),
+      );
     }, this.config.autoDisableCheckIntervalMs);
     this.schedulerRegistry.addInterval(INTERVAL_NAME, timer);
   }
 
   onApplicationShutdown(): void {
-    if (this.schedulerRegistry.doesExist('interval', INTERVAL_NAME)) this.schedulerRegistry.deleteInterval(INTERVAL_NAME);
+    if (this.schedulerRegistry.doesExist('interval', INTERVAL_NAME))
+      this.schedulerRegistry.deleteInterval(INTERVAL_NAME);
   }
 
   /** The webhook ids disabled by this run (empty when another replica holds the lock). */
   async runOnce(): Promise<string[]> {
     const disabled = await inTransaction(this.dataSource, async (runner) => {
-      const [lock] = await sqlRows<{ locked: boolean }>(runner, 'SELECT pg_try_advisory_xact_lock($1) AS locked', [
-        ADVISORY_LOCK.AUTO_DISABLE,
-      ]);
+      const [lock] = await sqlRows<{ locked: boolean }>(
+        runner,
+        'SELECT pg_try_advisory_xact_lock($1) AS locked',
+        [ADVISORY_LOCK.AUTO_DISABLE],
+      );
       if (!lock.locked) return [];
       const due = await sqlRows<{ id: string }>(
         runner,

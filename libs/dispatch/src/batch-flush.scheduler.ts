@@ -88,15 +88,21 @@ export class BatchFlushScheduler implements OnApplicationBootstrap, OnApplicatio
         if (chunk.events < this.config.batchMaxEvents) break;
       }
     }
-    if (result.deliveries > 0) this.logger.log(`flushed ${result.events} events into ${result.deliveries} batch deliveries`);
+    if (result.deliveries > 0)
+      this.logger.log(`flushed ${result.events} events into ${result.deliveries} batch deliveries`);
     return result;
   }
 
-  private flushChunk(webhookId: string, accountId: number): Promise<{ deliveryId: string; events: number } | 'locked' | null> {
+  private flushChunk(
+    webhookId: string,
+    accountId: number,
+  ): Promise<{ deliveryId: string; events: number } | 'locked' | null> {
     return inTransaction(this.dataSource, async (runner) => {
-      const [lock] = await sqlRows<{ locked: boolean }>(runner, 'SELECT pg_try_advisory_xact_lock($1) AS locked', [
-        ADVISORY_LOCK.BATCH_FLUSH,
-      ]);
+      const [lock] = await sqlRows<{ locked: boolean }>(
+        runner,
+        'SELECT pg_try_advisory_xact_lock($1) AS locked',
+        [ADVISORY_LOCK.BATCH_FLUSH],
+      );
       if (!lock.locked) return 'locked';
       const items = await sqlRows<{ event_pk: string }>(
         runner,
@@ -120,7 +126,10 @@ export class BatchFlushScheduler implements OnApplicationBootstrap, OnApplicatio
          SELECT $1, t.ordinality - 1, t.event_pk FROM unnest($2::bigint[]) WITH ORDINALITY AS t(event_pk, ordinality)`,
         [deliveryId, eventPks],
       );
-      await runner.query(`DELETE FROM batch_items WHERE webhook_id = $1 AND event_pk = ANY($2::bigint[])`, [webhookId, eventPks]);
+      await runner.query(`DELETE FROM batch_items WHERE webhook_id = $1 AND event_pk = ANY($2::bigint[])`, [
+        webhookId,
+        eventPks,
+      ]);
       return { deliveryId, events: items.length };
     });
   }

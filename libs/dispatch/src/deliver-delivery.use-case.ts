@@ -99,7 +99,8 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
     }
 
     const written = await this.writer.record(outcome);
-    const label = outcome.status === 'SUCCEEDED' ? 'succeeded' : outcome.status === 'DEAD' ? 'dead' : 'retrying';
+    const label =
+      outcome.status === 'SUCCEEDED' ? 'succeeded' : outcome.status === 'DEAD' ? 'dead' : 'retrying';
     this.metrics.deliveryOutcomes.inc({ outcome: label });
     this.metrics.attemptDuration.observe({ outcome: label }, sent.durationMs / 1000);
 
@@ -108,7 +109,13 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
       throw new RetryDeliveryError(`attempt ${written.attemptNumber} failed: ${sent.error}`, retryInMs);
     }
     if (written.status === 'DEAD') {
-      this.logger.warn(`delivery ${deliveryId} (webhook ${target.id}) is dead: ${sent.error}`);
+      this.logger.warn({
+        msg: `delivery is dead: ${sent.error}`,
+        deliveryId,
+        webhookId: target.id,
+        accountId: delivery.accountId,
+        attempts: written.attemptNumber,
+      });
       return 'dead';
     }
     return written.status === 'SUCCEEDED' ? 'succeeded' : 'cancelled';

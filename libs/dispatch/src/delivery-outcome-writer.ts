@@ -42,10 +42,13 @@ export const KEEP_LATEST_ATTEMPTS = 20;
  */
 @Injectable()
 export class DeliveryOutcomeWriter implements OnApplicationShutdown {
-  private readonly batcher = new MicroBatcher<DeliveryOutcome, WrittenOutcome>((outcomes) => this.write(outcomes), {
-    windowMs: 3,
-    maxSize: 250,
-  });
+  private readonly batcher = new MicroBatcher<DeliveryOutcome, WrittenOutcome>(
+    (outcomes) => this.write(outcomes),
+    {
+      windowMs: 3,
+      maxSize: 250,
+    },
+  );
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
@@ -64,7 +67,9 @@ export class DeliveryOutcomeWriter implements OnApplicationShutdown {
     let remaining = outcomes.map((outcome, index) => ({ outcome, index }));
     while (remaining.length > 0) {
       const seen = new Set<string>();
-      const round = remaining.filter(({ outcome }) => !seen.has(outcome.deliveryId) && seen.add(outcome.deliveryId));
+      const round = remaining.filter(
+        ({ outcome }) => !seen.has(outcome.deliveryId) && seen.add(outcome.deliveryId),
+      );
       remaining = remaining.filter((entry) => !round.includes(entry));
       const written = await this.writeRoundRetryingDeadlocks(round.map(({ outcome }) => outcome));
       round.forEach(({ index }, position) => (results[index] = written[position]));
@@ -130,7 +135,9 @@ export class DeliveryOutcomeWriter implements OnApplicationShutdown {
             present.map((o) => o.attempt.responseSnippet),
           ],
         );
-        const overflowing = present.filter((o) => byId.get(o.deliveryId)!.attempt_count > KEEP_FIRST_ATTEMPTS + KEEP_LATEST_ATTEMPTS);
+        const overflowing = present.filter(
+          (o) => byId.get(o.deliveryId)!.attempt_count > KEEP_FIRST_ATTEMPTS + KEEP_LATEST_ATTEMPTS,
+        );
         if (overflowing.length > 0) {
           // Keep attempts 1..5 and the latest 20; attempt_count still says how many there were.
           await runner.query(
@@ -151,7 +158,12 @@ export class DeliveryOutcomeWriter implements OnApplicationShutdown {
     return outcomes
       .map((o): [DeliveryOutcome, WrittenOutcome] => {
         const row = written.get(o.deliveryId);
-        return [o, row ? { status: row.status, attemptNumber: row.attempt_count } : { status: 'CANCELLED', attemptNumber: 0 }];
+        return [
+          o,
+          row
+            ? { status: row.status, attemptNumber: row.attempt_count }
+            : { status: 'CANCELLED', attemptNumber: 0 },
+        ];
       })
       .sort(([a], [b]) => unsorted.indexOf(a) - unsorted.indexOf(b))
       .map(([, result]) => result);
@@ -164,7 +176,9 @@ export class DeliveryOutcomeWriter implements OnApplicationShutdown {
    */
   private async updateFailingSince(runner: QueryRunner, outcomes: DeliveryOutcome[]): Promise<void> {
     const succeeded = new Set(outcomes.filter((o) => o.status === 'SUCCEEDED').map((o) => o.webhookId));
-    const failing = new Set(outcomes.filter((o) => o.status !== 'SUCCEEDED' && !succeeded.has(o.webhookId)).map((o) => o.webhookId));
+    const failing = new Set(
+      outcomes.filter((o) => o.status !== 'SUCCEEDED' && !succeeded.has(o.webhookId)).map((o) => o.webhookId),
+    );
     if (succeeded.size > 0) {
       await runner.query(
         `UPDATE webhooks SET failing_since = NULL

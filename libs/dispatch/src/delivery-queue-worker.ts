@@ -1,5 +1,11 @@
 import { InjectQueue } from '@nestjs/bull';
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
 import type { DispatcherConfig } from '@lms/config';
 import { Metrics } from '@lms/observability';
 import { DELIVER_JOB, DELIVERY_QUEUE } from '@lms/queue-contract';
@@ -12,13 +18,18 @@ import { DISPATCHER_CONFIG } from './dispatch-tokens';
 export const DELIVERY_QUEUE_JOB_NAMES: readonly string[] = [DELIVER_JOB];
 
 /** Wiring check (STYLE §6): a job name with no handler or two is a boot error, not a silent stall. */
-export function assertOneHandlerPerJob(jobNames: readonly string[], handlers: readonly DeliveryJobHandler[]): void {
+export function assertOneHandlerPerJob(
+  jobNames: readonly string[],
+  handlers: readonly DeliveryJobHandler[],
+): void {
   for (const name of jobNames) {
     const count = handlers.filter((handler) => handler.jobName === name).length;
-    if (count !== 1) throw new Error(`delivery queue job "${name}" has ${count} handlers; exactly one is required`);
+    if (count !== 1)
+      throw new Error(`delivery queue job "${name}" has ${count} handlers; exactly one is required`);
   }
   const unknown = handlers.filter((handler) => !jobNames.includes(handler.jobName));
-  if (unknown.length > 0) throw new Error(`handlers for unknown job names: ${unknown.map((h) => h.jobName).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`handlers for unknown job names: ${unknown.map((h) => h.jobName).join(', ')}`);
 }
 
 /**
@@ -67,9 +78,14 @@ export class DeliveryQueueWorker implements OnApplicationBootstrap, BeforeApplic
   async beforeApplicationShutdown(): Promise<void> {
     // pause(true) = this replica only; it resolves once the jobs it is running have finished.
     const drained = this.queue.pause(true).then(() => true);
-    const timedOut = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), this.config.shutdownGraceMs).unref());
+    const timedOut = new Promise<boolean>((resolve) =>
+      setTimeout(() => resolve(false), this.config.shutdownGraceMs).unref(),
+    );
     const finished = await Promise.race([drained, timedOut]);
     await this.writer.onApplicationShutdown();
-    if (!finished) this.logger.warn(`shutdown grace elapsed with ${this.active} deliveries in flight; they will be taken over`);
+    if (!finished)
+      this.logger.warn(
+        `shutdown grace elapsed with ${this.active} deliveries in flight; they will be taken over`,
+      );
   }
 }

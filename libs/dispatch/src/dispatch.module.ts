@@ -65,7 +65,8 @@ export class DispatchModule {
         { provide: RetryPolicy, useFactory: () => new RetryPolicy(config.retry) },
         {
           provide: RATE_LIMIT_REDIS,
-          useFactory: () => new Redis(config.redis.url, { maxRetriesPerRequest: 3, connectionName: 'lmsw-rate-limit' }),
+          useFactory: () =>
+            new Redis(config.redis.url, { maxRetriesPerRequest: 3, connectionName: 'lmsw-rate-limit' }),
         },
         DeliveryLoader,
         WebhookTargetCache,
@@ -74,7 +75,11 @@ export class DispatchModule {
         WebhookRateLimiter,
         DeliverDeliveryUseCase,
         DeliverJobHandler,
-        { provide: DELIVERY_JOB_HANDLERS, useFactory: (deliver: DeliverJobHandler) => [deliver], inject: [DeliverJobHandler] },
+        {
+          provide: DELIVERY_JOB_HANDLERS,
+          useFactory: (deliver: DeliverJobHandler) => [deliver],
+          inject: [DeliverJobHandler],
+        },
         DeliveryQueueWorker,
         BatchFlushScheduler,
         AutoDisableScheduler,

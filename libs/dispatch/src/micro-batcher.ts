@@ -3,7 +3,11 @@
  * round trip instead of N. Each caller's promise settles with its own result (or the batch's error).
  */
 export class MicroBatcher<Input, Output> {
-  private pending: Array<{ input: Input; resolve: (output: Output) => void; reject: (error: unknown) => void }> = [];
+  private pending: Array<{
+    input: Input;
+    resolve: (output: Output) => void;
+    reject: (error: unknown) => void;
+  }> = [];
   private timer?: NodeJS.Timeout;
   private readonly inFlight = new Set<Promise<void>>();
 

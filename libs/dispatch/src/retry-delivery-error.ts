@@ -19,5 +19,7 @@ export const UNEXPECTED_ERROR_RETRY_MS = 5_000;
 
 export function backoffFromError(_attemptsMade: number, error: Error): number {
   const retryInMs = (error as Partial<RetryDeliveryError>).retryInMs;
-  return typeof retryInMs === 'number' && retryInMs >= 0 ? Math.max(1, Math.round(retryInMs)) : UNEXPECTED_ERROR_RETRY_MS;
+  return typeof retryInMs === 'number' && retryInMs >= 0
+    ? Math.max(1, Math.round(retryInMs))
+    : UNEXPECTED_ERROR_RETRY_MS;
 }

@@ -19,9 +19,15 @@ export class RetryPolicy {
   }
 
   decide(input: { attemptNumber: number; ageMs: number; retryAfterMs: number | null }): RetryDecision {
-    const delayMs = input.retryAfterMs !== null ? Math.min(input.retryAfterMs, this.maxIntervalMs) : this.scheduledDelay(input.attemptNumber);
+    const delayMs =
+      input.retryAfterMs !== null
+        ? Math.min(input.retryAfterMs, this.maxIntervalMs)
+        : this.scheduledDelay(input.attemptNumber);
     if (input.ageMs + delayMs > this.config.maxAgeMs) {
-      return { kind: 'dead', reason: `gave up after ${input.attemptNumber} attempts: older than the retry window` };
+      return {
+        kind: 'dead',
+        reason: `gave up after ${input.attemptNumber} attempts: older than the retry window`,
+      };
     }
     return { kind: 'retry', delayMs };
   }

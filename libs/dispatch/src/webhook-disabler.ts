@@ -58,17 +58,35 @@ export class WebhookDisabler {
         changed.map((row) => row.id),
         SYSTEM_ACTOR,
         input.action,
-        changed.map((row) => JSON.stringify({ reason: input.reason, failingSince: row.failing_since, ...input.details })),
+        changed.map((row) =>
+          JSON.stringify({ reason: input.reason, failingSince: row.failing_since, ...input.details }),
+        ),
       ],
     );
-    await this.cancelOpenDeliveries(runner, changed.map((row) => row.id), CANCELLED_BY_WEBHOOK_DISABLED);
+    await this.cancelOpenDeliveries(
+      runner,
+      changed.map((row) => row.id),
+      CANCELLED_BY_WEBHOOK_DISABLED,
+    );
     // Its non-real-time events waiting for a flush go too, as when an admin retires a webhook.
-    await runner.query(`DELETE FROM batch_items WHERE webhook_id = ANY($1::uuid[])`, [changed.map((row) => row.id)]);
-    this.logger.warn(`disabled webhooks ${changed.map((row) => row.id).join(', ')}: ${input.reason}`);
+    await runner.query(`DELETE FROM batch_items WHERE webhook_id = ANY($1::uuid[])`, [
+      changed.map((row) => row.id),
+    ]);
+    for (const row of changed) {
+      this.logger.warn({
+        msg: `webhook disabled: ${input.reason}`,
+        webhookId: row.id,
+        accountId: Number(row.account_id),
+      });
+    }
     return changed.map((row) => row.id);
   }
 
-  async cancelOpenDeliveries(runner: QueryRunner, webhookIds: string[], cancelledBy: string): Promise<number> {
+  async cancelOpenDeliveries(
+    runner: QueryRunner,
+    webhookIds: string[],
+    cancelledBy: string,
+  ): Promise<number> {
     const cancelled = await sqlRows<{ id: string }>(
       runner,
       `UPDATE deliveries SET status = 'CANCELLED', cancelled_by = $2, updated_at = now()

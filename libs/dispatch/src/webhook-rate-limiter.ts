@@ -19,7 +19,10 @@ export class WebhookRateLimiter implements OnModuleDestroy {
   async acquire(webhookId: string, limitPerSecond: number, now: number = Date.now()): Promise<number> {
     const second = Math.floor(now / 1000);
     const key = `${this.config.redis.queuePrefix}:rate:${webhookId}:${second}`;
-    const [[, count]] = (await this.redis.multi().incr(key).expire(key, 2).exec()) as [[Error | null, number], unknown];
+    const [[, count]] = (await this.redis.multi().incr(key).expire(key, 2).exec()) as [
+      [Error | null, number],
+      unknown,
+    ];
     if (count <= limitPerSecond) return 0;
     // The n-th request over the limit waits for the window it would fit in, so a burst spreads out
     // instead of every refused job coming back at the same instant.

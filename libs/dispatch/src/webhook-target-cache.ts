@@ -92,7 +92,9 @@ export class WebhookTargetCache implements OnModuleInit, OnModuleDestroy {
       case 'SIGNATURE':
         return {
           type: 'SIGNATURE',
-          secrets: target.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => s.secret),
+          secrets: target.secrets
+            .filter((s) => s.expiresAt === null || s.expiresAt > now)
+            .map((s) => s.secret),
         };
     }
   }

@@ -22,7 +22,10 @@ describe('buildDeliveryHeaders', () => {
 
   it('signs with both secrets during a rotation: either one alone verifies', () => {
     const [oldSecret, newSecret] = [generateSigningSecret(), generateSigningSecret()];
-    const headers = buildDeliveryHeaders({ ...base, auth: { type: 'SIGNATURE', secrets: [oldSecret, newSecret] } });
+    const headers = buildDeliveryHeaders({
+      ...base,
+      auth: { type: 'SIGNATURE', secrets: [oldSecret, newSecret] },
+    });
     for (const secret of [oldSecret, newSecret]) {
       expect(new Webhook(secret).verify(body.toString(), headers)).toEqual({ accountId: 1, events: [] });
     }

@@ -34,7 +34,12 @@ export function buildDeliveryHeaders(input: DeliveryHeadersInput): Record<string
       headers.authorization = `Basic ${Buffer.from(`${input.auth.username}:${input.auth.password}`).toString('base64')}`;
       break;
     case 'SIGNATURE':
-      headers['webhook-signature'] = signStandardWebhook(input.auth.secrets, input.webhookId, input.timestampSeconds, input.body);
+      headers['webhook-signature'] = signStandardWebhook(
+        input.auth.secrets,
+        input.webhookId,
+        input.timestampSeconds,
+        input.body,
+      );
       break;
   }
   return headers;

@@ -2,7 +2,10 @@
  * `Retry-After` as milliseconds from `now`: either delta-seconds or an HTTP date (RFC 9110 §10.2.3).
  * null when absent or unparsable; a date in the past gives 0.
  */
-export function parseRetryAfter(headerValue: string | null | undefined, now: number = Date.now()): number | null {
+export function parseRetryAfter(
+  headerValue: string | null | undefined,
+  now: number = Date.now(),
+): number | null {
   if (headerValue === undefined || headerValue === null) return null;
   const value = headerValue.trim();
   if (value === '') return null;

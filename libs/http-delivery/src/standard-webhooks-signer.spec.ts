@@ -26,14 +26,18 @@ describe('signStandardWebhook', () => {
     for (const secret of [oldSecret, newSecret]) {
       expect(() => new Webhook(secret).verify(body.toString(), headers(signature, timestamp))).not.toThrow();
     }
-    expect(() => new Webhook(generateSigningSecret()).verify(body.toString(), headers(signature, timestamp))).toThrow();
+    expect(() =>
+      new Webhook(generateSigningSecret()).verify(body.toString(), headers(signature, timestamp)),
+    ).toThrow();
   });
 
   it('does not verify an altered body', () => {
     const secret = generateSigningSecret();
     const timestamp = now();
     const signature = signStandardWebhook([secret], 'msg_1', timestamp, body);
-    expect(() => new Webhook(secret).verify(body.toString().replace('1010', '1011'), headers(signature, timestamp))).toThrow();
+    expect(() =>
+      new Webhook(secret).verify(body.toString().replace('1010', '1011'), headers(signature, timestamp)),
+    ).toThrow();
   });
 
   it('generates distinct whsec_ secrets of 32 bytes', () => {

@@ -8,7 +8,10 @@ export function generateSigningSecret(): string {
 }
 
 function secretKey(secret: string): Buffer {
-  return Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64');
+  return Buffer.from(
+    secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret,
+    'base64',
+  );
 }
 
 /**
@@ -24,6 +27,9 @@ export function signStandardWebhook(
 ): string {
   const prefix = Buffer.from(`${webhookId}.${timestampSeconds}.`);
   return secrets
-    .map((secret) => `v1,${createHmac('sha256', secretKey(secret)).update(prefix).update(body).digest('base64')}`)
+    .map(
+      (secret) =>
+        `v1,${createHmac('sha256', secretKey(secret)).update(prefix).update(body).digest('base64')}`,
+    )
     .join(' ');
 }

@@ -25,14 +25,21 @@ describe('classifyTargetAddress', () => {
     expect(verdict.allowed === false && verdict.reason).toContain(reason);
   });
 
-  it.each(['93.184.216.34', '8.8.8.8', '172.32.0.1', '172.15.255.255', '2606:4700:4700::1111', '::ffff:8.8.4.4'])(
-    'allows the public address %s',
-    (address) => {
-      expect(classifyTargetAddress(address)).toEqual({ allowed: true });
-    },
-  );
+  it.each([
+    '93.184.216.34',
+    '8.8.8.8',
+    '172.32.0.1',
+    '172.15.255.255',
+    '2606:4700:4700::1111',
+    '::ffff:8.8.4.4',
+  ])('allows the public address %s', (address) => {
+    expect(classifyTargetAddress(address)).toEqual({ allowed: true });
+  });
 
   it('refuses what is not an IP address', () => {
-    expect(classifyTargetAddress('example.com')).toEqual({ allowed: false, reason: '"example.com" is not an IP address' });
+    expect(classifyTargetAddress('example.com')).toEqual({
+      allowed: false,
+      reason: '"example.com" is not an IP address',
+    });
   });
 });

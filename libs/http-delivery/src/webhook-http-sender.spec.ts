@@ -25,7 +25,12 @@ async function startListener(
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
+      const request = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      };
       received.push(request);
       handler(request, res);
     });
@@ -46,11 +51,23 @@ async function startListener(
 }
 
 function senderOptions(overrides: Partial<WebhookHttpSenderOptions> = {}): WebhookHttpSenderOptions {
-  return { connectTimeoutMs: 2000, responseTimeoutMs: 2000, allowPrivateTargets: true, userAgent: DEFAULT_USER_AGENT, ...overrides };
+  return {
+    connectTimeoutMs: 2000,
+    responseTimeoutMs: 2000,
+    allowPrivateTargets: true,
+    userAgent: DEFAULT_USER_AGENT,
+    ...overrides,
+  };
 }
 
 const body = serializeEnvelope(1010, [
-  { eventId: 'e-1', eventName: 'COURSE_ENROLLMENT', timestamp: 1727414643000, eventInfo: '', dataJson: '{"userId":1}' },
+  {
+    eventId: 'e-1',
+    eventName: 'COURSE_ENROLLMENT',
+    timestamp: 1727414643000,
+    eventInfo: '',
+    dataJson: '{"userId":1}',
+  },
 ]);
 
 describe('WebhookHttpSender', () => {
@@ -107,7 +124,9 @@ describe('WebhookHttpSender', () => {
     });
     const outcome = await sender().send({ url: target.url, body, headers });
     expect(outcome).toMatchObject({ statusCode: 200, responseSnippet: 'ok', error: null });
-    expect(target.received[0].headers.authorization).toBe(`Basic ${Buffer.from('lms:p:ss').toString('base64')}`);
+    expect(target.received[0].headers.authorization).toBe(
+      `Basic ${Buffer.from('lms:p:ss').toString('base64')}`,
+    );
     expect(target.received[0].headers['webhook-signature']).toBeUndefined();
   });
 
@@ -121,7 +140,9 @@ describe('WebhookHttpSender', () => {
 
   it('does not follow a redirect: the 3xx is the outcome and the redirect target gets nothing', async () => {
     const elsewhere = await listener((_, res) => res.writeHead(200).end());
-    const target = await listener((_, res) => res.writeHead(307, { location: `${elsewhere.url}/stolen` }).end());
+    const target = await listener((_, res) =>
+      res.writeHead(307, { location: `${elsewhere.url}/stolen` }).end(),
+    );
     const outcome = await sender().send({ url: target.url, body, headers: {} });
     expect(outcome.statusCode).toBe(307);
     expect(outcome.error).toContain('redirect not followed');
@@ -147,7 +168,10 @@ describe('WebhookHttpSender', () => {
     const target = await listener((req, res) =>
       res.writeHead(req.url === '/busy' ? 503 : 429, { 'retry-after': '7' }).end(),
     );
-    const outcomes = [await sender().send({ url: `${target.url}/slow`, body, headers: {} }), await sender().send({ url: `${target.url}/busy`, body, headers: {} })];
+    const outcomes = [
+      await sender().send({ url: `${target.url}/slow`, body, headers: {} }),
+      await sender().send({ url: `${target.url}/busy`, body, headers: {} }),
+    ];
     expect(outcomes.map((o) => [o.statusCode, o.retryAfterMs])).toEqual([
       [429, 7000],
       [503, 7000],
@@ -156,7 +180,11 @@ describe('WebhookHttpSender', () => {
 
   it('refuses a loopback target at connect time when private targets are not allowed, without sending', async () => {
     const target = await listener((_, res) => res.writeHead(200).end());
-    const outcome = await sender({ allowPrivateTargets: false }).send({ url: `${target.url}/`, body, headers: {} });
+    const outcome = await sender({ allowPrivateTargets: false }).send({
+      url: `${target.url}/`,
+      body,
+      headers: {},
+    });
     expect(outcome.statusCode).toBeNull();
     expect(outcome.error).toMatch(/^TARGET_NOT_ALLOWED: 127\.0\.0\.1 → 127\.0\.0\.1 is a loopback address/);
     expect(target.received).toHaveLength(0);
@@ -165,7 +193,11 @@ describe('WebhookHttpSender', () => {
   it('refuses a name that resolves to loopback (the check runs after DNS)', async () => {
     const target = await listener((_, res) => res.writeHead(200).end());
     const port = new URL(target.url).port;
-    const outcome = await sender({ allowPrivateTargets: false }).send({ url: `http://localhost:${port}/`, body, headers: {} });
+    const outcome = await sender({ allowPrivateTargets: false }).send({
+      url: `http://localhost:${port}/`,
+      body,
+      headers: {},
+    });
     expect(outcome.error).toMatch(/^TARGET_NOT_ALLOWED: localhost → .* loopback/);
     expect(target.received).toHaveLength(0);
   });

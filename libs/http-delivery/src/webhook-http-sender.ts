@@ -85,16 +85,25 @@ export class WebhookHttpSender {
       const snippet = await readSnippet(response.body);
       const statusCode = response.statusCode;
       const ok = statusCode >= 200 && statusCode < 300;
-      const retryAfterHeader = statusCode === 429 || statusCode === 503 ? response.headers['retry-after'] : undefined;
+      const retryAfterHeader =
+        statusCode === 429 || statusCode === 503 ? response.headers['retry-after'] : undefined;
       return {
         statusCode,
         durationMs: elapsed(),
         responseSnippet: snippet,
         error: ok ? null : statusError(statusCode),
-        retryAfterMs: parseRetryAfter(Array.isArray(retryAfterHeader) ? retryAfterHeader[0] : retryAfterHeader),
+        retryAfterMs: parseRetryAfter(
+          Array.isArray(retryAfterHeader) ? retryAfterHeader[0] : retryAfterHeader,
+        ),
       };
     } catch (error) {
-      return { statusCode: null, durationMs: elapsed(), responseSnippet: '', error: describeError(error), retryAfterMs: null };
+      return {
+        statusCode: null,
+        durationMs: elapsed(),
+        responseSnippet: '',
+        error: describeError(error),
+        retryAfterMs: null,
+      };
     }
   }
 
@@ -157,7 +166,10 @@ function checkedConnector(base: Connector): Connector {
 }
 
 async function resolveChecked(host: string): Promise<string> {
-  const addresses = isIP(host) !== 0 ? [host] : (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address);
+  const addresses =
+    isIP(host) !== 0
+      ? [host]
+      : (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address);
   if (addresses.length === 0) throw new Error(`ENOTFOUND: ${host} did not resolve`);
   for (const address of addresses) {
     const verdict = classifyTargetAddress(address);

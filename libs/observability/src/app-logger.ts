@@ -1,5 +1,5 @@
 import { LoggerService } from '@nestjs/common';
-import pino, { Logger } from 'pino';
+import pino, { DestinationStream, Logger } from 'pino';
 
 export interface LogContext {
   deliveryId?: string;
@@ -16,26 +16,33 @@ export interface LogContext {
 export class AppLogger implements LoggerService {
   constructor(readonly pino: Logger) {}
 
-  static create(serviceName: string, level: string): AppLogger {
+  static create(
+    serviceName: string,
+    level: string,
+    destination: DestinationStream = pino.destination(1),
+  ): AppLogger {
     return new AppLogger(
-      pino({
-        level,
-        base: { service: serviceName },
-        timestamp: pino.stdTimeFunctions.isoTime,
-        redact: {
-          paths: [
-            '*.password',
-            '*.secret',
-            '*.secrets',
-            '*.basicPassword',
-            '*.authorization',
-            'headers.authorization',
-            '*.headers.authorization',
-            '*.headers["webhook-signature"]',
-          ],
-          censor: '[redacted]',
+      pino(
+        {
+          level,
+          base: { service: serviceName },
+          timestamp: pino.stdTimeFunctions.isoTime,
+          redact: {
+            paths: [
+              '*.password',
+              '*.secret',
+              '*.secrets',
+              '*.basicPassword',
+              '*.authorization',
+              'headers.authorization',
+              '*.headers.authorization',
+              '*.headers["webhook-signature"]',
+            ],
+            censor: '[redacted]',
+          },
         },
-      }),
+        destination,
+      ),
     );
   }
 
@@ -73,10 +80,16 @@ export class AppLogger implements LoggerService {
     const params = [...optional];
     const context = typeof params[params.length - 1] === 'string' ? (params.pop() as string) : undefined;
     const fields: Record<string, unknown> = context ? { context } : {};
-    const stack = params.find((param): param is string => typeof param === 'string' && param.includes('\n    at '));
+    const stack = params.find(
+      (param): param is string => typeof param === 'string' && param.includes('\n    at '),
+    );
     if (stack) fields.stack = stack;
     if (message instanceof Error) return [{ ...fields, err: message }, message.message];
-    if (typeof message === 'object' && message !== null) return [{ ...fields, ...message }, ''];
+    if (typeof message === 'object' && message !== null) {
+      // `logger.warn({ msg: 'delivery is dead', deliveryId, webhookId })`: ids become fields, msg the text.
+      const { msg, ...rest } = message as { msg?: unknown };
+      return [{ ...fields, ...rest }, typeof msg === 'string' ? msg : ''];
+    }
     return [fields, String(message)];
   }
 }

@@ -91,6 +91,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** source: ingestion | admin-api | batch-flush. The rows are safe in Postgres; the relay queues them later. */
+  readonly enqueueFailures = new Counter({
+    name: 'lmsw_enqueue_failures_total',
+    help: 'Deliveries persisted but not queued because Redis refused; the outbox relay queues them later',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+
   readonly relayRequeued = new Counter({
     name: 'lmsw_relay_requeued_total',
     help: 'Deliveries the outbox relay found persisted but not queued, and queued',

@@ -32,6 +32,9 @@ export function deliverJobOptions(deliveryId: string, delayMs = 0): JobOptions {
   };
 }
 
-export function deliverJob(deliveryId: string, delayMs = 0): { name: string; data: DeliverJobData; opts: JobOptions } {
+export function deliverJob(
+  deliveryId: string,
+  delayMs = 0,
+): { name: string; data: DeliverJobData; opts: JobOptions } {
   return { name: DELIVER_JOB, data: { deliveryId }, opts: deliverJobOptions(deliveryId, delayMs) };
 }

@@ -19,7 +19,11 @@ export interface AdminApiHarness {
   queuePrefix: string;
   tokenFor(accountId: number, options?: { roles?: string[]; sub?: string; ttlSeconds?: number }): string;
   /** fetch against the API with a bearer token (or none when token is null). */
-  call(method: string, path: string, options?: { token?: string | null; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<ApiAnswer>;
+  call(
+    method: string,
+    path: string,
+    options?: { token?: string | null; body?: unknown; rawBody?: string; headers?: Record<string, string> },
+  ): Promise<ApiAnswer>;
   close(): Promise<void>;
 }
 
@@ -35,7 +39,10 @@ export interface ApiAnswer {
  * Boots the real admin API in-process on an ephemeral port against a fresh database and a Bull prefix
  * of its own, so test files run side by side. `env` overrides the configuration variables.
  */
-export async function startAdminApi(label: string, env: Record<string, string> = {}): Promise<AdminApiHarness> {
+export async function startAdminApi(
+  label: string,
+  env: Record<string, string> = {},
+): Promise<AdminApiHarness> {
   const database = await createTestDatabase(label);
   const queuePrefix = `lmsw_test_${label}_${randomBytes(4).toString('hex')}`;
   const config = loadAdminApiConfig({
@@ -73,7 +80,12 @@ export async function startAdminApi(label: string, env: Record<string, string> =
     tokenFor: (accountId, options = {}) =>
       signAdminToken(
         { secret: TEST_JWT_SECRET, issuer: config.jwt.issuer, audience: config.jwt.audience },
-        { accountId, roles: options.roles, sub: options.sub ?? `admin-of-${accountId}`, ttlSeconds: options.ttlSeconds },
+        {
+          accountId,
+          roles: options.roles,
+          sub: options.sub ?? `admin-of-${accountId}`,
+          ttlSeconds: options.ttlSeconds,
+        },
       ),
     async call(method, path, options = {}) {
       const headers: Record<string, string> = { ...(options.headers ?? {}) };

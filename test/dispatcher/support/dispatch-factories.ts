@@ -42,18 +42,20 @@ export class DispatchFactories {
       ],
     );
     for (const secret of input.secrets ?? []) {
-      await this.pool.query(`INSERT INTO webhook_secrets (id, webhook_id, secret_enc, expires_at) VALUES ($1, $2, $3, $4)`, [
-        randomUUID(),
-        id,
-        this.cipher.encrypt(secret.secret),
-        secret.expiresAt ?? null,
-      ]);
+      await this.pool.query(
+        `INSERT INTO webhook_secrets (id, webhook_id, secret_enc, expires_at) VALUES ($1, $2, $3, $4)`,
+        [randomUUID(), id, this.cipher.encrypt(secret.secret), secret.expiresAt ?? null],
+      );
     }
     return { id, accountId };
   }
 
   /** Inserts events; returns their primary keys in order. */
-  async events(accountId: number, count: number, input: { realtime?: boolean; occurredAt?: (index: number) => number } = {}): Promise<number[]> {
+  async events(
+    accountId: number,
+    count: number,
+    input: { realtime?: boolean; occurredAt?: (index: number) => number } = {},
+  ): Promise<number[]> {
     const rows = Array.from({ length: count }, (_, index) => {
       this.eventSeq += 1;
       return {
@@ -68,7 +70,13 @@ export class DispatchFactories {
          FROM unnest($3::text[], $4::bigint[], $5::text[]) WITH ORDINALITY AS t(event_id, occurred_at, data, ord)
         ORDER BY t.ord
        RETURNING id`,
-      [accountId, input.realtime ?? true, rows.map((r) => r.eventId), rows.map((r) => r.occurredAt), rows.map((r) => r.data)],
+      [
+        accountId,
+        input.realtime ?? true,
+        rows.map((r) => r.eventId),
+        rows.map((r) => r.occurredAt),
+        rows.map((r) => r.data),
+      ],
     );
     return result.rows.map((row) => Number(row.id));
   }
@@ -83,7 +91,15 @@ export class DispatchFactories {
     await this.pool.query(
       `INSERT INTO deliveries (id, webhook_id, account_id, kind, status, event_count, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, now()))`,
-      [id, webhook.id, webhook.accountId, eventPks.length > 1 ? 'BATCH' : 'REALTIME', input.status ?? 'PENDING', eventPks.length, input.createdAt ?? null],
+      [
+        id,
+        webhook.id,
+        webhook.accountId,
+        eventPks.length > 1 ? 'BATCH' : 'REALTIME',
+        input.status ?? 'PENDING',
+        eventPks.length,
+        input.createdAt ?? null,
+      ],
     );
     await this.pool.query(
       `INSERT INTO delivery_events (delivery_id, position, event_pk)
@@ -101,13 +117,32 @@ export class DispatchFactories {
     );
   }
 
-  async deliveryRow(id: string): Promise<Record<string, unknown> & { status: string; attempt_count: number }> {
+  async deliveryRow(
+    id: string,
+  ): Promise<Record<string, unknown> & { status: string; attempt_count: number }> {
     const { rows } = await this.pool.query(`SELECT * FROM deliveries WHERE id = $1`, [id]);
     return rows[0] as Record<string, unknown> & { status: string; attempt_count: number };
   }
 
-  async attempts(id: string): Promise<Array<{ attempt_number: number; status_code: number | null; error: string | null; response_snippet: string | null }>> {
-    const { rows } = await this.pool.query(`SELECT * FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt_number`, [id]);
-    return rows as Array<{ attempt_number: number; status_code: number | null; error: string | null; response_snippet: string | null }>;
+  async attempts(
+    id: string,
+  ): Promise<
+    Array<{
+      attempt_number: number;
+      status_code: number | null;
+      error: string | null;
+      response_snippet: string | null;
+    }>
+  > {
+    const { rows } = await this.pool.query(
+      `SELECT * FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt_number`,
+      [id],
+    );
+    return rows as Array<{
+      attempt_number: number;
+      status_code: number | null;
+      error: string | null;
+      response_snippet: string | null;
+    }>;
   }
 }

@@ -7,7 +7,10 @@ import type { Queue } from 'bull';
 import { bootstrapDispatcher } from '../../../apps/dispatcher/src/main';
 
 /** Environment every dispatcher test starts from: short schedules, loopback allowed, quiet logs. */
-export function dispatcherTestEnv(databaseUrl: string, overrides: Record<string, string> = {}): Record<string, string> {
+export function dispatcherTestEnv(
+  databaseUrl: string,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
   return {
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',

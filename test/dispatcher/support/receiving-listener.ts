@@ -17,13 +17,20 @@ export interface ReceivingListener {
 }
 
 /** A real HTTP receiver on 127.0.0.1 (ephemeral port) that records every request. */
-export async function startReceivingListener(handler: ListenerHandler = (_, res) => res.writeHead(200).end()): Promise<ReceivingListener> {
+export async function startReceivingListener(
+  handler: ListenerHandler = (_, res) => res.writeHead(200).end(),
+): Promise<ReceivingListener> {
   const received: ReceivedRequest[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const request = { at: Date.now(), url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
+      const request = {
+        at: Date.now(),
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      };
       received.push(request);
       handler(request, res, received.length - 1);
     });

@@ -16,7 +16,10 @@ export class BullDeliveryWakeUp extends DeliveryWakeUp {
   async wake(deliveryIds: readonly string[]): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`queue did not answer within ${ENQUEUE_TIMEOUT_MS} ms`)), ENQUEUE_TIMEOUT_MS);
+      timer = setTimeout(
+        () => reject(new Error(`queue did not answer within ${ENQUEUE_TIMEOUT_MS} ms`)),
+        ENQUEUE_TIMEOUT_MS,
+      );
     });
     try {
       await Promise.race([this.queue.addBulk(deliveryIds.map((id) => deliverJob(id))), timeout]);

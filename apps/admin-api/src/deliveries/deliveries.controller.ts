@@ -1,8 +1,20 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiOkResponse,
+  ApiProperty,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { AdminPrincipal } from '@lms/auth';
 import { CurrentAdmin } from '@lms/role-guards';
-import { DeliveryLogService, type DeliveryDetailView, type DeliveryPage, type ReplayResult } from '@lms/webhook-domain';
+import {
+  DeliveryLogService,
+  type DeliveryDetailView,
+  type DeliveryPage,
+  type ReplayResult,
+} from '@lms/webhook-domain';
 import { ApiErrorBody } from '../http/api-error';
 import { UuidParamPipe } from '../http/uuid-param.pipe';
 import { ListDeliveriesQuery } from './dto/list-deliveries.query';
@@ -35,7 +47,10 @@ export class DeliveriesController {
   constructor(private readonly deliveries: DeliveryLogService) {}
 
   @Get('webhooks/:id/deliveries')
-  @ApiOkResponse({ type: DeliveryPageResponse, description: 'Newest first; pass nextCursor as cursor for older ones' })
+  @ApiOkResponse({
+    type: DeliveryPageResponse,
+    description: 'Newest first; pass nextCursor as cursor for older ones',
+  })
   list(
     @CurrentAdmin() admin: AdminPrincipal,
     @Param('id', UuidParamPipe) webhookId: string,
@@ -53,15 +68,24 @@ export class DeliveriesController {
 
   @Get('deliveries/:id')
   @ApiOkResponse({ description: 'The delivery, the payload sent, and its attempts' })
-  get(@CurrentAdmin() admin: AdminPrincipal, @Param('id', UuidParamPipe) id: string): Promise<DeliveryDetailView> {
+  get(
+    @CurrentAdmin() admin: AdminPrincipal,
+    @Param('id', UuidParamPipe) id: string,
+  ): Promise<DeliveryDetailView> {
     return this.deliveries.get(admin.accountId, id);
   }
 
   @Post('deliveries/:id/redeliver')
   @HttpCode(202)
   @ApiAcceptedResponse({ type: RedeliveryResponse })
-  @ApiConflictResponse({ type: ApiErrorBody, description: 'DELIVERY_NOT_REDELIVERABLE (still in progress, webhook inactive, events purged)' })
-  redeliver(@CurrentAdmin() admin: AdminPrincipal, @Param('id', UuidParamPipe) id: string): Promise<{ id: string; redeliveryOf: string; status: 'PENDING' }> {
+  @ApiConflictResponse({
+    type: ApiErrorBody,
+    description: 'DELIVERY_NOT_REDELIVERABLE (still in progress, webhook inactive, events purged)',
+  })
+  redeliver(
+    @CurrentAdmin() admin: AdminPrincipal,
+    @Param('id', UuidParamPipe) id: string,
+  ): Promise<{ id: string; redeliveryOf: string; status: 'PENDING' }> {
     return this.deliveries.redeliver({ accountId: admin.accountId, sub: admin.sub }, id);
   }
 
@@ -73,6 +97,11 @@ export class DeliveriesController {
     @Param('id', UuidParamPipe) webhookId: string,
     @Body() body: ReplayDto,
   ): Promise<ReplayResult> {
-    return this.deliveries.replay({ accountId: admin.accountId, sub: admin.sub }, webhookId, body.from, body.to);
+    return this.deliveries.replay(
+      { accountId: admin.accountId, sub: admin.sub },
+      webhookId,
+      body.from,
+      body.to,
+    );
   }
 }

@@ -4,10 +4,13 @@ import { EVENT_CATALOGUE } from '@lms/payload-schemas';
 
 export class EventTypeResponse {
   @ApiProperty({ example: 'COURSE_ENROLLMENT' }) name: string;
-  @ApiProperty({ description: 'Real-time events are sent as they happen; the others in scheduled batches' }) realtime: boolean;
+  @ApiProperty({ description: 'Real-time events are sent as they happen; the others in scheduled batches' })
+  realtime: boolean;
   @ApiProperty() description: string;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'JSON Schema of `data`' }) schema: Record<string, unknown>;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'An example `data`' }) example: Record<string, unknown>;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'JSON Schema of `data`' })
+  schema: Record<string, unknown>;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'An example `data`' })
+  example: Record<string, unknown>;
 }
 
 @ApiTags('event-types')

@@ -22,33 +22,66 @@ function capture(exception: unknown): { status: number; body: Record<string, unk
 
 describe('ApiExceptionFilter', () => {
   it('maps domain codes to statuses and keeps the details', () => {
-    const answer = capture(new DomainError(DomainErrorCode.WEBHOOK_NAME_TAKEN, 'taken', [{ field: 'name', message: 'is taken' }]));
-    expect(answer).toEqual({ status: 409, body: { statusCode: 409, code: 'WEBHOOK_NAME_TAKEN', message: 'taken', details: [{ field: 'name', message: 'is taken' }] } });
+    const answer = capture(
+      new DomainError(DomainErrorCode.WEBHOOK_NAME_TAKEN, 'taken', [{ field: 'name', message: 'is taken' }]),
+    );
+    expect(answer).toEqual({
+      status: 409,
+      body: {
+        statusCode: 409,
+        code: 'WEBHOOK_NAME_TAKEN',
+        message: 'taken',
+        details: [{ field: 'name', message: 'is taken' }],
+      },
+    });
     expect(capture(new DomainError(DomainErrorCode.TARGET_NOT_ALLOWED, 'no')).status).toBe(422);
     expect(capture(new DomainError(DomainErrorCode.DELIVERY_NOT_FOUND, 'no')).status).toBe(404);
   });
 
   it('answers validation errors as 400 VALIDATION_FAILED with field details', () => {
-    const answer = capture(new RequestValidationError([{ field: 'authentication.password', message: 'must be a string' }]));
-    expect(answer.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED', details: [{ field: 'authentication.password' }] });
+    const answer = capture(
+      new RequestValidationError([{ field: 'authentication.password', message: 'must be a string' }]),
+    );
+    expect(answer.body).toMatchObject({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      details: [{ field: 'authentication.password' }],
+    });
   });
 
   it('names Nest HTTP errors by status', () => {
-    expect(capture(new ForbiddenException('no role')).body).toEqual({ statusCode: 403, code: 'FORBIDDEN', message: 'no role' });
+    expect(capture(new ForbiddenException('no role')).body).toEqual({
+      statusCode: 403,
+      code: 'FORBIDDEN',
+      message: 'no role',
+    });
   });
 
   it('maps body-parser errors to 400 MALFORMED_JSON and 413 PAYLOAD_TOO_LARGE', () => {
-    expect(capture(Object.assign(new SyntaxError('Unexpected token'), { type: 'entity.parse.failed', status: 400 })).body.code).toBe('MALFORMED_JSON');
-    expect(capture(Object.assign(new Error('too large'), { type: 'entity.too.large', status: 413 })).status).toBe(413);
+    expect(
+      capture(
+        Object.assign(new SyntaxError('Unexpected token'), { type: 'entity.parse.failed', status: 400 }),
+      ).body.code,
+    ).toBe('MALFORMED_JSON');
+    expect(
+      capture(Object.assign(new Error('too large'), { type: 'entity.too.large', status: 413 })).status,
+    ).toBe(413);
   });
 
   it('hides unknown errors behind 500 INTERNAL_ERROR with an error id that is logged with the stack', () => {
     const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     const answer = capture(new Error('connection string postgres://secret@db'));
     expect(answer.status).toBe(500);
-    expect(answer.body).toEqual({ statusCode: 500, code: 'INTERNAL_ERROR', message: expect.stringContaining(String(answer.body.errorId)), errorId: expect.any(String) });
+    expect(answer.body).toEqual({
+      statusCode: 500,
+      code: 'INTERNAL_ERROR',
+      message: expect.stringContaining(String(answer.body.errorId)),
+      errorId: expect.any(String),
+    });
     expect(JSON.stringify(answer.body)).not.toContain('postgres://');
-    expect(logged).toHaveBeenCalledWith(expect.stringContaining(`unhandled error ${String(answer.body.errorId)}`));
+    expect(logged).toHaveBeenCalledWith(
+      expect.stringContaining(`unhandled error ${String(answer.body.errorId)}`),
+    );
     logged.mockRestore();
   });
 });

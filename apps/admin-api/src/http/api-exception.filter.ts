@@ -49,26 +49,50 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
   private toBody(exception: unknown): ApiErrorBody {
     if (exception instanceof DomainError) {
-      return withDetails({ statusCode: STATUS_BY_DOMAIN_CODE[exception.code] ?? 400, code: exception.code, message: exception.message }, exception.details);
+      return withDetails(
+        {
+          statusCode: STATUS_BY_DOMAIN_CODE[exception.code] ?? 400,
+          code: exception.code,
+          message: exception.message,
+        },
+        exception.details,
+      );
     }
     if (exception instanceof RequestValidationError) {
-      return withDetails({ statusCode: 400, code: DomainErrorCode.VALIDATION_FAILED, message: exception.message }, exception.details);
+      return withDetails(
+        { statusCode: 400, code: DomainErrorCode.VALIDATION_FAILED, message: exception.message },
+        exception.details,
+      );
     }
-    const bodyError = exception instanceof RequestBodyError ? exception : RequestBodyError.fromParserError(exception);
-    if (bodyError) return { statusCode: bodyError.statusCode, code: bodyError.code, message: bodyError.message };
+    const bodyError =
+      exception instanceof RequestBodyError ? exception : RequestBodyError.fromParserError(exception);
+    if (bodyError)
+      return { statusCode: bodyError.statusCode, code: bodyError.code, message: bodyError.message };
     if (exception instanceof HttpException && exception.getStatus() < 500) {
       const statusCode = exception.getStatus();
-      return { statusCode, code: CODE_BY_HTTP_STATUS[statusCode] ?? `HTTP_${statusCode}`, message: httpMessage(exception) };
+      return {
+        statusCode,
+        code: CODE_BY_HTTP_STATUS[statusCode] ?? `HTTP_${statusCode}`,
+        message: httpMessage(exception),
+      };
     }
     const errorId = randomUUID();
     this.logger.error(
       `unhandled error ${errorId}: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`,
     );
-    return { statusCode: 500, code: 'INTERNAL_ERROR', message: `Internal error; reference ${errorId}`, errorId };
+    return {
+      statusCode: 500,
+      code: 'INTERNAL_ERROR',
+      message: `Internal error; reference ${errorId}`,
+      errorId,
+    };
   }
 }
 
-function withDetails(body: ApiErrorBody, details: ReadonlyArray<{ field: string; message: string }>): ApiErrorBody {
+function withDetails(
+  body: ApiErrorBody,
+  details: ReadonlyArray<{ field: string; message: string }>,
+): ApiErrorBody {
   return details.length > 0 ? { ...body, details: [...details] } : body;
 }
 

@@ -44,9 +44,15 @@ export class ApiValidationPipe extends ValidationPipe {
   }
 }
 
-function findForbiddenKey(value: unknown, path: string, depth: number): { field: string; message: string } | null {
+function findForbiddenKey(
+  value: unknown,
+  path: string,
+  depth: number,
+): { field: string; message: string } | null {
   if (typeof value === 'string') {
-    return LONE_SURROGATE.test(value) ? { field: path || '(body)', message: 'must be well-formed Unicode (no lone surrogates)' } : null;
+    return LONE_SURROGATE.test(value)
+      ? { field: path || '(body)', message: 'must be well-formed Unicode (no lone surrogates)' }
+      : null;
   }
   if (typeof value !== 'object' || value === null) return null;
   if (depth > MAX_DEPTH) return { field: path || '(body)', message: 'is nested too deeply' };

@@ -4,7 +4,11 @@ import type { ApiErrorDetail } from './api-error';
 /** A request that failed DTO validation, with one detail per offending field (nested paths spelled out). */
 export class RequestValidationError extends Error {
   constructor(readonly details: ApiErrorDetail[]) {
-    super(details.length === 0 ? 'The request is invalid' : details.map((detail) => `${detail.field} ${detail.message}`).join('; '));
+    super(
+      details.length === 0
+        ? 'The request is invalid'
+        : details.map((detail) => `${detail.field} ${detail.message}`).join('; '),
+    );
     this.name = 'RequestValidationError';
   }
 
@@ -15,8 +19,15 @@ export class RequestValidationError extends Error {
 
 function flatten(errors: ValidationError[], parent: string): ApiErrorDetail[] {
   return errors.flatMap((error) => {
-    const field = /^\d+$/.test(error.property) ? `${parent}[${error.property}]` : parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message: stripProperty(message, error.property) }));
+    const field = /^\d+$/.test(error.property)
+      ? `${parent}[${error.property}]`
+      : parent
+        ? `${parent}.${error.property}`
+        : error.property;
+    const own = Object.values(error.constraints ?? {}).map((message) => ({
+      field,
+      message: stripProperty(message, error.property),
+    }));
     return [...own, ...flatten(error.children ?? [], field)];
   });
 }

@@ -4,7 +4,10 @@ import { IsOptionalNotNull } from '../http/is-optional-not-null.decorator';
 import { CreateWebhookDto } from '../webhooks/dto/create-webhook.dto';
 
 export class TestEventChoiceDto {
-  @ApiPropertyOptional({ example: 'COURSE_ENROLLMENT', description: 'Which catalogue example to send; default the first subscribed event' })
+  @ApiPropertyOptional({
+    example: 'COURSE_ENROLLMENT',
+    description: 'Which catalogue example to send; default the first subscribed event',
+  })
   @IsOptionalNotNull()
   @IsString()
   @MaxLength(64)

@@ -14,7 +14,8 @@ class WebhookTestResponse {
   @ApiProperty({ nullable: true, type: String }) error: string | null;
   @ApiProperty({ example: 'COURSE_ENROLLMENT' }) eventName: string;
   @ApiProperty({ description: 'The webhook-id header sent' }) messageId: string;
-  @ApiPropertyOptional({ description: 'Unsaved SIGNATURE webhooks: the throwaway secret used' }) signingSecret?: string;
+  @ApiPropertyOptional({ description: 'Unsaved SIGNATURE webhooks: the throwaway secret used' })
+  signingSecret?: string;
 }
 
 /** "Test webhook" on the Add and Edit pages. 200 whatever the listener answered: the body says how it went. */
@@ -27,7 +28,10 @@ export class WebhookTestController {
   @Post('test')
   @HttpCode(200)
   @ApiOkResponse({ type: WebhookTestResponse })
-  testUnsaved(@CurrentAdmin() admin: AdminPrincipal, @Body() body: TestUnsavedWebhookDto): Promise<WebhookTestResult> {
+  testUnsaved(
+    @CurrentAdmin() admin: AdminPrincipal,
+    @Body() body: TestUnsavedWebhookDto,
+  ): Promise<WebhookTestResult> {
     return this.tester.testUnsaved(
       admin.accountId,
       { targetUrl: body.targetUrl, authentication: body.authentication.toInput(), events: body.events },

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { buildDeliveryHeaders, generateSigningSecret, serializeEnvelope, WebhookHttpSender, type DeliveryAuth } from '@lms/http-delivery';
+import {
+  buildDeliveryHeaders,
+  generateSigningSecret,
+  serializeEnvelope,
+  WebhookHttpSender,
+  type DeliveryAuth,
+} from '@lms/http-delivery';
 import { buildExampleEvent, isEventName } from '@lms/payload-schemas';
 import {
   assertKnownEvents,
@@ -42,7 +48,11 @@ export class WebhookTestService {
     private readonly cipher: SecretCipher,
   ) {}
 
-  async testSaved(accountId: number, webhookId: string, eventName: string | undefined): Promise<WebhookTestResult> {
+  async testSaved(
+    accountId: number,
+    webhookId: string,
+    eventName: string | undefined,
+  ): Promise<WebhookTestResult> {
     const webhook = await this.webhooks.requireLive(accountId, webhookId);
     const chosen = chooseEvent(webhook.events, eventName);
     // The rules may have changed since the URL was saved (or the host's DNS has).
@@ -80,24 +90,47 @@ export class WebhookTestService {
         return this.send(accountId, webhook.targetUrl, chosen, { type: 'NONE' });
       case 'BASIC':
         if (authentication.password === undefined) {
-          throw new DomainError(DomainErrorCode.VALIDATION_FAILED, 'authentication.password is required for BASIC authentication', [
-            { field: 'authentication.password', message: 'is required for BASIC authentication' },
-          ]);
+          throw new DomainError(
+            DomainErrorCode.VALIDATION_FAILED,
+            'authentication.password is required for BASIC authentication',
+            [{ field: 'authentication.password', message: 'is required for BASIC authentication' }],
+          );
         }
-        return this.send(accountId, webhook.targetUrl, chosen, { type: 'BASIC', username: authentication.username, password: authentication.password });
+        return this.send(accountId, webhook.targetUrl, chosen, {
+          type: 'BASIC',
+          username: authentication.username,
+          password: authentication.password,
+        });
       case 'SIGNATURE': {
         // Nothing is saved, so there is no secret yet: sign with a throwaway one and hand it back.
         const secret = generateSigningSecret();
-        return { ...(await this.send(accountId, webhook.targetUrl, chosen, { type: 'SIGNATURE', secrets: [secret] })), signingSecret: secret };
+        return {
+          ...(await this.send(accountId, webhook.targetUrl, chosen, {
+            type: 'SIGNATURE',
+            secrets: [secret],
+          })),
+          signingSecret: secret,
+        };
       }
     }
   }
 
-  private async send(accountId: number, targetUrl: string, eventName: string, auth: DeliveryAuth): Promise<WebhookTestResult> {
+  private async send(
+    accountId: number,
+    targetUrl: string,
+    eventName: string,
+    auth: DeliveryAuth,
+  ): Promise<WebhookTestResult> {
     if (!isEventName(eventName)) throw unknownEvent(eventName);
     const event = buildExampleEvent(eventName, { accountId });
     const body = serializeEnvelope(accountId, [
-      { eventId: event.eventId, eventName: event.eventName, timestamp: event.timestamp, eventInfo: event.eventInfo, dataJson: JSON.stringify(event.data) },
+      {
+        eventId: event.eventId,
+        eventName: event.eventName,
+        timestamp: event.timestamp,
+        eventInfo: event.eventInfo,
+        dataJson: JSON.stringify(event.data),
+      },
     ]);
     const messageId = randomUUID();
     const headers = buildDeliveryHeaders({
@@ -109,7 +142,11 @@ export class WebhookTestService {
     });
     const outcome = await this.sender.send({ url: targetUrl, body, headers });
     return {
-      delivered: outcome.error === null && outcome.statusCode !== null && outcome.statusCode >= 200 && outcome.statusCode < 300,
+      delivered:
+        outcome.error === null &&
+        outcome.statusCode !== null &&
+        outcome.statusCode >= 200 &&
+        outcome.statusCode < 300,
       statusCode: outcome.statusCode,
       durationMs: outcome.durationMs,
       responseBody: outcome.responseSnippet,
@@ -123,14 +160,17 @@ export class WebhookTestService {
 function chooseEvent(subscribed: readonly string[], requested: string | undefined): string {
   if (requested === undefined) {
     const first = subscribed[0];
-    if (first === undefined) throw new DomainError(DomainErrorCode.VALIDATION_FAILED, 'The webhook subscribes to no event');
+    if (first === undefined)
+      throw new DomainError(DomainErrorCode.VALIDATION_FAILED, 'The webhook subscribes to no event');
     return first;
   }
   if (!isEventName(requested)) throw unknownEvent(requested);
   if (!subscribed.includes(requested)) {
-    throw new DomainError(DomainErrorCode.EVENT_NOT_SUBSCRIBED, `The webhook does not subscribe to ${requested}`, [
-      { field: 'eventName', message: `must be one of the webhook's events: ${subscribed.join(', ')}` },
-    ]);
+    throw new DomainError(
+      DomainErrorCode.EVENT_NOT_SUBSCRIBED,
+      `The webhook does not subscribe to ${requested}`,
+      [{ field: 'eventName', message: `must be one of the webhook's events: ${subscribed.join(', ')}` }],
+    );
   }
   return requested;
 }

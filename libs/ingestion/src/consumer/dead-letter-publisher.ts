@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { KafkaConfig } from '@lms/config';
 import { Metrics } from '@lms/observability';
 import type { ParseErrorCode, FieldError } from '@lms/payload-schemas';
@@ -20,6 +21,8 @@ const MAX_DETAILS_LENGTH = 4000;
  * the reason and the source position in headers, so an operator can fix and replay them.
  */
 export class DeadLetterPublisher {
+  private readonly logger = new Logger(DeadLetterPublisher.name);
+
   constructor(
     private readonly producer: Producer,
     private readonly config: KafkaConfig,
@@ -39,14 +42,37 @@ export class DeadLetterPublisher {
         headers: {
           'x-error-code': code,
           'x-error-message': reason,
-          'x-error-details': JSON.stringify(errors).slice(0, MAX_DETAILS_LENGTH),
+          'x-error-details': boundedDetails(errors),
           'x-source-topic': this.config.eventsTopic,
           'x-source-partition': String(partition),
           'x-source-offset': message.offset,
         },
       })),
     });
-    for (const { code } of rejected) this.metrics.dlqMessages.inc({ code });
+    for (const { code, reason, partition, message } of rejected) {
+      this.metrics.dlqMessages.inc({ code });
+      this.logger.warn({
+        msg: `message sent to ${this.config.dlqTopic}: ${reason}`,
+        code,
+        sourceTopic: this.config.eventsTopic,
+        partition,
+        offset: message.offset,
+        key: message.key?.toString('utf8').slice(0, 64),
+      });
+    }
     this.metrics.eventsConsumed.inc({ result: 'invalid' }, rejected.length);
   }
+}
+
+/** The field errors as JSON that stays valid JSON: whole entries only, as many as fit the header budget. */
+export function boundedDetails(errors: readonly FieldError[]): string {
+  const kept: FieldError[] = [];
+  let length = 2;
+  for (const error of errors) {
+    const entry = JSON.stringify(error).length + 1;
+    if (length + entry > MAX_DETAILS_LENGTH) break;
+    kept.push(error);
+    length += entry;
+  }
+  return JSON.stringify(kept);
 }

@@ -79,9 +79,11 @@ export class EventIngestionService {
     } catch (error) {
       // The rows are committed: the outbox relay will queue them after its grace period. Failing here
       // would only make Kafka redeliver events that are already stored.
-      this.logger.error(
-        `could not queue ${realtimeDeliveryIds.length} deliveries (the outbox relay will): ${(error as Error).message}`,
-      );
+      this.metrics.enqueueFailures.inc({ source: 'ingestion' }, realtimeDeliveryIds.length);
+      this.logger.error({
+        msg: `could not queue ${realtimeDeliveryIds.length} deliveries (the outbox relay will): ${(error as Error).message}`,
+        deliveryIds: realtimeDeliveryIds.slice(0, 20),
+      });
     }
     return { inserted: inserted.length, duplicates, realtimeDeliveryIds, batchItems };
   }

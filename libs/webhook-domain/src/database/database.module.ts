@@ -22,7 +22,8 @@ export class DatabaseModule {
             const dataSource = await new DataSource(options!).initialize();
             if (config.migrateOnBoot) {
               const applied = await runMigrationsLocked(dataSource);
-              if (applied.length > 0) new Logger('DatabaseModule').log(`applied migrations: ${applied.join(', ')}`);
+              if (applied.length > 0)
+                new Logger('DatabaseModule').log(`applied migrations: ${applied.join(', ')}`);
             }
             return dataSource;
           },

@@ -13,7 +13,9 @@ export async function runMigrationsLocked(dataSource: DataSource): Promise<strin
     const applied = await dataSource.runMigrations({ transaction: 'each' });
     return applied.map((migration) => migration.name);
   } finally {
-    await lockRunner.query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCK.MIGRATIONS]).catch(() => undefined);
+    await lockRunner
+      .query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCK.MIGRATIONS])
+      .catch(() => undefined);
     await lockRunner.release();
   }
 }

@@ -31,7 +31,10 @@ export class WebhookChangeFeed implements OnModuleDestroy {
   }
 
   async start(): Promise<void> {
-    const client = new Client({ connectionString: this.databaseUrl, application_name: 'lms-webhooks-change-feed' });
+    const client = new Client({
+      connectionString: this.databaseUrl,
+      application_name: 'lms-webhooks-change-feed',
+    });
     client.on('notification', (message) => {
       if (message.channel !== CHANNEL || !message.payload) return;
       try {

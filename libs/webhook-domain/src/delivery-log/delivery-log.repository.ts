@@ -60,7 +60,10 @@ export class DeliveryLogRepository {
     return this.dataSource.transaction(work);
   }
 
-  async webhookStatus(accountId: number, webhookId: string): Promise<{ status: string; events: string[] } | null> {
+  async webhookStatus(
+    accountId: number,
+    webhookId: string,
+  ): Promise<{ status: string; events: string[] } | null> {
     const rows: Array<{ status: string; events: string[] }> = await this.dataSource.query(
       `SELECT status, events FROM webhooks WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL`,
       [webhookId, accountId],
@@ -104,7 +107,10 @@ export class DeliveryLogRepository {
         LIMIT $${params.length}`,
       params,
     );
-    return rows.map((row) => ({ view: toSummary(row), cursor: { createdAt: row.created_at_text, id: row.id } }));
+    return rows.map((row) => ({
+      view: toSummary(row),
+      cursor: { createdAt: row.created_at_text, id: row.id },
+    }));
   }
 
   async findOne(
@@ -123,13 +129,19 @@ export class DeliveryLogRepository {
   }
 
   async envelopeEvents(deliveryId: string): Promise<StoredEnvelopeEvent[]> {
-    const rows: Array<{ event_pk: string; event_id: string; event_name: string; occurred_at: string; event_info: string; data_json: string }> =
-      await this.dataSource.query(
-        `SELECT e.id AS event_pk, e.event_id, e.event_name, e.occurred_at, e.event_info, e.data::text AS data_json
+    const rows: Array<{
+      event_pk: string;
+      event_id: string;
+      event_name: string;
+      occurred_at: string;
+      event_info: string;
+      data_json: string;
+    }> = await this.dataSource.query(
+      `SELECT e.id AS event_pk, e.event_id, e.event_name, e.occurred_at, e.event_info, e.data::text AS data_json
            FROM delivery_events de JOIN events e ON e.id = de.event_pk
           WHERE de.delivery_id = $1 ORDER BY de.position`,
-        [deliveryId],
-      );
+      [deliveryId],
+    );
     return rows.map((row) => ({
       eventPk: Number(row.event_pk),
       eventId: row.event_id,
@@ -220,7 +232,11 @@ export class DeliveryLogRepository {
   }
 
   /** Non-real-time events wait for the webhook's next batch flush; one already waiting is not added twice. */
-  async insertBatchItems(manager: EntityManager, webhookId: string, eventPks: readonly number[]): Promise<number> {
+  async insertBatchItems(
+    manager: EntityManager,
+    webhookId: string,
+    eventPks: readonly number[],
+  ): Promise<number> {
     if (eventPks.length === 0) return 0;
     const rows: unknown[] = await manager.query(
       `INSERT INTO batch_items (webhook_id, event_pk, account_id, occurred_at)

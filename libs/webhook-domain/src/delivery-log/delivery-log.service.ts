@@ -4,7 +4,12 @@ import { serializeEnvelope } from '@lms/http-delivery';
 import { DomainError, DomainErrorCode } from '../errors/domain-error';
 import type { AdminActor } from '../webhooks/webhook-commands';
 import { decodeDeliveryCursor, encodeDeliveryCursor } from './delivery-cursor';
-import type { DeliveryDetailView, DeliveryListFilter, DeliveryPage, ReplayResult } from './delivery-log-views';
+import type {
+  DeliveryDetailView,
+  DeliveryListFilter,
+  DeliveryPage,
+  ReplayResult,
+} from './delivery-log-views';
 import { DeliveryLogRepository } from './delivery-log.repository';
 import { DeliveryWakeUp } from './delivery-wake-up';
 
@@ -25,14 +30,21 @@ export class DeliveryLogService {
   constructor(
     private readonly deliveries: DeliveryLogRepository,
     private readonly wakeUp: DeliveryWakeUp,
-    @Optional() @Inject(DELIVERY_LOG_OPTIONS) private readonly options: DeliveryLogOptions = { maxReplayEvents: DEFAULT_MAX_REPLAY_EVENTS },
+    @Optional()
+    @Inject(DELIVERY_LOG_OPTIONS)
+    private readonly options: DeliveryLogOptions = { maxReplayEvents: DEFAULT_MAX_REPLAY_EVENTS },
   ) {}
 
   async list(accountId: number, webhookId: string, filter: DeliveryListFilter): Promise<DeliveryPage> {
     if (!(await this.deliveries.webhookStatus(accountId, webhookId))) throw webhookNotFound(webhookId);
     if (filter.from && filter.to && filter.from > filter.to) throw invalid('from', 'must not be after to');
     const cursor = filter.cursor === undefined ? undefined : decodeDeliveryCursor(filter.cursor);
-    const rows = await this.deliveries.page(accountId, webhookId, { ...filter, limit: filter.limit + 1 }, cursor);
+    const rows = await this.deliveries.page(
+      accountId,
+      webhookId,
+      { ...filter, limit: filter.limit + 1 },
+      cursor,
+    );
     const page = rows.slice(0, filter.limit);
     const last = page[page.length - 1];
     return {
@@ -54,7 +66,11 @@ export class DeliveryLogService {
     return {
       ...delivery,
       payload: JSON.parse(body.toString('utf8')) as unknown,
-      events: events.map((event) => ({ eventId: event.eventId, eventName: event.eventName, timestamp: event.timestamp })),
+      events: events.map((event) => ({
+        eventId: event.eventId,
+        eventName: event.eventName,
+        timestamp: event.timestamp,
+      })),
       attempts,
     };
   }
@@ -63,20 +79,33 @@ export class DeliveryLogService {
    * Sends a finished delivery's events again as a new delivery (the original keeps its history). The row
    * is committed before the queue is told; if telling the queue fails the relay picks the row up later.
    */
-  async redeliver(actor: AdminActor, deliveryId: string): Promise<{ id: string; redeliveryOf: string; status: 'PENDING' }> {
+  async redeliver(
+    actor: AdminActor,
+    deliveryId: string,
+  ): Promise<{ id: string; redeliveryOf: string; status: 'PENDING' }> {
     const newId = randomUUID();
     await this.deliveries.transaction(async (manager) => {
       const original = await this.deliveries.findOne(actor.accountId, deliveryId, manager);
       if (!original) throw deliveryNotFound(deliveryId);
       if (original.status === 'PENDING' || original.status === 'RETRYING') {
-        throw notRedeliverable(`Delivery ${deliveryId} is still ${original.status}; it is being delivered already`);
+        throw notRedeliverable(
+          `Delivery ${deliveryId} is still ${original.status}; it is being delivered already`,
+        );
       }
       if (original.webhookStatus !== 'ACTIVE') {
-        throw notRedeliverable(`The webhook of delivery ${deliveryId} is ${original.webhookStatus}; activate it first`);
+        throw notRedeliverable(
+          `The webhook of delivery ${deliveryId} is ${original.webhookStatus}; activate it first`,
+        );
       }
       const copied = await this.deliveries.insertRedelivery(
         manager,
-        { id: original.id, webhookId: original.webhookId, accountId: actor.accountId, kind: original.kind, eventCount: original.eventCount },
+        {
+          id: original.id,
+          webhookId: original.webhookId,
+          accountId: actor.accountId,
+          kind: original.kind,
+          eventCount: original.eventCount,
+        },
         newId,
       );
       if (copied === 0) throw notRedeliverable(`The events of delivery ${deliveryId} are no longer retained`);
@@ -90,10 +119,17 @@ export class DeliveryLogService {
     if (fromMs > toMs) throw invalid('from', 'must not be after to');
     const webhook = await this.deliveries.webhookStatus(actor.accountId, webhookId);
     if (!webhook) throw webhookNotFound(webhookId);
-    if (webhook.status !== 'ACTIVE') throw notRedeliverable(`Webhook ${webhookId} is ${webhook.status}; activate it before replaying`);
+    if (webhook.status !== 'ACTIVE')
+      throw notRedeliverable(`Webhook ${webhookId} is ${webhook.status}; activate it before replaying`);
 
     const max = this.options.maxReplayEvents;
-    const candidates = await this.deliveries.replayCandidates(actor.accountId, webhook.events, fromMs, toMs, max + 1);
+    const candidates = await this.deliveries.replayCandidates(
+      actor.accountId,
+      webhook.events,
+      fromMs,
+      toMs,
+      max + 1,
+    );
     if (candidates.length > max) {
       throw new DomainError(
         DomainErrorCode.REPLAY_RANGE_TOO_LARGE,
@@ -101,7 +137,9 @@ export class DeliveryLogService {
         [{ field: 'to', message: `the range holds more than ${max} events` }],
       );
     }
-    const realtime = candidates.filter((event) => event.realtime).map((event) => ({ id: randomUUID(), eventPk: event.eventPk }));
+    const realtime = candidates
+      .filter((event) => event.realtime)
+      .map((event) => ({ id: randomUUID(), eventPk: event.eventPk }));
     const batched = candidates.filter((event) => !event.realtime).map((event) => event.eventPk);
     const batchedEvents = await this.deliveries.transaction(async (manager) => {
       await this.deliveries.insertRealtimeDeliveries(manager, webhookId, actor.accountId, realtime);

@@ -37,7 +37,9 @@ export class InitialSchema1764300000000 implements MigrationInterface {
     await queryRunner.query(
       `CREATE UNIQUE INDEX webhooks_account_name_uq ON webhooks (account_id, name) WHERE deleted_at IS NULL`,
     );
-    await queryRunner.query(`CREATE INDEX webhooks_account_idx ON webhooks (account_id) WHERE deleted_at IS NULL`);
+    await queryRunner.query(
+      `CREATE INDEX webhooks_account_idx ON webhooks (account_id) WHERE deleted_at IS NULL`,
+    );
 
     await queryRunner.query(`
       CREATE TABLE webhook_secrets (
@@ -90,7 +92,9 @@ export class InitialSchema1764300000000 implements MigrationInterface {
     await queryRunner.query(
       `CREATE INDEX deliveries_due_idx ON deliveries (next_attempt_at) WHERE status IN ('PENDING', 'RETRYING')`,
     );
-    await queryRunner.query(`CREATE INDEX deliveries_webhook_created_idx ON deliveries (webhook_id, created_at DESC, id DESC)`);
+    await queryRunner.query(
+      `CREATE INDEX deliveries_webhook_created_idx ON deliveries (webhook_id, created_at DESC, id DESC)`,
+    );
     await queryRunner.query(`CREATE INDEX deliveries_created_idx ON deliveries (created_at)`);
 
     await queryRunner.query(`
@@ -111,7 +115,9 @@ export class InitialSchema1764300000000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (webhook_id, event_pk)
       )`);
-    await queryRunner.query(`CREATE INDEX batch_items_flush_idx ON batch_items (webhook_id, occurred_at, event_pk)`);
+    await queryRunner.query(
+      `CREATE INDEX batch_items_flush_idx ON batch_items (webhook_id, occurred_at, event_pk)`,
+    );
 
     await queryRunner.query(`
       CREATE TABLE delivery_attempts (

@@ -21,30 +21,45 @@ describe('TargetUrlPolicy', () => {
   };
 
   it('accepts an https URL whose host resolves only to public addresses', async () => {
-    const policy = new TargetUrlPolicy(strict, resolver({ 'hooks.example.com': ['93.184.215.14', '2606:2800:21f:cb07:6820:80da:af6b:8b2c'] }));
+    const policy = new TargetUrlPolicy(
+      strict,
+      resolver({ 'hooks.example.com': ['93.184.215.14', '2606:2800:21f:cb07:6820:80da:af6b:8b2c'] }),
+    );
     expect(await codeOf(policy.assertAllowed('https://hooks.example.com/lms'))).toBe('ok');
   });
 
   it('refuses a host when ANY of its addresses is private (the connection could use that one)', async () => {
-    const policy = new TargetUrlPolicy(strict, resolver({ 'mixed.example.com': ['93.184.215.14', '10.0.0.5'] }));
-    expect(await codeOf(policy.assertAllowed('https://mixed.example.com/'))).toBe(DomainErrorCode.TARGET_NOT_ALLOWED);
+    const policy = new TargetUrlPolicy(
+      strict,
+      resolver({ 'mixed.example.com': ['93.184.215.14', '10.0.0.5'] }),
+    );
+    expect(await codeOf(policy.assertAllowed('https://mixed.example.com/'))).toBe(
+      DomainErrorCode.TARGET_NOT_ALLOWED,
+    );
   });
 
   it('refuses a host that does not resolve', async () => {
     const policy = new TargetUrlPolicy(strict, resolver({}));
-    expect(await codeOf(policy.assertAllowed('https://nowhere.example.com/'))).toBe(DomainErrorCode.TARGET_NOT_ALLOWED);
+    expect(await codeOf(policy.assertAllowed('https://nowhere.example.com/'))).toBe(
+      DomainErrorCode.TARGET_NOT_ALLOWED,
+    );
   });
 
-  it.each(['https://127.0.0.1/', 'https://[::1]/', 'https://169.254.169.254/', 'https://[fd00:ec2::254]/', 'https://0177.0.0.1/'])(
-    'refuses the literal non-public address in %s without resolving anything',
-    async (url) => {
-      const policy = new TargetUrlPolicy(strict, () => Promise.reject(new Error('must not resolve')));
-      expect(await codeOf(policy.assertAllowed(url))).toBe(DomainErrorCode.TARGET_NOT_ALLOWED);
-    },
-  );
+  it.each([
+    'https://127.0.0.1/',
+    'https://[::1]/',
+    'https://169.254.169.254/',
+    'https://[fd00:ec2::254]/',
+    'https://0177.0.0.1/',
+  ])('refuses the literal non-public address in %s without resolving anything', async (url) => {
+    const policy = new TargetUrlPolicy(strict, () => Promise.reject(new Error('must not resolve')));
+    expect(await codeOf(policy.assertAllowed(url))).toBe(DomainErrorCode.TARGET_NOT_ALLOWED);
+  });
 
   it('allows private and loopback targets when configured, without resolving', async () => {
-    const policy = new TargetUrlPolicy({ allowPrivateTargets: true, allowHttpTargets: true }, () => Promise.reject(new Error('no')));
+    const policy = new TargetUrlPolicy({ allowPrivateTargets: true, allowHttpTargets: true }, () =>
+      Promise.reject(new Error('no')),
+    );
     expect(await codeOf(policy.assertAllowed('http://internal.service:8080/hook'))).toBe('ok');
   });
 });
@@ -61,6 +76,8 @@ describe('parseTargetUrl', () => {
   });
 
   it('accepts plain http when allowed', () => {
-    expect(parseTargetUrl('http://example.com/x?y=1', { allowHttpTargets: true }).href).toBe('http://example.com/x?y=1');
+    expect(parseTargetUrl('http://example.com/x?y=1', { allowHttpTargets: true }).href).toBe(
+      'http://example.com/x?y=1',
+    );
   });
 });

@@ -45,7 +45,8 @@ export class TargetUrlPolicy {
     }
     for (const address of addresses) {
       const verdict = classifyTargetAddress(address);
-      if (!verdict.allowed) throw notAllowed(field, `the host "${host}" resolves to a non-public address: ${verdict.reason}`);
+      if (!verdict.allowed)
+        throw notAllowed(field, `the host "${host}" resolves to a non-public address: ${verdict.reason}`);
     }
     return url;
   }
@@ -56,15 +57,21 @@ export class TargetUrlPolicy {
  * (they would be logged and shown in clear; Basic authentication has its own, encrypted, field),
  * and https unless plain http is allowed.
  */
-export function parseTargetUrl(raw: string, rules: Pick<TargetUrlRules, 'allowHttpTargets'>, field = 'targetUrl'): URL {
-  if (raw.length > MAX_TARGET_URL_LENGTH) throw invalid(field, `must be at most ${MAX_TARGET_URL_LENGTH} characters`);
+export function parseTargetUrl(
+  raw: string,
+  rules: Pick<TargetUrlRules, 'allowHttpTargets'>,
+  field = 'targetUrl',
+): URL {
+  if (raw.length > MAX_TARGET_URL_LENGTH)
+    throw invalid(field, `must be at most ${MAX_TARGET_URL_LENGTH} characters`);
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw invalid(field, 'must be an absolute URL such as https://example.com/webhooks');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid(field, 'must use https (or http where allowed)');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw invalid(field, 'must use https (or http where allowed)');
   if (url.username !== '' || url.password !== '') {
     throw invalid(field, 'must not contain credentials; use Basic authentication instead');
   }
@@ -80,5 +87,7 @@ function invalid(field: string, message: string): DomainError {
 }
 
 function notAllowed(field: string, message: string): DomainError {
-  return new DomainError(DomainErrorCode.TARGET_NOT_ALLOWED, `${field} is not allowed: ${message}`, [{ field, message }]);
+  return new DomainError(DomainErrorCode.TARGET_NOT_ALLOWED, `${field} is not allowed: ${message}`, [
+    { field, message },
+  ]);
 }

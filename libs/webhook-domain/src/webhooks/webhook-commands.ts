@@ -1,8 +1,6 @@
 /** How a webhook authenticates to its listener, as an admin asks for it. */
 export type WebhookAuthenticationInput =
-  | { type: 'NONE' }
-  | { type: 'BASIC'; username: string; password?: string }
-  | { type: 'SIGNATURE' };
+  { type: 'NONE' } | { type: 'BASIC'; username: string; password?: string } | { type: 'SIGNATURE' };
 
 /** Who acts, for which account: always from the verified token, never from the request body. */
 export interface AdminActor {

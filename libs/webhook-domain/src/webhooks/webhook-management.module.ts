@@ -20,7 +20,13 @@ export class WebhookManagementModule {
         WebhookManagementService,
         WebhookSignatureService,
       ],
-      exports: [WebhookManagementService, WebhookSignatureService, TargetUrlPolicy, SecretCipher, WEBHOOK_MANAGEMENT_OPTIONS],
+      exports: [
+        WebhookManagementService,
+        WebhookSignatureService,
+        TargetUrlPolicy,
+        SecretCipher,
+        WEBHOOK_MANAGEMENT_OPTIONS,
+      ],
     };
   }
 }

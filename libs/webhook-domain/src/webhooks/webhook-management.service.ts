@@ -7,7 +7,12 @@ import { SecretCipher } from '../crypto/secret-cipher';
 import type { AuditLogEntry, Webhook, WebhookStatus } from '../entities';
 import { DomainError, DomainErrorCode } from '../errors/domain-error';
 import { TargetUrlPolicy } from './target-url-policy';
-import type { AdminActor, CreateWebhookCommand, UpdateWebhookCommand, WebhookAuthenticationInput } from './webhook-commands';
+import type {
+  AdminActor,
+  CreateWebhookCommand,
+  UpdateWebhookCommand,
+  WebhookAuthenticationInput,
+} from './webhook-commands';
 import { WEBHOOK_MANAGEMENT_OPTIONS, type WebhookManagementOptions } from './webhook-management-options';
 import { WebhookRepository } from './webhook.repository';
 import { toWebhookView, type WebhookView } from './webhook-view';
@@ -81,7 +86,8 @@ export class WebhookManagementService {
             `An account can have at most ${this.options.maxWebhooksPerAccount} webhooks; delete one first`,
           );
         }
-        if (await this.webhooks.isNameTaken(manager, actor.accountId, command.name)) throw nameTaken(command.name);
+        if (await this.webhooks.isNameTaken(manager, actor.accountId, command.name))
+          throw nameTaken(command.name);
         await this.webhooks.insert(manager, webhook);
         if (webhook.authType === 'SIGNATURE') await this.addSigningSecret(manager, webhook.id);
         await this.webhooks.audit(manager, {
@@ -118,7 +124,8 @@ export class WebhookManagementService {
         const changed: string[] = [];
 
         if (command.name !== undefined && command.name !== webhook.name) {
-          if (await this.webhooks.isNameTaken(manager, actor.accountId, command.name, webhook.id)) throw nameTaken(command.name);
+          if (await this.webhooks.isNameTaken(manager, actor.accountId, command.name, webhook.id))
+            throw nameTaken(command.name);
           webhook.name = command.name;
           changed.push('name');
         }
@@ -134,12 +141,16 @@ export class WebhookManagementService {
           webhook.events = command.events;
           changed.push('events');
         }
-        if (command.rateLimitPerSecond !== undefined && command.rateLimitPerSecond !== webhook.rateLimitPerSecond) {
+        if (
+          command.rateLimitPerSecond !== undefined &&
+          command.rateLimitPerSecond !== webhook.rateLimitPerSecond
+        ) {
           webhook.rateLimitPerSecond = command.rateLimitPerSecond;
           changed.push('rateLimitPerSecond');
         }
         if (command.authentication !== undefined) {
-          if (await this.applyAuthenticationChange(manager, webhook, command.authentication)) changed.push('authentication');
+          if (await this.applyAuthenticationChange(manager, webhook, command.authentication))
+            changed.push('authentication');
         }
 
         const statusBefore = webhook.status;
@@ -161,10 +172,16 @@ export class WebhookManagementService {
           await this.auditEntry(manager, actor, webhook.id, 'UPDATED', { changed });
         }
         if (webhook.status !== statusBefore) {
-          await this.auditEntry(manager, actor, webhook.id, webhook.status === 'ACTIVE' ? 'ACTIVATED' : 'RETIRED', {
-            from: statusBefore,
-            to: webhook.status,
-          });
+          await this.auditEntry(
+            manager,
+            actor,
+            webhook.id,
+            webhook.status === 'ACTIVE' ? 'ACTIVATED' : 'RETIRED',
+            {
+              from: statusBefore,
+              to: webhook.status,
+            },
+          );
         }
         return toWebhookView(webhook);
       }),
@@ -184,7 +201,11 @@ export class WebhookManagementService {
       webhook.deletedAt = new Date();
       webhook.updatedAt = webhook.deletedAt;
       await this.webhooks.save(manager, webhook);
-      await this.auditEntry(manager, actor, webhook.id, 'DELETED', { name: webhook.name, statusBefore, cancelledDeliveries: cancelled });
+      await this.auditEntry(manager, actor, webhook.id, 'DELETED', {
+        name: webhook.name,
+        statusBefore,
+        cancelledDeliveries: cancelled,
+      });
     });
   }
 
@@ -208,7 +229,8 @@ export class WebhookManagementService {
       webhook.authType = 'BASIC';
       webhook.basicUsername = authentication.username;
       // Omitting the password keeps the stored one: admins cannot read it back to send it again.
-      if (authentication.password !== undefined) webhook.basicPasswordEnc = this.cipher.encrypt(authentication.password);
+      if (authentication.password !== undefined)
+        webhook.basicPasswordEnc = this.cipher.encrypt(authentication.password);
       if (before === 'SIGNATURE') await this.webhooks.deleteSecrets(manager, webhook.id);
       return before !== 'BASIC' || usernameChanged || authentication.password !== undefined;
     }
@@ -224,7 +246,8 @@ export class WebhookManagementService {
   private applyBasicCredentials(webhook: Webhook, authentication: WebhookAuthenticationInput): void {
     if (authentication.type !== 'BASIC') return;
     webhook.basicUsername = authentication.username;
-    webhook.basicPasswordEnc = authentication.password === undefined ? null : this.cipher.encrypt(authentication.password);
+    webhook.basicPasswordEnc =
+      authentication.password === undefined ? null : this.cipher.encrypt(authentication.password);
   }
 
   private async addSigningSecret(manager: EntityManager, webhookId: string): Promise<void> {
@@ -244,7 +267,13 @@ export class WebhookManagementService {
     action: AuditLogEntry['action'],
     details: Record<string, unknown>,
   ): Promise<void> {
-    return this.webhooks.audit(manager, { accountId: actor.accountId, webhookId, actor: actor.sub, action, details });
+    return this.webhooks.audit(manager, {
+      accountId: actor.accountId,
+      webhookId,
+      actor: actor.sub,
+      action,
+      details,
+    });
   }
 
   /** The unique index is the last word on names (two concurrent renames both pass the pre-check). */
@@ -252,7 +281,9 @@ export class WebhookManagementService {
     try {
       return await work();
     } catch (error) {
-      if ((error as { driverError?: { code?: string }; code?: string }).driverError?.code === UNIQUE_VIOLATION) {
+      if (
+        (error as { driverError?: { code?: string }; code?: string }).driverError?.code === UNIQUE_VIOLATION
+      ) {
         throw nameTaken(name);
       }
       throw error;
@@ -266,7 +297,10 @@ export function assertKnownEvents(events: readonly string[]): void {
   throw new DomainError(
     DomainErrorCode.UNKNOWN_EVENT_TYPE,
     `Unknown event type${unknown.length > 1 ? 's' : ''}: ${unknown.map(({ name }) => name).join(', ')} (see GET /api/v1/event-types)`,
-    unknown.map(({ name, index }) => ({ field: `events[${index}]`, message: `"${name}" is not an event type` })),
+    unknown.map(({ name, index }) => ({
+      field: `events[${index}]`,
+      message: `"${name}" is not an event type`,
+    })),
   );
 }
 
@@ -279,9 +313,11 @@ function notFound(webhookId: string): DomainError {
 }
 
 function nameTaken(name: string): DomainError {
-  return new DomainError(DomainErrorCode.WEBHOOK_NAME_TAKEN, `A webhook named "${name}" already exists in this account`, [
-    { field: 'name', message: 'is already used by another webhook of this account' },
-  ]);
+  return new DomainError(
+    DomainErrorCode.WEBHOOK_NAME_TAKEN,
+    `A webhook named "${name}" already exists in this account`,
+    [{ field: 'name', message: 'is already used by another webhook of this account' }],
+  );
 }
 
 function validation(field: string, message: string): DomainError {

@@ -39,7 +39,12 @@ export class WebhookSignatureService {
     const newest = secrets[0];
     if (!newest) throw new Error(`SIGNATURE webhook ${webhook.id} has no unexpired signing secret`);
     const previous = secrets.slice(1).find((secret) => secret.expiresAt !== null);
-    return this.file(webhook.id, this.cipher.decrypt(newest.secretEnc), newest.createdAt, previous?.expiresAt ?? null);
+    return this.file(
+      webhook.id,
+      this.cipher.decrypt(newest.secretEnc),
+      newest.createdAt,
+      previous?.expiresAt ?? null,
+    );
   }
 
   /**
@@ -75,10 +80,17 @@ export class WebhookSignatureService {
 
   /** Every secret a delivery is signed with right now (newest first), decrypted, for the test sender. */
   async currentSecrets(webhookId: string): Promise<string[]> {
-    return (await this.webhooks.unexpiredSecrets(webhookId)).map((secret) => this.cipher.decrypt(secret.secretEnc));
+    return (await this.webhooks.unexpiredSecrets(webhookId)).map((secret) =>
+      this.cipher.decrypt(secret.secretEnc),
+    );
   }
 
-  private file(webhookId: string, secret: string, createdAt: Date, previousSecretExpiresAt: Date | null): SigningSecretFile {
+  private file(
+    webhookId: string,
+    secret: string,
+    createdAt: Date,
+    previousSecretExpiresAt: Date | null,
+  ): SigningSecretFile {
     return {
       webhookId,
       scheme: 'standard-webhooks',

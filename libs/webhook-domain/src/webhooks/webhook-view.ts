@@ -23,7 +23,9 @@ export function toWebhookView(webhook: Webhook): WebhookView {
     description: webhook.description,
     targetUrl: webhook.targetUrl,
     authentication:
-      webhook.authType === 'BASIC' ? { type: 'BASIC', username: webhook.basicUsername ?? '' } : { type: webhook.authType },
+      webhook.authType === 'BASIC'
+        ? { type: 'BASIC', username: webhook.basicUsername ?? '' }
+        : { type: webhook.authType },
     events: webhook.events,
     active: webhook.status === 'ACTIVE',
     status: webhook.status,

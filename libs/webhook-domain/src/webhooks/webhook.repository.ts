@@ -22,7 +22,11 @@ export class WebhookRepository {
     });
   }
 
-  findLive(accountId: number, webhookId: string, manager: EntityManager = this.dataSource.manager): Promise<Webhook | null> {
+  findLive(
+    accountId: number,
+    webhookId: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<Webhook | null> {
     return manager.findOne(Webhook, { where: { id: webhookId, accountId, deletedAt: IsNull() } });
   }
 
@@ -50,7 +54,12 @@ export class WebhookRepository {
     return manager.count(Webhook, { where: { accountId, deletedAt: IsNull() } });
   }
 
-  async isNameTaken(manager: EntityManager, accountId: number, name: string, exceptWebhookId?: string): Promise<boolean> {
+  async isNameTaken(
+    manager: EntityManager,
+    accountId: number,
+    name: string,
+    exceptWebhookId?: string,
+  ): Promise<boolean> {
     const rows: unknown[] = await manager.query(
       `SELECT 1 FROM webhooks WHERE account_id = $1 AND name = $2 AND deleted_at IS NULL AND id IS DISTINCT FROM $3::uuid LIMIT 1`,
       [accountId, name, exceptWebhookId ?? null],
@@ -75,7 +84,10 @@ export class WebhookRepository {
   }
 
   /** The secrets a delivery is signed with now: every unexpired one, newest first. */
-  unexpiredSecrets(webhookId: string, manager: EntityManager = this.dataSource.manager): Promise<WebhookSecret[]> {
+  unexpiredSecrets(
+    webhookId: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<WebhookSecret[]> {
     return manager
       .createQueryBuilder(WebhookSecret, 'secret')
       .where('secret.webhook_id = :webhookId', { webhookId })
@@ -87,7 +99,9 @@ export class WebhookRepository {
 
   /** Starts the overlap of the current secret(s) and forgets the ones whose overlap is over. */
   async expireCurrentSecrets(manager: EntityManager, webhookId: string, overlapMs: number): Promise<void> {
-    await manager.query(`DELETE FROM webhook_secrets WHERE webhook_id = $1 AND expires_at <= now()`, [webhookId]);
+    await manager.query(`DELETE FROM webhook_secrets WHERE webhook_id = $1 AND expires_at <= now()`, [
+      webhookId,
+    ]);
     await manager.query(
       `UPDATE webhook_secrets SET expires_at = now() + ($2::bigint * interval '1 millisecond')
         WHERE webhook_id = $1 AND expires_at IS NULL`,
@@ -112,15 +126,18 @@ export class WebhookRepository {
 
   async audit(
     manager: EntityManager,
-    entry: { accountId: number; webhookId: string; actor: string; action: AuditAction; details: Record<string, unknown> },
+    entry: {
+      accountId: number;
+      webhookId: string;
+      actor: string;
+      action: AuditAction;
+      details: Record<string, unknown>;
+    },
   ): Promise<void> {
-    await manager.query(`INSERT INTO audit_log (account_id, webhook_id, actor, action, details) VALUES ($1, $2, $3, $4, $5)`, [
-      entry.accountId,
-      entry.webhookId,
-      entry.actor,
-      entry.action,
-      JSON.stringify(entry.details),
-    ]);
+    await manager.query(
+      `INSERT INTO audit_log (account_id, webhook_id, actor, action, details) VALUES ($1, $2, $3, $4, $5)`,
+      [entry.accountId, entry.webhookId, entry.actor, entry.action, JSON.stringify(entry.details)],
+    );
   }
 
   auditTrail(accountId: number, webhookId: string, limit: number): Promise<AuditLogEntry[]> {

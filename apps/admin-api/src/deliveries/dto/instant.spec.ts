@@ -11,7 +11,18 @@ describe('parseInstant', () => {
     expect(parseInstant(input)).toBe(expected);
   });
 
-  it.each([null, true, 1.5, 1e300, '', 'yesterday', '2026-13-01T00:00:00Z', '99999999999999999999', 'x'.repeat(100), {}])('refuses %p', (input) => {
+  it.each([
+    null,
+    true,
+    1.5,
+    1e300,
+    '',
+    'yesterday',
+    '2026-13-01T00:00:00Z',
+    '99999999999999999999',
+    'x'.repeat(100),
+    {},
+  ])('refuses %p', (input) => {
     expect(parseInstant(input)).toBeUndefined();
   });
 });

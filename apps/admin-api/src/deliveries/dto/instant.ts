@@ -6,7 +6,8 @@ const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{
  * string of digits, or an ISO-8601 string. Returns epoch ms, or undefined when it is neither.
  */
 export function parseInstant(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isSafeInteger(value) && Math.abs(value) <= MAX_EPOCH_MS ? value : undefined;
+  if (typeof value === 'number')
+    return Number.isSafeInteger(value) && Math.abs(value) <= MAX_EPOCH_MS ? value : undefined;
   if (typeof value !== 'string' || value.length > 40) return undefined;
   if (/^-?\d{1,16}$/.test(value)) return parseInstant(Number(value));
   if (!ISO_8601.test(value)) return undefined;

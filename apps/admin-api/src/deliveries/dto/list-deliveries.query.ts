@@ -7,8 +7,10 @@ import { INSTANT_MESSAGE, parseInstant } from './instant';
 
 const STATUSES: DeliveryStatus[] = ['PENDING', 'RETRYING', 'SUCCEEDED', 'DEAD', 'CANCELLED'];
 
-const toInstant = ({ value }: { value: unknown }): unknown => (value === undefined ? undefined : (parseInstant(value) ?? value));
-const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : value);
+const toInstant = ({ value }: { value: unknown }): unknown =>
+  value === undefined ? undefined : (parseInstant(value) ?? value);
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : value;
 
 export class ListDeliveriesQuery {
   @ApiPropertyOptional({ enum: STATUSES })
@@ -16,12 +18,18 @@ export class ListDeliveriesQuery {
   @IsIn(STATUSES)
   status?: DeliveryStatus;
 
-  @ApiPropertyOptional({ example: 'COURSE_ENROLLMENT', description: 'Deliveries carrying at least one event of this name' })
+  @ApiPropertyOptional({
+    example: 'COURSE_ENROLLMENT',
+    description: 'Deliveries carrying at least one event of this name',
+  })
   @IsOptional()
   @IsIn(EVENT_NAMES)
   eventName?: string;
 
-  @ApiPropertyOptional({ example: '2026-11-01T00:00:00Z', description: 'Created at or after (ISO-8601 or epoch ms)' })
+  @ApiPropertyOptional({
+    example: '2026-11-01T00:00:00Z',
+    description: 'Created at or after (ISO-8601 or epoch ms)',
+  })
   @IsOptional()
   @Transform(toInstant)
   @IsInt({ message: INSTANT_MESSAGE })

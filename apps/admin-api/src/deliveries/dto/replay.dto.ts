@@ -3,10 +3,14 @@ import { Transform } from 'class-transformer';
 import { IsInt } from 'class-validator';
 import { INSTANT_MESSAGE, parseInstant } from './instant';
 
-const toInstant = ({ value }: { value: unknown }): unknown => (value === undefined ? undefined : (parseInstant(value) ?? value));
+const toInstant = ({ value }: { value: unknown }): unknown =>
+  value === undefined ? undefined : (parseInstant(value) ?? value);
 
 export class ReplayDto {
-  @ApiProperty({ example: '2026-11-27T00:00:00Z', description: 'Event time, inclusive (ISO-8601 or epoch ms)' })
+  @ApiProperty({
+    example: '2026-11-27T00:00:00Z',
+    description: 'Event time, inclusive (ISO-8601 or epoch ms)',
+  })
   @Transform(toInstant)
   @IsInt({ message: INSTANT_MESSAGE })
   from: number;

@@ -37,10 +37,16 @@ export class CreateWebhookDto {
   @IsOptional()
   @IsString()
   @MaxLength(500)
-  @Matches(NO_CONTROL_CHARACTERS_EXCEPT_WHITESPACE, { message: 'must not contain control characters other than tabs and newlines' })
+  @Matches(NO_CONTROL_CHARACTERS_EXCEPT_WHITESPACE, {
+    message: 'must not contain control characters other than tabs and newlines',
+  })
   description?: string | null;
 
-  @ApiProperty({ maxLength: 2048, example: 'https://hooks.example.com/lms', description: 'Absolute https URL (http only where allowed), no credentials' })
+  @ApiProperty({
+    maxLength: 2048,
+    example: 'https://hooks.example.com/lms',
+    description: 'Absolute https URL (http only where allowed), no credentials',
+  })
   @IsString()
   @MaxLength(2048)
   targetUrl: string;
@@ -52,7 +58,11 @@ export class CreateWebhookDto {
   @Type(() => WebhookAuthenticationDto)
   authentication: WebhookAuthenticationDto;
 
-  @ApiProperty({ type: [String], example: ['COURSE_ENROLLMENT', 'COURSE_COMPLETED'], description: 'Event names from GET /event-types' })
+  @ApiProperty({
+    type: [String],
+    example: ['COURSE_ENROLLMENT', 'COURSE_COMPLETED'],
+    description: 'Event names from GET /event-types',
+  })
   @IsArray()
   @ArrayNotEmpty()
   @ArrayMaxSize(100)
@@ -66,7 +76,13 @@ export class CreateWebhookDto {
   @IsBoolean()
   active?: boolean;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 10000, nullable: true, example: 50, description: 'Requests per second to this target, across all dispatchers' })
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 10000,
+    nullable: true,
+    example: 50,
+    description: 'Requests per second to this target, across all dispatchers',
+  })
   @ValidateIf((_dto, value) => value !== undefined && value !== null)
   @IsInt()
   @Min(1)

@@ -36,7 +36,9 @@ export class UpdateWebhookDto {
   @ValidateIf((_dto, value) => value !== undefined && value !== null)
   @IsString()
   @MaxLength(500)
-  @Matches(NO_CONTROL_CHARACTERS_EXCEPT_WHITESPACE, { message: 'must not contain control characters other than tabs and newlines' })
+  @Matches(NO_CONTROL_CHARACTERS_EXCEPT_WHITESPACE, {
+    message: 'must not contain control characters other than tabs and newlines',
+  })
   description?: string | null;
 
   @ApiPropertyOptional({ maxLength: 2048, example: 'https://hooks.example.com/lms' })
@@ -45,7 +47,10 @@ export class UpdateWebhookDto {
   @MaxLength(2048)
   targetUrl?: string;
 
-  @ApiPropertyOptional({ type: WebhookAuthenticationDto, example: { type: 'BASIC', username: 'lms', password: 's3cret' } })
+  @ApiPropertyOptional({
+    type: WebhookAuthenticationDto,
+    example: { type: 'BASIC', username: 'lms', password: 's3cret' },
+  })
   @IsOptionalNotNull()
   @IsObject()
   @IsNotEmptyObject()
@@ -63,7 +68,9 @@ export class UpdateWebhookDto {
   @MaxLength(64, { each: true })
   events?: string[];
 
-  @ApiPropertyOptional({ description: 'false retires the webhook and cancels its pending deliveries; true (re)activates it' })
+  @ApiPropertyOptional({
+    description: 'false retires the webhook and cancels its pending deliveries; true (re)activates it',
+  })
   @IsOptionalNotNull()
   @IsBoolean()
   active?: boolean;

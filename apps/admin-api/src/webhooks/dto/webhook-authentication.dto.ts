@@ -1,5 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsString, Length, Matches, ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
+import {
+  IsIn,
+  IsString,
+  Length,
+  Matches,
+  ValidateBy,
+  ValidateIf,
+  type ValidationOptions,
+} from 'class-validator';
 import type { WebhookAuthenticationInput } from '@lms/webhook-domain';
 
 export const AUTHENTICATION_TYPES = ['NONE', 'BASIC', 'SIGNATURE'] as const;
@@ -20,7 +28,12 @@ function OnlyForBasic(options?: ValidationOptions): PropertyDecorator {
 }
 
 export class WebhookAuthenticationDto {
-  @ApiProperty({ enum: AUTHENTICATION_TYPES, example: 'SIGNATURE', description: 'SIGNATURE: the system generates a signing secret (download it from GET /webhooks/{id}/signature)' })
+  @ApiProperty({
+    enum: AUTHENTICATION_TYPES,
+    example: 'SIGNATURE',
+    description:
+      'SIGNATURE: the system generates a signing secret (download it from GET /webhooks/{id}/signature)',
+  })
   @IsIn(AUTHENTICATION_TYPES)
   type: AuthenticationType;
 
@@ -34,7 +47,8 @@ export class WebhookAuthenticationDto {
 
   @ApiPropertyOptional({
     example: 'correct horse battery staple',
-    description: 'BASIC only; required on create and when switching to BASIC, omit it to keep the stored one. Never returned.',
+    description:
+      'BASIC only; required on create and when switching to BASIC, omit it to keep the stored one. Never returned.',
     writeOnly: true,
   })
   @ValidateIf((auth: WebhookAuthenticationDto) => auth.password !== undefined)

@@ -17,7 +17,8 @@ export class WebhookResponse {
   @ApiProperty({ type: [String], example: ['COURSE_ENROLLMENT'] }) events: string[];
   @ApiProperty({ description: 'status === "ACTIVE"' }) active: boolean;
   @ApiProperty({ enum: ['ACTIVE', 'INACTIVE', 'DISABLED'] }) status: string;
-  @ApiProperty({ nullable: true, type: String, description: 'Why the platform disabled it (DISABLED only)' }) disabledReason: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Why the platform disabled it (DISABLED only)' })
+  disabledReason: string | null;
   @ApiProperty({ nullable: true, type: Number }) rateLimitPerSecond: number | null;
   @ApiProperty() createdAt: Date;
   @ApiProperty() updatedAt: Date;
@@ -30,12 +31,27 @@ export class SigningSecretResponse {
   @ApiProperty({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }) secret: string;
   @ApiProperty({ example: ['webhook-id', 'webhook-timestamp', 'webhook-signature'] }) headers: string[];
   @ApiProperty() createdAt: Date;
-  @ApiProperty({ nullable: true, type: Date, description: 'After a rotation: until when the previous secret also signs' })
+  @ApiProperty({
+    nullable: true,
+    type: Date,
+    description: 'After a rotation: until when the previous secret also signs',
+  })
   previousSecretExpiresAt: Date | null;
 }
 
 export class AuditEntryResponse {
-  @ApiProperty({ enum: ['CREATED', 'UPDATED', 'ACTIVATED', 'RETIRED', 'DELETED', 'SECRET_ROTATED', 'AUTO_DISABLED', 'DISABLED_BY_RECEIVER'] })
+  @ApiProperty({
+    enum: [
+      'CREATED',
+      'UPDATED',
+      'ACTIVATED',
+      'RETIRED',
+      'DELETED',
+      'SECRET_ROTATED',
+      'AUTO_DISABLED',
+      'DISABLED_BY_RECEIVER',
+    ],
+  })
   action: string;
   @ApiProperty({ description: 'JWT sub of the admin, or "system"' }) actor: string;
   @ApiProperty() at: Date;
