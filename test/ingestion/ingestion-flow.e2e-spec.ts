@@ -282,7 +282,8 @@ describe('event ingestion: Kafka → events, deliveries, batch items, Bull jobs'
       15_000,
     );
     expect(requeued.data).toEqual({ deliveryId: delivery.id });
-    expect(await app.get(OutboxRelay).relayOnce()).toBeGreaterThanOrEqual(1);
+    // The job exists again, so a further pass has nothing to re-queue (null: the timer's pass holds the lock).
+    expect([0, null]).toContain(await app.get(OutboxRelay).relayOnce());
   });
 
   it('retention purges old closed deliveries and old events, but keeps events an open delivery or a batch still needs', async () => {

@@ -20,4 +20,19 @@ export class DeliveryEnqueuer {
       await this.queue.addBulk(chunk.map((id) => deliverJob(id)));
     }
   }
+
+  /**
+   * Enqueues only the deliveries that have no job in Redis, and answers how many that was. The relay
+   * uses it: during a long backlog every waiting delivery looks overdue, and re-adding thousands of
+   * existing jobs each pass would cost CPU for nothing and make the relay metric meaningless.
+   */
+  async enqueueMissing(deliveryIds: readonly string[]): Promise<number> {
+    if (deliveryIds.length === 0) return 0;
+    const pipeline = this.queue.client.pipeline();
+    for (const id of deliveryIds) pipeline.exists(this.queue.toKey(id));
+    const results = (await pipeline.exec()) ?? [];
+    const missing = deliveryIds.filter((_, index) => results[index]?.[1] === 0);
+    await this.enqueue(missing);
+    return missing.length;
+  }
 }

@@ -58,9 +58,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         [this.config.relayGraceMs],
       );
       if (rows.length === 0) return 0;
-      await this.enqueuer.enqueue(rows.map((row) => row.id));
-      this.metrics.relayRequeued.inc(rows.length);
-      return rows.length;
+      const requeued = await this.enqueuer.enqueueMissing(rows.map((row) => row.id));
+      if (requeued > 0) {
+        this.metrics.relayRequeued.inc(requeued);
+        this.logger.warn({ msg: `re-queued ${requeued} deliveries that had no job`, requeued });
+      }
+      return requeued;
     });
   }
 
