@@ -1,0 +1,141 @@
+import type { CeilingResult } from '../load/ceiling-loop';
+import type { LatencySummary } from '../receiver/receiver-protocol';
+import type { ProcessUsage, UsageReport } from '../stack/process-sampler';
+import type { RunBalance } from './run-balance';
+import { describeBalance } from './run-balance';
+
+export interface DeliveryRunResult {
+  run: string;
+  events: number;
+  dispatchers: number;
+  seconds: number;
+  eventsPerSecond: number;
+  latencyMs: LatencySummary | null;
+  requests: number;
+  repeatedDeliveries: number;
+  balance: RunBalance;
+  usage?: UsageReport;
+  producer: { seconds: number; maxLagMs: number };
+}
+
+export interface IngestionRunResult {
+  run: string;
+  events: number;
+  seconds: number;
+  eventsPerSecond: number;
+  persisted: number;
+  valid: boolean;
+  voidReason: string | null;
+  usage?: UsageReport;
+}
+
+export interface BenchResults {
+  ceiling?: CeilingResult & { receiverCounted: number };
+  throughput?: DeliveryRunResult & { ratioToCeiling: number | null };
+  latency?: DeliveryRunResult & { ratePerSecond: number; durationSeconds: number };
+  ingestion?: IngestionRunResult;
+  scale: DeliveryRunResult[];
+  memory?: { peakRssMb: Record<string, number>; cpuCores: Record<string, number>; machineBusy: number };
+  errors: string[];
+}
+
+const number = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 2 });
+
+/** Per process name: the highest peak RSS and the summed CPU share (several Postgres backends, replicas). */
+export function aggregateUsage(usage: UsageReport): {
+  peakRssMb: Record<string, number>;
+  cpuCores: Record<string, number>;
+} {
+  const peakRssMb: Record<string, number> = {};
+  const cpuCores: Record<string, number> = {};
+  const replicaNames = new Map<string, number>();
+  for (const process of usage.processes) {
+    const label = replicaLabel(process, replicaNames);
+    if (process.name.startsWith('postgres')) {
+      peakRssMb[label] = Math.max(peakRssMb[label] ?? 0, process.peakRssMb);
+      cpuCores[label] = Math.round(((cpuCores[label] ?? 0) + process.cpuCores) * 100) / 100;
+    } else {
+      peakRssMb[label] = process.peakRssMb;
+      cpuCores[label] = process.cpuCores;
+    }
+  }
+  return { peakRssMb, cpuCores };
+}
+
+function replicaLabel(process: ProcessUsage, seen: Map<string, number>): string {
+  if (process.name !== 'dispatcher' && process.name !== 'event-ingestion') return process.name;
+  const index = (seen.get(process.name) ?? 0) + 1;
+  seen.set(process.name, index);
+  return index === 1 ? process.name : `${process.name} #${index}`;
+}
+
+/** The table printed at the end of a run and pasted into docs/operations.md. */
+export function formatTable(results: BenchResults): string {
+  const rows: [string, string, string][] = [
+    ['Scenario', 'Result', 'Balance (produced = delivered + missing, dup)'],
+  ];
+  const { ceiling, throughput, latency, ingestion, scale, memory } = results;
+  if (ceiling) {
+    rows.push([
+      `1. Ceiling: bare undici POST loop, ${ceiling.connections} conns, ${number(ceiling.seconds)} s`,
+      `${number(ceiling.requestsPerSecond)} req/s`,
+      `receiver counted ${number(ceiling.receiverCounted)}, ${ceiling.errors} errors`,
+    ]);
+  }
+  if (throughput) {
+    const ratio =
+      throughput.ratioToCeiling === null ? '' : ` (${throughput.ratioToCeiling.toFixed(2)}× ceiling)`;
+    rows.push([
+      `2. Throughput: ${number(throughput.events)} signed real-time events, ${throughput.dispatchers} dispatcher`,
+      `${number(throughput.eventsPerSecond)} events/s${ratio}`,
+      describeBalance(throughput.balance),
+    ]);
+  }
+  if (latency) {
+    const l = latency.latencyMs;
+    rows.push([
+      `3. Latency: ${number(latency.ratePerSecond)} events/s for ${latency.durationSeconds} s`,
+      l ? `p50 ${l.p50} ms · p95 ${l.p95} ms · p99 ${l.p99} ms (max ${l.max})` : 'no deliveries',
+      describeBalance(latency.balance),
+    ]);
+  }
+  if (ingestion) {
+    rows.push([
+      `4. Ingestion alone (dispatcher stopped), ${number(ingestion.events)} events`,
+      `${number(ingestion.eventsPerSecond)} events/s persisted`,
+      ingestion.valid
+        ? `${ingestion.events} = ${ingestion.persisted} persisted + ${ingestion.events - ingestion.persisted} missing`
+        : `VOID: ${ingestion.voidReason}`,
+    ]);
+  }
+  for (const run of scale) {
+    rows.push([
+      `5. Scale: ${run.dispatchers} dispatcher replica(s), ${number(run.events)} events`,
+      `${number(run.eventsPerSecond)} events/s`,
+      describeBalance(run.balance),
+    ]);
+  }
+  if (memory) {
+    const rss = Object.entries(memory.peakRssMb)
+      .filter(
+        ([name]) =>
+          name.startsWith('dispatcher') || name.startsWith('event-ingestion') || name === 'receiver',
+      )
+      .map(([name, mb]) => `${name} ${Math.round(mb)} MB`)
+      .join(' · ');
+    rows.push(['6. Peak RSS during (2)', rss, '']);
+  }
+  const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column].length)));
+  const line = (row: [string, string, string]) =>
+    `| ${row.map((cell, column) => cell.padEnd(widths[column])).join(' | ')} |`;
+  const separator = `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`;
+  return [line(rows[0]), separator, ...rows.slice(1).map(line)].join('\n');
+}
+
+export function formatUsage(title: string, usage: UsageReport): string {
+  const { peakRssMb, cpuCores } = aggregateUsage(usage);
+  const parts = Object.keys(peakRssMb).map(
+    (name) => `${name}: ${cpuCores[name].toFixed(2)} cores, ${Math.round(peakRssMb[name])} MB`,
+  );
+  return `${title} (${usage.seconds.toFixed(1)} s, machine ${(usage.machineBusy * 100).toFixed(0)}% busy): ${parts.join('; ')}`;
+}

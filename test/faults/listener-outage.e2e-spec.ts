@@ -1,0 +1,53 @@
+import { DISPATCH_CONCURRENCY, FAULT_EVENTS, FaultHarness } from './support/fault-harness';
+
+const DELIVERY_TIMEOUT_MS = 1_000;
+
+jest.setTimeout(300_000);
+
+describe('fault: the listener times out, then answers 500, then recovers', () => {
+  let harness: FaultHarness;
+
+  beforeAll(async () => {
+    harness = await FaultHarness.start({
+      label: 'listener_outage',
+      dispatchers: 2,
+      deliveryTimeoutMs: DELIVERY_TIMEOUT_MS,
+    });
+  });
+
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it('retries through both failure modes and delivers every event once the listener is back', async () => {
+    const producing = harness.produceSteady('lo');
+    await harness.waitUntilAcknowledged('lo', Math.floor(FAULT_EVENTS * 0.25));
+    // Answers only after the sender has given up (DELIVERY_TIMEOUT_MS): the attempt is a timeout.
+    harness.answer(() => ({ status: 204, delayMs: DELIVERY_TIMEOUT_MS * 2 }));
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    harness.answer(() => ({ status: 500, body: 'listener broken' }));
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    harness.answer(() => ({ status: 204 }));
+    await producing;
+
+    const summary = await harness.settle('lo', FAULT_EVENTS);
+    await harness.report(
+      'lo',
+      'listener timeouts then 500s then recovery',
+      summary,
+      DISPATCH_CONCURRENCY * 2,
+    );
+    expect(summary.missing).toBe(0);
+    expect(summary.duplicatesAcrossDeliveries).toBe(0);
+    expect(summary.delivered).toBe(FAULT_EVENTS);
+    expect(summary.unacknowledgedAttempts).toBeGreaterThan(0);
+    expect(summary.duplicates).toBeLessThanOrEqual(DISPATCH_CONCURRENCY * 2);
+    // The failures were recorded as attempts, and nothing was given up on.
+    const [row] = await harness.stack.query<{ retried: string; unfinished: string }>(
+      `SELECT (SELECT count(*) FROM deliveries WHERE attempt_count > 1) AS retried,
+              (SELECT count(*) FROM deliveries WHERE status <> 'SUCCEEDED') AS unfinished`,
+    );
+    expect(Number(row.retried)).toBeGreaterThan(0);
+    expect(Number(row.unfinished)).toBe(0);
+  });
+});
