@@ -32,7 +32,7 @@ import {
   type IngestionRunResult,
 } from './report/bench-report';
 import { balanceRun } from './report/run-balance';
-import { repositoryRoot } from './stack/app-launcher';
+import { repositoryRoot } from '@lms/testing';
 import { BenchStack } from './stack/bench-stack';
 import { ProcessSampler, type UsageReport } from './stack/process-sampler';
 

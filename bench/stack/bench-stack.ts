@@ -3,7 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   createTestDatabase,
+  repositoryRoot,
   stackEnv,
+  startAppProcess,
   stopAppProcess,
   type AppName,
   type AppProcess,
@@ -13,7 +15,6 @@ import Redis from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { Client } from 'pg';
 import { createEventsTopic, deleteTopics } from '../load/event-load';
-import { launchApp, repositoryRoot } from './app-launcher';
 import {
   migrateDatabase,
   seedSignatureWebhooks,
@@ -169,7 +170,7 @@ export class BenchStack {
   }
 
   private start(name: AppName): Promise<AppProcess> {
-    return launchApp(name, this.env);
+    return startAppProcess(name, this.env, 90_000);
   }
 }
 

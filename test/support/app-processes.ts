@@ -1,11 +1,23 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { waitFor } from './wait-for';
 
 export type AppName = 'admin-api' | 'event-ingestion' | 'dispatcher';
 
-const ROOT = path.resolve(__dirname, '../..');
+/** The repository root, whether this file runs from source (jest) or compiled into dist/ (the bench). */
+export function repositoryRoot(from = __dirname): string {
+  let directory = from;
+  while (!existsSync(path.join(directory, 'package.json')) || path.basename(directory) === 'dist') {
+    const parent = path.dirname(directory);
+    if (parent === directory) throw new Error(`no package.json above ${from}`);
+    directory = parent;
+  }
+  return directory;
+}
+
+const ROOT = repositoryRoot();
 const PORT_VARIABLE: Record<AppName, string> = {
   'admin-api': 'ADMIN_API_PORT',
   'event-ingestion': 'INGESTION_PORT',
@@ -53,22 +65,27 @@ export async function startAppProcess(
   const keep = (chunk: Buffer) => {
     output.push(chunk.toString());
     if (output.length > 400) output.shift();
+    if (process.env.APP_OUTPUT === '1') process.stderr.write(`[${name}] ${chunk.toString()}`);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const app: AppProcess = { name, port, child, output, exited };
   try {
-    await waitFor(
+    // An app that dies at boot fails the wait at once, instead of polling until the timeout.
+    const state = await waitFor(
       `${name} to be ready on port ${port}`,
       async () => {
-        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
+        if (child.exitCode !== null || child.signalCode !== null) return 'exited';
         const response = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined);
-        return response?.status === 200;
+        return response?.status === 200 ? 'ready' : undefined;
       },
       readyTimeoutMs,
       200,
     );
+    if (state === 'exited') {
+      throw new Error(`${name} exited with ${child.exitCode ?? child.signalCode} before it was ready`);
+    }
   } catch (error) {
     child.kill('SIGKILL');
     throw new Error(`${(error as Error).message}\n--- ${name} output ---\n${output.join('').slice(-4000)}`, {
