@@ -60,7 +60,7 @@ export function readBenchSettings(): BenchSettings {
     scaleEvents: int('BENCH_SCALE_EVENTS', quick ? 1_500 : 10_000),
     scaleReplicas: scaleReplicas.length > 0 ? scaleReplicas : [1, 2, 4],
     dispatchers: int('BENCH_DISPATCHERS', 1),
-    concurrency: int('DISPATCH_CONCURRENCY', 50),
+    concurrency: int('DISPATCH_CONCURRENCY', 100),
     ceilingSeconds: int('BENCH_CEILING_SECONDS', quick ? 2 : 5),
     accounts: int('BENCH_ACCOUNTS', 8),
     partitions: int('BENCH_PARTITIONS', 12),

@@ -193,7 +193,7 @@ export function loadDispatcherConfig(
     ...common,
     secretsKey: readSecretsKey(reader, common.env),
     delivery: readDeliveryHttp(reader),
-    concurrency: reader.int('DISPATCH_CONCURRENCY', 50, { min: 1, max: 10_000 }),
+    concurrency: reader.int('DISPATCH_CONCURRENCY', 100, { min: 1, max: 10_000 }),
     retry: {
       scheduleMs: reader.durationList('RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE),
       maxAgeMs: reader.duration('RETRY_MAX_AGE', '7d', { min: 1 }),

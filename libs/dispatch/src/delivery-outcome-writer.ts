@@ -1,9 +1,8 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DeliveryStatus } from '@lms/webhook-domain';
-import { DataSource, QueryRunner } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { MicroBatcher } from './micro-batcher';
-import { inTransaction, sqlRows } from './sql-rows';
 
 export interface AttemptRecord {
   startedAt: Date;
@@ -89,109 +88,92 @@ export class DeliveryOutcomeWriter implements OnApplicationShutdown {
     }
   }
 
-  private async writeRound(unsorted: DeliveryOutcome[]): Promise<WrittenOutcome[]> {
-    // Sorted ids: concurrent flushes (other replicas) lock rows in the same order, so they cannot deadlock.
-    const outcomes = [...unsorted].sort((a, b) => (a.deliveryId < b.deliveryId ? -1 : 1));
-    const written = await inTransaction(this.dataSource, async (runner) => {
-      const updated = await sqlRows<{ id: string; status: DeliveryStatus; attempt_count: number }>(
-        runner,
-        `UPDATE deliveries d SET
-            attempt_count = d.attempt_count + 1,
-            last_attempt_at = u.started_at,
-            last_status_code = u.status_code,
-            last_error = CASE WHEN u.status = 'SUCCEEDED' THEN NULL ELSE COALESCE(u.dead_reason, u.error) END,
-            status = CASE WHEN d.status IN ('PENDING', 'RETRYING') THEN u.status ELSE d.status END,
-            next_attempt_at = COALESCE(u.next_attempt_at, d.next_attempt_at),
-            delivered_at = CASE WHEN u.status = 'SUCCEEDED' AND d.status IN ('PENDING', 'RETRYING') THEN now() ELSE d.delivered_at END,
-            updated_at = now()
-          FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::text[], $7::timestamptz[])
-               AS u(id, status, started_at, status_code, error, dead_reason, next_attempt_at)
-         WHERE d.id = u.id
-        RETURNING d.id, d.status, d.attempt_count`,
-        [
-          outcomes.map((o) => o.deliveryId),
-          outcomes.map((o) => o.status),
-          outcomes.map((o) => o.attempt.startedAt.toISOString()),
-          outcomes.map((o) => o.attempt.statusCode),
-          outcomes.map((o) => o.attempt.error),
-          outcomes.map((o) => o.deadReason ?? null),
-          outcomes.map((o) => o.nextAttemptAt?.toISOString() ?? null),
-        ],
-      );
-      const byId = new Map(updated.map((row) => [row.id, row]));
-      const present = outcomes.filter((o) => byId.has(o.deliveryId));
-      if (present.length > 0) {
-        await runner.query(
-          `INSERT INTO delivery_attempts (delivery_id, attempt_number, started_at, duration_ms, status_code, error, response_snippet)
-           SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::text[])
-           ON CONFLICT DO NOTHING`,
-          [
-            present.map((o) => o.deliveryId),
-            present.map((o) => byId.get(o.deliveryId)!.attempt_count),
-            present.map((o) => o.attempt.startedAt.toISOString()),
-            present.map((o) => o.attempt.durationMs),
-            present.map((o) => o.attempt.statusCode),
-            present.map((o) => o.attempt.error),
-            present.map((o) => o.attempt.responseSnippet),
-          ],
-        );
-        const overflowing = present.filter(
-          (o) => byId.get(o.deliveryId)!.attempt_count > KEEP_FIRST_ATTEMPTS + KEEP_LATEST_ATTEMPTS,
-        );
-        if (overflowing.length > 0) {
-          // Keep attempts 1..5 and the latest 20; attempt_count still says how many there were.
-          await runner.query(
-            `DELETE FROM delivery_attempts a USING unnest($1::uuid[], $2::int[]) AS u(id, n)
-              WHERE a.delivery_id = u.id AND a.attempt_number > $3 AND a.attempt_number <= u.n - $4`,
-            [
-              overflowing.map((o) => o.deliveryId),
-              overflowing.map((o) => byId.get(o.deliveryId)!.attempt_count),
-              KEEP_FIRST_ATTEMPTS,
-              KEEP_LATEST_ATTEMPTS,
-            ],
-          );
-        }
-      }
-      await this.updateFailingSince(runner, outcomes);
-      return byId;
-    });
-    return outcomes
-      .map((o): [DeliveryOutcome, WrittenOutcome] => {
-        const row = written.get(o.deliveryId);
-        return [
-          o,
-          row
-            ? { status: row.status, attemptNumber: row.attempt_count }
-            : { status: 'CANCELLED', attemptNumber: 0 },
-        ];
-      })
-      .sort(([a], [b]) => unsorted.indexOf(a) - unsorted.indexOf(b))
-      .map(([, result]) => result);
-  }
-
   /**
-   * failing_since marks when a webhook started failing (the auto-disable clock); any success clears it.
-   * The WHERE clauses make these no-ops almost always, so the webhook row (and its change trigger) is
-   * only touched when the state flips.
+   * One round trip: the status update, the attempt row, the trim of old attempts and the webhook's
+   * failing_since flip are data-modifying CTEs of a single statement (one implicit transaction), so a
+   * flush costs one network exchange and one commit instead of five.
    */
-  private async updateFailingSince(runner: QueryRunner, outcomes: DeliveryOutcome[]): Promise<void> {
-    const succeeded = new Set(outcomes.filter((o) => o.status === 'SUCCEEDED').map((o) => o.webhookId));
-    const failing = new Set(
-      outcomes.filter((o) => o.status !== 'SUCCEEDED' && !succeeded.has(o.webhookId)).map((o) => o.webhookId),
+  private async writeRound(outcomes: DeliveryOutcome[]): Promise<WrittenOutcome[]> {
+    const { succeededWebhooks, failingWebhooks } = failingSinceChanges(outcomes);
+    const rows: Array<{ id: string; status: DeliveryStatus; attempt_count: number }> = await this.dataSource.query(
+      `WITH input AS (
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::text[],
+                              $7::timestamptz[], $8::int[], $9::text[])
+           AS u(id, status, started_at, status_code, error, dead_reason, next_attempt_at, duration_ms, snippet)
+       ),
+       updated AS (
+         UPDATE deliveries d SET
+           attempt_count = d.attempt_count + 1,
+           last_attempt_at = u.started_at,
+           last_status_code = u.status_code,
+           last_error = CASE WHEN u.status = 'SUCCEEDED' THEN NULL ELSE COALESCE(u.dead_reason, u.error) END,
+           -- a delivery cancelled while it was being sent stays CANCELLED
+           status = CASE WHEN d.status IN ('PENDING', 'RETRYING') THEN u.status ELSE d.status END,
+           next_attempt_at = COALESCE(u.next_attempt_at, d.next_attempt_at),
+           delivered_at = CASE WHEN u.status = 'SUCCEEDED' AND d.status IN ('PENDING', 'RETRYING') THEN now()
+                               ELSE d.delivered_at END,
+           updated_at = now()
+         FROM input u
+         WHERE d.id = u.id
+         RETURNING d.id, d.status, d.attempt_count
+       ),
+       recorded AS (
+         INSERT INTO delivery_attempts
+           (delivery_id, attempt_number, started_at, duration_ms, status_code, error, response_snippet)
+         SELECT u.id, up.attempt_count, u.started_at, u.duration_ms, u.status_code, u.error, u.snippet
+           FROM updated up JOIN input u ON u.id = up.id
+         ON CONFLICT DO NOTHING
+       ),
+       -- keep attempts 1..$10 and the latest $11; attempt_count still says how many there were
+       trimmed AS (
+         DELETE FROM delivery_attempts a USING updated up
+          WHERE up.attempt_count > $10::int + $11::int AND a.delivery_id = up.id
+            AND a.attempt_number > $10::int AND a.attempt_number <= up.attempt_count - $11::int
+       ),
+       recovered AS (
+         UPDATE webhooks SET failing_since = NULL WHERE id = ANY($12::uuid[]) AND failing_since IS NOT NULL
+       ),
+       failing AS (
+         UPDATE webhooks SET failing_since = now() WHERE id = ANY($13::uuid[]) AND failing_since IS NULL
+       )
+       SELECT id, status, attempt_count FROM updated`,
+      [
+        outcomes.map((o) => o.deliveryId),
+        outcomes.map((o) => o.status),
+        outcomes.map((o) => o.attempt.startedAt.toISOString()),
+        outcomes.map((o) => o.attempt.statusCode),
+        outcomes.map((o) => o.attempt.error),
+        outcomes.map((o) => o.deadReason ?? null),
+        outcomes.map((o) => o.nextAttemptAt?.toISOString() ?? null),
+        outcomes.map((o) => o.attempt.durationMs),
+        outcomes.map((o) => o.attempt.responseSnippet),
+        KEEP_FIRST_ATTEMPTS,
+        KEEP_LATEST_ATTEMPTS,
+        succeededWebhooks,
+        failingWebhooks,
+      ],
     );
-    if (succeeded.size > 0) {
-      await runner.query(
-        `UPDATE webhooks SET failing_since = NULL
-          WHERE id IN (SELECT unnest($1::uuid[]) ORDER BY 1) AND failing_since IS NOT NULL`,
-        [[...succeeded].sort()],
-      );
-    }
-    if (failing.size > 0) {
-      await runner.query(
-        `UPDATE webhooks SET failing_since = now()
-          WHERE id IN (SELECT unnest($1::uuid[]) ORDER BY 1) AND failing_since IS NULL`,
-        [[...failing].sort()],
-      );
-    }
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return outcomes.map((o): WrittenOutcome => {
+      const row = byId.get(o.deliveryId);
+      // No row: the delivery vanished (retention, webhook deleted with cascade): nothing to record.
+      return row ? { status: row.status, attemptNumber: row.attempt_count } : { status: 'CANCELLED', attemptNumber: 0 };
+    });
   }
+}
+
+/**
+ * failing_since marks when a webhook started failing (the auto-disable clock); any success clears it.
+ * The WHERE clauses make both updates no-ops almost always, so a webhook row (and its change trigger)
+ * is only touched when the state flips.
+ */
+function failingSinceChanges(outcomes: readonly DeliveryOutcome[]): {
+  succeededWebhooks: string[];
+  failingWebhooks: string[];
+} {
+  const succeeded = new Set(outcomes.filter((o) => o.status === 'SUCCEEDED').map((o) => o.webhookId));
+  const failing = new Set(
+    outcomes.filter((o) => o.status !== 'SUCCEEDED' && !succeeded.has(o.webhookId)).map((o) => o.webhookId),
+  );
+  return { succeededWebhooks: [...succeeded], failingWebhooks: [...failing] };
 }
