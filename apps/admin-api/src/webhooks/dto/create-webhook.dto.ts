@@ -1,45 +1,24 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayNotEmpty,
-  ArrayUnique,
-  IsArray,
-  IsBoolean,
-  IsInt,
-  IsNotEmptyObject,
-  IsObject,
-  IsOptional,
-  IsString,
-  Length,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  ValidateIf,
-  ValidateNested,
-} from 'class-validator';
+import { IsBoolean, IsOptional } from 'class-validator';
 import { IsOptionalNotNull } from '../../http/is-optional-not-null.decorator';
-import { NO_CONTROL_CHARACTERS, NO_CONTROL_CHARACTERS_EXCEPT_WHITESPACE } from '../../http/text-rules';
 import { WebhookAuthenticationDto } from './webhook-authentication.dto';
-
-const NOT_BLANK = /\S/;
+import {
+  AuthenticationRules,
+  EventNamesRules,
+  RateLimitRules,
+  TargetUrlRules,
+  WebhookDescriptionRules,
+  WebhookNameRules,
+} from './webhook-field-rules';
 
 export class CreateWebhookDto {
   @ApiProperty({ minLength: 1, maxLength: 100, example: 'HR sync', description: 'Unique within the account' })
-  @IsString()
-  @Length(1, 100)
-  @Matches(NOT_BLANK, { message: 'must not be blank' })
-  @Matches(NO_CONTROL_CHARACTERS, { message: 'must not contain control characters' })
+  @WebhookNameRules()
   name: string;
 
   @ApiPropertyOptional({ maxLength: 500, example: 'Sends enrollments to the HR system', nullable: true })
   @IsOptional()
-  @IsString()
-  @MaxLength(500)
-  @Matches(NO_CONTROL_CHARACTERS_EXCEPT_WHITESPACE, {
-    message: 'must not contain control characters other than tabs and newlines',
-  })
+  @WebhookDescriptionRules()
   description?: string | null;
 
   @ApiProperty({
@@ -47,15 +26,11 @@ export class CreateWebhookDto {
     example: 'https://hooks.example.com/lms',
     description: 'Absolute https URL (http only where allowed), no credentials',
   })
-  @IsString()
-  @MaxLength(2048)
+  @TargetUrlRules()
   targetUrl: string;
 
   @ApiProperty({ type: WebhookAuthenticationDto, example: { type: 'SIGNATURE' } })
-  @IsObject()
-  @IsNotEmptyObject()
-  @ValidateNested()
-  @Type(() => WebhookAuthenticationDto)
+  @AuthenticationRules()
   authentication: WebhookAuthenticationDto;
 
   @ApiProperty({
@@ -63,12 +38,7 @@ export class CreateWebhookDto {
     example: ['COURSE_ENROLLMENT', 'COURSE_COMPLETED'],
     description: 'Event names from GET /event-types',
   })
-  @IsArray()
-  @ArrayNotEmpty()
-  @ArrayMaxSize(100)
-  @ArrayUnique()
-  @IsString({ each: true })
-  @MaxLength(64, { each: true })
+  @EventNamesRules()
   events: string[];
 
   @ApiPropertyOptional({ default: false, description: 'A webhook delivers nothing until activated' })
@@ -83,9 +53,6 @@ export class CreateWebhookDto {
     example: 50,
     description: 'Requests per second to this target, across all dispatchers',
   })
-  @ValidateIf((_dto, value) => value !== undefined && value !== null)
-  @IsInt()
-  @Min(1)
-  @Max(10_000)
+  @RateLimitRules()
   rateLimitPerSecond?: number | null;
 }
