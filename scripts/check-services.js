@@ -2,7 +2,18 @@
 const { Client } = require('pg');
 const Redis = require('ioredis');
 
-const databaseUrl = process.env.TEST_DATABASE_ADMIN_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+// The server is what must answer: the app's own database may not exist yet (npm start creates it).
+const databaseUrl = serverUrl(
+  process.env.TEST_DATABASE_ADMIN_URL ||
+    process.env.DATABASE_URL ||
+    'postgres://postgres@127.0.0.1:5432/postgres',
+);
+
+function serverUrl(url) {
+  const parsed = new URL(url);
+  parsed.pathname = '/postgres';
+  return parsed.toString();
+}
 const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 
 async function checkPostgres() {
@@ -16,7 +27,12 @@ async function checkPostgres() {
 }
 
 async function checkRedis() {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
+  const redis = new Redis(redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 3000,
+    retryStrategy: () => null,
+  });
   redis.on('error', () => undefined);
   try {
     await redis.connect();
@@ -31,7 +47,7 @@ async function checkRedis() {
   await checkPostgres().catch((error) =>
     problems.push(
       `PostgreSQL is not reachable at ${databaseUrl.replace(/\/\/[^@]*@/, '//…@')} (${error.message}).\n` +
-        "  Start it, e.g.: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+        '  Start it, e.g.: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
     ),
   );
   await checkRedis().catch((error) =>

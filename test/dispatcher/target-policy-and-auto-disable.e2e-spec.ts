@@ -1,4 +1,5 @@
-import { AutoDisableScheduler } from '@lms/dispatch';
+import { AutoDisableScheduler, DeliveryQueueWorker } from '@lms/dispatch';
+import { deliverJob } from '@lms/queue-contract';
 import { createTestDatabase, TestDatabase, waitFor } from '@lms/testing';
 import { SecretCipher } from '@lms/webhook-domain';
 import { Pool } from 'pg';
@@ -90,6 +91,27 @@ describe('dispatcher without private targets; auto-disable; graceful shutdown', 
       [[failing.id, recent.id]],
     );
     expect(waitingItems).toEqual([{ webhook_id: recent.id }]);
+  });
+
+  it('exports the queue depth by state on /metrics', async () => {
+    const queueJobs = async (state: string): Promise<number> => {
+      await dispatcher.app.get(DeliveryQueueWorker).sampleQueueDepth();
+      const metrics = await fetch(`http://127.0.0.1:${dispatcher.port}/metrics`).then((response) =>
+        response.text(),
+      );
+      const line = new RegExp(`^lmsw_queue_jobs\\{state="${state}"\\} (\\d+)$`, 'm').exec(metrics);
+      if (!line) throw new Error(`no lmsw_queue_jobs sample for ${state}`);
+      return Number(line[1]);
+    };
+    const delayedBefore = await queueJobs('delayed');
+    const webhook = await factories.webhook({ targetUrl: target.url });
+    const later = await factories.delivery(webhook);
+    const job = deliverJob(later, 60_000);
+    await dispatcher.queue.add(job.name, job.data, job.opts);
+
+    expect(await queueJobs('delayed')).toBe(delayedBefore + 1);
+    await (await dispatcher.queue.getJob(later))?.remove();
+    expect(await queueJobs('delayed')).toBe(delayedBefore);
   });
 
   it('on shutdown, finishes the delivery in flight before closing', async () => {

@@ -95,8 +95,9 @@ export class DeliveryOutcomeWriter implements OnApplicationShutdown {
    */
   private async writeRound(outcomes: DeliveryOutcome[]): Promise<WrittenOutcome[]> {
     const { succeededWebhooks, failingWebhooks } = failingSinceChanges(outcomes);
-    const rows: Array<{ id: string; status: DeliveryStatus; attempt_count: number }> = await this.dataSource.query(
-      `WITH input AS (
+    const rows: Array<{ id: string; status: DeliveryStatus; attempt_count: number }> =
+      await this.dataSource.query(
+        `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::text[],
                               $7::timestamptz[], $8::int[], $9::text[])
            AS u(id, status, started_at, status_code, error, dead_reason, next_attempt_at, duration_ms, snippet)
@@ -137,27 +138,29 @@ export class DeliveryOutcomeWriter implements OnApplicationShutdown {
          UPDATE webhooks SET failing_since = now() WHERE id = ANY($13::uuid[]) AND failing_since IS NULL
        )
        SELECT id, status, attempt_count FROM updated`,
-      [
-        outcomes.map((o) => o.deliveryId),
-        outcomes.map((o) => o.status),
-        outcomes.map((o) => o.attempt.startedAt.toISOString()),
-        outcomes.map((o) => o.attempt.statusCode),
-        outcomes.map((o) => o.attempt.error),
-        outcomes.map((o) => o.deadReason ?? null),
-        outcomes.map((o) => o.nextAttemptAt?.toISOString() ?? null),
-        outcomes.map((o) => o.attempt.durationMs),
-        outcomes.map((o) => o.attempt.responseSnippet),
-        KEEP_FIRST_ATTEMPTS,
-        KEEP_LATEST_ATTEMPTS,
-        succeededWebhooks,
-        failingWebhooks,
-      ],
-    );
+        [
+          outcomes.map((o) => o.deliveryId),
+          outcomes.map((o) => o.status),
+          outcomes.map((o) => o.attempt.startedAt.toISOString()),
+          outcomes.map((o) => o.attempt.statusCode),
+          outcomes.map((o) => o.attempt.error),
+          outcomes.map((o) => o.deadReason ?? null),
+          outcomes.map((o) => o.nextAttemptAt?.toISOString() ?? null),
+          outcomes.map((o) => o.attempt.durationMs),
+          outcomes.map((o) => o.attempt.responseSnippet),
+          KEEP_FIRST_ATTEMPTS,
+          KEEP_LATEST_ATTEMPTS,
+          succeededWebhooks,
+          failingWebhooks,
+        ],
+      );
     const byId = new Map(rows.map((row) => [row.id, row]));
     return outcomes.map((o): WrittenOutcome => {
       const row = byId.get(o.deliveryId);
       // No row: the delivery vanished (retention, webhook deleted with cascade): nothing to record.
-      return row ? { status: row.status, attemptNumber: row.attempt_count } : { status: 'CANCELLED', attemptNumber: 0 };
+      return row
+        ? { status: row.status, attemptNumber: row.attempt_count }
+        : { status: 'CANCELLED', attemptNumber: 0 };
     });
   }
 }

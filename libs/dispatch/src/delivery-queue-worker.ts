@@ -14,6 +14,8 @@ import { DeliveryJobHandler, DELIVERY_JOB_HANDLERS } from './delivery-job-handle
 import { DeliveryOutcomeWriter } from './delivery-outcome-writer';
 import { DISPATCHER_CONFIG } from './dispatch-tokens';
 
+const QUEUE_DEPTH_SAMPLE_MS = 5_000;
+
 /** Every job name the delivery queue carries; each needs exactly one handler. */
 export const DELIVERY_QUEUE_JOB_NAMES: readonly string[] = [DELIVER_JOB];
 
@@ -41,6 +43,7 @@ export function assertOneHandlerPerJob(
 export class DeliveryQueueWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveryQueueWorker.name);
   private active = 0;
+  private depthTimer?: NodeJS.Timeout;
 
   constructor(
     @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue,
@@ -69,6 +72,19 @@ export class DeliveryQueueWorker implements OnApplicationBootstrap, BeforeApplic
         .catch((error: Error) => this.logger.error(`queue processing stopped: ${error.message}`));
     }
     this.queue.on('error', (error) => this.logger.error(`queue error: ${error.message}`));
+    // Queue depth for /metrics: a backlog (waiting) or a wall of retries (delayed) is what an operator watches.
+    this.depthTimer = setInterval(() => void this.sampleQueueDepth(), QUEUE_DEPTH_SAMPLE_MS).unref();
+  }
+
+  async sampleQueueDepth(): Promise<void> {
+    try {
+      const counts = await this.queue.getJobCounts();
+      for (const state of ['waiting', 'delayed', 'active', 'failed'] as const) {
+        this.metrics.queueJobs.set({ state }, counts[state]);
+      }
+    } catch (error) {
+      this.logger.debug(`queue depth sample failed: ${(error as Error).message}`);
+    }
   }
 
   get activeJobs(): number {
@@ -76,6 +92,7 @@ export class DeliveryQueueWorker implements OnApplicationBootstrap, BeforeApplic
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.depthTimer);
     // pause(true) = this replica only; it resolves once the jobs it is running have finished.
     const drained = this.queue.pause(true).then(() => true);
     const timedOut = new Promise<boolean>((resolve) =>

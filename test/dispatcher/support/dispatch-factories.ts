@@ -124,9 +124,7 @@ export class DispatchFactories {
     return rows[0] as Record<string, unknown> & { status: string; attempt_count: number };
   }
 
-  async attempts(
-    id: string,
-  ): Promise<
+  async attempts(id: string): Promise<
     Array<{
       attempt_number: number;
       status_code: number | null;

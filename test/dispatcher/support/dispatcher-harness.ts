@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { INestApplication } from '@nestjs/common';
 import { getQueueToken } from '@nestjs/bull';
 import { DispatcherConfig, loadDispatcherConfig } from '@lms/config';
@@ -35,6 +37,8 @@ export interface RunningDispatcher {
   app: INestApplication;
   config: DispatcherConfig;
   queue: Queue;
+  /** Where /health and /metrics answer. */
+  port: number;
   enqueue(...deliveryIds: string[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -48,6 +52,7 @@ export async function startDispatcher(env: Record<string, string>): Promise<Runn
     app,
     config,
     queue,
+    port: ((app.getHttpServer() as Server).address() as AddressInfo).port,
     enqueue: async (...deliveryIds) => {
       await queue.addBulk(deliveryIds.map((id) => deliverJob(id)));
     },
