@@ -21,7 +21,14 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@lms/*/*', '**/libs/*/src/*'], message: 'Import a lib through its public index (@lms/<lib>).' }] },
+        {
+          patterns: [
+            {
+              group: ['@lms/*/*', '**/libs/*/src/*'],
+              message: 'Import a lib through its public index (@lms/<lib>).',
+            },
+          ],
+        },
       ],
     },
   },
