@@ -32,14 +32,14 @@ interface LoaderRow {
 }
 
 /**
- * Loads deliveries with their events for the jobs running now: ids collected for ~2 ms, one query.
+ * Loads deliveries with their events for the jobs running now: the ids of concurrent jobs, one query.
  * `data::text` hands over the JSON exactly as stored, to be placed verbatim in the body.
  */
 @Injectable()
 export class DeliveryLoader {
   private readonly batcher = new MicroBatcher<string, LoadedDelivery | null>((ids) => this.loadMany(ids), {
-    windowMs: 2,
     maxSize: 200,
+    maxInFlight: 2,
   });
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}

@@ -35,7 +35,7 @@ export const KEEP_LATEST_ATTEMPTS = 20;
 
 /**
  * After the HTTP call, the status and attempt writes are the dispatcher's bottleneck. Outcomes of
- * concurrent jobs are buffered for a few ms and written by set-based statements in one transaction;
+ * concurrent jobs are gathered while earlier writes are in flight and written by one set-based statement;
  * each job's promise settles only after the commit, so its Bull job stays unacknowledged until its row
  * is written (a crash before that means the job is retried, never lost).
  */
@@ -43,10 +43,8 @@ export const KEEP_LATEST_ATTEMPTS = 20;
 export class DeliveryOutcomeWriter implements OnApplicationShutdown {
   private readonly batcher = new MicroBatcher<DeliveryOutcome, WrittenOutcome>(
     (outcomes) => this.write(outcomes),
-    {
-      windowMs: 3,
-      maxSize: 250,
-    },
+    // Two writes in flight: one commits while the next batch gathers.
+    { maxSize: 250, maxInFlight: 2 },
   );
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
