@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { serializeEnvelope, signStandardWebhook } from '@lms/http-delivery';
-import { REALTIME_EVENT_NAMES, type EventName } from '@lms/payload-schemas';
+import { buildExampleEvent, REALTIME_EVENT_NAMES, type EventName } from '@lms/payload-schemas';
 import Redis from 'ioredis';
 import type { Kafka, Producer } from 'kafkajs';
 import { Client } from 'pg';
@@ -156,14 +156,11 @@ async function deliveryRun(
 
 async function scenarioCeiling(context: BenchContext): Promise<void> {
   const { settings, receiver, plan } = context;
-  const sample = JSON.parse(String(createSampleValue(plan))) as {
-    accountId: number;
-    eventId: string;
-    eventName: string;
-    timestamp: number;
-    eventInfo: string;
-    data: unknown;
-  };
+  // The same body shape and size as a real delivery of one event.
+  const sample = buildExampleEvent('COURSE_ENROLLMENT', {
+    accountId: plan.accountIds[0],
+    eventId: 'ceiling-0',
+  });
   const body = serializeEnvelope(sample.accountId, [{ ...sample, dataJson: JSON.stringify(sample.data) }]);
   const timestamp = Math.floor(Date.now() / 1000);
   const headers = {
@@ -192,24 +189,6 @@ async function scenarioCeiling(context: BenchContext): Promise<void> {
   progress.done(
     `[ceiling] ${result.requestsPerSecond} req/s (${result.requests} requests, receiver counted ${counted}, ${result.errors} errors)`,
   );
-}
-
-function createSampleValue(plan: LoadPlan): string {
-  return JSON.stringify({
-    accountId: plan.accountIds[0],
-    eventId: 'ceiling-0',
-    eventName: 'COURSE_ENROLLMENT',
-    timestamp: Date.now(),
-    eventInfo: `${Date.now()}-000000-00000-0`,
-    data: {
-      userId: 4279332,
-      loId: 'course:7374992',
-      loInstanceId: 'course:7376092_10250977',
-      loType: 'course',
-      enrollmentSource: 'SELF_ENROLL',
-      dateEnrolled: 1727414643,
-    },
-  });
 }
 
 async function warmUp(context: BenchContext, run: string): Promise<void> {

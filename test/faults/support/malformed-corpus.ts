@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { buildExampleEvent } from '@lms/payload-schemas';
 
 export interface MalformedMessage {
   /** What is wrong with it, for the failure message. */
@@ -6,14 +7,7 @@ export interface MalformedMessage {
   value: Buffer | null;
 }
 
-const validData = {
-  userId: 4279332,
-  loId: 'course:7374992',
-  loInstanceId: 'course:7376092_10250977',
-  loType: 'course',
-  enrollmentSource: 'SELF_ENROLL',
-  dateEnrolled: 1727414643,
-};
+const validData = buildExampleEvent('COURSE_ENROLLMENT').data;
 
 function json(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value));
