@@ -141,4 +141,14 @@ describe('walking skeleton: LMS event → Kafka → ingestion → dispatcher →
       await client.end();
     }
   });
+
+  // Last: it stops the stack. Each app closes its consumers, queues and pools, then exits 0.
+  it('stops every app cleanly on SIGTERM (exit code 0)', async () => {
+    const codes = await Promise.all(apps.map((app) => stopAppProcess(app, 'SIGTERM')));
+    expect(Object.fromEntries(apps.map((app, index) => [app.name, codes[index]]))).toEqual({
+      'admin-api': 0,
+      'event-ingestion': 0,
+      dispatcher: 0,
+    });
+  });
 });

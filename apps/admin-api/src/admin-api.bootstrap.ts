@@ -36,7 +36,6 @@ export async function createAdminApiApp(config: AdminApiConfig): Promise<INestAp
     ],
   });
   app.useGlobalPipes(new ApiValidationPipe());
-  app.enableShutdownHooks();
 
   const document = SwaggerModule.createDocument(
     app,

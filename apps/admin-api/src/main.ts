@@ -1,9 +1,11 @@
 import { loadAdminApiConfig } from '@lms/config';
+import { closeOnSignals } from '@lms/observability';
 import { createAdminApiApp } from './admin-api.bootstrap';
 
 async function main(): Promise<void> {
   const config = loadAdminApiConfig();
   const app = await createAdminApiApp(config);
+  closeOnSignals(app);
   await app.listen(config.port, '0.0.0.0');
 }
 

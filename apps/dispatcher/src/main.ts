@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DispatcherConfig, loadDispatcherConfig } from '@lms/config';
-import { AppLogger } from '@lms/observability';
+import { AppLogger, closeOnSignals } from '@lms/observability';
 import { DispatcherAppModule } from './dispatcher-app.module';
 
 export interface DispatcherBootstrapOptions {
@@ -17,18 +17,7 @@ export async function bootstrapDispatcher(
 ): Promise<INestApplication> {
   const app = await NestFactory.create(DispatcherAppModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(AppLogger));
-  if (options.handleSignals) {
-    // Not enableShutdownHooks(): it re-raises the signal after closing, so the exit code would be 143;
-    // a clean drain should exit 0.
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => {
-        app.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      });
-    }
-  }
+  if (options.handleSignals) closeOnSignals(app);
   await app.listen(config.port);
   return app;
 }

@@ -4,3 +4,4 @@ export * from './observability.module';
 export * from './public-route';
 export * from './readiness-probe';
 export * from './readiness-probes';
+export * from './close-on-signals';
