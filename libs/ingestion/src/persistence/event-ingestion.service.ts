@@ -1,16 +1,9 @@
 import { Metrics } from '@lms/observability';
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { DeliveryEnqueuer } from '../queue/delivery-enqueuer';
 import { WebhookSubscriptionCache } from '../subscriptions/webhook-subscription-cache';
-import {
-  EventBatchRepository,
-  eventKey,
-  type BatchItemRow,
-  type InsertedEvent,
-  type RealtimeDeliveryRow,
-} from './event-batch-repository';
+import { EventBatchRepository, eventKey, type DeliveryTarget } from './event-batch-repository';
 import type { SourcedEvent } from './sourced-event';
 
 export interface IngestionResult {
@@ -25,7 +18,7 @@ export interface IngestionResult {
 /**
  * The one use case of ingestion: store a batch of validated events together with the work they cause
  * (a delivery per subscribed active webhook for real-time events, a batch item for the others) in one
- * transaction, then wake the dispatcher. When this resolves, every event is in Postgres; the caller
+ * statement (one transaction), then wake the dispatcher. When this resolves, every event is in Postgres; the caller
  * may commit the Kafka offsets.
  */
 @Injectable()
@@ -33,7 +26,6 @@ export class EventIngestionService {
   private readonly logger = new Logger(EventIngestionService.name);
 
   constructor(
-    private readonly dataSource: DataSource,
     private readonly repository: EventBatchRepository,
     private readonly subscriptions: WebhookSubscriptionCache,
     private readonly enqueuer: DeliveryEnqueuer,
@@ -48,28 +40,12 @@ export class EventIngestionService {
     );
 
     const stopTimer = this.metrics.ingestBatchDuration.startTimer();
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    let inserted: InsertedEvent[];
-    let realtimeDeliveryIds: string[];
-    let batchItems: number;
-    try {
-      await runner.startTransaction();
-      inserted = await this.repository.insertEvents(runner, unique);
-      const { realtime, batch } = planDeliveries(inserted, subscriptionsByAccount);
-      realtimeDeliveryIds = await this.repository.insertRealtimeDeliveries(runner, realtime);
-      batchItems = await this.repository.insertBatchItems(runner, batch);
-      await runner.commitTransaction();
-    } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
-      throw error;
-    } finally {
-      await runner.release();
-      stopTimer();
-    }
+    const { inserted, realtimeDeliveryIds, batchItems } = await this.repository
+      .storeBatch(unique, deliveryTargets(unique, subscriptionsByAccount))
+      .finally(() => stopTimer());
 
-    const duplicates = events.length - inserted.length;
-    this.metrics.eventsConsumed.inc({ result: 'valid' }, inserted.length);
+    const duplicates = events.length - inserted;
+    this.metrics.eventsConsumed.inc({ result: 'valid' }, inserted);
     if (duplicates > 0) this.metrics.eventsConsumed.inc({ result: 'duplicate' }, duplicates);
     if (realtimeDeliveryIds.length > 0)
       this.metrics.deliveriesCreated.inc({ kind: 'REALTIME' }, realtimeDeliveryIds.length);
@@ -85,7 +61,7 @@ export class EventIngestionService {
         deliveryIds: realtimeDeliveryIds.slice(0, 20),
       });
     }
-    return { inserted: inserted.length, duplicates, realtimeDeliveryIds, batchItems };
+    return { inserted, duplicates, realtimeDeliveryIds, batchItems };
   }
 }
 
@@ -103,23 +79,26 @@ function uniqueInKeyOrder(events: readonly SourcedEvent[]): SourcedEvent[] {
   return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, source]) => source);
 }
 
-function planDeliveries(
-  inserted: readonly InsertedEvent[],
+/** Every (event, subscribed webhook) pair; the statement keeps those whose event is new and webhook still active. */
+function deliveryTargets(
+  events: readonly SourcedEvent[],
   subscriptionsByAccount: ReadonlyMap<
     number,
     ReadonlyArray<{ webhookId: string; events: ReadonlySet<string> }>
   >,
-): { realtime: RealtimeDeliveryRow[]; batch: BatchItemRow[] } {
-  const realtime: RealtimeDeliveryRow[] = [];
-  const batch: BatchItemRow[] = [];
-  for (const { pk, source } of inserted) {
-    const { accountId, eventName, realtime: isRealtime, timestamp } = source.event;
-    for (const subscription of subscriptionsByAccount.get(accountId) ?? []) {
-      if (!subscription.events.has(eventName)) continue;
-      if (isRealtime)
-        realtime.push({ id: randomUUID(), webhookId: subscription.webhookId, accountId, eventPk: pk });
-      else batch.push({ webhookId: subscription.webhookId, accountId, eventPk: pk, occurredAt: timestamp });
+): DeliveryTarget[] {
+  const targets: DeliveryTarget[] = [];
+  for (const { event } of events) {
+    for (const subscription of subscriptionsByAccount.get(event.accountId) ?? []) {
+      if (!subscription.events.has(event.eventName)) continue;
+      targets.push({
+        accountId: event.accountId,
+        eventId: event.eventId,
+        webhookId: subscription.webhookId,
+        deliveryId: randomUUID(),
+        realtime: event.realtime,
+      });
     }
   }
-  return { realtime, batch };
+  return targets;
 }
