@@ -4,7 +4,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DispatcherConfig } from '@lms/config';
 import { Metrics } from '@lms/observability';
-import { DELIVERY_QUEUE, deliverJob } from '@lms/queue-contract';
+import { DELIVERY_QUEUE, enqueueDeliveries } from '@lms/queue-contract';
 import { ADVISORY_LOCK } from '@lms/webhook-domain';
 import type { Queue } from 'bull';
 import { CronJob } from 'cron';
@@ -82,7 +82,7 @@ export class BatchFlushScheduler implements OnApplicationBootstrap, OnApplicatio
         if (chunk === null) break;
         result.deliveries += 1;
         result.events += chunk.events;
-        await this.queue.addBulk([deliverJob(chunk.deliveryId)]);
+        await enqueueDeliveries(this.queue, [chunk.deliveryId]);
         this.metrics.batchFlushSize.observe(chunk.events);
         this.metrics.deliveriesCreated.inc({ kind: 'BATCH' });
         if (chunk.events < this.config.batchMaxEvents) break;

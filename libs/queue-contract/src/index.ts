@@ -1,1 +1,2 @@
 export * from './delivery-queue.contract';
+export * from './delivery-enqueue';

@@ -1,7 +1,7 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bull';
-import { DELIVERY_QUEUE, deliverJob } from '@lms/queue-contract';
+import { DELIVERY_QUEUE, enqueueDeliveries } from '@lms/queue-contract';
 import { DeliveryWakeUp } from '@lms/webhook-domain';
 
 /** Redis can be down while Postgres is up; an admin request must not hang on it (the relay covers it). */
@@ -22,7 +22,7 @@ export class BullDeliveryWakeUp extends DeliveryWakeUp {
       );
     });
     try {
-      await Promise.race([this.queue.addBulk(deliveryIds.map((id) => deliverJob(id))), timeout]);
+      await Promise.race([enqueueDeliveries(this.queue, deliveryIds), timeout]);
     } finally {
       clearTimeout(timer);
     }
