@@ -126,3 +126,17 @@ export class DeliveryLedger {
     }
   }
 }
+
+/**
+ * What every fault scenario must end with: every produced event delivered, none lost, no event carried
+ * by two deliveries, and repeats of one delivery within what was in flight at the fault.
+ */
+export function expectEveryEventDelivered(
+  summary: LedgerSummary,
+  duplicateBound = Number.POSITIVE_INFINITY,
+): void {
+  expect(summary.missing).toBe(0);
+  expect(summary.delivered).toBe(summary.expected);
+  expect(summary.duplicatesAcrossDeliveries).toBe(0);
+  expect(summary.duplicates).toBeLessThanOrEqual(duplicateBound);
+}
