@@ -161,10 +161,9 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
       return rows[0] as { status: string; disabled_reason: string } | undefined;
     });
     expect(hook.disabled_reason).toContain('410');
-    const { rows: audit } = await pool.query(`SELECT actor, action FROM audit_log WHERE webhook_id = $1`, [
-      webhook.id,
+    expect(await factories.auditActions(webhook.id)).toEqual([
+      { actor: 'system', action: 'DISABLED_BY_RECEIVER' },
     ]);
-    expect(audit).toEqual([{ actor: 'system', action: 'DISABLED_BY_RECEIVER' }]);
     expect(await factories.deliveryRow(waiting)).toMatchObject({
       status: 'CANCELLED',
       cancelled_by: 'system:webhook-disabled',

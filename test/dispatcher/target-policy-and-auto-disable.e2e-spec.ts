@@ -77,10 +77,7 @@ describe('dispatcher without private targets; auto-disable; graceful shutdown', 
       [failing.id]: 'DISABLED',
       [recent.id]: 'ACTIVE',
     });
-    const { rows: audit } = await pool.query(`SELECT actor, action FROM audit_log WHERE webhook_id = $1`, [
-      failing.id,
-    ]);
-    expect(audit).toEqual([{ actor: 'system', action: 'AUTO_DISABLED' }]);
+    expect(await factories.auditActions(failing.id)).toEqual([{ actor: 'system', action: 'AUTO_DISABLED' }]);
     expect(await factories.deliveryRow(waiting)).toMatchObject({
       status: 'CANCELLED',
       cancelled_by: 'system:webhook-disabled',

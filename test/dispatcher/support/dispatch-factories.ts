@@ -117,6 +117,15 @@ export class DispatchFactories {
     );
   }
 
+  /** A webhook's audit trail as (actor, action) pairs, oldest first. */
+  async auditActions(webhookId: string): Promise<Array<{ actor: string; action: string }>> {
+    const { rows } = await this.pool.query(
+      `SELECT actor, action FROM audit_log WHERE webhook_id = $1 ORDER BY at, id`,
+      [webhookId],
+    );
+    return rows as Array<{ actor: string; action: string }>;
+  }
+
   async deliveryRow(
     id: string,
   ): Promise<Record<string, unknown> & { status: string; attempt_count: number }> {
