@@ -18,9 +18,16 @@ export { LearningObjectData } from './dto/learning-object-data.dto';
 export { LearningObjectInstanceData } from './dto/learning-object-instance-data.dto';
 export { UnenrollmentData } from './dto/unenrollment-data.dto';
 export type { FieldError } from './field-error';
-export type { LmsEvent } from './lms-event';
+export type { LmsEvent, ReceivedLmsEvent } from './lms-event';
 export { LO_TYPES, type LoType } from './lo-type';
-export { parseLmsMessage, type ParsedLmsMessage, type ParseErrorCode } from './parsing/parse-lms-message';
+export {
+  MAX_MESSAGE_BYTES,
+  MAX_NESTING_DEPTH,
+  parseLmsMessage,
+  type ParsedLmsMessage,
+  type ParseErrorCode,
+} from './parsing/parse-lms-message';
+export { unstorableTextProblem } from './parsing/unstorable-text';
 export { IsLmsTime } from './validation/is-lms-time.decorator';
 export { isLmsTime } from './validation/lms-time';
 export { validateEventData } from './validation/validate-event-data';

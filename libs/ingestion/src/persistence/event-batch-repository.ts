@@ -82,7 +82,7 @@ export class EventBatchRepository {
       events.map(({ event }) => event.realtime),
       events.map(({ event }) => event.timestamp),
       events.map(({ event }) => event.eventInfo),
-      events.map(({ event }) => JSON.stringify(event.data)),
+      events.map(({ event }) => event.dataJson),
       events.map(({ partition }) => partition),
       events.map(({ offset }) => offset),
       targets.map((target) => String(target.accountId)),

@@ -1,8 +1,8 @@
-import type { LmsEvent } from '@lms/payload-schemas';
+import type { ReceivedLmsEvent } from '@lms/payload-schemas';
 
 /** A validated event and the Kafka position it was read from (stored for tracing). */
 export interface SourcedEvent {
-  event: LmsEvent;
+  event: ReceivedLmsEvent;
   partition: number;
   offset: string;
 }

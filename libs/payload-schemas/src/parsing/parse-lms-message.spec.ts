@@ -1,5 +1,5 @@
 import type { ParsedLmsMessage, ParseErrorCode } from './parse-lms-message';
-import { parseLmsMessage } from './parse-lms-message';
+import { MAX_MESSAGE_BYTES, MAX_NESTING_DEPTH, parseLmsMessage } from './parse-lms-message';
 import {
   envelope,
   envelopeEvent,
@@ -30,7 +30,9 @@ describe('parseLmsMessage', () => {
     it('becomes one LmsEvent with the real-time flag from the catalogue', () => {
       const event = wireEvent('LEARNER_PROGRESS');
 
-      expect(parseOk(event).events).toEqual([{ ...event, realtime: false }]);
+      expect(parseOk(event).events).toEqual([
+        { ...event, realtime: false, dataJson: JSON.stringify(event.data) },
+      ]);
     });
 
     it('returns data with the same content the LMS sent, unknown fields included, and leaves it unmutated', () => {
@@ -288,6 +290,34 @@ describe('parseLmsMessage', () => {
         kafkaValue(envelope(Array.from({ length: 1001 }, () => envelopeEvent('CI_STATS')))),
         /^events: must hold at most 1000 events \(got 1001\)$/,
       ],
+      [
+        'MESSAGE_TOO_LARGE',
+        'a value over 1 MiB',
+        kafkaValue(wireEvent('CI_STATS', { eventInfo: 'i'.repeat(MAX_MESSAGE_BYTES) })),
+        /^message value is \d+ bytes; at most 1048576 are accepted$/,
+      ],
+      [
+        'INVALID_UTF8',
+        'bytes that are not UTF-8',
+        Buffer.concat([
+          Buffer.from('{"accountId":1010,"eventInfo":"'),
+          Buffer.from([0xc3, 0x28]),
+          Buffer.from('"}'),
+        ]),
+        /^message value is not valid UTF-8$/,
+      ],
+      [
+        'NESTING_TOO_DEEP',
+        'accountId nested 10,000 levels deep',
+        Buffer.from(`{"accountId":${'['.repeat(10_000)}${']'.repeat(10_000)}}`),
+        /^message value nests deeper than 32 levels/,
+      ],
+      [
+        'UNSTORABLE_TEXT',
+        'a NUL in eventId',
+        kafkaValue(wireEvent('CI_STATS', { eventId: `abc\u0000def` })),
+        /^eventId: contains a NUL character \(U\+0000\) at character 3, which cannot be stored$/,
+      ],
     ];
 
     it.each(cases)('%s for %s', (code, _label, value, message) => {
@@ -308,6 +338,10 @@ describe('parseLmsMessage', () => {
         EMPTY_ENVELOPE: true,
         ENVELOPE_TOO_LARGE: true,
         EMPTY_MESSAGE: true,
+        MESSAGE_TOO_LARGE: true,
+        INVALID_UTF8: true,
+        NESTING_TOO_DEEP: true,
+        UNSTORABLE_TEXT: true,
       };
       expect(new Set(cases.map(([code]) => code))).toEqual(new Set(Object.keys(all)));
     });
@@ -323,5 +357,80 @@ describe('parseLmsMessage', () => {
     expect(result.message).toBe(
       'accountId: must be a positive integer number (got -1) (and 2 more problems)',
     );
+  });
+
+  describe('data as the LMS produced it', () => {
+    // The catalogue example's fields as JSON text, so each data below is valid CI_STATS data plus extras.
+    const stats = JSON.stringify(wireEvent('CI_STATS').data).slice(1, -1);
+    const eventText = (dataText: string) =>
+      `{"accountId":1010,"eventId":"e-1","eventName":"CI_STATS","timestamp":1727414643000,"data":${dataText}}`;
+
+    it.each([
+      ['integers beyond 2^53', `{${stats},"big":12345678901234567890}`],
+      ['1.0 and 1e3', `{${stats},"a":1.0,"b":1e3,"c":-0.0}`],
+      ['\\u escapes', `{${stats},"s":"caf\\u00e9 \\ud83d\\ude00 \\u0000 \\/ \\ud800"}`],
+      ['odd whitespace', `{ ${stats.replace(/,/g, ' ,\t')} ,\n  "x" : [ 1 ,2 ]\r\n}`],
+    ])('keeps the exact source text of data with %s', (_label, dataText) => {
+      const result = parseLmsMessage(Buffer.from(eventText(dataText)));
+      if (!result.ok) throw new Error(`${result.code}: ${result.message}`);
+
+      expect(result.events[0].dataJson).toBe(dataText);
+    });
+
+    it('takes each envelope event its own data text, in order, and the last of repeated keys as JSON.parse does', () => {
+      const value =
+        '{"accountId":1010,"events":[' +
+        '{"eventId":"a","eventName":"CI_STATS","timestamp":1,"data":{' +
+        stats +
+        ',"n":1.50}},' +
+        '{"data":{"ignored":true},"eventId":"b","eventName":"CI_STATS","timestamp":2,"data":{' +
+        stats +
+        ',"n":2e0}}' +
+        ']}';
+      const result = parseLmsMessage(Buffer.from(value));
+      if (!result.ok) throw new Error(`${result.code}: ${result.message}`);
+
+      expect(result.events.map((event) => event.dataJson)).toEqual([
+        `{${stats},"n":1.50}`,
+        `{${stats},"n":2e0}`,
+      ]);
+    });
+
+    it('refuses an extra field nested 10,000 levels deep inside otherwise valid data, before parsing it', () => {
+      const deep = `{${stats},"x":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`;
+
+      expect(parseFailure(Buffer.from(eventText(deep))).code).toBe('NESTING_TOO_DEEP');
+    });
+
+    it(`accepts nesting up to ${MAX_NESTING_DEPTH} levels, the event's own level included`, () => {
+      const levels = MAX_NESTING_DEPTH - 2; // the event object and data itself
+      const nested = `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+      const result = parseLmsMessage(Buffer.from(eventText(`{${stats},"x":${nested}}`)));
+
+      expect(result.ok).toBe(true);
+      expect(parseFailure(Buffer.from(eventText(`{${stats},"x":{"b":${nested}}}`))).code).toBe(
+        'NESTING_TOO_DEEP',
+      );
+    });
+
+    it('flags a lone surrogate in eventInfo as unstorable text', () => {
+      const result = parseFailure(kafkaValue(wireEvent('CI_STATS', { eventInfo: 'x\ud800y' })));
+
+      expect(result.code).toBe('UNSTORABLE_TEXT');
+      expect(result.errors).toEqual([
+        {
+          field: 'eventInfo',
+          message:
+            'contains a lone UTF-16 surrogate (U+D800) at character 1, which is not valid Unicode text',
+        },
+      ]);
+    });
+
+    it('keeps error messages short whatever the record held', () => {
+      const result = parseFailure(kafkaValue(wireEvent('CI_STATS', { ['k'.repeat(100_000)]: 1 })));
+
+      expect(result.code).toBe('SCHEMA_INVALID');
+      expect(result.message.length).toBeLessThanOrEqual(501);
+    });
   });
 });

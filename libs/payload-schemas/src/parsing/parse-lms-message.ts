@@ -1,23 +1,29 @@
 import { findEventType } from '../catalogue/event-catalogue';
 import type { FieldError } from '../field-error';
-import type { LmsEvent } from '../lms-event';
+import type { ReceivedLmsEvent } from '../lms-event';
 import { isJsonObject } from '../validation/is-json-object';
 import { isoTimeToEpochMs, MAX_EPOCH_MS } from '../validation/lms-time';
 import { validateEventData } from '../validation/validate-event-data';
+import { scanLmsJson, type DataTextSpans } from './scan-lms-json';
+import { unstorableTextProblem } from './unstorable-text';
 
 export type ParseErrorCode =
+  | 'MESSAGE_TOO_LARGE'
+  | 'INVALID_UTF8'
+  | 'NESTING_TOO_DEEP'
   | 'NOT_JSON'
   | 'NOT_AN_OBJECT'
   | 'ACCOUNT_ID_MISSING'
   | 'ACCOUNT_ID_INVALID'
   | 'UNKNOWN_EVENT'
+  | 'UNSTORABLE_TEXT'
   | 'SCHEMA_INVALID'
   | 'EMPTY_ENVELOPE'
   | 'ENVELOPE_TOO_LARGE'
   | 'EMPTY_MESSAGE';
 
 export type ParsedLmsMessage =
-  | { ok: true; events: LmsEvent[] }
+  | { ok: true; events: ReceivedLmsEvent[] }
   | { ok: false; code: ParseErrorCode; message: string; errors: FieldError[] };
 
 type FieldIssueCode = Extract<
@@ -27,6 +33,7 @@ type FieldIssueCode = Extract<
   | 'EMPTY_ENVELOPE'
   | 'ENVELOPE_TOO_LARGE'
   | 'UNKNOWN_EVENT'
+  | 'UNSTORABLE_TEXT'
   | 'SCHEMA_INVALID'
 >;
 
@@ -42,10 +49,22 @@ const CODE_PRIORITY: readonly FieldIssueCode[] = [
   'EMPTY_ENVELOPE',
   'ENVELOPE_TOO_LARGE',
   'UNKNOWN_EVENT',
+  'UNSTORABLE_TEXT',
   'SCHEMA_INVALID',
 ];
 
+/**
+ * Limits checked before any work that grows with the record: a record value above MAX_MESSAGE_BYTES
+ * is not decoded at all, and nesting deeper than MAX_NESTING_DEPTH (the envelope's own three levels
+ * included) is refused by a flat scan before JSON.parse, so nothing recursive ever sees it.
+ */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+export const MAX_NESTING_DEPTH = 32;
 const MAX_ENVELOPE_EVENTS = 1000;
+// A dead-letter headline stays readable whatever the record held (a 100 KB field name, say).
+const MAX_REASON_LENGTH = 500;
+// Fatal: invalid UTF-8 is refused, never silently turned into U+FFFD and stored.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const MAX_EVENT_ID_LENGTH = 128;
 const MAX_EVENT_INFO_LENGTH = 1024;
 
@@ -72,11 +91,37 @@ export function parseLmsMessage(value: Buffer | null): ParsedLmsMessage {
   if (value === null || value.length === 0) {
     return failure('EMPTY_MESSAGE', 'message value is empty (a null or zero-length Kafka value)', []);
   }
+  if (value.length > MAX_MESSAGE_BYTES) {
+    return failure(
+      'MESSAGE_TOO_LARGE',
+      `message value is ${value.length} bytes; at most ${MAX_MESSAGE_BYTES} are accepted`,
+      [],
+    );
+  }
+  let text: string;
+  try {
+    text = UTF8.decode(value);
+  } catch {
+    return failure('INVALID_UTF8', 'message value is not valid UTF-8', []);
+  }
+  const scan = scanLmsJson(text, MAX_NESTING_DEPTH);
+  if (scan.kind === 'too-deep') {
+    return failure(
+      'NESTING_TOO_DEEP',
+      `message value nests deeper than ${MAX_NESTING_DEPTH} levels of objects and arrays`,
+      [],
+    );
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(value.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch (error) {
     return failure('NOT_JSON', `message value is not valid JSON: ${(error as Error).message}`, []);
+  }
+  if (scan.kind !== 'scanned') {
+    // JSON.parse accepted what the scan could not follow: the scan has a gap, and `data` would have no
+    // source text. Refuse loudly rather than guess.
+    return failure('NOT_JSON', 'message value could not be scanned', []);
   }
   if (!isJsonObject(parsed)) {
     return failure(
@@ -85,17 +130,19 @@ export function parseLmsMessage(value: Buffer | null): ParsedLmsMessage {
       [],
     );
   }
-  return hasOwn(parsed, 'events') ? parseEnvelope(parsed) : parseSingleEvent(parsed);
+  return hasOwn(parsed, 'events')
+    ? parseEnvelope(parsed, scan.dataText)
+    : parseSingleEvent(parsed, scan.dataText);
 }
 
-function parseSingleEvent(raw: Record<string, unknown>): ParsedLmsMessage {
+function parseSingleEvent(raw: Record<string, unknown>, dataText: DataTextSpans): ParsedLmsMessage {
   const issues: FieldIssue[] = [];
   const accountId = checkAccountId(raw.accountId, 'accountId', issues);
-  const event = parseEvent(raw, '', accountId, issues);
+  const event = parseEvent(raw, '', accountId, dataText.single, issues);
   return issues.length > 0 || event === undefined ? rejection(issues) : { ok: true, events: [event] };
 }
 
-function parseEnvelope(raw: Record<string, unknown>): ParsedLmsMessage {
+function parseEnvelope(raw: Record<string, unknown>, dataText: DataTextSpans): ParsedLmsMessage {
   const issues: FieldIssue[] = [];
   rejectUnknownFields(raw, ENVELOPE_FIELDS, '', 'an envelope holds only accountId and events', issues);
   const accountId = checkAccountId(raw.accountId, 'accountId', issues);
@@ -119,7 +166,7 @@ function parseEnvelope(raw: Record<string, unknown>): ParsedLmsMessage {
     return rejection(issues);
   }
 
-  const events: LmsEvent[] = [];
+  const events: ReceivedLmsEvent[] = [];
   const seenEventIds = new Set<string>();
   for (let index = 0; index < rawEvents.length; index++) {
     const prefix = `events[${index}].`;
@@ -129,7 +176,7 @@ function parseEnvelope(raw: Record<string, unknown>): ParsedLmsMessage {
       continue;
     }
     checkEventAccountId(rawEvent.accountId, accountId, `${prefix}accountId`, issues);
-    const event = parseEvent(rawEvent, prefix, accountId, issues);
+    const event = parseEvent(rawEvent, prefix, accountId, dataText.byEventIndex.get(index), issues);
     // The LMS may repeat an event in one envelope; receivers de-duplicate on eventId, so keep the first.
     if (event !== undefined && !seenEventIds.has(event.eventId)) {
       seenEventIds.add(event.eventId);
@@ -144,8 +191,9 @@ function parseEvent(
   raw: Record<string, unknown>,
   prefix: string,
   accountId: number | undefined,
+  dataJson: string | undefined,
   issues: FieldIssue[],
-): LmsEvent | undefined {
+): ReceivedLmsEvent | undefined {
   const issuesBefore = issues.length;
   rejectUnknownFields(raw, EVENT_FIELDS, prefix, 'not part of an LMS event', issues);
 
@@ -158,6 +206,8 @@ function parseEvent(
         `a non-empty string of at most ${MAX_EVENT_ID_LENGTH} characters`,
       ),
     );
+  } else {
+    checkStorableText(eventId, `${prefix}eventId`, issues);
   }
 
   const eventName = raw.eventName;
@@ -189,6 +239,8 @@ function parseEvent(
     issues.push(
       schemaIssue(`${prefix}eventInfo`, eventInfo, `a string of at most ${MAX_EVENT_INFO_LENGTH} characters`),
     );
+  } else {
+    checkStorableText(eventInfo, `${prefix}eventInfo`, issues);
   }
 
   const data = raw.data;
@@ -201,6 +253,16 @@ function parseEvent(
   }
 
   if (issues.length > issuesBefore || accountId === undefined || definition === undefined) return undefined;
+  if (dataJson === undefined) {
+    // Unreachable while the scan and JSON.parse agree; if they ever do not, say so instead of storing
+    // a re-serialised copy that would differ from what the LMS produced.
+    issues.push({
+      code: 'SCHEMA_INVALID',
+      field: `${prefix}data`,
+      message: 'source text could not be located',
+    });
+    return undefined;
+  }
   return {
     accountId,
     eventId: eventId as string,
@@ -209,6 +271,7 @@ function parseEvent(
     timestamp: timestamp as number,
     eventInfo: eventInfo as string,
     data: data as Record<string, unknown>,
+    dataJson,
   };
 }
 
@@ -245,6 +308,12 @@ function checkEventAccountId(
       message: `must match the envelope accountId ${envelopeAccountId} (got ${preview(value)})`,
     });
   }
+}
+
+/** eventId and eventInfo are stored as Postgres text, which holds neither NUL nor lone surrogates. */
+function checkStorableText(value: string, field: string, issues: FieldIssue[]): void {
+  const problem = unstorableTextProblem(value);
+  if (problem !== undefined) issues.push({ code: 'UNSTORABLE_TEXT', field, message: problem });
 }
 
 function rejectUnknownFields(
@@ -297,7 +366,8 @@ function rejection(issues: FieldIssue[]): ParsedLmsMessage {
 }
 
 function failure(code: ParseErrorCode, message: string, errors: FieldError[]): ParsedLmsMessage {
-  return { ok: false, code, message, errors };
+  const reason = message.length > MAX_REASON_LENGTH ? `${message.slice(0, MAX_REASON_LENGTH)}…` : message;
+  return { ok: false, code, message: reason, errors };
 }
 
 function describeJsonType(value: unknown): string {
@@ -305,7 +375,11 @@ function describeJsonType(value: unknown): string {
   return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 }
 
+/** A short, flat rendering for error messages: never walks into objects or arrays. */
 function preview(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  if (value === null || typeof value !== 'object') {
+    const text = typeof value === 'string' ? JSON.stringify(value.slice(0, 41)) : String(value);
+    return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  }
+  return Array.isArray(value) ? `an array of ${value.length}` : 'an object';
 }
