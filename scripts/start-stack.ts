@@ -2,11 +2,13 @@
  * `npm start`: the whole system on this machine, no Docker.
  * Kafka (scripts/kafka.sh) → Postgres/Redis reachable? → database created if missing → migrations →
  * admin-api, event-ingestion and DISPATCHER_REPLICAS dispatchers as child processes with prefixed logs.
- * Ctrl-C (or SIGTERM) stops everything it started, Kafka included when it started it.
+ * An app that exits or is killed is restarted with backoff (AppSupervisor); only Ctrl-C (or SIGTERM)
+ * stops everything it started, Kafka included when it started it.
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { Client } from 'pg';
+import { AppSupervisor } from './stack/app-supervisor';
 
 const ROOT = path.resolve(__dirname, '../..');
 const DEV_DEFAULTS: Record<string, string> = {
@@ -20,11 +22,6 @@ const DEV_DEFAULTS: Record<string, string> = {
   ALLOW_PRIVATE_TARGETS: 'true',
   ALLOW_HTTP_TARGETS: 'true',
 };
-
-interface RunningApp {
-  label: string;
-  child: ChildProcess;
-}
 
 function env(): Record<string, string> {
   const merged: Record<string, string> = { ...DEV_DEFAULTS };
@@ -54,34 +51,21 @@ async function ensureDatabase(databaseUrl: string): Promise<void> {
   }
 }
 
-function startApp(label: string, app: string, appEnv: Record<string, string>): RunningApp {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/apps', app, 'src/main.js')], {
-    cwd: ROOT,
-    env: appEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const prefix = `\x1b[36m[${label}]\x1b[0m `;
-  const pipe = (stream: NodeJS.ReadableStream | null, out: NodeJS.WriteStream) => {
-    let pending = '';
-    stream?.on('data', (chunk: Buffer) => {
-      const lines = (pending + chunk.toString()).split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) out.write(prefix + line + '\n');
-    });
-  };
-  pipe(child.stdout, process.stdout);
-  pipe(child.stderr, process.stderr);
-  return { label, child };
-}
-
-async function waitReady(label: string, port: number, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+/** Logs every 30 s while it waits, so an app stuck restarting at boot is visible without giving up on it. */
+async function waitReady(label: string, port: number, keepWaiting: () => boolean): Promise<boolean> {
+  const startedAt = Date.now();
+  let nextReminder = startedAt + 30_000;
+  while (keepWaiting()) {
     const response = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined);
-    if (response?.status === 200) return;
+    if (response?.status === 200) return true;
+    if (Date.now() >= nextReminder) {
+      const waited = Math.round((Date.now() - startedAt) / 1000);
+      log(`still waiting for ${label} on port ${port} (${waited} s); its log above says why`);
+      nextReminder += 30_000;
+    }
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
-  throw new Error(`${label} not ready on port ${port} after ${timeoutMs / 1000}s`);
+  return false;
 }
 
 async function main(): Promise<void> {
@@ -116,61 +100,68 @@ async function main(): Promise<void> {
   // Migrations already ran once above; the apps skip theirs so they boot in parallel without waiting on the lock.
   const appEnv = { ...stackEnv, MIGRATE_ON_BOOT: 'false' };
 
-  const apps: RunningApp[] = [
-    startApp('admin-api', 'admin-api', { ...appEnv, ADMIN_API_PORT: String(adminPort) }),
-    startApp('ingestion', 'event-ingestion', { ...appEnv, INGESTION_PORT: String(ingestionPort) }),
-  ];
   // Dispatcher replicas take consecutive ports after the first one, skipping the others' ports.
   const dispatcherPorts: number[] = [];
   for (let port = dispatcherPort; dispatcherPorts.length < replicas; port++) {
     if (port !== adminPort && port !== ingestionPort) dispatcherPorts.push(port);
   }
-  dispatcherPorts.forEach((port, index) =>
-    apps.push(
-      startApp(`dispatcher-${index + 1}`, 'dispatcher', { ...appEnv, DISPATCHER_PORT: String(port) }),
-    ),
-  );
+  const apps: { label: string; app: string; port: number; env: Record<string, string> }[] = [
+    { label: 'admin-api', app: 'admin-api', port: adminPort, env: { ADMIN_API_PORT: String(adminPort) } },
+    {
+      label: 'ingestion',
+      app: 'event-ingestion',
+      port: ingestionPort,
+      env: { INGESTION_PORT: String(ingestionPort) },
+    },
+    ...dispatcherPorts.map((port, index) => ({
+      label: `dispatcher-${index + 1}`,
+      app: 'dispatcher',
+      port,
+      env: { DISPATCHER_PORT: String(port) },
+    })),
+  ];
 
   let stopping = false;
-  const stop = async (code: number) => {
-    if (stopping) return;
+  const supervisors = apps.map(({ label, app, port, env: ownEnv }) => {
+    const supervisor: AppSupervisor = new AppSupervisor({
+      label,
+      command: process.execPath,
+      args: [path.join(ROOT, 'dist/apps', app, 'src/main.js')],
+      cwd: ROOT,
+      env: { ...appEnv, ...ownEnv },
+      outputPrefix: `\x1b[36m[${label}]\x1b[0m `,
+      log,
+      onSpawn: (restarts) => {
+        if (restarts === 0) return;
+        // Announces only this run: a newer restart supersedes the wait.
+        const current = () => !stopping && supervisor.restarts === restarts;
+        void waitReady(label, port, current).then((ready) => {
+          if (ready) log(`${label} is ready again (restart ${restarts})`);
+        });
+      },
+    });
+    return supervisor;
+  });
+  const stop = async () => {
+    if (stopping) return log('already stopping; the apps get SIGKILL 20 s after SIGTERM');
     stopping = true;
     log('stopping…');
-    await Promise.all(
-      apps.map(
-        ({ child }) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            child.once('exit', () => resolve());
-            child.kill('SIGTERM');
-            setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
-          }),
-      ),
-    );
-    if (!kafkaWasRunning)
-      execFileSync('bash', [path.join(ROOT, 'scripts/kafka.sh'), 'stop'], { stdio: 'inherit' });
-    process.exit(code);
+    await Promise.all(supervisors.map((supervisor) => supervisor.stop()));
+    try {
+      if (!kafkaWasRunning)
+        execFileSync('bash', [path.join(ROOT, 'scripts/kafka.sh'), 'stop'], { stdio: 'inherit' });
+    } catch {
+      log('scripts/kafka.sh stop failed (see above); the broker may still be running');
+    }
+    log('stopped.');
+    process.exit(0);
   };
-  process.on('SIGINT', () => void stop(0));
-  process.on('SIGTERM', () => void stop(0));
-  for (const app of apps) {
-    app.child.once('exit', (code, signal) => {
-      if (stopping) return;
-      log(`${app.label} exited (${signal ?? code}); stopping the stack`);
-      void stop(1);
-    });
-  }
+  // SIGHUP too: the apps run in their own process groups, so a closed terminal reaches only this script.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop());
+  for (const supervisor of supervisors) supervisor.start();
 
-  try {
-    await Promise.all([
-      waitReady('admin-api', adminPort),
-      waitReady('event-ingestion', ingestionPort),
-      ...dispatcherPorts.map((port, index) => waitReady(`dispatcher-${index + 1}`, port)),
-    ]);
-  } catch (error) {
-    log(error instanceof Error ? error.message : String(error));
-    return stop(1);
-  }
+  const ready = await Promise.all(apps.map(({ label, port }) => waitReady(label, port, () => !stopping)));
+  if (!ready.every(Boolean)) return;
   log('ready.');
   log(
     `admin API        http://127.0.0.1:${adminPort}/api/v1   (Swagger UI: http://127.0.0.1:${adminPort}/docs)`,
@@ -184,7 +175,7 @@ async function main(): Promise<void> {
   log('try it:  npm run demo            (in another terminal: webhook + listener + sample events)');
   log('         npm run token -- --account 1010');
   log('         npm run produce -- --account 1010 --event COURSE_ENROLLMENT --count 10');
-  log('Ctrl-C stops everything.');
+  log('An app that exits is restarted with backoff; Ctrl-C stops everything.');
 }
 
 main().catch((error: unknown) => {
