@@ -26,6 +26,8 @@ export interface KafkaConfig {
   consumerGroup: string;
   /** How long the group waits for a silent member before reassigning its partitions (crash recovery time). */
   sessionTimeoutMs: number;
+  /** Cap on one record batch's decompressed size: a batch past it (a decompression bomb) is unreadable, not fatal. */
+  maxDecompressedBatchBytes: number;
 }
 
 export interface DeliveryHttpConfig {
@@ -44,7 +46,8 @@ export interface CommonConfig {
 }
 
 export interface AdminApiConfig extends CommonConfig {
-  jwt: { secret?: string; publicKey?: string; issuer?: string; audience?: string };
+  /** maxLifetimeMs: a token whose `exp` lies further ahead than this is refused, whatever signed it. */
+  jwt: { secret?: string; publicKey?: string; issuer?: string; audience?: string; maxLifetimeMs: number };
   secretsKey: Buffer;
   delivery: DeliveryHttpConfig;
   maxWebhooksPerAccount: number;
@@ -142,6 +145,7 @@ export function loadAdminApiConfig(env: Record<string, string | undefined> = pro
     publicKey: reader.optionalString('ADMIN_JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n'),
     issuer: reader.optionalString('ADMIN_JWT_ISSUER'),
     audience: reader.optionalString('ADMIN_JWT_AUDIENCE'),
+    maxLifetimeMs: reader.duration('ADMIN_JWT_MAX_LIFETIME', '24h', { min: 1000 }),
   };
   if (!jwt.secret && !jwt.publicKey) {
     reader.problem('ADMIN_JWT_SECRET', 'is required unless ADMIN_JWT_PUBLIC_KEY is set');
@@ -174,6 +178,10 @@ export function loadIngestionConfig(env: Record<string, string | undefined> = pr
       eventsPartitions: reader.int('KAFKA_EVENTS_PARTITIONS', 12, { min: 1, max: 1000 }),
       consumerGroup: reader.string('KAFKA_CONSUMER_GROUP', 'lms-webhooks-ingestion'),
       sessionTimeoutMs: reader.duration('KAFKA_SESSION_TIMEOUT_MS', '30s', { min: 6000 }),
+      maxDecompressedBatchBytes: reader.int('KAFKA_MAX_DECOMPRESSED_BATCH_BYTES', 64 * 1024 * 1024, {
+        min: 64 * 1024,
+        max: 1024 * 1024 * 1024,
+      }),
     },
     retentionDays: reader.int('RETENTION_DAYS', 7, { min: 1, max: 3650 }),
     relayIntervalMs: reader.duration('RELAY_INTERVAL_MS', '5s', { min: 100 }),
