@@ -79,7 +79,7 @@ describe('fault: malformed Kafka messages mixed into the load', () => {
       sentMalformed.map((message) => key(message.value)).sort(),
     );
     for (const message of dead) {
-      expect(String(message.headers?.['x-error-code'] ?? '')).toMatch(/^[A-Z_]+$/);
+      expect(String(message.headers?.['x-error-code'] ?? '')).toMatch(/^[A-Z][A-Z0-9_]+$/);
       expect(String(message.headers?.['x-error-message'] ?? '')).not.toBe('');
       expect(String(message.headers?.['x-source-topic'])).toBe(harness.stack.topic);
     }

@@ -1,6 +1,6 @@
-import { Controller, Get, Inject, SetMetadata } from '@nestjs/common';
+import { Controller, Get, SetMetadata } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { READINESS_PROBES, ReadinessProbe } from './readiness-probe';
+import { ReadinessProbes } from './readiness-probe';
 import { PUBLIC_ROUTE } from './public-route';
 
 @Controller('health')
@@ -9,7 +9,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    @Inject(READINESS_PROBES) private readonly probes: ReadinessProbe[],
+    private readonly readiness: ReadinessProbes,
   ) {}
 
   /** The process runs and its event loop answers: restart it if this fails. */
@@ -23,7 +23,7 @@ export class HealthController {
   @HealthCheck()
   ready() {
     return this.health.check(
-      this.probes.map((probe) => async () => {
+      this.readiness.list().map((probe) => async () => {
         const indicator = this.indicators.check(probe.name);
         try {
           await withTimeout(probe.check(), 3000);

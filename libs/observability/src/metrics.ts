@@ -24,6 +24,29 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Copies too large for the dead-letter topic, replaced by a stub holding the record's coordinates. */
+  readonly dlqStubs = new Counter({
+    name: 'lmsw_dlq_stubs_total',
+    help: 'Dead-letter records sent as a stub (coordinates and reason) because the record itself was too large',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+
+  /** 1 while the Kafka consumer is in its group and fetching; 0 while it is stopped or restarting. */
+  readonly consumerRunning = new Gauge({
+    name: 'lmsw_consumer_running',
+    help: 'Whether the Kafka consumer is consuming (1) or stopped (0)',
+    registers: [this.registry],
+  });
+
+  /** restart: kafkajs (it restarts itself) | supervisor (it had given up; we restart it with backoff) */
+  readonly consumerStops = new Counter({
+    name: 'lmsw_consumer_stops_total',
+    help: 'Times the Kafka consumer crashed, by who restarts it',
+    labelNames: ['restart'] as const,
+    registers: [this.registry],
+  });
+
   readonly consumerLag = new Gauge({
     name: 'lmsw_consumer_lag',
     help: 'Messages between the committed offset and the end of each partition',

@@ -1,11 +1,11 @@
-import { DynamicModule, Inject, Module, OnModuleDestroy } from '@nestjs/common';
+import { DynamicModule, Module, OnModuleDestroy } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
 import { AppLogger } from './app-logger';
 import { HealthController } from './health.controller';
 import { Metrics } from './metrics';
 import { MetricsController } from './metrics.controller';
-import { READINESS_PROBES, ReadinessProbe } from './readiness-probe';
+import { ReadinessProbes } from './readiness-probe';
 import { kafkaProbe, postgresProbe, redisProbe } from './readiness-probes';
 
 export interface ObservabilityOptions {
@@ -18,7 +18,7 @@ export interface ObservabilityOptions {
 /** /health/live, /health/ready, /metrics and the JSON logger, the same in every app. */
 @Module({})
 export class ObservabilityModule implements OnModuleDestroy {
-  constructor(@Inject(READINESS_PROBES) private readonly probes: ReadinessProbe[]) {}
+  constructor(private readonly readiness: ReadinessProbes) {}
 
   static forRoot(options: ObservabilityOptions): DynamicModule {
     const { postgres, redisUrl, kafkaBrokers } = options.readiness;
@@ -31,20 +31,21 @@ export class ObservabilityModule implements OnModuleDestroy {
         Metrics,
         { provide: AppLogger, useValue: AppLogger.create(options.serviceName, options.logLevel) },
         {
-          provide: READINESS_PROBES,
+          provide: ReadinessProbes,
           inject: postgres ? [DataSource] : [],
-          useFactory: (dataSource?: DataSource): ReadinessProbe[] => [
-            ...(dataSource ? [postgresProbe(dataSource)] : []),
-            ...(redisUrl ? [redisProbe(redisUrl)] : []),
-            ...(kafkaBrokers ? [kafkaProbe(kafkaBrokers)] : []),
-          ],
+          useFactory: (dataSource?: DataSource) =>
+            new ReadinessProbes([
+              ...(dataSource ? [postgresProbe(dataSource)] : []),
+              ...(redisUrl ? [redisProbe(redisUrl)] : []),
+              ...(kafkaBrokers ? [kafkaProbe(kafkaBrokers)] : []),
+            ]),
         },
       ],
-      exports: [Metrics, AppLogger],
+      exports: [Metrics, AppLogger, ReadinessProbes],
     };
   }
 
   async onModuleDestroy(): Promise<void> {
-    await Promise.all(this.probes.map((probe) => probe.close?.() ?? Promise.resolve()));
+    await Promise.all(this.readiness.list().map((probe) => probe.close?.() ?? Promise.resolve()));
   }
 }

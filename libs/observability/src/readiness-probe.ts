@@ -6,4 +6,22 @@ export interface ReadinessProbe {
   close?(): Promise<void>;
 }
 
-export const READINESS_PROBES = Symbol('READINESS_PROBES');
+/**
+ * What /health/ready checks: the dependencies the app was configured with, plus probes that parts of
+ * the app add for their own state (the Kafka consumer says whether it is consuming).
+ */
+export class ReadinessProbes {
+  private readonly probes: ReadinessProbe[];
+
+  constructor(initial: readonly ReadinessProbe[] = []) {
+    this.probes = [...initial];
+  }
+
+  add(probe: ReadinessProbe): void {
+    this.probes.push(probe);
+  }
+
+  list(): readonly ReadinessProbe[] {
+    return this.probes;
+  }
+}

@@ -1,14 +1,23 @@
 import type { IngestionConfig } from '@lms/config';
-import { Metrics } from '@lms/observability';
-import { parseLmsMessage } from '@lms/payload-schemas';
+import { Metrics, ReadinessProbes } from '@lms/observability';
+import { parseLmsMessage, type ParsedLmsMessage } from '@lms/payload-schemas';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
+import {
+  Partitioners,
+  type Consumer,
+  type EachBatchPayload,
+  type Kafka,
+  type KafkaMessage,
+  type Producer,
+} from 'kafkajs';
 import { INGESTION_CONFIG } from '../ingestion-config.token';
 import { ensureIngestionTopics } from '../kafka/ingestion-topics';
 import { KAFKA_CLIENT } from '../kafka/kafka-client';
+import { unreadableBatchOf } from '../kafka/unreadable-record';
 import { EventIngestionService } from '../persistence/event-ingestion.service';
 import type { SourcedEvent } from '../persistence/sourced-event';
-import { DeadLetterPublisher, type RejectedMessage } from './dead-letter-publisher';
+import { ConsumerSupervisor } from './consumer-supervisor';
+import { DeadLetterPublisher, type DeadLetterCode, type RejectedMessage } from './dead-letter-publisher';
 
 // Fetch sizing. An LMS event is ~400 bytes: 4 MiB per partition lets one batch carry ~10,000 events,
 // so one transaction amortises its round trips over thousands of rows when there is a backlog.
@@ -28,58 +37,91 @@ const PARTITIONS_CONSUMED_CONCURRENTLY = 4;
  * hands valid events to EventIngestionService, and commits a partition's offsets only after the
  * batch is in Postgres (never past an event that is not stored). Offsets are committed explicitly,
  * per batch, after the transaction; a failure throws, and kafkajs re-reads from the last commit.
+ *
+ * No record can stop a partition: everything that reads a record's content is guarded and a record
+ * that fails any step (decoding, parsing, validation, the insert) is dead-lettered with a reason; a
+ * consumer that stops anyway is restarted by the ConsumerSupervisor, and readiness fails meanwhile.
  */
 @Injectable()
 export class LmsEventConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(LmsEventConsumer.name);
-  private readonly consumer: Consumer;
   private readonly producer: Producer;
   private readonly deadLetters: DeadLetterPublisher;
+  private readonly supervisor: ConsumerSupervisor;
+  /** The batch each partition is working on, for the log line when the consumer stops. */
+  private readonly inFlight = new Map<number, { firstOffset: string; lastOffset: string }>();
 
   constructor(
     @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
     @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
     private readonly ingestion: EventIngestionService,
     private readonly metrics: Metrics,
+    readiness: ReadinessProbes,
   ) {
-    const { consumerGroup, sessionTimeoutMs } = config.kafka;
-    this.consumer = kafka.consumer({
-      groupId: consumerGroup,
-      sessionTimeout: sessionTimeoutMs,
-      heartbeatInterval: Math.max(500, Math.floor(sessionTimeoutMs / 10)),
-      allowAutoTopicCreation: false,
-      ...FETCH,
-    });
     this.producer = kafka.producer({
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     this.deadLetters = new DeadLetterPublisher(this.producer, config.kafka, metrics);
+    this.supervisor = new ConsumerSupervisor(
+      {
+        create: () => this.createConsumer(),
+        run: (consumer) => this.run(consumer as Consumer),
+        describePosition: () => this.describePosition(),
+      },
+      metrics,
+    );
+    readiness.add(this.supervisor.readinessProbe());
   }
 
   async onApplicationBootstrap(): Promise<void> {
     const created = await ensureIngestionTopics(this.kafka, this.config.kafka);
     if (created.length > 0) this.logger.log(`created topics: ${created.join(', ')}`);
     await this.producer.connect();
-    await this.consumer.connect();
-    // A new group starts at the beginning: events produced before ingestion first ran are not skipped.
-    await this.consumer.subscribe({ topic: this.config.kafka.eventsTopic, fromBeginning: true });
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      this.logger.error(`consumer crashed (restart: ${payload.restart}): ${payload.error.message}`);
-    });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: PARTITIONS_CONSUMED_CONCURRENTLY,
-      eachBatch: (payload) => this.handleBatch(payload),
-    });
+    await this.supervisor.start();
     this.logger.log(`consuming ${this.config.kafka.eventsTopic} as group ${this.config.kafka.consumerGroup}`);
   }
 
   /** Leaves the group after the batch in flight is stored and committed, so its partitions move at once. */
   async onModuleDestroy(): Promise<void> {
-    await this.consumer.disconnect();
+    await this.supervisor.stop();
     await this.producer.disconnect();
+  }
+
+  private createConsumer(): Consumer {
+    const { consumerGroup, sessionTimeoutMs } = this.config.kafka;
+    return this.kafka.consumer({
+      groupId: consumerGroup,
+      sessionTimeout: sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(sessionTimeoutMs / 10)),
+      allowAutoTopicCreation: false,
+      // Only committed records of transactional producers, like a Java consumer with read_committed
+      // (the default here too; said out loud because the guarantee depends on it).
+      readUncommitted: false,
+      ...FETCH,
+    });
+  }
+
+  private async run(consumer: Consumer): Promise<void> {
+    await consumer.connect();
+    // A new group starts at the beginning: events produced before ingestion first ran are not skipped.
+    await consumer.subscribe({ topic: this.config.kafka.eventsTopic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: PARTITIONS_CONSUMED_CONCURRENTLY,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+  }
+
+  private describePosition(): string {
+    const topic = this.config.kafka.eventsTopic;
+    if (this.inFlight.size === 0) return `${topic} (no batch in flight)`;
+    const batches = [...this.inFlight].map(
+      ([partition, { firstOffset, lastOffset }]) =>
+        `partition ${partition} offsets ${firstOffset}-${lastOffset}`,
+    );
+    return `${topic} ${batches.join(', ')}`;
   }
 
   private async handleBatch({
@@ -93,10 +135,25 @@ export class LmsEventConsumer implements OnApplicationBootstrap, OnModuleDestroy
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     const startedAt = performance.now();
     const { topic, partition } = batch;
+    const lastOffset = batch.messages[batch.messages.length - 1].offset;
+    this.inFlight.set(partition, { firstOffset: batch.messages[0].offset, lastOffset });
+
     const valid: SourcedEvent[] = [];
     const rejected: RejectedMessage[] = [];
     for (const message of batch.messages) {
-      const parsed = parseLmsMessage(message.value);
+      const unreadable = unreadableBatchOf(message);
+      if (unreadable !== undefined) {
+        rejected.push({
+          message,
+          partition,
+          code: 'UNREADABLE_BATCH',
+          reason: `record batch at offsets ${unreadable.firstOffset}-${unreadable.lastOffset} could not be decoded: ${unreadable.reason}`,
+          errors: [],
+          firstOffset: unreadable.firstOffset,
+        });
+        continue;
+      }
+      const parsed = parseGuarded(message);
       if (parsed.ok) {
         for (const event of parsed.events) valid.push({ event, partition, offset: message.offset });
       } else {
@@ -114,19 +171,48 @@ export class LmsEventConsumer implements OnApplicationBootstrap, OnModuleDestroy
     await this.deadLetters.publish(rejected);
     await heartbeat();
     const result = await this.ingestion.ingest(valid);
+    if (result.rejected.length > 0) {
+      const byOffset = new Map(batch.messages.map((message) => [message.offset, message]));
+      await this.deadLetters.publish(
+        result.rejected.map(({ offset, reason }) => ({
+          message: byOffset.get(offset) as KafkaMessage,
+          partition,
+          code: 'STORE_REJECTED',
+          reason,
+          errors: [],
+        })),
+      );
+    }
     const storedAt = performance.now();
 
-    const lastOffset = batch.messages[batch.messages.length - 1].offset;
     resolveOffset(lastOffset);
     await commitOffsetsIfNecessary({
       topics: [{ topic, partitions: [{ partition, offset: (BigInt(lastOffset) + 1n).toString() }] }],
     });
+    this.inFlight.delete(partition);
     this.metrics.consumerLag.set({ topic, partition: String(partition) }, Number(batch.offsetLag()));
     this.logger.debug(
-      `partition ${partition}: ${batch.messages.length} messages, ${result.inserted} new events, ${rejected.length} rejected, ` +
-        `${result.realtimeDeliveryIds.length} deliveries; parse ${(parsedAt - startedAt).toFixed(0)} ms, ` +
-        `store+queue ${(storedAt - parsedAt).toFixed(0)} ms, commit ${(performance.now() - storedAt).toFixed(0)} ms`,
+      `partition ${partition}: ${batch.messages.length} messages, ${result.inserted} new events, ` +
+        `${rejected.length + result.rejected.length} rejected, ${result.realtimeDeliveryIds.length} deliveries; ` +
+        `parse ${(parsedAt - startedAt).toFixed(0)} ms, store+queue ${(storedAt - parsedAt).toFixed(0)} ms, ` +
+        `commit ${(performance.now() - storedAt).toFixed(0)} ms`,
     );
     await heartbeat();
+  }
+}
+
+/** The parser never throws by design; if it ever does, that record is set aside, not the partition. */
+function parseGuarded(
+  message: KafkaMessage,
+): ParsedLmsMessage | { ok: false; code: DeadLetterCode; message: string; errors: [] } {
+  try {
+    return parseLmsMessage(message.value);
+  } catch (error) {
+    return {
+      ok: false,
+      code: 'PARSE_CRASHED',
+      message: `parsing failed unexpectedly: ${(error as Error).message}`.slice(0, 500),
+      errors: [],
+    };
   }
 }

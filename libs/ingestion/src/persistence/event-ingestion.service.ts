@@ -13,7 +13,20 @@ export interface IngestionResult {
   duplicates: number;
   realtimeDeliveryIds: string[];
   batchItems: number;
+  /** Kafka records whose content Postgres refused: nothing of them is stored; the caller dead-letters them. */
+  rejected: StoreRejection[];
 }
+
+export interface StoreRejection {
+  partition: number;
+  offset: string;
+  reason: string;
+}
+
+// SQLSTATE classes that say "this row's content": 22 data exception (e.g. an invalid text
+// representation), 54 program limit exceeded (e.g. a value too large to index). Anything else (a lost
+// connection, a deadlock, a full disk) is about the database, not the record: the batch is retried.
+const RECORD_CONTENT_ERROR_CLASSES: ReadonlySet<string> = new Set(['22', '54']);
 
 /**
  * The one use case of ingestion: store a batch of validated events together with the work they cause
@@ -33,18 +46,20 @@ export class EventIngestionService {
   ) {}
 
   async ingest(events: readonly SourcedEvent[]): Promise<IngestionResult> {
-    if (events.length === 0) return { inserted: 0, duplicates: 0, realtimeDeliveryIds: [], batchItems: 0 };
-    const unique = uniqueInKeyOrder(events);
-    const subscriptionsByAccount = await this.subscriptions.subscriptionsOf(
-      unique.map(({ event }) => event.accountId),
-    );
+    const result: IngestionResult = {
+      inserted: 0,
+      duplicates: 0,
+      realtimeDeliveryIds: [],
+      batchItems: 0,
+      rejected: [],
+    };
+    if (events.length === 0) return result;
+    await this.storeSplittingOutBadRecords(events, result);
+    const { inserted, realtimeDeliveryIds } = result;
 
-    const stopTimer = this.metrics.ingestBatchDuration.startTimer();
-    const { inserted, realtimeDeliveryIds, batchItems } = await this.repository
-      .storeBatch(unique, deliveryTargets(unique, subscriptionsByAccount))
-      .finally(() => stopTimer());
-
-    const duplicates = events.length - inserted;
+    const storedEvents = events.length - eventsOf(result.rejected, events);
+    const duplicates = storedEvents - inserted;
+    result.duplicates = duplicates;
     this.metrics.eventsConsumed.inc({ result: 'valid' }, inserted);
     if (duplicates > 0) this.metrics.eventsConsumed.inc({ result: 'duplicate' }, duplicates);
     if (realtimeDeliveryIds.length > 0)
@@ -61,8 +76,78 @@ export class EventIngestionService {
         deliveryIds: realtimeDeliveryIds.slice(0, 20),
       });
     }
-    return { inserted, duplicates, realtimeDeliveryIds, batchItems };
+    return result;
   }
+
+  /**
+   * Stores the batch in one statement. When Postgres refuses the content of a row, the batch is split
+   * by Kafka record and each half stored on its own, down to the single record(s) at fault, which are
+   * returned as rejected instead of failing the whole batch for ever. The halves are separate
+   * transactions, which is safe: every insert is idempotent, and the offsets are committed only after
+   * all of them.
+   */
+  private async storeSplittingOutBadRecords(
+    events: readonly SourcedEvent[],
+    into: IngestionResult,
+  ): Promise<void> {
+    try {
+      const stored = await this.storeOnce(events);
+      into.inserted += stored.inserted;
+      into.realtimeDeliveryIds.push(...stored.realtimeDeliveryIds);
+      into.batchItems += stored.batchItems;
+    } catch (error) {
+      if (!isRecordContentError(error)) throw error;
+      const records = byRecord(events);
+      if (records.length === 1) {
+        const [{ partition, offset }] = records[0];
+        into.rejected.push({
+          partition,
+          offset,
+          reason: `Postgres refused the record: ${(error as Error).message}`,
+        });
+        return;
+      }
+      const half = Math.ceil(records.length / 2);
+      await this.storeSplittingOutBadRecords(records.slice(0, half).flat(), into);
+      await this.storeSplittingOutBadRecords(records.slice(half).flat(), into);
+    }
+  }
+
+  private async storeOnce(events: readonly SourcedEvent[]) {
+    const unique = uniqueInKeyOrder(events);
+    const subscriptionsByAccount = await this.subscriptions.subscriptionsOf(
+      unique.map(({ event }) => event.accountId),
+    );
+    const stopTimer = this.metrics.ingestBatchDuration.startTimer();
+    try {
+      return await this.repository.storeBatch(unique, deliveryTargets(unique, subscriptionsByAccount));
+    } finally {
+      stopTimer();
+    }
+  }
+}
+
+function isRecordContentError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && code.length === 5 && RECORD_CONTENT_ERROR_CLASSES.has(code.slice(0, 2));
+}
+
+/** The events grouped by the Kafka record they came from, in record order (an envelope is one record). */
+function byRecord(events: readonly SourcedEvent[]): SourcedEvent[][] {
+  const records = new Map<string, SourcedEvent[]>();
+  for (const source of events) {
+    const key = `${source.partition}:${source.offset}`;
+    const record = records.get(key);
+    if (record === undefined) records.set(key, [source]);
+    else record.push(source);
+  }
+  return [...records.values()];
+}
+
+function eventsOf(rejected: readonly StoreRejection[], events: readonly SourcedEvent[]): number {
+  if (rejected.length === 0) return 0;
+  const keys = new Set(rejected.map(({ partition, offset }) => `${partition}:${offset}`));
+  return events.filter(({ partition, offset }) => keys.has(`${partition}:${offset}`)).length;
 }
 
 /**
