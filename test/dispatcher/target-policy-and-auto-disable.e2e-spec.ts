@@ -53,6 +53,35 @@ describe('dispatcher without private targets; auto-disable; graceful shutdown', 
     expect(target.received).toHaveLength(0);
   });
 
+  it('refuses a webhook saved with an http URL at send time when ALLOW_HTTP_TARGETS=false, recording why; nothing is sent', async () => {
+    // Private targets allowed, so the loopback listener would be reachable: only the http rule refuses.
+    const local = await startDispatcher(
+      dispatcherTestEnv(database.url, {
+        QUEUE_PREFIX: `${dispatcher.config.redis.queuePrefix}-https-only`,
+        ALLOW_HTTP_TARGETS: 'false',
+        RETRY_SCHEDULE: '5s',
+      }),
+    );
+    try {
+      // Saved while http was allowed (or written by an older version): the rule of now applies.
+      const webhook = await factories.webhook({ targetUrl: `${target.url}/saved-as-http` });
+      const id = await factories.delivery(webhook);
+      await local.enqueue(id);
+      const row = await waitFor('attempt recorded', async () => {
+        const current = await factories.deliveryRow(id);
+        return current.attempt_count > 0 ? current : undefined;
+      });
+      expect(row.status).toBe('RETRYING');
+      expect(row.last_error).toBe(
+        'TARGET_NOT_ALLOWED: plain http targets are not allowed (ALLOW_HTTP_TARGETS=false)',
+      );
+      expect((await factories.attempts(id))[0]).toMatchObject({ status_code: null });
+      expect(target.received).toHaveLength(0);
+    } finally {
+      await local.close();
+    }
+  });
+
   it('disables a webhook failing for longer than AUTO_DISABLE_AFTER, audits it and cancels its waiting deliveries', async () => {
     const failing = await factories.webhook({ targetUrl: target.url });
     const recent = await factories.webhook({ targetUrl: target.url });

@@ -55,6 +55,7 @@ function senderOptions(overrides: Partial<WebhookHttpSenderOptions> = {}): Webho
     connectTimeoutMs: 2000,
     responseTimeoutMs: 2000,
     allowPrivateTargets: true,
+    allowHttpTargets: true,
     userAgent: DEFAULT_USER_AGENT,
     ...overrides,
   };
@@ -188,6 +189,20 @@ describe('WebhookHttpSender', () => {
     expect(outcome.statusCode).toBeNull();
     expect(outcome.error).toMatch(/^TARGET_NOT_ALLOWED: 127\.0\.0\.1 → 127\.0\.0\.1 is a loopback address/);
     expect(target.received).toHaveLength(0);
+  });
+
+  it('refuses a plain-http target when http targets are not allowed, without connecting', async () => {
+    const target = await listener((_, res) => res.writeHead(200).end());
+    const outcome = await sender({ allowHttpTargets: false }).send({
+      url: `${target.url}/`,
+      body,
+      headers: {},
+    });
+    expect(outcome).toMatchObject({
+      statusCode: null,
+      error: 'TARGET_NOT_ALLOWED: plain http targets are not allowed (ALLOW_HTTP_TARGETS=false)',
+    });
+    expect(target.connections()).toBe(0);
   });
 
   it('refuses a name that resolves to loopback (the check runs after DNS)', async () => {

@@ -9,6 +9,8 @@ export interface WebhookHttpSenderOptions {
   responseTimeoutMs: number;
   /** When false, every address a target resolves to is checked when the connection is made. */
   allowPrivateTargets: boolean;
+  /** When false, a plain-http URL is refused before anything is sent, whenever it was saved. */
+  allowHttpTargets: boolean;
   userAgent: string;
 }
 
@@ -76,6 +78,11 @@ export class WebhookHttpSender {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     try {
+      // A URL saved under a looser configuration (or written straight to the database) is checked
+      // against the rules of now, like the connect-time address check.
+      if (!this.options.allowHttpTargets && new URL(request.url).protocol !== 'https:') {
+        throw new TargetNotAllowedError('plain http targets are not allowed (ALLOW_HTTP_TARGETS=false)');
+      }
       const response = await this.agent.request({
         ...splitUrl(request.url),
         method: 'POST',

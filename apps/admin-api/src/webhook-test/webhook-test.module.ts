@@ -23,6 +23,7 @@ export class WebhookTestModule implements OnApplicationShutdown {
               connectTimeoutMs: config.delivery.connectTimeoutMs,
               responseTimeoutMs: config.delivery.responseTimeoutMs,
               allowPrivateTargets: config.delivery.allowPrivateTargets,
+              allowHttpTargets: config.delivery.allowHttpTargets,
               userAgent: DEFAULT_USER_AGENT,
             }),
         },
