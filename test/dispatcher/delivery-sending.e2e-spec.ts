@@ -62,11 +62,7 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
     const webhook = await factories.webhook({
       targetUrl: `${target.url}/lms`,
       authType: 'SIGNATURE',
-      secrets: [
-        { secret: oldSecret, expiresAt: new Date(Date.now() + 3_600_000) },
-        { secret: newSecret },
-        { secret: generateSigningSecret(), expiresAt: new Date(Date.now() - 1000) },
-      ],
+      secrets: [{ secret: oldSecret, expiresAt: new Date(Date.now() + 3_600_000) }, { secret: newSecret }],
     });
     const id = await factories.delivery(webhook);
     await dispatcher.enqueue(id);
@@ -79,7 +75,7 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
     expect(request.headers['webhook-id']).toBe(id);
     expect(request.headers['content-type']).toBe('application/json');
     expect(request.headers['user-agent']).toMatch(/^lms-webhooks\/\d+\.\d+\.\d+$/);
-    // The expired secret no longer signs: exactly the two live ones.
+    // Current and previous: the schema holds no more than these two.
     expect(String(request.headers['webhook-signature']).split(' ')).toHaveLength(2);
     const expected = {
       accountId: 1010,
@@ -90,6 +86,41 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
     expect(() => verifyWith(generateSigningSecret(), request)).toThrow();
     // data goes out byte for byte as stored
     expect(request.body.toString()).toMatch(/"data":\{"userId":\d+,"loId":"course:7374992"\}/);
+  });
+
+  it('stops signing with the previous secret once its overlap is over', async () => {
+    const target = await listener();
+    const [expired, current] = [generateSigningSecret(), generateSigningSecret()];
+    const webhook = await factories.webhook({
+      targetUrl: target.url,
+      authType: 'SIGNATURE',
+      secrets: [{ secret: expired, expiresAt: new Date(Date.now() - 1000) }, { secret: current }],
+    });
+    const id = await factories.delivery(webhook);
+    await dispatcher.enqueue(id);
+    await settled(id);
+    const [request] = target.received;
+    expect(String(request.headers['webhook-signature']).split(' ')).toHaveLength(1);
+    expect(() => verifyWith(current, request)).not.toThrow();
+    expect(() => verifyWith(expired, request)).toThrow();
+  });
+
+  it('the schema refuses a third signing secret for a webhook (at most a current and a previous one)', async () => {
+    const webhook = await factories.webhook({
+      targetUrl: 'http://127.0.0.1:9/never',
+      authType: 'SIGNATURE',
+      secrets: [
+        { secret: generateSigningSecret(), expiresAt: new Date(Date.now() + 60_000) },
+        { secret: generateSigningSecret() },
+      ],
+    });
+    const insert = (expiresAt: Date | null) =>
+      pool.query(
+        `INSERT INTO webhook_secrets (id, webhook_id, secret_enc, expires_at) VALUES (gen_random_uuid(), $1, 'x', $2)`,
+        [webhook.id, expiresAt],
+      );
+    await expect(insert(null)).rejects.toThrow(/webhook_secrets_current_uq/);
+    await expect(insert(new Date(Date.now() + 60_000))).rejects.toThrow(/webhook_secrets_previous_uq/);
   });
 
   it('sends Basic credentials', async () => {

@@ -18,6 +18,11 @@ describe('signStandardWebhook', () => {
     );
   });
 
+  it('refuses to sign with more than two secrets (current and previous): the header must not grow', () => {
+    const secrets = [generateSigningSecret(), generateSigningSecret(), generateSigningSecret()];
+    expect(() => signStandardWebhook(secrets, 'msg_1', now(), body)).toThrow(RangeError);
+  });
+
   it('signs with every secret during a rotation, and either one verifies', () => {
     const [oldSecret, newSecret] = [generateSigningSecret(), generateSigningSecret()];
     const timestamp = now();

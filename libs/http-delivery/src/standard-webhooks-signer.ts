@@ -1,6 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 
 const SECRET_PREFIX = 'whsec_';
+/** The current secret and, during a rotation overlap, the previous one (DESIGN.md invariant 7). */
+export const MAX_LIVE_SIGNING_SECRETS = 2;
 
 /** A new signing secret in the Standard Webhooks format: `whsec_` + base64 of 32 random bytes. */
 export function generateSigningSecret(): string {
@@ -25,6 +27,13 @@ export function signStandardWebhook(
   timestampSeconds: number,
   body: Buffer,
 ): string {
+  // More would mean the rotation rule was broken somewhere; a header that grows with every rotation
+  // ends with receivers answering 431, so refuse loudly rather than send it.
+  if (secrets.length > MAX_LIVE_SIGNING_SECRETS) {
+    throw new RangeError(
+      `a webhook signs with at most ${MAX_LIVE_SIGNING_SECRETS} secrets; got ${secrets.length}`,
+    );
+  }
   const prefix = Buffer.from(`${webhookId}.${timestampSeconds}.`);
   return secrets
     .map(

@@ -49,30 +49,33 @@ export class WebhookSignatureService {
 
   /**
    * A new secret signs from now on; the current one keeps signing alongside it for the overlap, so
-   * receivers can switch without rejecting a single delivery.
+   * receivers can switch without rejecting a single delivery. Never more than two: rotating again
+   * during an overlap retires the older previous secret at once (see WebhookRepository.rotateSecret).
    */
   async rotate(actor: AdminActor, webhookId: string): Promise<SigningSecretFile> {
     return this.webhooks.transaction(async (manager) => {
       const webhook = await this.webhooks.findLiveForUpdate(manager, actor.accountId, webhookId);
       if (!webhook) throw notFound(webhookId);
       assertSignatureWebhook(webhook);
-      await this.webhooks.expireCurrentSecrets(manager, webhook.id, this.options.secretRotationOverlapMs);
       const secret = generateSigningSecret();
       const createdAt = new Date();
-      await this.webhooks.addSecret(manager, {
-        id: randomUUID(),
-        webhookId: webhook.id,
-        secretEnc: this.cipher.encrypt(secret),
-        createdAt,
-        expiresAt: null,
-      });
-      const previousExpiresAt = new Date(createdAt.getTime() + this.options.secretRotationOverlapMs);
+      const previousExpiresAt = await this.webhooks.rotateSecret(
+        manager,
+        {
+          id: randomUUID(),
+          webhookId: webhook.id,
+          secretEnc: this.cipher.encrypt(secret),
+          createdAt,
+          expiresAt: null,
+        },
+        this.options.secretRotationOverlapMs,
+      );
       await this.webhooks.audit(manager, {
         accountId: actor.accountId,
         webhookId: webhook.id,
         actor: actor.sub,
         action: 'SECRET_ROTATED',
-        details: { previousSecretExpiresAt: previousExpiresAt.toISOString() },
+        details: { previousSecretExpiresAt: previousExpiresAt?.toISOString() ?? null },
       });
       return this.file(webhook.id, secret, createdAt, previousExpiresAt);
     });

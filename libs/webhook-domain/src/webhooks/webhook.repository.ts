@@ -97,16 +97,26 @@ export class WebhookRepository {
       .getMany();
   }
 
-  /** Starts the overlap of the current secret(s) and forgets the ones whose overlap is over. */
-  async expireCurrentSecrets(manager: EntityManager, webhookId: string, overlapMs: number): Promise<void> {
-    await manager.query(`DELETE FROM webhook_secrets WHERE webhook_id = $1 AND expires_at <= now()`, [
-      webhookId,
+  /**
+   * The only way secrets rotate, so a webhook never has more than two live ones (current + previous;
+   * two unique indexes hold it in the schema too). The current secret becomes the previous one and
+   * signs for the overlap; the secret it replaces expires at once, even mid-overlap: a rotation during
+   * a rotation keeps the newest previous secret only. Call in a transaction holding the webhook's row lock.
+   * Returns when the rotated-out secret stops signing.
+   */
+  async rotateSecret(manager: EntityManager, next: WebhookSecret, overlapMs: number): Promise<Date | null> {
+    await manager.query(`DELETE FROM webhook_secrets WHERE webhook_id = $1 AND expires_at IS NOT NULL`, [
+      next.webhookId,
     ]);
-    await manager.query(
-      `UPDATE webhook_secrets SET expires_at = now() + ($2::bigint * interval '1 millisecond')
-        WHERE webhook_id = $1 AND expires_at IS NULL`,
-      [webhookId, overlapMs],
+    // TypeORM answers an UPDATE … RETURNING with [rows, affected count].
+    const [rotatedOut] = await manager.query<[Array<{ expires_at: Date }>, number]>(
+      `UPDATE webhook_secrets SET expires_at = $2::timestamptz + ($3::bigint * interval '1 millisecond')
+        WHERE webhook_id = $1 AND expires_at IS NULL
+        RETURNING expires_at`,
+      [next.webhookId, next.createdAt, overlapMs],
     );
+    await manager.insert(WebhookSecret, next);
+    return rotatedOut[0]?.expires_at ?? null;
   }
 
   /**
