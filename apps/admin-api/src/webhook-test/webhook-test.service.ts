@@ -56,7 +56,7 @@ export class WebhookTestService {
     const webhook = await this.webhooks.requireLive(accountId, webhookId);
     const chosen = chooseEvent(webhook.events, eventName);
     // The rules may have changed since the URL was saved (or the host's DNS has).
-    await this.targets.assertAllowed(webhook.targetUrl);
+    const targetUrl = (await this.targets.assertAllowed(webhook.targetUrl)).href;
     let auth: DeliveryAuth;
     switch (webhook.authType) {
       case 'NONE':
@@ -73,7 +73,7 @@ export class WebhookTestService {
         auth = { type: 'SIGNATURE', secrets: await this.signatures.currentSecrets(webhook.id) };
         break;
     }
-    return this.send(accountId, webhook.targetUrl, chosen, auth);
+    return this.send(accountId, targetUrl, chosen, auth);
   }
 
   async testUnsaved(
@@ -83,11 +83,12 @@ export class WebhookTestService {
   ): Promise<WebhookTestResult> {
     assertKnownEvents(webhook.events);
     const chosen = chooseEvent(webhook.events, eventName);
-    await this.targets.assertAllowed(webhook.targetUrl);
+    // Sent to the serialised URL, as it would be stored: the raw text may read differently.
+    const targetUrl = (await this.targets.assertAllowed(webhook.targetUrl)).href;
     const authentication = webhook.authentication;
     switch (authentication.type) {
       case 'NONE':
-        return this.send(accountId, webhook.targetUrl, chosen, { type: 'NONE' });
+        return this.send(accountId, targetUrl, chosen, { type: 'NONE' });
       case 'BASIC':
         if (authentication.password === undefined) {
           throw new DomainError(
@@ -96,7 +97,7 @@ export class WebhookTestService {
             [{ field: 'authentication.password', message: 'is required for BASIC authentication' }],
           );
         }
-        return this.send(accountId, webhook.targetUrl, chosen, {
+        return this.send(accountId, targetUrl, chosen, {
           type: 'BASIC',
           username: authentication.username,
           password: authentication.password,
@@ -105,7 +106,7 @@ export class WebhookTestService {
         // Nothing is saved, so there is no secret yet: sign with a throwaway one and hand it back.
         const secret = generateSigningSecret();
         return {
-          ...(await this.send(accountId, webhook.targetUrl, chosen, {
+          ...(await this.send(accountId, targetUrl, chosen, {
             type: 'SIGNATURE',
             secrets: [secret],
           })),

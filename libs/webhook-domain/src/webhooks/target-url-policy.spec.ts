@@ -51,6 +51,15 @@ describe('TargetUrlPolicy', () => {
     'https://169.254.169.254/',
     'https://[fd00:ec2::254]/',
     'https://0177.0.0.1/',
+    'https://[::7f00:1]/',
+    'https://[::127.0.0.1]/',
+    'https://[::ffff:0:7f00:1]/',
+    'https://[2002:a9fe:a9fe::]/',
+    'https://[64:ff9b::a9fe:a9fe]/',
+    'https://[64:ff9b:1::a00:1]/',
+    'https://[fec0::1]/',
+    'https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/',
+    'https://192.88.99.1/',
   ])('refuses the literal non-public address in %s without resolving anything', async (url) => {
     const policy = new TargetUrlPolicy(strict, () => Promise.reject(new Error('must not resolve')));
     expect(await codeOf(policy.assertAllowed(url))).toBe(DomainErrorCode.TARGET_NOT_ALLOWED);
@@ -71,8 +80,25 @@ describe('parseTargetUrl', () => {
     ['credentials', 'https://u:p@example.com/', DomainErrorCode.VALIDATION_FAILED],
     ['too long', `https://example.com/${'a'.repeat(2048)}`, DomainErrorCode.VALIDATION_FAILED],
     ['plain http', 'http://example.com/', DomainErrorCode.TARGET_NOT_ALLOWED],
+    ['CR/LF', 'https://example.com/a\r\nX-Injected: 1', DomainErrorCode.VALIDATION_FAILED],
+    ['a TAB in the host', 'https://exa\tmple.com/', DomainErrorCode.VALIDATION_FAILED],
+    ['a NUL', 'https://example.com/\u0000', DomainErrorCode.VALIDATION_FAILED],
+    ['a C1 control', 'https://example.com/\u0085', DomainErrorCode.VALIDATION_FAILED],
+    ['port 0', 'https://example.com:0/', DomainErrorCode.VALIDATION_FAILED],
+    ['port 0 spelled 000', 'https://example.com:000/', DomainErrorCode.VALIDATION_FAILED],
+    ['too long once serialised', `https://example.com/${'é'.repeat(400)}`, DomainErrorCode.VALIDATION_FAILED],
   ])('refuses %s', (_label, url, code) => {
     expect(() => parseTargetUrl(url, { allowHttpTargets: false })).toThrow(expect.objectContaining({ code }));
+  });
+
+  it.each([
+    [' https://example.com/hook', 'https://example.com/hook'],
+    ['https://evil.example\\@good.example/', 'https://evil.example/@good.example/'],
+    ['HTTPS://Example.COM:443/a/../b?x=1#frag', 'https://example.com/b?x=1#frag'],
+    ['https://example.com/a b', 'https://example.com/a%20b'],
+    ['https://[::FFFF:8.8.4.4]/', 'https://[::ffff:808:404]/'],
+  ])('serialises %p as the WHATWG URL the sender dials', (raw, href) => {
+    expect(parseTargetUrl(raw, { allowHttpTargets: false }).href).toBe(href);
   });
 
   it('accepts plain http when allowed', () => {

@@ -12,6 +12,7 @@ export interface TargetUrlRules {
 export type HostResolver = (host: string) => Promise<string[]>;
 
 export const MAX_TARGET_URL_LENGTH = 2048;
+const CONTROL_CHARACTER = /\p{Cc}/u;
 
 const resolveWithSystemResolver: HostResolver = async (host) =>
   (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address);
@@ -55,7 +56,9 @@ export class TargetUrlPolicy {
 /**
  * Syntax rules, no I/O: an absolute http(s) URL of at most 2048 characters without credentials
  * (they would be logged and shown in clear; Basic authentication has its own, encrypted, field),
- * and https unless plain http is allowed.
+ * and https unless plain http is allowed. Callers store `href` of the result, the WHATWG serialisation:
+ * what is stored, shown and dialled is the URL the sender actually parses (a raw `https://a\@b/` would
+ * show one host and reach another).
  */
 export function parseTargetUrl(
   raw: string,
@@ -64,6 +67,8 @@ export function parseTargetUrl(
 ): URL {
   if (raw.length > MAX_TARGET_URL_LENGTH)
     throw invalid(field, `must be at most ${MAX_TARGET_URL_LENGTH} characters`);
+  // The URL parser silently drops tabs and newlines and trims controls: refuse them instead of guessing.
+  if (CONTROL_CHARACTER.test(raw)) throw invalid(field, 'must not contain control characters');
   let url: URL;
   try {
     url = new URL(raw);
@@ -76,6 +81,9 @@ export function parseTargetUrl(
     throw invalid(field, 'must not contain credentials; use Basic authentication instead');
   }
   if (url.hostname === '') throw invalid(field, 'must name a host');
+  if (url.port === '0') throw invalid(field, 'must not use port 0');
+  if (url.href.length > MAX_TARGET_URL_LENGTH)
+    throw invalid(field, `must be at most ${MAX_TARGET_URL_LENGTH} characters once serialised`);
   if (url.protocol === 'http:' && !rules.allowHttpTargets) {
     throw notAllowed(field, 'must use https (plain http targets are not allowed on this installation)');
   }

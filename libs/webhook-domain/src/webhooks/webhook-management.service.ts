@@ -7,6 +7,7 @@ import { SecretCipher } from '../crypto/secret-cipher';
 import type { AuditLogEntry, Webhook, WebhookStatus } from '../entities';
 import { DomainError, DomainErrorCode } from '../errors/domain-error';
 import { TargetUrlPolicy } from './target-url-policy';
+import { normalizeWebhookName } from './webhook-name';
 import type {
   AdminActor,
   CreateWebhookCommand,
@@ -50,8 +51,9 @@ export class WebhookManagementService {
 
   async create(command: CreateWebhookCommand): Promise<WebhookView> {
     const { actor } = command;
+    const name = normalizeWebhookName(command.name);
     assertKnownEvents(command.events);
-    await this.targets.assertAllowed(command.targetUrl);
+    const targetUrl = (await this.targets.assertAllowed(command.targetUrl)).href;
     if (command.authentication.type === 'BASIC' && command.authentication.password === undefined) {
       throw validation('authentication.password', 'is required for BASIC authentication');
     }
@@ -59,9 +61,9 @@ export class WebhookManagementService {
     const webhook: Webhook = {
       id: randomUUID(),
       accountId: actor.accountId,
-      name: command.name,
+      name,
       description: command.description ?? null,
-      targetUrl: command.targetUrl,
+      targetUrl,
       authType: command.authentication.type,
       basicUsername: null,
       basicPasswordEnc: null,
@@ -76,7 +78,7 @@ export class WebhookManagementService {
     };
     this.applyBasicCredentials(webhook, command.authentication);
 
-    return this.withNameConflictMapped(command.name, () =>
+    return this.withNameConflictMapped(name, () =>
       this.webhooks.transaction(async (manager) => {
         await this.webhooks.lockAccount(manager, actor.accountId);
         const live = await this.webhooks.countLive(manager, actor.accountId);
@@ -86,8 +88,7 @@ export class WebhookManagementService {
             `An account can have at most ${this.options.maxWebhooksPerAccount} webhooks; delete one first`,
           );
         }
-        if (await this.webhooks.isNameTaken(manager, actor.accountId, command.name))
-          throw nameTaken(command.name);
+        if (await this.webhooks.isNameTaken(manager, actor.accountId, name)) throw nameTaken(name);
         await this.webhooks.insert(manager, webhook);
         if (webhook.authType === 'SIGNATURE') await this.addSigningSecret(manager, webhook.id);
         await this.webhooks.audit(manager, {
@@ -114,27 +115,31 @@ export class WebhookManagementService {
     if (Object.values(fields).every((value) => value === undefined)) {
       throw validation('(body)', 'must contain at least one field to change');
     }
+    const name = command.name === undefined ? undefined : normalizeWebhookName(command.name);
     if (command.events !== undefined) assertKnownEvents(command.events);
-    if (command.targetUrl !== undefined) await this.targets.assertAllowed(command.targetUrl);
+    const targetUrl =
+      command.targetUrl === undefined
+        ? undefined
+        : (await this.targets.assertAllowed(command.targetUrl)).href;
 
-    return this.withNameConflictMapped(command.name ?? '', () =>
+    return this.withNameConflictMapped(name ?? '', () =>
       this.webhooks.transaction(async (manager) => {
         const webhook = await this.webhooks.findLiveForUpdate(manager, actor.accountId, command.webhookId);
         if (!webhook) throw notFound(command.webhookId);
         const changed: string[] = [];
 
-        if (command.name !== undefined && command.name !== webhook.name) {
-          if (await this.webhooks.isNameTaken(manager, actor.accountId, command.name, webhook.id))
-            throw nameTaken(command.name);
-          webhook.name = command.name;
+        if (name !== undefined && name !== webhook.name) {
+          if (await this.webhooks.isNameTaken(manager, actor.accountId, name, webhook.id))
+            throw nameTaken(name);
+          webhook.name = name;
           changed.push('name');
         }
         if (command.description !== undefined && command.description !== webhook.description) {
           webhook.description = command.description;
           changed.push('description');
         }
-        if (command.targetUrl !== undefined && command.targetUrl !== webhook.targetUrl) {
-          webhook.targetUrl = command.targetUrl;
+        if (targetUrl !== undefined && targetUrl !== webhook.targetUrl) {
+          webhook.targetUrl = targetUrl;
           changed.push('targetUrl');
         }
         if (command.events !== undefined && !sameMembers(command.events, webhook.events)) {
@@ -155,6 +160,9 @@ export class WebhookManagementService {
 
         const statusBefore = webhook.status;
         if (command.active === true && webhook.status !== 'ACTIVE') {
+          // The rules may have tightened since the URL was saved (ALLOW_HTTP_TARGETS, ALLOW_PRIVATE_TARGETS)
+          // or its DNS changed: a webhook starts delivering only to a target allowed now.
+          if (targetUrl === undefined) await this.targets.assertAllowed(webhook.targetUrl);
           // Re-activating also clears an auto-disable: the admin has looked at it.
           webhook.status = 'ACTIVE';
           webhook.disabledReason = null;

@@ -61,7 +61,9 @@ export class WebhookRepository {
     exceptWebhookId?: string,
   ): Promise<boolean> {
     const rows: unknown[] = await manager.query(
-      `SELECT 1 FROM webhooks WHERE account_id = $1 AND name = $2 AND deleted_at IS NULL AND id IS DISTINCT FROM $3::uuid LIMIT 1`,
+      `SELECT 1 FROM webhooks
+        WHERE account_id = $1 AND lower(name) = lower($2) AND deleted_at IS NULL AND id IS DISTINCT FROM $3::uuid
+        LIMIT 1`,
       [accountId, name, exceptWebhookId ?? null],
     );
     return rows.length > 0;
