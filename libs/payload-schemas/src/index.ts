@@ -29,5 +29,5 @@ export {
 } from './parsing/parse-lms-message';
 export { unstorableTextProblem } from './parsing/unstorable-text';
 export { IsLmsTime } from './validation/is-lms-time.decorator';
-export { isLmsTime } from './validation/lms-time';
+export { isLmsTime, isoTimeToEpochMs } from './validation/lms-time';
 export { validateEventData } from './validation/validate-event-data';

@@ -1,18 +1,33 @@
-const MAX_EPOCH_MS = 8_640_000_000_000_000;
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+import { isoTimeToEpochMs } from '@lms/payload-schemas';
+
+/** 1970-01-01 to 9999-12-31 (UTC): every LMS event and delivery time; Postgres and ISO-8601 both hold it. */
+export const MIN_INSTANT_MS = 0;
+export const MAX_INSTANT_MS = 253_402_300_799_999;
 
 /**
  * A point in time as the API accepts it (like the LMS does): epoch milliseconds, as a number or a
- * string of digits, or an ISO-8601 string. Returns epoch ms, or undefined when it is neither.
+ * string of digits, or an ISO-8601 string read by the catalogue's strict parser (no rolling of
+ * 2024-02-30 into March; no zone means UTC, whatever the server's zone). Returns epoch ms, or
+ * undefined when it is neither or lies outside [MIN_INSTANT_MS, MAX_INSTANT_MS].
  */
 export function parseInstant(value: unknown): number | undefined {
-  if (typeof value === 'number')
-    return Number.isSafeInteger(value) && Math.abs(value) <= MAX_EPOCH_MS ? value : undefined;
+  if (typeof value === 'number') return inRange(value) ? value : undefined;
   if (typeof value !== 'string' || value.length > 40) return undefined;
   if (/^-?\d{1,16}$/.test(value)) return parseInstant(Number(value));
-  if (!ISO_8601.test(value)) return undefined;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : ms;
+  const ms = isoTimeToEpochMs(value);
+  return ms !== undefined && inRange(ms) ? ms : undefined;
 }
 
-export const INSTANT_MESSAGE = 'must be an ISO-8601 time or epoch milliseconds';
+function inRange(ms: number): boolean {
+  return Number.isSafeInteger(ms) && ms >= MIN_INSTANT_MS && ms <= MAX_INSTANT_MS;
+}
+
+/**
+ * class-transformer step of an instant field: the epoch ms, or NaN (which @IsInt refuses) for anything
+ * else, so an out-of-range number such as 1e19 cannot slip through as "an integer" and reach the database.
+ */
+export const toInstant = ({ value }: { value: unknown }): unknown =>
+  value === undefined ? undefined : (parseInstant(value) ?? Number.NaN);
+
+export const INSTANT_MESSAGE =
+  'must be an ISO-8601 time (UTC when it has no zone) or epoch milliseconds, from 1970-01-01 to 9999-12-31';

@@ -3,12 +3,10 @@ import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { EVENT_NAMES } from '@lms/payload-schemas';
 import type { DeliveryStatus } from '@lms/webhook-domain';
-import { INSTANT_MESSAGE, parseInstant } from './instant';
+import { INSTANT_MESSAGE, toInstant } from './instant';
 
 const STATUSES: DeliveryStatus[] = ['PENDING', 'RETRYING', 'SUCCEEDED', 'DEAD', 'CANCELLED'];
 
-const toInstant = ({ value }: { value: unknown }): unknown =>
-  value === undefined ? undefined : (parseInstant(value) ?? value);
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : value;
 

@@ -1,10 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt } from 'class-validator';
-import { INSTANT_MESSAGE, parseInstant } from './instant';
-
-const toInstant = ({ value }: { value: unknown }): unknown =>
-  value === undefined ? undefined : (parseInstant(value) ?? value);
+import { INSTANT_MESSAGE, toInstant } from './instant';
 
 export class ReplayDto {
   @ApiProperty({
