@@ -8,6 +8,7 @@ import { AppLogger } from '@lms/observability';
 import { AdminApiModule } from './admin-api.module';
 import { ApiValidationPipe } from './http/api-validation.pipe';
 import { RequestBodyError } from './http/request-body.error';
+import { assertUtf8JsonBody } from './http/utf8-body-check';
 
 /** Bodies are small JSON objects; anything bigger is refused before it is parsed (413). */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -23,7 +24,8 @@ export async function createAdminApiApp(config: AdminApiConfig): Promise<INestAp
   });
   app.useLogger(app.get(AppLogger));
   app.disable('x-powered-by');
-  app.useBodyParser('json', { limit: MAX_BODY_BYTES });
+  // No Content-Encoding: bodies are small, and a decompressor is one more thing a hostile client can feed.
+  app.useBodyParser('json', { limit: MAX_BODY_BYTES, inflate: false, verify: assertUtf8JsonBody });
   // body-parser errors carry a `type`; tag them here so the exception filter answers 400/413/415, not 500.
   app.use((error: unknown, _request: Request, _response: Response, next: NextFunction) => {
     next(RequestBodyError.fromParserError(error) ?? error);

@@ -68,6 +68,23 @@ describe('ApiExceptionFilter', () => {
     ).toBe(413);
   });
 
+  it('maps invalid UTF-8 to 400 INVALID_UTF8, a compressed body and a non-UTF-8 charset to 415', () => {
+    const parserError = (type: string, status: number) => Object.assign(new Error(type), { type, status });
+    expect(capture(parserError('entity.invalid.utf8', 403)).body).toMatchObject({
+      statusCode: 400,
+      code: 'INVALID_UTF8',
+    });
+    expect(capture(parserError('encoding.unsupported', 415)).body).toMatchObject({
+      statusCode: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      message: expect.stringContaining('Content-Encoding'),
+    });
+    expect(capture(parserError('charset.unsupported', 415)).body).toMatchObject({
+      statusCode: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    });
+  });
+
   it('hides unknown errors behind 500 INTERNAL_ERROR with an error id that is logged with the stack', () => {
     const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     const answer = capture(new Error('connection string postgres://secret@db'));

@@ -18,7 +18,14 @@ export class RequestBodyError extends Error {
         return new RequestBodyError(400, 'MALFORMED_JSON', 'The request body is not valid JSON');
       case 'entity.too.large':
         return new RequestBodyError(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large');
+      case 'entity.invalid.utf8':
+        return new RequestBodyError(400, 'INVALID_UTF8', 'The request body is not valid UTF-8');
       case 'encoding.unsupported':
+        return new RequestBodyError(
+          415,
+          'UNSUPPORTED_MEDIA_TYPE',
+          'The request body must not be compressed (Content-Encoding is not supported)',
+        );
       case 'charset.unsupported':
         return new RequestBodyError(415, 'UNSUPPORTED_MEDIA_TYPE', 'The request body must be UTF-8 JSON');
       default:
