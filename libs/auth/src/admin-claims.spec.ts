@@ -25,4 +25,23 @@ describe('principalFromClaims', () => {
   ])('refuses %s', (_label, claims) => {
     expect(principalFromClaims(claims)).toBeNull();
   });
+
+  describe('with a lifetime cap', () => {
+    const nowMs = 1_900_000_000_000;
+    const now = nowMs / 1000;
+    const cap = { maxLifetimeMs: 24 * 3600_000, nowMs };
+
+    it('accepts a token expiring within the cap', () => {
+      expect(principalFromClaims({ ...valid, iat: now, exp: now + 24 * 3600 }, cap)).not.toBeNull();
+      expect(principalFromClaims({ ...valid, exp: now + 60 }, cap)).not.toBeNull();
+    });
+
+    it.each([
+      ['exp: 1e300', { ...valid, exp: 1e300 }],
+      ['exp a second past the cap', { ...valid, exp: now + 24 * 3600 + 1 }],
+      ['iat-to-exp longer than the cap', { ...valid, iat: now - 30 * 3600, exp: now + 3600 }],
+    ])('refuses %s', (_label, claims) => {
+      expect(principalFromClaims(claims, cap)).toBeNull();
+    });
+  });
 });

@@ -4,6 +4,8 @@ export interface AdminJwtOptions {
   publicKey?: string;
   issuer?: string;
   audience?: string;
+  /** Tokens valid for longer than this (from now, or from their `iat`) are refused. */
+  maxLifetimeMs: number;
 }
 
 export const ADMIN_JWT_OPTIONS = Symbol('ADMIN_JWT_OPTIONS');

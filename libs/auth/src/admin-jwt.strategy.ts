@@ -12,6 +12,8 @@ import type { AdminPrincipal } from './admin-principal';
  */
 @Injectable()
 export class AdminJwtStrategy extends PassportStrategy(Strategy, ADMIN_JWT_STRATEGY) {
+  private readonly maxLifetimeMs: number;
+
   constructor(@Inject(ADMIN_JWT_OPTIONS) options: AdminJwtOptions) {
     const key = options.publicKey ?? options.secret;
     if (!key) throw new Error('Admin JWT verification needs ADMIN_JWT_SECRET or ADMIN_JWT_PUBLIC_KEY');
@@ -23,10 +25,11 @@ export class AdminJwtStrategy extends PassportStrategy(Strategy, ADMIN_JWT_STRAT
       audience: options.audience,
       ignoreExpiration: false,
     });
+    this.maxLifetimeMs = options.maxLifetimeMs;
   }
 
   /** Returning false makes Passport answer 401. */
   validate(claims: unknown): AdminPrincipal | false {
-    return principalFromClaims(claims) ?? false;
+    return principalFromClaims(claims, { maxLifetimeMs: this.maxLifetimeMs, nowMs: Date.now() }) ?? false;
   }
 }

@@ -52,6 +52,16 @@ describe('app config', () => {
     expect(loadAdminApiConfig(validAdminEnv()).jwt.secret).toHaveLength(32);
   });
 
+  it('caps admin token lifetime at ADMIN_JWT_MAX_LIFETIME (24h by default) and refuses a bad value', () => {
+    expect(loadAdminApiConfig(validAdminEnv()).jwt.maxLifetimeMs).toBe(86_400_000);
+    expect(loadAdminApiConfig(validAdminEnv({ ADMIN_JWT_MAX_LIFETIME: '15m' })).jwt.maxLifetimeMs).toBe(
+      900_000,
+    );
+    expect(
+      problemsOf(() => loadAdminApiConfig(validAdminEnv({ ADMIN_JWT_MAX_LIFETIME: 'forever' }))),
+    ).toEqual(['ADMIN_JWT_MAX_LIFETIME']);
+  });
+
   it('refuses to boot in production without an encryption key, and checks its length', () => {
     expect(problemsOf(() => loadAdminApiConfig(validAdminEnv({ NODE_ENV: 'production' })))).toEqual([
       'SECRETS_ENCRYPTION_KEY',
