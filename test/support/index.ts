@@ -1,6 +1,7 @@
 export * from './admin-token';
 export * from './app-processes';
 export * from './http-listener';
+export * from './java-lms-producer';
 export * from './kafka-test-topics';
 export * from './test-database';
 export * from './wait-for';
