@@ -7,6 +7,8 @@ export interface WebhookRowOverrides {
   status?: 'ACTIVE' | 'INACTIVE' | 'DISABLED';
   deleted?: boolean;
   name?: string;
+  /** Where the dispatcher sends (a test listener); the default is never reached. */
+  targetUrl?: string;
 }
 
 /**
@@ -22,7 +24,7 @@ export async function insertWebhook(db: Client, overrides: WebhookRowOverrides):
       id,
       overrides.accountId,
       overrides.name ?? `hook-${id.slice(0, 8)}`,
-      'https://listener.example.test/hook',
+      overrides.targetUrl ?? 'https://listener.example.test/hook',
       overrides.events,
       overrides.status ?? 'ACTIVE',
       overrides.deleted ? new Date() : null,
