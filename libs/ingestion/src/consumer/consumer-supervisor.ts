@@ -33,6 +33,7 @@ export class ConsumerSupervisor {
   private consumer: SupervisableConsumer | undefined;
   private consuming = false;
   private stopping = false;
+  /** When the current consumer joined its group; 0 while it has not. */
   private joinedAt = 0;
   private nextDelayMs: number;
   private restartTimer: NodeJS.Timeout | undefined;
@@ -89,7 +90,9 @@ export class ConsumerSupervisor {
   private onCrash(error: Error, kafkajsRestarts: boolean): void {
     this.markStopped();
     if (this.stopping) return;
-    if (Date.now() - this.joinedAt >= this.stableAfterMs) this.nextDelayMs = this.initialDelayMs;
+    const stayedUp = this.joinedAt > 0 && Date.now() - this.joinedAt >= this.stableAfterMs;
+    if (stayedUp) this.nextDelayMs = this.initialDelayMs;
+    this.joinedAt = 0;
     const position = this.options.describePosition();
     this.metrics.consumerStops.inc({ restart: kafkajsRestarts ? 'kafkajs' : 'supervisor' });
     if (kafkajsRestarts) {

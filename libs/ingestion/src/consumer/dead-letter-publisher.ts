@@ -29,6 +29,7 @@ const MAX_DETAILS_LENGTH = 4000;
 // produce call carries at most this much uncompressed, so even incompressible copies fit; a single
 // record above it goes alone, compressed, and becomes a stub only if the broker still refuses it.
 const MAX_PRODUCE_BYTES = 512 * 1024;
+const MAX_STUB_SOURCE_HEADER_BYTES = 16 * 1024;
 // Our own headers win over the record's: a producer cannot forge the reason or the source position.
 const RESERVED_HEADER = /^x-(error|source|dlq)-/i;
 
@@ -128,6 +129,10 @@ export class DeadLetterPublisher {
       key: entry.message.key !== null && entry.message.key.length <= 1024 ? entry.message.key : null,
       value: Buffer.from(JSON.stringify({ stub: true, ...coordinates })),
       headers: {
+        // The record's own headers still identify it (trace ids, producer names) unless they are what is too large.
+        ...(headersSize(entry.message.headers) <= MAX_STUB_SOURCE_HEADER_BYTES
+          ? sourceHeaders(entry.message.headers)
+          : {}),
         ...this.reasonHeaders(entry),
         'x-dlq-stub': 'true',
         'x-source-value-bytes': String(size),
@@ -163,10 +168,20 @@ function sourceHeaders(headers: IHeaders | undefined): IHeaders {
   return kept;
 }
 
-/** The uncompressed size of a record's copy: value, key and the record's own headers. */
+/** The uncompressed size of a record's copy: value, key, the record's own headers and ours. */
 function copySize({ message }: RejectedMessage): number {
-  let bytes = (message.value?.length ?? 0) + (message.key?.length ?? 0) + MAX_DETAILS_LENGTH + 1024;
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
+  return (
+    (message.value?.length ?? 0) +
+    (message.key?.length ?? 0) +
+    headersSize(message.headers) +
+    MAX_DETAILS_LENGTH +
+    1024
+  );
+}
+
+function headersSize(headers: IHeaders | undefined): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(headers ?? {})) {
     const values = Array.isArray(value) ? value : [value];
     for (const item of values) bytes += name.length + (item === undefined ? 0 : Buffer.byteLength(item));
   }

@@ -1,0 +1,141 @@
+import { Metrics } from '@lms/observability';
+import { EventEmitter } from 'node:events';
+import type { Consumer } from 'kafkajs';
+import { ConsumerSupervisor, type SupervisableConsumer } from './consumer-supervisor';
+
+const EVENTS = { GROUP_JOIN: 'consumer.group_join', CRASH: 'consumer.crash' } as Consumer['events'];
+
+/** Stands in for a kafkajs consumer: the supervisor only listens to its events and disconnects it. */
+class FakeConsumer extends EventEmitter {
+  readonly events = EVENTS;
+  disconnected = false;
+  join(): void {
+    this.emit(EVENTS.GROUP_JOIN, { payload: {} });
+  }
+  crash(message: string, restart: boolean): void {
+    this.emit(EVENTS.CRASH, { payload: { error: new Error(message), restart } });
+  }
+  async disconnect(): Promise<void> {
+    this.disconnected = true;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('ConsumerSupervisor', () => {
+  let consumers: FakeConsumer[];
+  let runs: number;
+  let metrics: Metrics;
+  let supervisor: ConsumerSupervisor;
+
+  beforeEach(() => {
+    consumers = [];
+    runs = 0;
+    metrics = new Metrics();
+    supervisor = new ConsumerSupervisor(
+      {
+        create: () => {
+          const consumer = new FakeConsumer();
+          consumers.push(consumer);
+          return consumer as unknown as SupervisableConsumer;
+        },
+        run: async () => {
+          runs++;
+        },
+        describePosition: () => 'lms.events partition 3 offsets 40-41',
+        initialDelayMs: 20,
+        maxDelayMs: 80,
+      },
+      metrics,
+    );
+  });
+
+  afterEach(() => supervisor.stop());
+
+  const ready = () =>
+    supervisor
+      .readinessProbe()
+      .check()
+      .then(
+        () => 'up',
+        (error: Error) => error.message,
+      );
+  const metric = async (name: string) =>
+    (await metrics.registry.getSingleMetricAsString(name))
+      .split('\n')
+      .filter((line) => !line.startsWith('#'));
+
+  it('is not ready until the consumer has joined its group', async () => {
+    await supervisor.start();
+    expect(await ready()).toBe('the Kafka consumer has not joined its group yet');
+
+    consumers[0].join();
+    expect(await ready()).toBe('up');
+    expect(await metric('lmsw_consumer_running')).toEqual(['lmsw_consumer_running 1']);
+  });
+
+  it('replaces a consumer kafkajs gave up on, after a backoff, and says where it stopped', async () => {
+    await supervisor.start();
+    consumers[0].join();
+
+    consumers[0].crash('decoding failed', false);
+    expect(await ready()).toBe(
+      'consumer stopped at lms.events partition 3 offsets 40-41: decoding failed; restarting in 20 ms',
+    );
+    expect(await metric('lmsw_consumer_running')).toEqual(['lmsw_consumer_running 0']);
+    expect(await metric('lmsw_consumer_stops_total')).toEqual([
+      'lmsw_consumer_stops_total{restart="supervisor"} 1',
+    ]);
+
+    await sleep(60);
+    expect(consumers).toHaveLength(2);
+    expect(consumers[0].disconnected).toBe(true);
+    expect(runs).toBe(2);
+    consumers[1].join();
+    expect(await ready()).toBe('up');
+  });
+
+  it('doubles the delay on each crash up to the cap', async () => {
+    await supervisor.start();
+    const delays: string[] = [];
+    for (let crash = 0; crash < 4; crash++) {
+      consumers[consumers.length - 1].crash('broker said no', false);
+      delays.push((await ready()).replace(/.*restarting in /, ''));
+      await waitUntil(() => consumers.length === crash + 2);
+    }
+    expect(delays).toEqual(['20 ms', '40 ms', '80 ms', '80 ms']);
+  });
+
+  it('leaves a retriable crash to kafkajs and only reports it', async () => {
+    await supervisor.start();
+    consumers[0].join();
+
+    consumers[0].crash('connection reset', true);
+    expect(await ready()).toBe(
+      'consumer crashed at lms.events partition 3 offsets 40-41 and is restarting: connection reset',
+    );
+    await sleep(60);
+    expect(consumers).toHaveLength(1);
+    expect(await metric('lmsw_consumer_stops_total')).toEqual([
+      'lmsw_consumer_stops_total{restart="kafkajs"} 1',
+    ]);
+
+    consumers[0].join(); // kafkajs rejoined by itself
+    expect(await ready()).toBe('up');
+  });
+
+  it('never restarts once stopped', async () => {
+    await supervisor.start();
+    consumers[0].crash('fatal', false);
+    await supervisor.stop();
+    await sleep(60);
+
+    expect(consumers).toHaveLength(1);
+    expect(consumers[0].disconnected).toBe(true);
+  });
+});
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let tries = 0; tries < 200 && !condition(); tries++) await sleep(5);
+  if (!condition()) throw new Error('condition not met');
+}
