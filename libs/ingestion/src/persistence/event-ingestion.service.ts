@@ -55,11 +55,7 @@ export class EventIngestionService {
     };
     if (events.length === 0) return result;
     await this.storeSplittingOutBadRecords(events, result);
-    const { inserted, realtimeDeliveryIds } = result;
-
-    const storedEvents = events.length - eventsOf(result.rejected, events);
-    const duplicates = storedEvents - inserted;
-    result.duplicates = duplicates;
+    const { inserted, duplicates, realtimeDeliveryIds } = result;
     this.metrics.eventsConsumed.inc({ result: 'valid' }, inserted);
     if (duplicates > 0) this.metrics.eventsConsumed.inc({ result: 'duplicate' }, duplicates);
     if (realtimeDeliveryIds.length > 0)
@@ -93,6 +89,7 @@ export class EventIngestionService {
     try {
       const stored = await this.storeOnce(events);
       into.inserted += stored.inserted;
+      into.duplicates += events.length - stored.inserted;
       into.realtimeDeliveryIds.push(...stored.realtimeDeliveryIds);
       into.batchItems += stored.batchItems;
     } catch (error) {
@@ -142,12 +139,6 @@ function byRecord(events: readonly SourcedEvent[]): SourcedEvent[][] {
     else record.push(source);
   }
   return [...records.values()];
-}
-
-function eventsOf(rejected: readonly StoreRejection[], events: readonly SourcedEvent[]): number {
-  if (rejected.length === 0) return 0;
-  const keys = new Set(rejected.map(({ partition, offset }) => `${partition}:${offset}`));
-  return events.filter(({ partition, offset }) => keys.has(`${partition}:${offset}`)).length;
 }
 
 /**
