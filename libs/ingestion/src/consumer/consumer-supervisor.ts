@@ -5,11 +5,11 @@ import type { Consumer } from 'kafkajs';
 /** What the supervisor needs of a kafkajs consumer: its crash and join events, and a way to leave. */
 export type SupervisableConsumer = Pick<Consumer, 'on' | 'disconnect' | 'events'>;
 
-export interface ConsumerSupervisorOptions {
+export interface ConsumerSupervisorOptions<C extends SupervisableConsumer> {
   /** Builds a new consumer: a consumer kafkajs gave up on is not reused. */
-  create(): SupervisableConsumer;
+  create(): C;
   /** Connects, subscribes and runs it; resolves once it runs (kafkajs joins the group in the background). */
-  run(consumer: SupervisableConsumer): Promise<void>;
+  run(consumer: C): Promise<void>;
   /** Where the consumer was when it stopped (topic, partition, offsets in flight), for the log line. */
   describePosition(): string;
   initialDelayMs?: number;
@@ -25,12 +25,12 @@ export interface ConsumerSupervisorOptions {
  * the consumer was, counts it, and builds and runs a new consumer with exponential backoff. Readiness
  * says "not consuming" from the crash until the new consumer has joined its group again.
  */
-export class ConsumerSupervisor {
+export class ConsumerSupervisor<C extends SupervisableConsumer = SupervisableConsumer> {
   private readonly logger = new Logger(ConsumerSupervisor.name);
   private readonly initialDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly stableAfterMs: number;
-  private consumer: SupervisableConsumer | undefined;
+  private consumer: C | undefined;
   private consuming = false;
   private stopping = false;
   /** When the current consumer joined its group; 0 while it has not. */
@@ -40,7 +40,7 @@ export class ConsumerSupervisor {
   private lastStop: string | undefined;
 
   constructor(
-    private readonly options: ConsumerSupervisorOptions,
+    private readonly options: ConsumerSupervisorOptions<C>,
     private readonly metrics: Metrics,
   ) {
     this.initialDelayMs = options.initialDelayMs ?? 1000;

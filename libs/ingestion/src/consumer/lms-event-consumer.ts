@@ -47,7 +47,7 @@ export class LmsEventConsumer implements OnApplicationBootstrap, OnModuleDestroy
   private readonly logger = new Logger(LmsEventConsumer.name);
   private readonly producer: Producer;
   private readonly deadLetters: DeadLetterPublisher;
-  private readonly supervisor: ConsumerSupervisor;
+  private readonly supervisor: ConsumerSupervisor<Consumer>;
   /** The batch each partition is working on, for the log line when the consumer stops. */
   private readonly inFlight = new Map<number, { firstOffset: string; lastOffset: string }>();
 
@@ -66,7 +66,7 @@ export class LmsEventConsumer implements OnApplicationBootstrap, OnModuleDestroy
     this.supervisor = new ConsumerSupervisor(
       {
         create: () => this.createConsumer(),
-        run: (consumer) => this.run(consumer as Consumer),
+        run: (consumer) => this.run(consumer),
         describePosition: () => this.describePosition(),
       },
       metrics,
@@ -103,6 +103,7 @@ export class LmsEventConsumer implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   private async run(consumer: Consumer): Promise<void> {
+    this.inFlight.clear(); // a new consumer starts from the committed offsets
     await consumer.connect();
     // A new group starts at the beginning: events produced before ingestion first ran are not skipped.
     await consumer.subscribe({ topic: this.config.kafka.eventsTopic, fromBeginning: true });
