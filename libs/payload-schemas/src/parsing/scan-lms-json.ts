@@ -34,7 +34,8 @@ interface Frame {
   dataStart: number;
 }
 
-const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
+const isWhitespace = (code: number): boolean =>
+  code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
 
 export function scanLmsJson(text: string, maxDepth: number): JsonScan {
   const stack: Frame[] = [];
@@ -68,7 +69,7 @@ export function scanLmsJson(text: string, maxDepth: number): JsonScan {
 
   while (position < text.length) {
     const code = text.charCodeAt(position);
-    if (WHITESPACE.has(code)) {
+    if (isWhitespace(code)) {
       position++;
       continue;
     }
@@ -153,18 +154,19 @@ export function scanLmsJson(text: string, maxDepth: number): JsonScan {
 
 function skipWhitespace(text: string, from: number): number {
   let position = from;
-  while (position < text.length && WHITESPACE.has(text.charCodeAt(position))) position++;
+  while (position < text.length && isWhitespace(text.charCodeAt(position))) position++;
   return position;
 }
 
 /** Index just past the closing quote of the string opening at `start`, or -1. */
 function stringEnd(text: string, start: number): number {
-  let position = start + 1;
-  while (position < text.length) {
-    const char = text.charCodeAt(position);
-    if (char === 0x5c /* \ */) position += 2;
-    else if (char === 0x22 /* " */) return position + 1;
-    else position++;
+  let quote = text.indexOf('"', start + 1);
+  while (quote >= 0) {
+    // A quote preceded by an odd number of backslashes is escaped.
+    let backslashes = 0;
+    while (text.charCodeAt(quote - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return quote + 1;
+    quote = text.indexOf('"', quote + 1);
   }
   return -1;
 }
@@ -174,7 +176,7 @@ function scalarEnd(text: string, start: number): number {
   let position = start;
   while (position < text.length) {
     const char = text[position];
-    if (char === ',' || char === '}' || char === ']' || WHITESPACE.has(text.charCodeAt(position))) break;
+    if (char === ',' || char === '}' || char === ']' || isWhitespace(text.charCodeAt(position))) break;
     if (char === '"' || char === '{' || char === '[' || char === ':') break;
     position++;
   }
