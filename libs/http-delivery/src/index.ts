@@ -1,4 +1,5 @@
 export * from './delivery-envelope';
+export * from './delivery-failure';
 export * from './delivery-headers';
 export * from './retry-after';
 export * from './standard-webhooks-signer';

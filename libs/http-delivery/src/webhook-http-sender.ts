@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { Agent, buildConnector, errors as undiciErrors } from 'undici';
+import { DeliveryFailure } from './delivery-failure';
 import { parseRetryAfter } from './retry-after';
 import { classifyTargetAddress } from './target-address-policy';
 
@@ -27,19 +28,22 @@ export interface SendOutcome {
   /** First 1 KiB of the response body, as text. */
   responseSnippet: string;
   /** null on a 2xx; otherwise why the attempt failed. */
+  failure: DeliveryFailure | null;
+  /** `failure.text`: what the delivery log records. */
   error: string | null;
   /** From a 429/503 `Retry-After` header; null when absent or unparsable. */
   retryAfterMs: number | null;
 }
 
 const SNIPPET_BYTES = 1024;
-export const TARGET_NOT_ALLOWED = 'TARGET_NOT_ALLOWED';
 
 /** Raised by the connector before any socket is opened to a forbidden address. */
 export class TargetNotAllowedError extends Error {
-  readonly code = TARGET_NOT_ALLOWED;
+  readonly failure: DeliveryFailure;
   constructor(reason: string) {
-    super(`${TARGET_NOT_ALLOWED}: ${reason}`);
+    const failure = DeliveryFailure.targetNotAllowed(reason);
+    super(failure.text);
+    this.failure = failure;
   }
 }
 
@@ -94,21 +98,25 @@ export class WebhookHttpSender {
       const ok = statusCode >= 200 && statusCode < 300;
       const retryAfterHeader =
         statusCode === 429 || statusCode === 503 ? response.headers['retry-after'] : undefined;
+      const failure = ok ? null : DeliveryFailure.httpStatus(statusCode);
       return {
         statusCode,
         durationMs: elapsed(),
         responseSnippet: snippet,
-        error: ok ? null : statusError(statusCode),
+        failure,
+        error: failure?.text ?? null,
         retryAfterMs: parseRetryAfter(
           Array.isArray(retryAfterHeader) ? retryAfterHeader[0] : retryAfterHeader,
         ),
       };
     } catch (error) {
+      const failure = failureOf(error);
       return {
         statusCode: null,
         durationMs: elapsed(),
         responseSnippet: '',
-        error: describeError(error),
+        failure,
+        error: failure.text,
         retryAfterMs: null,
       };
     }
@@ -126,11 +134,6 @@ function splitUrl(url: string): { origin: string; path: string } {
   return { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
 }
 
-function statusError(statusCode: number): string {
-  if (statusCode >= 300 && statusCode < 400) return `HTTP ${statusCode}: redirect not followed`;
-  return `HTTP ${statusCode}`;
-}
-
 /** Keep the first KiB for the delivery log; discard the rest without buffering it. */
 async function readSnippet(body: AsyncIterable<Buffer> & { dump(): Promise<void> }): Promise<string> {
   const chunks: Buffer[] = [];
@@ -144,17 +147,17 @@ async function readSnippet(body: AsyncIterable<Buffer> & { dump(): Promise<void>
   return Buffer.concat(chunks).subarray(0, SNIPPET_BYTES).toString('utf8');
 }
 
-function describeError(error: unknown): string {
-  if (error instanceof TargetNotAllowedError) return error.message;
+function failureOf(error: unknown): DeliveryFailure {
+  if (error instanceof TargetNotAllowedError) return error.failure;
   if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
-    return `TIMEOUT: ${error.message}`;
+    return DeliveryFailure.timeout(error.message);
   }
-  if (error instanceof undiciErrors.ConnectTimeoutError) return `CONNECT_TIMEOUT: ${error.message}`;
+  if (error instanceof undiciErrors.ConnectTimeoutError) return DeliveryFailure.connectTimeout(error.message);
   if (error instanceof Error) {
     const code = (error as Error & { code?: unknown }).code;
-    return typeof code === 'string' ? `${code}: ${error.message}` : error.message;
+    return DeliveryFailure.connectionFailed(error.message, typeof code === 'string' ? code : undefined);
   }
-  return String(error);
+  return DeliveryFailure.connectionFailed(String(error));
 }
 
 /** Wraps undici's connector: resolve, refuse if any address is not public, connect to the checked one. */
