@@ -1,4 +1,4 @@
-import { DomainError, DomainErrorCode } from '../errors/domain-error';
+import { DomainError } from '../errors/domain-error';
 
 /** Position in a newest-first list of deliveries: created_at as Postgres text (microseconds kept) and id. */
 export interface DeliveryCursor {
@@ -32,7 +32,7 @@ export function decodeDeliveryCursor(raw: string): DeliveryCursor {
   } catch {
     // fall through: any decoding problem is the same client error
   }
-  throw new DomainError(DomainErrorCode.VALIDATION_FAILED, 'cursor is not a cursor this API returned', [
+  throw DomainError.invalid('cursor is not a cursor this API returned', [
     { field: 'cursor', message: 'must be a nextCursor value from a previous page' },
   ]);
 }

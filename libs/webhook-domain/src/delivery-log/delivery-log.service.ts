@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { serializeEnvelope } from '@lms/http-delivery';
-import { DomainError, DomainErrorCode } from '../errors/domain-error';
+import { DomainError } from '../errors/domain-error';
 import type { AdminActor } from '../webhooks/webhook-commands';
 import { decodeDeliveryCursor, encodeDeliveryCursor } from './delivery-cursor';
 import type {
@@ -36,8 +36,10 @@ export class DeliveryLogService {
   ) {}
 
   async list(accountId: number, webhookId: string, filter: DeliveryListFilter): Promise<DeliveryPage> {
-    if (!(await this.deliveries.webhookStatus(accountId, webhookId))) throw webhookNotFound(webhookId);
-    if (filter.from && filter.to && filter.from > filter.to) throw invalid('from', 'must not be after to');
+    if (!(await this.deliveries.webhookStatus(accountId, webhookId)))
+      throw DomainError.webhookNotFound(webhookId);
+    if (filter.from && filter.to && filter.from > filter.to)
+      throw DomainError.invalidField('from', 'must not be after to');
     const cursor = filter.cursor === undefined ? undefined : decodeDeliveryCursor(filter.cursor);
     const rows = await this.deliveries.page(
       accountId,
@@ -55,7 +57,7 @@ export class DeliveryLogService {
 
   async get(accountId: number, deliveryId: string): Promise<DeliveryDetailView> {
     const found = await this.deliveries.findOne(accountId, deliveryId);
-    if (!found) throw deliveryNotFound(deliveryId);
+    if (!found) throw DomainError.deliveryNotFound(deliveryId);
     const { webhookStatus: _webhookStatus, ...delivery } = found;
     const [events, attempts] = await Promise.all([
       this.deliveries.envelopeEvents(deliveryId),
@@ -86,14 +88,14 @@ export class DeliveryLogService {
     const newId = randomUUID();
     await this.deliveries.transaction(async (manager) => {
       const original = await this.deliveries.findOne(actor.accountId, deliveryId, manager);
-      if (!original) throw deliveryNotFound(deliveryId);
+      if (!original) throw DomainError.deliveryNotFound(deliveryId);
       if (original.status === 'PENDING' || original.status === 'RETRYING') {
-        throw notRedeliverable(
+        throw DomainError.notRedeliverable(
           `Delivery ${deliveryId} is still ${original.status}; it is being delivered already`,
         );
       }
       if (original.webhookStatus !== 'ACTIVE') {
-        throw notRedeliverable(
+        throw DomainError.notRedeliverable(
           `The webhook of delivery ${deliveryId} is ${original.webhookStatus}; activate it first`,
         );
       }
@@ -108,7 +110,8 @@ export class DeliveryLogService {
         },
         newId,
       );
-      if (copied === 0) throw notRedeliverable(`The events of delivery ${deliveryId} are no longer retained`);
+      if (copied === 0)
+        throw DomainError.notRedeliverable(`The events of delivery ${deliveryId} are no longer retained`);
     });
     await this.wake([newId]);
     return { id: newId, redeliveryOf: deliveryId, status: 'PENDING' };
@@ -116,11 +119,13 @@ export class DeliveryLogService {
 
   /** Re-sends the account's subscribed events of [from, to] (event time) to this webhook as new deliveries. */
   async replay(actor: AdminActor, webhookId: string, fromMs: number, toMs: number): Promise<ReplayResult> {
-    if (fromMs > toMs) throw invalid('from', 'must not be after to');
+    if (fromMs > toMs) throw DomainError.invalidField('from', 'must not be after to');
     const webhook = await this.deliveries.webhookStatus(actor.accountId, webhookId);
-    if (!webhook) throw webhookNotFound(webhookId);
+    if (!webhook) throw DomainError.webhookNotFound(webhookId);
     if (webhook.status !== 'ACTIVE')
-      throw notRedeliverable(`Webhook ${webhookId} is ${webhook.status}; activate it before replaying`);
+      throw DomainError.notRedeliverable(
+        `Webhook ${webhookId} is ${webhook.status}; activate it before replaying`,
+      );
 
     const max = this.options.maxReplayEvents;
     const candidates = await this.deliveries.replayCandidates(
@@ -131,11 +136,7 @@ export class DeliveryLogService {
       max + 1,
     );
     if (candidates.length > max) {
-      throw new DomainError(
-        DomainErrorCode.REPLAY_RANGE_TOO_LARGE,
-        `The range holds more than ${max} events; replay a shorter range`,
-        [{ field: 'to', message: `the range holds more than ${max} events` }],
-      );
+      throw DomainError.replayRangeTooLarge(max);
     }
     const realtime = candidates
       .filter((event) => event.realtime)
@@ -160,20 +161,4 @@ export class DeliveryLogService {
       );
     }
   }
-}
-
-function webhookNotFound(webhookId: string): DomainError {
-  return new DomainError(DomainErrorCode.WEBHOOK_NOT_FOUND, `Webhook ${webhookId} not found`);
-}
-
-function deliveryNotFound(deliveryId: string): DomainError {
-  return new DomainError(DomainErrorCode.DELIVERY_NOT_FOUND, `Delivery ${deliveryId} not found`);
-}
-
-function notRedeliverable(message: string): DomainError {
-  return new DomainError(DomainErrorCode.DELIVERY_NOT_REDELIVERABLE, message);
-}
-
-function invalid(field: string, message: string): DomainError {
-  return new DomainError(DomainErrorCode.VALIDATION_FAILED, `${field} ${message}`, [{ field, message }]);
 }

@@ -1,3 +1,5 @@
+import { DeliveryFailureCode } from '@lms/http-delivery';
+
 /**
  * Every rule the domain enforces fails with one of these codes. Domain errors know nothing of HTTP:
  * the admin API's exception filter maps a code to a status, the workers log and count them.
@@ -7,7 +9,8 @@ export enum DomainErrorCode {
   WEBHOOK_NOT_FOUND = 'WEBHOOK_NOT_FOUND',
   WEBHOOK_NAME_TAKEN = 'WEBHOOK_NAME_TAKEN',
   WEBHOOK_LIMIT_REACHED = 'WEBHOOK_LIMIT_REACHED',
-  TARGET_NOT_ALLOWED = 'TARGET_NOT_ALLOWED',
+  /** The one code for a refused target, whether the admin API or the sender refuses it. */
+  TARGET_NOT_ALLOWED = DeliveryFailureCode.TARGET_NOT_ALLOWED,
   UNKNOWN_EVENT_TYPE = 'UNKNOWN_EVENT_TYPE',
   NOT_A_SIGNATURE_WEBHOOK = 'NOT_A_SIGNATURE_WEBHOOK',
   DELIVERY_NOT_FOUND = 'DELIVERY_NOT_FOUND',
@@ -21,6 +24,7 @@ export interface DomainErrorDetail {
   message: string;
 }
 
+/** A broken rule, by code. Built through the named constructors so each code has one wording. */
 export class DomainError extends Error {
   constructor(
     readonly code: DomainErrorCode,
@@ -29,5 +33,81 @@ export class DomainError extends Error {
   ) {
     super(message);
     this.name = 'DomainError';
+  }
+
+  /** One field is wrong: "`field` `message`", with the field named in details. */
+  static invalidField(field: string, message: string): DomainError {
+    return new DomainError(DomainErrorCode.VALIDATION_FAILED, `${field} ${message}`, [{ field, message }]);
+  }
+
+  /** A request that is wrong as a whole, or with its own wording. */
+  static invalid(message: string, details: DomainErrorDetail[] = []): DomainError {
+    return new DomainError(DomainErrorCode.VALIDATION_FAILED, message, details);
+  }
+
+  static webhookNotFound(webhookId: string): DomainError {
+    return new DomainError(DomainErrorCode.WEBHOOK_NOT_FOUND, `Webhook ${webhookId} not found`);
+  }
+
+  static deliveryNotFound(deliveryId: string): DomainError {
+    return new DomainError(DomainErrorCode.DELIVERY_NOT_FOUND, `Delivery ${deliveryId} not found`);
+  }
+
+  static webhookNameTaken(name: string): DomainError {
+    return new DomainError(
+      DomainErrorCode.WEBHOOK_NAME_TAKEN,
+      `A webhook named "${name}" already exists in this account`,
+      [{ field: 'name', message: 'is already used by another webhook of this account' }],
+    );
+  }
+
+  static webhookLimitReached(max: number): DomainError {
+    return new DomainError(
+      DomainErrorCode.WEBHOOK_LIMIT_REACHED,
+      `An account can have at most ${max} webhooks; delete one first`,
+    );
+  }
+
+  static targetNotAllowed(field: string, message: string): DomainError {
+    return new DomainError(DomainErrorCode.TARGET_NOT_ALLOWED, `${field} is not allowed: ${message}`, [
+      { field, message },
+    ]);
+  }
+
+  /** `unknown`: each refused name with the field that holds it (`events[2]`, `eventName`). */
+  static unknownEventTypes(unknown: ReadonlyArray<{ name: string; field: string }>): DomainError {
+    const names = unknown.map(({ name }) => name).join(', ');
+    return new DomainError(
+      DomainErrorCode.UNKNOWN_EVENT_TYPE,
+      `Unknown event type${unknown.length > 1 ? 's' : ''}: ${names} (see GET /api/v1/event-types)`,
+      unknown.map(({ name, field }) => ({ field, message: `"${name}" is not an event type` })),
+    );
+  }
+
+  static notASignatureWebhook(webhookId: string, authType: string): DomainError {
+    return new DomainError(
+      DomainErrorCode.NOT_A_SIGNATURE_WEBHOOK,
+      `Webhook ${webhookId} uses ${authType} authentication; only SIGNATURE webhooks have a signing secret`,
+    );
+  }
+
+  static notRedeliverable(message: string): DomainError {
+    return new DomainError(DomainErrorCode.DELIVERY_NOT_REDELIVERABLE, message);
+  }
+
+  static eventNotSubscribed(eventName: string, subscribed: readonly string[]): DomainError {
+    return new DomainError(
+      DomainErrorCode.EVENT_NOT_SUBSCRIBED,
+      `The webhook does not subscribe to ${eventName}`,
+      [{ field: 'eventName', message: `must be one of the webhook's events: ${subscribed.join(', ')}` }],
+    );
+  }
+
+  static replayRangeTooLarge(max: number): DomainError {
+    return new DomainError(
+      DomainErrorCode.REPLAY_RANGE_TOO_LARGE,
+      `The range holds more than ${max} events; replay a shorter range`,
+      [{ field: 'to', message: `the range holds more than ${max} events` }],
+    );
   }
 }

@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { classifyTargetAddress } from '@lms/http-delivery';
-import { DomainError, DomainErrorCode } from '../errors/domain-error';
+import { DomainError } from '../errors/domain-error';
 
 export interface TargetUrlRules {
   allowPrivateTargets: boolean;
@@ -40,14 +40,18 @@ export class TargetUrlPolicy {
       try {
         addresses = await this.resolveHost(host);
       } catch {
-        throw notAllowed(field, `the host "${host}" does not resolve`);
+        throw DomainError.targetNotAllowed(field, `the host "${host}" does not resolve`);
       }
-      if (addresses.length === 0) throw notAllowed(field, `the host "${host}" does not resolve`);
+      if (addresses.length === 0)
+        throw DomainError.targetNotAllowed(field, `the host "${host}" does not resolve`);
     }
     for (const address of addresses) {
       const verdict = classifyTargetAddress(address);
       if (!verdict.allowed)
-        throw notAllowed(field, `the host "${host}" resolves to a non-public address: ${verdict.reason}`);
+        throw DomainError.targetNotAllowed(
+          field,
+          `the host "${host}" resolves to a non-public address: ${verdict.reason}`,
+        );
     }
     return url;
   }
@@ -66,36 +70,33 @@ export function parseTargetUrl(
   field = 'targetUrl',
 ): URL {
   if (raw.length > MAX_TARGET_URL_LENGTH)
-    throw invalid(field, `must be at most ${MAX_TARGET_URL_LENGTH} characters`);
+    throw DomainError.invalidField(field, `must be at most ${MAX_TARGET_URL_LENGTH} characters`);
   // The URL parser silently drops tabs and newlines and trims controls: refuse them instead of guessing.
-  if (CONTROL_CHARACTER.test(raw)) throw invalid(field, 'must not contain control characters');
+  if (CONTROL_CHARACTER.test(raw))
+    throw DomainError.invalidField(field, 'must not contain control characters');
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw invalid(field, 'must be an absolute URL such as https://example.com/webhooks');
+    throw DomainError.invalidField(field, 'must be an absolute URL such as https://example.com/webhooks');
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:')
-    throw invalid(field, 'must use https (or http where allowed)');
+    throw DomainError.invalidField(field, 'must use https (or http where allowed)');
   if (url.username !== '' || url.password !== '') {
-    throw invalid(field, 'must not contain credentials; use Basic authentication instead');
+    throw DomainError.invalidField(field, 'must not contain credentials; use Basic authentication instead');
   }
-  if (url.hostname === '') throw invalid(field, 'must name a host');
-  if (url.port === '0') throw invalid(field, 'must not use port 0');
+  if (url.hostname === '') throw DomainError.invalidField(field, 'must name a host');
+  if (url.port === '0') throw DomainError.invalidField(field, 'must not use port 0');
   if (url.href.length > MAX_TARGET_URL_LENGTH)
-    throw invalid(field, `must be at most ${MAX_TARGET_URL_LENGTH} characters once serialised`);
+    throw DomainError.invalidField(
+      field,
+      `must be at most ${MAX_TARGET_URL_LENGTH} characters once serialised`,
+    );
   if (url.protocol === 'http:' && !rules.allowHttpTargets) {
-    throw notAllowed(field, 'must use https (plain http targets are not allowed on this installation)');
+    throw DomainError.targetNotAllowed(
+      field,
+      'must use https (plain http targets are not allowed on this installation)',
+    );
   }
   return url;
-}
-
-function invalid(field: string, message: string): DomainError {
-  return new DomainError(DomainErrorCode.VALIDATION_FAILED, `${field} ${message}`, [{ field, message }]);
-}
-
-function notAllowed(field: string, message: string): DomainError {
-  return new DomainError(DomainErrorCode.TARGET_NOT_ALLOWED, `${field} is not allowed: ${message}`, [
-    { field, message },
-  ]);
 }

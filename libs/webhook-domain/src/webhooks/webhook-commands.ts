@@ -1,3 +1,7 @@
+import { isEventName } from '@lms/payload-schemas';
+import { DomainError } from '../errors/domain-error';
+import { normalizeWebhookName } from './webhook-name';
+
 /** How a webhook authenticates to its listener, as an admin asks for it. */
 export type WebhookAuthenticationInput =
   { type: 'NONE' } | { type: 'BASIC'; username: string; password?: string } | { type: 'SIGNATURE' };
@@ -9,25 +13,98 @@ export interface AdminActor {
   sub: string;
 }
 
-export interface CreateWebhookCommand {
-  actor: AdminActor;
-  name: string;
-  description?: string | null;
-  targetUrl: string;
-  authentication: WebhookAuthenticationInput;
-  events: string[];
-  active?: boolean;
-  rateLimitPerSecond?: number | null;
+export const MAX_RATE_LIMIT_PER_SECOND = 10_000;
+
+type Fields<T> = { -readonly [K in keyof T as T[K] extends (...args: never[]) => unknown ? never : K]: T[K] };
+
+/**
+ * A webhook as the admin asks for it. `create` checks every rule that needs no I/O (the target's DNS
+ * is checked by the use case) and normalises the name, so a command that exists is valid, whoever
+ * built it: a controller, a script, a test.
+ */
+export class CreateWebhookCommand {
+  readonly actor: AdminActor;
+  readonly name: string;
+  readonly description?: string | null;
+  readonly targetUrl: string;
+  readonly authentication: WebhookAuthenticationInput;
+  readonly events: string[];
+  readonly active?: boolean;
+  readonly rateLimitPerSecond?: number | null;
+
+  private constructor(fields: Fields<CreateWebhookCommand>) {
+    Object.assign(this, fields);
+  }
+
+  static create(fields: Fields<CreateWebhookCommand>): CreateWebhookCommand {
+    assertActor(fields.actor);
+    const name = normalizeWebhookName(fields.name);
+    assertKnownEvents(fields.events);
+    requireBasicPassword(fields.authentication, 'is required for BASIC authentication');
+    assertRateLimit(fields.rateLimitPerSecond);
+    return new CreateWebhookCommand({ ...fields, name });
+  }
 }
 
-export interface UpdateWebhookCommand {
-  actor: AdminActor;
-  webhookId: string;
-  name?: string;
-  description?: string | null;
-  targetUrl?: string;
-  authentication?: WebhookAuthenticationInput;
-  events?: string[];
-  active?: boolean;
-  rateLimitPerSecond?: number | null;
+/** Any subset of the create fields (at least one); undefined leaves a field as it is. */
+export class UpdateWebhookCommand {
+  readonly actor: AdminActor;
+  readonly webhookId: string;
+  readonly name?: string;
+  readonly description?: string | null;
+  readonly targetUrl?: string;
+  readonly authentication?: WebhookAuthenticationInput;
+  readonly events?: string[];
+  readonly active?: boolean;
+  readonly rateLimitPerSecond?: number | null;
+
+  private constructor(fields: Fields<UpdateWebhookCommand>) {
+    Object.assign(this, fields);
+  }
+
+  static create(fields: Fields<UpdateWebhookCommand>): UpdateWebhookCommand {
+    const { actor, webhookId: _webhookId, ...changes } = fields;
+    assertActor(actor);
+    if (Object.values(changes).every((value) => value === undefined)) {
+      throw DomainError.invalidField('(body)', 'must contain at least one field to change');
+    }
+    const name = fields.name === undefined ? undefined : normalizeWebhookName(fields.name);
+    if (fields.events !== undefined) assertKnownEvents(fields.events);
+    assertRateLimit(fields.rateLimitPerSecond);
+    return new UpdateWebhookCommand({ ...fields, name });
+  }
+}
+
+export function assertKnownEvents(events: readonly string[]): void {
+  if (events.length === 0) throw DomainError.invalidField('events', 'should not be empty');
+  const unknown = events
+    .map((name, index) => ({ name, field: `events[${index}]` }))
+    .filter(({ name }) => !isEventName(name));
+  if (unknown.length > 0) throw DomainError.unknownEventTypes(unknown);
+}
+
+/**
+ * BASIC authentication sends a password, so one must be given wherever none is stored yet: on
+ * create, on a test of an unsaved webhook, and when switching a saved webhook to BASIC.
+ */
+export function requireBasicPassword(authentication: WebhookAuthenticationInput, message: string): void {
+  if (authentication.type === 'BASIC' && authentication.password === undefined) {
+    throw DomainError.invalidField('authentication.password', message);
+  }
+}
+
+function assertActor(actor: AdminActor): void {
+  if (!Number.isSafeInteger(actor.accountId) || actor.accountId <= 0 || actor.sub === '') {
+    throw new Error('A command needs the verified actor (accountId and sub from the token)');
+  }
+}
+
+function assertRateLimit(limit: number | null | undefined): void {
+  if (limit === undefined || limit === null) return;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RATE_LIMIT_PER_SECOND) {
+    throw DomainError.invalidField(
+      'rateLimitPerSecond',
+      `must be an integer from 1 to ${MAX_RATE_LIMIT_PER_SECOND}`,
+    );
+  }
 }

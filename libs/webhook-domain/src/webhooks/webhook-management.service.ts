@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { generateSigningSecret } from '@lms/http-delivery';
-import { isEventName } from '@lms/payload-schemas';
 import { EntityManager } from 'typeorm';
 import { SecretCipher } from '../crypto/secret-cipher';
 import type { AuditLogEntry, Webhook, WebhookStatus } from '../entities';
-import { DomainError, DomainErrorCode } from '../errors/domain-error';
+import { DomainError } from '../errors/domain-error';
 import { TargetUrlPolicy } from './target-url-policy';
-import { normalizeWebhookName } from './webhook-name';
-import type {
-  AdminActor,
-  CreateWebhookCommand,
-  UpdateWebhookCommand,
-  WebhookAuthenticationInput,
+import {
+  requireBasicPassword,
+  type AdminActor,
+  type CreateWebhookCommand,
+  type UpdateWebhookCommand,
+  type WebhookAuthenticationInput,
 } from './webhook-commands';
 import { WEBHOOK_MANAGEMENT_OPTIONS, type WebhookManagementOptions } from './webhook-management-options';
 import { WebhookRepository } from './webhook.repository';
@@ -45,18 +44,13 @@ export class WebhookManagementService {
   /** The webhook entity itself (for the test sender and signature service): internal, not for responses. */
   async requireLive(accountId: number, webhookId: string): Promise<Webhook> {
     const webhook = await this.webhooks.findLive(accountId, webhookId);
-    if (!webhook) throw notFound(webhookId);
+    if (!webhook) throw DomainError.webhookNotFound(webhookId);
     return webhook;
   }
 
   async create(command: CreateWebhookCommand): Promise<WebhookView> {
-    const { actor } = command;
-    const name = normalizeWebhookName(command.name);
-    assertKnownEvents(command.events);
+    const { actor, name } = command;
     const targetUrl = (await this.targets.assertAllowed(command.targetUrl)).href;
-    if (command.authentication.type === 'BASIC' && command.authentication.password === undefined) {
-      throw validation('authentication.password', 'is required for BASIC authentication');
-    }
     const now = new Date();
     const webhook: Webhook = {
       id: randomUUID(),
@@ -83,12 +77,10 @@ export class WebhookManagementService {
         await this.webhooks.lockAccount(manager, actor.accountId);
         const live = await this.webhooks.countLive(manager, actor.accountId);
         if (live >= this.options.maxWebhooksPerAccount) {
-          throw new DomainError(
-            DomainErrorCode.WEBHOOK_LIMIT_REACHED,
-            `An account can have at most ${this.options.maxWebhooksPerAccount} webhooks; delete one first`,
-          );
+          throw DomainError.webhookLimitReached(this.options.maxWebhooksPerAccount);
         }
-        if (await this.webhooks.isNameTaken(manager, actor.accountId, name)) throw nameTaken(name);
+        if (await this.webhooks.isNameTaken(manager, actor.accountId, name))
+          throw DomainError.webhookNameTaken(name);
         await this.webhooks.insert(manager, webhook);
         if (webhook.authType === 'SIGNATURE') await this.addSigningSecret(manager, webhook.id);
         await this.webhooks.audit(manager, {
@@ -110,13 +102,7 @@ export class WebhookManagementService {
   }
 
   async update(command: UpdateWebhookCommand): Promise<WebhookView> {
-    const { actor } = command;
-    const { actor: _actor, webhookId: _webhookId, ...fields } = command;
-    if (Object.values(fields).every((value) => value === undefined)) {
-      throw validation('(body)', 'must contain at least one field to change');
-    }
-    const name = command.name === undefined ? undefined : normalizeWebhookName(command.name);
-    if (command.events !== undefined) assertKnownEvents(command.events);
+    const { actor, name } = command;
     const targetUrl =
       command.targetUrl === undefined
         ? undefined
@@ -125,12 +111,12 @@ export class WebhookManagementService {
     return this.withNameConflictMapped(name ?? '', () =>
       this.webhooks.transaction(async (manager) => {
         const webhook = await this.webhooks.findLiveForUpdate(manager, actor.accountId, command.webhookId);
-        if (!webhook) throw notFound(command.webhookId);
+        if (!webhook) throw DomainError.webhookNotFound(command.webhookId);
         const changed: string[] = [];
 
         if (name !== undefined && name !== webhook.name) {
           if (await this.webhooks.isNameTaken(manager, actor.accountId, name, webhook.id))
-            throw nameTaken(name);
+            throw DomainError.webhookNameTaken(name);
           webhook.name = name;
           changed.push('name');
         }
@@ -200,7 +186,7 @@ export class WebhookManagementService {
   async delete(actor: AdminActor, webhookId: string): Promise<void> {
     await this.webhooks.transaction(async (manager) => {
       const webhook = await this.webhooks.findLiveForUpdate(manager, actor.accountId, webhookId);
-      if (!webhook) throw notFound(webhookId);
+      if (!webhook) throw DomainError.webhookNotFound(webhookId);
       const cancelled = await this.webhooks.cancelOpenWork(manager, webhook.id, `admin:${actor.sub}`);
       await this.webhooks.deleteSecrets(manager, webhook.id);
       const statusBefore: WebhookStatus = webhook.status;
@@ -230,8 +216,8 @@ export class WebhookManagementService {
   ): Promise<boolean> {
     const before = webhook.authType;
     if (authentication.type === 'BASIC') {
-      if (authentication.password === undefined && before !== 'BASIC') {
-        throw validation('authentication.password', 'is required when switching to BASIC authentication');
+      if (before !== 'BASIC') {
+        requireBasicPassword(authentication, 'is required when switching to BASIC authentication');
       }
       const usernameChanged = webhook.basicUsername !== authentication.username;
       webhook.authType = 'BASIC';
@@ -292,42 +278,13 @@ export class WebhookManagementService {
       if (
         (error as { driverError?: { code?: string }; code?: string }).driverError?.code === UNIQUE_VIOLATION
       ) {
-        throw nameTaken(name);
+        throw DomainError.webhookNameTaken(name);
       }
       throw error;
     }
   }
 }
 
-export function assertKnownEvents(events: readonly string[]): void {
-  const unknown = events.map((name, index) => ({ name, index })).filter(({ name }) => !isEventName(name));
-  if (unknown.length === 0) return;
-  throw new DomainError(
-    DomainErrorCode.UNKNOWN_EVENT_TYPE,
-    `Unknown event type${unknown.length > 1 ? 's' : ''}: ${unknown.map(({ name }) => name).join(', ')} (see GET /api/v1/event-types)`,
-    unknown.map(({ name, index }) => ({
-      field: `events[${index}]`,
-      message: `"${name}" is not an event type`,
-    })),
-  );
-}
-
 function sameMembers(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((item, index) => item === b[index]);
-}
-
-function notFound(webhookId: string): DomainError {
-  return new DomainError(DomainErrorCode.WEBHOOK_NOT_FOUND, `Webhook ${webhookId} not found`);
-}
-
-function nameTaken(name: string): DomainError {
-  return new DomainError(
-    DomainErrorCode.WEBHOOK_NAME_TAKEN,
-    `A webhook named "${name}" already exists in this account`,
-    [{ field: 'name', message: 'is already used by another webhook of this account' }],
-  );
-}
-
-function validation(field: string, message: string): DomainError {
-  return new DomainError(DomainErrorCode.VALIDATION_FAILED, `${field} ${message}`, [{ field, message }]);
 }

@@ -1,4 +1,4 @@
-import { DomainError, DomainErrorCode } from '../errors/domain-error';
+import { DomainError } from '../errors/domain-error';
 
 export const MAX_WEBHOOK_NAME_LENGTH = 100;
 /**
@@ -14,15 +14,14 @@ const INVISIBLE_OR_CONTROL = /[\p{Cc}\p{Cf}]/u;
 export function normalizeWebhookName(raw: string): string {
   const name = raw.normalize('NFC');
   if (INVISIBLE_OR_CONTROL.test(name)) {
-    throw invalidName('must not contain control or invisible formatting characters (Unicode Cc, Cf)');
+    throw DomainError.invalidField(
+      'name',
+      'must not contain control or invisible formatting characters (Unicode Cc, Cf)',
+    );
   }
-  if (name.trim() === '') throw invalidName('must not be blank');
+  if (name.trim() === '') throw DomainError.invalidField('name', 'must not be blank');
   // Counted in code points, as Postgres counts varchar(100); NFC can make a string longer.
   if ([...name].length > MAX_WEBHOOK_NAME_LENGTH)
-    throw invalidName(`must be at most ${MAX_WEBHOOK_NAME_LENGTH} characters`);
+    throw DomainError.invalidField('name', `must be at most ${MAX_WEBHOOK_NAME_LENGTH} characters`);
   return name;
-}
-
-function invalidName(message: string): DomainError {
-  return new DomainError(DomainErrorCode.VALIDATION_FAILED, `name ${message}`, [{ field: 'name', message }]);
 }

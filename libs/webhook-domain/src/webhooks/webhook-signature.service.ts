@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { generateSigningSecret } from '@lms/http-delivery';
 import { SecretCipher } from '../crypto/secret-cipher';
 import type { Webhook } from '../entities';
-import { DomainError, DomainErrorCode } from '../errors/domain-error';
+import { DomainError } from '../errors/domain-error';
 import type { AdminActor } from './webhook-commands';
 import { WEBHOOK_MANAGEMENT_OPTIONS, type WebhookManagementOptions } from './webhook-management-options';
 import { WebhookRepository } from './webhook.repository';
@@ -33,7 +33,7 @@ export class WebhookSignatureService {
 
   async download(accountId: number, webhookId: string): Promise<SigningSecretFile> {
     const webhook = await this.webhooks.findLive(accountId, webhookId);
-    if (!webhook) throw notFound(webhookId);
+    if (!webhook) throw DomainError.webhookNotFound(webhookId);
     assertSignatureWebhook(webhook);
     const secrets = await this.webhooks.unexpiredSecrets(webhook.id);
     const newest = secrets[0];
@@ -55,7 +55,7 @@ export class WebhookSignatureService {
   async rotate(actor: AdminActor, webhookId: string): Promise<SigningSecretFile> {
     return this.webhooks.transaction(async (manager) => {
       const webhook = await this.webhooks.findLiveForUpdate(manager, actor.accountId, webhookId);
-      if (!webhook) throw notFound(webhookId);
+      if (!webhook) throw DomainError.webhookNotFound(webhookId);
       assertSignatureWebhook(webhook);
       const secret = generateSigningSecret();
       const createdAt = new Date();
@@ -108,13 +108,6 @@ export class WebhookSignatureService {
 
 function assertSignatureWebhook(webhook: Webhook): void {
   if (webhook.authType !== 'SIGNATURE') {
-    throw new DomainError(
-      DomainErrorCode.NOT_A_SIGNATURE_WEBHOOK,
-      `Webhook ${webhook.id} uses ${webhook.authType} authentication; only SIGNATURE webhooks have a signing secret`,
-    );
+    throw DomainError.notASignatureWebhook(webhook.id, webhook.authType);
   }
-}
-
-function notFound(webhookId: string): DomainError {
-  return new DomainError(DomainErrorCode.WEBHOOK_NOT_FOUND, `Webhook ${webhookId} not found`);
 }
