@@ -1,5 +1,6 @@
 export * from './admin-token';
 export * from './app-processes';
+export * from './delivery-rows';
 export * from './http-listener';
 export * from './java-lms-producer';
 export * from './kafka-test-topics';

@@ -1,13 +1,14 @@
 import { RequestMethod, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import type { AdminApiConfig } from '@lms/config';
 import { AppLogger } from '@lms/observability';
 import { AdminApiModule } from './admin-api.module';
 import { ApiValidationPipe } from './http/api-validation.pipe';
 import { RequestBodyError } from './http/request-body.error';
+import { createOpenApiDocument } from './http/openapi-document';
 import { assertUtf8JsonBody } from './http/utf8-body-check';
 
 /** Bodies are small JSON objects; anything bigger is refused before it is parsed (413). */
@@ -39,18 +40,7 @@ export async function createAdminApiApp(config: AdminApiConfig): Promise<INestAp
   });
   app.useGlobalPipes(new ApiValidationPipe());
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('LMS Webhooks admin API')
-      .setDescription(
-        'Webhooks managed by the Integration Admin of an account. Every route needs `Authorization: Bearer <JWT>` ' +
-          "with role INTEGRATION_ADMIN; the account is the token's `accountId`. Errors: `{statusCode, code, message, details?}`.",
-      )
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-      .build(),
-  );
+  const document = createOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
 }

@@ -1,107 +1,98 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiOkResponse,
-  ApiProperty,
-  ApiTags,
-} from '@nestjs/swagger';
-import type { AdminPrincipal } from '@lms/auth';
-import { CurrentAdmin } from '@lms/role-guards';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   DeliveryLogService,
+  type AdminActor,
   type DeliveryDetailView,
   type DeliveryPage,
   type ReplayResult,
 } from '@lms/webhook-domain';
-import { ApiErrorBody } from '../http/api-error';
+import {
+  ApiAuthenticatedErrors,
+  ApiConflict,
+  ApiDeliveryNotFound,
+  ApiJsonBodyErrors,
+  ApiUnprocessable,
+  ApiWebhookNotFound,
+} from '../http/api-error-responses';
+import { ApiUuidParam } from '../http/api-uuid-param';
+import { CurrentActor } from '../http/current-actor.decorator';
 import { UuidParamPipe } from '../http/uuid-param.pipe';
+import {
+  DeliveryDetailResponse,
+  DeliveryPageResponse,
+  RedeliveryResponse,
+  ReplayResponse,
+} from './dto/delivery.response';
 import { ListDeliveriesQuery } from './dto/list-deliveries.query';
 import { ReplayDto } from './dto/replay.dto';
 
-const DEFAULT_PAGE_SIZE = 50;
-
-class DeliveryPageResponse {
-  @ApiProperty({ type: 'array', items: { type: 'object' } }) items: unknown[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
-}
-
-class RedeliveryResponse {
-  @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ format: 'uuid' }) redeliveryOf: string;
-  @ApiProperty({ example: 'PENDING' }) status: string;
-}
-
-class ReplayResponse {
-  @ApiProperty({ example: 42 }) count: number;
-  @ApiProperty() realtimeDeliveries: number;
-  @ApiProperty() batchedEvents: number;
-}
-
 /** The delivery log: what was sent, how it went, and re-sending. Same account rules as webhooks. */
 @ApiTags('deliveries')
-@ApiBearerAuth()
+@ApiAuthenticatedErrors()
 @Controller()
 export class DeliveriesController {
   constructor(private readonly deliveries: DeliveryLogService) {}
 
   @Get('webhooks/:id/deliveries')
+  @ApiOperation({ summary: "A webhook's delivery log, newest first" })
+  @ApiUuidParam('webhook')
   @ApiOkResponse({
     type: DeliveryPageResponse,
     description: 'Newest first; pass nextCursor as cursor for older ones',
   })
+  @ApiWebhookNotFound()
   list(
-    @CurrentAdmin() admin: AdminPrincipal,
+    @CurrentActor() actor: AdminActor,
     @Param('id', UuidParamPipe) webhookId: string,
     @Query() query: ListDeliveriesQuery,
   ): Promise<DeliveryPage> {
-    return this.deliveries.list(admin.accountId, webhookId, {
-      status: query.status,
-      eventName: query.eventName,
-      from: query.from === undefined ? undefined : new Date(query.from),
-      to: query.to === undefined ? undefined : new Date(query.to),
-      limit: query.limit ?? DEFAULT_PAGE_SIZE,
-      cursor: query.cursor,
-    });
+    return this.deliveries.list(actor.accountId, webhookId, query.toFilter());
   }
 
   @Get('deliveries/:id')
-  @ApiOkResponse({ description: 'The delivery, the payload sent, and its attempts' })
+  @ApiOperation({ summary: 'One delivery: the payload sent, its events and attempts' })
+  @ApiUuidParam('delivery')
+  @ApiOkResponse({ type: DeliveryDetailResponse })
+  @ApiDeliveryNotFound()
   get(
-    @CurrentAdmin() admin: AdminPrincipal,
+    @CurrentActor() actor: AdminActor,
     @Param('id', UuidParamPipe) id: string,
   ): Promise<DeliveryDetailView> {
-    return this.deliveries.get(admin.accountId, id);
+    return this.deliveries.get(actor.accountId, id);
   }
 
   @Post('deliveries/:id/redeliver')
   @HttpCode(202)
+  @ApiOperation({ summary: 'Re-send a finished delivery as a new delivery' })
+  @ApiUuidParam('delivery')
   @ApiAcceptedResponse({ type: RedeliveryResponse })
-  @ApiConflictResponse({
-    type: ApiErrorBody,
-    description: 'DELIVERY_NOT_REDELIVERABLE (still in progress, webhook inactive, events purged)',
-  })
+  @ApiDeliveryNotFound()
+  @ApiConflict(
+    ['DELIVERY_NOT_REDELIVERABLE'],
+    'still in progress, webhook not active, or its events were purged',
+  )
   redeliver(
-    @CurrentAdmin() admin: AdminPrincipal,
+    @CurrentActor() actor: AdminActor,
     @Param('id', UuidParamPipe) id: string,
   ): Promise<{ id: string; redeliveryOf: string; status: 'PENDING' }> {
-    return this.deliveries.redeliver({ accountId: admin.accountId, sub: admin.sub }, id);
+    return this.deliveries.redeliver(actor, id);
   }
 
   @Post('webhooks/:id/replay')
   @HttpCode(202)
+  @ApiOperation({ summary: "Re-send the account's subscribed events of a time range" })
+  @ApiUuidParam('webhook')
   @ApiAcceptedResponse({ type: ReplayResponse })
+  @ApiJsonBodyErrors()
+  @ApiWebhookNotFound()
+  @ApiConflict(['DELIVERY_NOT_REDELIVERABLE'], 'the webhook is not active')
+  @ApiUnprocessable(['REPLAY_RANGE_TOO_LARGE'], 'the range holds more than 10,000 events: split it')
   replay(
-    @CurrentAdmin() admin: AdminPrincipal,
+    @CurrentActor() actor: AdminActor,
     @Param('id', UuidParamPipe) webhookId: string,
     @Body() body: ReplayDto,
   ): Promise<ReplayResult> {
-    return this.deliveries.replay(
-      { accountId: admin.accountId, sub: admin.sub },
-      webhookId,
-      body.from,
-      body.to,
-    );
+    return this.deliveries.replay(actor, webhookId, body.from, body.to);
   }
 }

@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { EVENT_CATALOGUE } from '@lms/payload-schemas';
+import { ApiAuthenticatedErrors } from '../http/api-error-responses';
 
 export class EventTypeResponse {
   @ApiProperty({ example: 'COURSE_ENROLLMENT' }) name: string;
@@ -14,7 +15,7 @@ export class EventTypeResponse {
 }
 
 @ApiTags('event-types')
-@ApiBearerAuth()
+@ApiAuthenticatedErrors()
 @Controller('event-types')
 export class EventTypesController {
   private readonly catalogue: EventTypeResponse[] = EVENT_CATALOGUE.map((definition) => ({
@@ -26,6 +27,7 @@ export class EventTypesController {
   }));
 
   @Get()
+  @ApiOperation({ summary: 'The event catalogue: what a webhook can subscribe to' })
   @ApiOkResponse({ type: [EventTypeResponse] })
   list(): EventTypeResponse[] {
     return this.catalogue;

@@ -1,39 +1,52 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import type { AdminPrincipal } from '@lms/auth';
-import { CurrentAdmin } from '@lms/role-guards';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import type { AdminActor } from '@lms/webhook-domain';
+import {
+  ApiAuthenticatedErrors,
+  ApiJsonBodyErrors,
+  ApiUnprocessable,
+  ApiWebhookNotFound,
+} from '../http/api-error-responses';
+import { ApiUuidParam } from '../http/api-uuid-param';
+import { CurrentActor } from '../http/current-actor.decorator';
 import { UuidParamPipe } from '../http/uuid-param.pipe';
 import { TestEventChoiceDto, TestUnsavedWebhookDto } from './test-webhook.dto';
 import { WebhookTestService, type WebhookTestResult } from './webhook-test.service';
 
 class WebhookTestResponse {
   @ApiProperty() delivered: boolean;
-  @ApiProperty({ nullable: true, type: Number }) statusCode: number | null;
-  @ApiProperty() durationMs: number;
+  @ApiProperty({ nullable: true, type: 'integer' }) statusCode: number | null;
+  @ApiProperty({ type: 'integer' }) durationMs: number;
   @ApiProperty({ description: 'First KiB of the response body' }) responseBody: string;
-  @ApiProperty({ nullable: true, type: String }) error: string | null;
+  @ApiProperty({ nullable: true, type: String, example: 'HTTP 500' }) error: string | null;
   @ApiProperty({ example: 'COURSE_ENROLLMENT' }) eventName: string;
-  @ApiProperty({ description: 'The webhook-id header sent' }) messageId: string;
+  @ApiProperty({ format: 'uuid', description: 'The webhook-id header sent' }) messageId: string;
   @ApiPropertyOptional({ description: 'Unsaved SIGNATURE webhooks: the throwaway secret used' })
   signingSecret?: string;
 }
 
 /** "Test webhook" on the Add and Edit pages. 200 whatever the listener answered: the body says how it went. */
 @ApiTags('webhooks')
-@ApiBearerAuth()
+@ApiAuthenticatedErrors()
 @Controller('webhooks')
 export class WebhookTestController {
   constructor(private readonly tester: WebhookTestService) {}
 
   @Post('test')
   @HttpCode(200)
-  @ApiOkResponse({ type: WebhookTestResponse })
+  @ApiOperation({ summary: 'Send an event example to an unsaved webhook (nothing is recorded)' })
+  @ApiOkResponse({ type: WebhookTestResponse, description: 'Whatever the listener answered' })
+  @ApiJsonBodyErrors()
+  @ApiUnprocessable(
+    ['TARGET_NOT_ALLOWED', 'UNKNOWN_EVENT_TYPE', 'EVENT_NOT_SUBSCRIBED'],
+    'the target, an event name, or the chosen event is refused',
+  )
   testUnsaved(
-    @CurrentAdmin() admin: AdminPrincipal,
+    @CurrentActor() actor: AdminActor,
     @Body() body: TestUnsavedWebhookDto,
   ): Promise<WebhookTestResult> {
     return this.tester.testUnsaved(
-      admin.accountId,
+      actor.accountId,
       { targetUrl: body.targetUrl, authentication: body.authentication.toInput(), events: body.events },
       body.eventName,
     );
@@ -41,12 +54,20 @@ export class WebhookTestController {
 
   @Post(':id/test')
   @HttpCode(200)
-  @ApiOkResponse({ type: WebhookTestResponse })
+  @ApiOperation({ summary: 'Send an event example to a saved webhook, active or not (nothing is recorded)' })
+  @ApiUuidParam('webhook')
+  @ApiOkResponse({ type: WebhookTestResponse, description: 'Whatever the listener answered' })
+  @ApiJsonBodyErrors()
+  @ApiWebhookNotFound()
+  @ApiUnprocessable(
+    ['TARGET_NOT_ALLOWED', 'UNKNOWN_EVENT_TYPE', 'EVENT_NOT_SUBSCRIBED'],
+    'the saved target is refused now, or the event is unknown or not subscribed',
+  )
   testSaved(
-    @CurrentAdmin() admin: AdminPrincipal,
+    @CurrentActor() actor: AdminActor,
     @Param('id', UuidParamPipe) id: string,
     @Body() body: TestEventChoiceDto,
   ): Promise<WebhookTestResult> {
-    return this.tester.testSaved(admin.accountId, id, body.eventName);
+    return this.tester.testSaved(actor.accountId, id, body.eventName);
   }
 }

@@ -1,33 +1,39 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, Patch, Post, Res } from '@nestjs/common';
 import {
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiTags,
-  ApiUnprocessableEntityResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
   ApiProduces,
+  ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import type { AdminPrincipal } from '@lms/auth';
-import { CurrentAdmin } from '@lms/role-guards';
 import {
   WebhookManagementService,
   WebhookSignatureService,
+  type AdminActor,
   type SigningSecretFile,
   type WebhookView,
 } from '@lms/webhook-domain';
-import { ApiErrorBody } from '../http/api-error';
+import {
+  ApiAuthenticatedErrors,
+  ApiConflict,
+  ApiJsonBodyErrors,
+  ApiUnprocessable,
+  ApiWebhookNotFound,
+} from '../http/api-error-responses';
+import { ApiUuidParam } from '../http/api-uuid-param';
+import { CurrentActor } from '../http/current-actor.decorator';
 import { UuidParamPipe } from '../http/uuid-param.pipe';
 import { CreateWebhookDto } from './dto/create-webhook.dto';
 import { UpdateWebhookDto } from './dto/update-webhook.dto';
 import { AuditEntryResponse, SigningSecretResponse, WebhookResponse } from './dto/webhook.response';
 
+const NOT_A_SIGNATURE_WEBHOOK = ['NOT_A_SIGNATURE_WEBHOOK'];
+
 /** The account's webhooks. The account is the token's; another account's webhook is 404. */
 @ApiTags('webhooks')
-@ApiBearerAuth()
+@ApiAuthenticatedErrors()
 @Controller('webhooks')
 export class WebhooksController {
   constructor(
@@ -36,79 +42,77 @@ export class WebhooksController {
   ) {}
 
   @Get()
+  @ApiOperation({ summary: "List the account's webhooks" })
   @ApiOkResponse({ type: [WebhookResponse] })
-  list(@CurrentAdmin() admin: AdminPrincipal): Promise<WebhookView[]> {
-    return this.webhooks.list(admin.accountId);
+  list(@CurrentActor() actor: AdminActor): Promise<WebhookView[]> {
+    return this.webhooks.list(actor.accountId);
   }
 
   @Post()
+  @ApiOperation({ summary: 'Create a webhook (inactive unless `active: true`)' })
   @ApiCreatedResponse({ type: WebhookResponse })
-  @ApiConflictResponse({ type: ApiErrorBody, description: 'WEBHOOK_NAME_TAKEN or WEBHOOK_LIMIT_REACHED' })
-  @ApiUnprocessableEntityResponse({
-    type: ApiErrorBody,
-    description: 'TARGET_NOT_ALLOWED or UNKNOWN_EVENT_TYPE',
-  })
-  create(@CurrentAdmin() admin: AdminPrincipal, @Body() body: CreateWebhookDto): Promise<WebhookView> {
-    return this.webhooks.create({
-      actor: { accountId: admin.accountId, sub: admin.sub },
-      name: body.name,
-      description: body.description,
-      targetUrl: body.targetUrl,
-      authentication: body.authentication.toInput(),
-      events: body.events,
-      active: body.active,
-      rateLimitPerSecond: body.rateLimitPerSecond,
-    });
+  @ApiJsonBodyErrors()
+  @ApiConflict(['WEBHOOK_NAME_TAKEN', 'WEBHOOK_LIMIT_REACHED'], 'the name is used, or the account is full')
+  @ApiUnprocessable(['TARGET_NOT_ALLOWED', 'UNKNOWN_EVENT_TYPE'], 'the target or an event name is refused')
+  create(@CurrentActor() actor: AdminActor, @Body() body: CreateWebhookDto): Promise<WebhookView> {
+    return this.webhooks.create(body.toCommand(actor));
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Get one webhook' })
+  @ApiUuidParam('webhook')
   @ApiOkResponse({ type: WebhookResponse })
-  @ApiNotFoundResponse({ type: ApiErrorBody })
-  get(@CurrentAdmin() admin: AdminPrincipal, @Param('id', UuidParamPipe) id: string): Promise<WebhookView> {
-    return this.webhooks.get(admin.accountId, id);
+  @ApiWebhookNotFound()
+  get(@CurrentActor() actor: AdminActor, @Param('id', UuidParamPipe) id: string): Promise<WebhookView> {
+    return this.webhooks.get(actor.accountId, id);
   }
 
   @Patch(':id')
+  @ApiOperation({ summary: 'Change any subset of the create fields; `active: false` retires the webhook' })
+  @ApiUuidParam('webhook')
   @ApiOkResponse({ type: WebhookResponse })
+  @ApiJsonBodyErrors()
+  @ApiWebhookNotFound()
+  @ApiConflict(['WEBHOOK_NAME_TAKEN'], 'the new name is used by another webhook of the account')
+  @ApiUnprocessable(
+    ['TARGET_NOT_ALLOWED', 'UNKNOWN_EVENT_TYPE'],
+    'the target (new, or the saved one on activation) or an event name is refused',
+  )
   update(
-    @CurrentAdmin() admin: AdminPrincipal,
+    @CurrentActor() actor: AdminActor,
     @Param('id', UuidParamPipe) id: string,
     @Body() body: UpdateWebhookDto,
   ): Promise<WebhookView> {
-    return this.webhooks.update({
-      actor: { accountId: admin.accountId, sub: admin.sub },
-      webhookId: id,
-      name: body.name,
-      description: body.description,
-      targetUrl: body.targetUrl,
-      authentication: body.authentication?.toInput(),
-      events: body.events,
-      active: body.active,
-      rateLimitPerSecond: body.rateLimitPerSecond,
-    });
+    return this.webhooks.update(body.toCommand(actor, id));
   }
 
   @Delete(':id')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a webhook' })
+  @ApiUuidParam('webhook')
   @ApiNoContentResponse({ description: 'Deleted; its pending deliveries are cancelled' })
-  async delete(@CurrentAdmin() admin: AdminPrincipal, @Param('id', UuidParamPipe) id: string): Promise<void> {
-    await this.webhooks.delete({ accountId: admin.accountId, sub: admin.sub }, id);
+  @ApiWebhookNotFound()
+  async delete(@CurrentActor() actor: AdminActor, @Param('id', UuidParamPipe) id: string): Promise<void> {
+    await this.webhooks.delete(actor, id);
   }
 
   @Get(':id/signature')
+  @ApiOperation({ summary: 'Download the signing secret (SIGNATURE webhooks)' })
+  @ApiUuidParam('webhook')
   @ApiProduces('application/json')
   @ApiOkResponse({
     type: SigningSecretResponse,
     description: 'A JSON file download (Content-Disposition: attachment)',
   })
-  @ApiConflictResponse({ type: ApiErrorBody, description: 'NOT_A_SIGNATURE_WEBHOOK' })
+  @ApiWebhookNotFound()
+  @ApiConflict(NOT_A_SIGNATURE_WEBHOOK, 'the webhook uses NONE or BASIC authentication')
   @Header('Cache-Control', 'no-store')
   async downloadSignature(
-    @CurrentAdmin() admin: AdminPrincipal,
+    @CurrentActor() actor: AdminActor,
     @Param('id', UuidParamPipe) id: string,
     @Res({ passthrough: true }) response: Response,
   ): Promise<SigningSecretFile> {
-    const file = await this.signatures.download(admin.accountId, id);
+    const file = await this.signatures.download(actor.accountId, id);
     response.setHeader(
       'Content-Disposition',
       `attachment; filename="webhook-${file.webhookId}-signing-secret.json"`,
@@ -119,25 +123,31 @@ export class WebhooksController {
   @Post(':id/signature/rotate')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Rotate the signing secret; the previous one keeps signing for a while' })
+  @ApiUuidParam('webhook')
   @ApiOkResponse({
     type: SigningSecretResponse,
     description: 'The new secret; the previous one keeps signing for SECRET_ROTATION_OVERLAP',
   })
-  @ApiConflictResponse({ type: ApiErrorBody, description: 'NOT_A_SIGNATURE_WEBHOOK' })
+  @ApiWebhookNotFound()
+  @ApiConflict(NOT_A_SIGNATURE_WEBHOOK, 'the webhook uses NONE or BASIC authentication')
   rotateSignature(
-    @CurrentAdmin() admin: AdminPrincipal,
+    @CurrentActor() actor: AdminActor,
     @Param('id', UuidParamPipe) id: string,
   ): Promise<SigningSecretFile> {
-    return this.signatures.rotate({ accountId: admin.accountId, sub: admin.sub }, id);
+    return this.signatures.rotate(actor, id);
   }
 
   @Get(':id/audit')
+  @ApiOperation({ summary: "A webhook's audit trail, newest first" })
+  @ApiUuidParam('webhook')
   @ApiOkResponse({ type: [AuditEntryResponse] })
+  @ApiWebhookNotFound()
   async audit(
-    @CurrentAdmin() admin: AdminPrincipal,
+    @CurrentActor() actor: AdminActor,
     @Param('id', UuidParamPipe) id: string,
   ): Promise<AuditEntryResponse[]> {
-    const entries = await this.webhooks.auditTrail(admin.accountId, id);
+    const entries = await this.webhooks.auditTrail(actor.accountId, id);
     return entries.map((entry) => ({
       action: entry.action,
       actor: entry.actor,

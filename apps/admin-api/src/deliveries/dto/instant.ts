@@ -31,3 +31,28 @@ export const toInstant = ({ value }: { value: unknown }): unknown =>
 
 export const INSTANT_MESSAGE =
   'must be an ISO-8601 time (UTC when it has no zone) or epoch milliseconds, from 1970-01-01 to 9999-12-31';
+
+const INSTANT_TEXT = {
+  type: 'string' as const,
+  maxLength: 40,
+  pattern:
+    '^(\\d{4}-\\d{2}-\\d{2}([Tt]\\d{2}:\\d{2}(:\\d{2}([.,]\\d{1,9})?)?([Zz]|[+-]\\d{2}(:?\\d{2})?)?)?|\\d{1,16})$',
+};
+
+/**
+ * The OpenAPI schema of an instant in a JSON body: an ISO-8601 date or date-time (the server's parser
+ * is stricter than the pattern: it also refuses impossible dates such as 2024-02-30), or epoch
+ * milliseconds as a number or a string of digits, within [MIN_INSTANT_MS, MAX_INSTANT_MS].
+ */
+export const INSTANT_SCHEMA = {
+  oneOf: [
+    {
+      ...INSTANT_TEXT,
+      description: 'ISO-8601 date or date-time (UTC when it has no zone), or epoch ms as digits',
+    },
+    { type: 'integer', minimum: MIN_INSTANT_MS, maximum: MAX_INSTANT_MS, description: 'Epoch milliseconds' },
+  ],
+};
+
+/** The same in a query string, where every value is text. */
+export const INSTANT_QUERY_SCHEMA = INSTANT_TEXT;

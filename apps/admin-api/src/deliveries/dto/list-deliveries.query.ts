@@ -2,8 +2,11 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { EVENT_NAMES } from '@lms/payload-schemas';
-import type { DeliveryStatus } from '@lms/webhook-domain';
-import { INSTANT_MESSAGE, toInstant } from './instant';
+import type { DeliveryListFilter, DeliveryStatus } from '@lms/webhook-domain';
+import { INSTANT_MESSAGE, INSTANT_QUERY_SCHEMA, toInstant } from './instant';
+
+/** Page size when the query names none. */
+export const DEFAULT_PAGE_SIZE = 50;
 
 const STATUSES: DeliveryStatus[] = ['PENDING', 'RETRYING', 'SUCCEEDED', 'DEAD', 'CANCELLED'];
 
@@ -25,6 +28,7 @@ export class ListDeliveriesQuery {
   eventName?: string;
 
   @ApiPropertyOptional({
+    ...INSTANT_QUERY_SCHEMA,
     example: '2026-11-01T00:00:00Z',
     description: 'Created at or after (ISO-8601 or epoch ms)',
   })
@@ -33,13 +37,17 @@ export class ListDeliveriesQuery {
   @IsInt({ message: INSTANT_MESSAGE })
   from?: number;
 
-  @ApiPropertyOptional({ example: 1764547200000, description: 'Created at or before (ISO-8601 or epoch ms)' })
+  @ApiPropertyOptional({
+    ...INSTANT_QUERY_SCHEMA,
+    example: '1764547200000',
+    description: 'Created at or before (ISO-8601 or epoch ms)',
+  })
   @IsOptional()
   @Transform(toInstant)
   @IsInt({ message: INSTANT_MESSAGE })
   to?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: DEFAULT_PAGE_SIZE })
   @IsOptional()
   @Transform(toInt)
   @IsInt()
@@ -52,4 +60,15 @@ export class ListDeliveriesQuery {
   @IsString()
   @MaxLength(512)
   cursor?: string;
+
+  toFilter(): DeliveryListFilter {
+    return {
+      status: this.status,
+      eventName: this.eventName,
+      from: this.from === undefined ? undefined : new Date(this.from),
+      to: this.to === undefined ? undefined : new Date(this.to),
+      limit: this.limit ?? DEFAULT_PAGE_SIZE,
+      cursor: this.cursor,
+    };
+  }
 }

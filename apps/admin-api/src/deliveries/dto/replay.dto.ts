@@ -1,10 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt } from 'class-validator';
-import { INSTANT_MESSAGE, toInstant } from './instant';
+import { INSTANT_MESSAGE, INSTANT_SCHEMA, toInstant } from './instant';
 
 export class ReplayDto {
   @ApiProperty({
+    ...INSTANT_SCHEMA,
     example: '2026-11-27T00:00:00Z',
     description: 'Event time, inclusive (ISO-8601 or epoch ms)',
   })
@@ -12,7 +13,11 @@ export class ReplayDto {
   @IsInt({ message: INSTANT_MESSAGE })
   from: number;
 
-  @ApiProperty({ example: 1764288000000, description: 'Event time, inclusive (ISO-8601 or epoch ms)' })
+  @ApiProperty({
+    ...INSTANT_SCHEMA,
+    example: 1764288000000,
+    description: 'Event time, inclusive (ISO-8601 or epoch ms)',
+  })
   @Transform(toInstant)
   @IsInt({ message: INSTANT_MESSAGE })
   to: number;

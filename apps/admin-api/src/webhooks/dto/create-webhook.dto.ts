@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsOptional } from 'class-validator';
+import { CreateWebhookCommand, type AdminActor } from '@lms/webhook-domain';
 import { IsOptionalNotNull } from '../../http/is-optional-not-null.decorator';
 import { WebhookAuthenticationDto } from './webhook-authentication.dto';
 import {
@@ -16,7 +17,12 @@ export class CreateWebhookDto {
   @WebhookNameRules()
   name: string;
 
-  @ApiPropertyOptional({ maxLength: 500, example: 'Sends enrollments to the HR system', nullable: true })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: 500,
+    example: 'Sends enrollments to the HR system',
+  })
   @IsOptional()
   @WebhookDescriptionRules()
   description?: string | null;
@@ -47,6 +53,7 @@ export class CreateWebhookDto {
   active?: boolean;
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 1,
     maximum: 10000,
     nullable: true,
@@ -55,4 +62,17 @@ export class CreateWebhookDto {
   })
   @RateLimitRules()
   rateLimitPerSecond?: number | null;
+
+  toCommand(actor: AdminActor): CreateWebhookCommand {
+    return CreateWebhookCommand.create({
+      actor,
+      name: this.name,
+      description: this.description,
+      targetUrl: this.targetUrl,
+      authentication: this.authentication.toInput(),
+      events: this.events,
+      active: this.active,
+      rateLimitPerSecond: this.rateLimitPerSecond,
+    });
+  }
 }

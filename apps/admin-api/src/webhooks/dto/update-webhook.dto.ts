@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, ValidateIf } from 'class-validator';
+import { UpdateWebhookCommand, type AdminActor } from '@lms/webhook-domain';
 import { IsOptionalNotNull } from '../../http/is-optional-not-null.decorator';
 import { WebhookAuthenticationDto } from './webhook-authentication.dto';
 import {
@@ -18,7 +19,7 @@ export class UpdateWebhookDto {
   @WebhookNameRules()
   name?: string;
 
-  @ApiPropertyOptional({ maxLength: 500, nullable: true, description: 'null clears it' })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 500, description: 'null clears it' })
   @ValidateIf((_dto, value) => value !== undefined && value !== null)
   @WebhookDescriptionRules()
   description?: string | null;
@@ -48,7 +49,27 @@ export class UpdateWebhookDto {
   @IsBoolean()
   active?: boolean;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 10000, nullable: true, description: 'null removes the limit' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 10000,
+    nullable: true,
+    description: 'null removes the limit',
+  })
   @RateLimitRules()
   rateLimitPerSecond?: number | null;
+
+  toCommand(actor: AdminActor, webhookId: string): UpdateWebhookCommand {
+    return UpdateWebhookCommand.create({
+      actor,
+      webhookId,
+      name: this.name,
+      description: this.description,
+      targetUrl: this.targetUrl,
+      authentication: this.authentication?.toInput(),
+      events: this.events,
+      active: this.active,
+      rateLimitPerSecond: this.rateLimitPerSecond,
+    });
+  }
 }

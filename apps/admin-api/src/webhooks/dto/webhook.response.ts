@@ -19,7 +19,7 @@ export class WebhookResponse {
   @ApiProperty({ enum: ['ACTIVE', 'INACTIVE', 'DISABLED'] }) status: string;
   @ApiProperty({ nullable: true, type: String, description: 'Why the platform disabled it (DISABLED only)' })
   disabledReason: string | null;
-  @ApiProperty({ nullable: true, type: Number }) rateLimitPerSecond: number | null;
+  @ApiProperty({ nullable: true, type: 'integer' }) rateLimitPerSecond: number | null;
   @ApiProperty() createdAt: Date;
   @ApiProperty() updatedAt: Date;
 }
