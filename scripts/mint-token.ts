@@ -8,6 +8,24 @@ import { parseDuration } from '@lms/config';
 
 export const DEV_ADMIN_JWT_SECRET = 'dev-only-admin-jwt-secret-change-me-0123456789';
 
+/** The admin API's default ADMIN_JWT_MAX_LIFETIME (libs/config): a longer-lived token is refused there. */
+const DEFAULT_MAX_LIFETIME = '24h';
+
+/**
+ * Why a token of this lifetime would be refused by an admin API configured by `env`, or null. Checked
+ * here so `--ttl 7d` fails with a reason instead of printing a token that only ever gets 401.
+ */
+export function ttlProblem(ttl: string, ttlMs: number, env: NodeJS.ProcessEnv): string | null {
+  const maxText = env.ADMIN_JWT_MAX_LIFETIME || DEFAULT_MAX_LIFETIME;
+  const maxMs = parseDuration(maxText);
+  if (maxMs === undefined) return `ADMIN_JWT_MAX_LIFETIME=${maxText} is not a duration such as 24h`;
+  if (ttlMs <= maxMs) return null;
+  return (
+    `--ttl ${ttl} is longer than ADMIN_JWT_MAX_LIFETIME (${maxText}): the admin API would refuse the token ` +
+    `with 401. Use --ttl ${maxText} or less, or raise ADMIN_JWT_MAX_LIFETIME for the admin API (and here).`
+  );
+}
+
 const USAGE =
   'usage: npm run token -- --account <id> [--role INTEGRATION_ADMIN]... [--ttl 1h] [--sub <admin id>]';
 
@@ -31,7 +49,9 @@ function main(): void {
     throw new Error(`--account must be a positive integer\n${USAGE}`);
   const ttlMs = parseDuration(values.ttl);
   if (ttlMs === undefined || ttlMs < 1000)
-    throw new Error(`--ttl must be a duration of at least 1s, like 15m, 1h or 7d\n${USAGE}`);
+    throw new Error(`--ttl must be a duration of at least 1s, like 15m, 1h or 24h\n${USAGE}`);
+  const problem = ttlProblem(values.ttl, ttlMs, process.env);
+  if (problem) throw new Error(problem);
 
   const privateKey = process.env.ADMIN_JWT_PRIVATE_KEY?.replace(/\\n/g, '\n');
   const secret = process.env.ADMIN_JWT_SECRET || DEV_ADMIN_JWT_SECRET;
@@ -55,9 +75,11 @@ function main(): void {
   console.log(token);
 }
 
-try {
-  main();
-} catch (error) {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
+if (require.main === module) {
+  try {
+    main();
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  }
 }
