@@ -1,6 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { DispatcherConfig } from '@lms/config';
-import { buildDeliveryHeaders, serializeEnvelope, WebhookHttpSender } from '@lms/http-delivery';
+import {
+  buildDeliveryHeaders,
+  DeliveryFailure,
+  serializeEnvelope,
+  WebhookHttpSender,
+} from '@lms/http-delivery';
 import { Metrics } from '@lms/observability';
 import { DeliveryLoader } from './delivery-loader';
 import { DeliveryOutcome, DeliveryOutcomeWriter } from './delivery-outcome-writer';
@@ -83,7 +88,7 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
     if (sent.error === null) {
       outcome = { ...base, status: 'SUCCEEDED' };
     } else if (sent.statusCode === 410) {
-      outcome = { ...base, status: 'DEAD', deadReason: 'HTTP 410: the receiver is gone; webhook disabled' };
+      outcome = { ...base, status: 'DEAD', deadReason: DeliveryFailure.receiverGone().text };
     } else {
       const decision = this.retryPolicy.decide({
         attemptNumber: delivery.attemptCount + 1,
@@ -111,6 +116,7 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
     if (written.status === 'DEAD') {
       this.logger.warn({
         msg: `delivery is dead: ${sent.error}`,
+        failureCode: sent.failure?.code,
         deliveryId,
         webhookId: target.id,
         accountId: delivery.accountId,
