@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { JwtService } from '@nestjs/jwt';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { answerJson, startListener, type TestListener } from '@lms/testing';
 import { startAdminApi, TEST_JWT_SECRET, type AdminApiHarness } from './support/admin-api-harness';
-import { startRecordingListener, type RecordingListener } from './support/recording-listener';
 import { PUBLIC_TARGET, webhookBody } from './support/webhook-factory';
 
 /**
@@ -259,12 +259,12 @@ describe('admin API hardened edges (private and http targets not allowed)', () =
 
 describe('admin API: signing secret rotation keeps at most two live secrets (item 1)', () => {
   let api: AdminApiHarness;
-  let listener: RecordingListener;
+  let listener: TestListener;
   let token: string;
 
   beforeAll(async () => {
     api = await startAdminApi('rotation', { ALLOW_PRIVATE_TARGETS: 'true', ALLOW_HTTP_TARGETS: 'true' });
-    listener = await startRecordingListener();
+    listener = await startListener(answerJson(200, '{"ok":true}'));
     token = api.tokenFor(ACCOUNT);
   });
   afterAll(async () => {
@@ -297,7 +297,7 @@ describe('admin API: signing secret rotation keeps at most two live secrets (ite
 
     const answer = await api.call('POST', `${BASE}/${created.id}/test`, { token });
     expect(answer.body).toMatchObject({ delivered: true });
-    const request = listener.received[0];
+    const request = listener.requests[0];
     expect(String(request.headers['webhook-signature']).split(' ')).toHaveLength(2);
     const verifies = (secret: string) => {
       try {

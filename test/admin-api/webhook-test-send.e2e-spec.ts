@@ -1,24 +1,24 @@
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { EVENT_CATALOGUE } from '@lms/payload-schemas';
+import { answerJson, startListener, type TestListener } from '@lms/testing';
 import { startAdminApi, type AdminApiHarness } from './support/admin-api-harness';
-import { startRecordingListener, type RecordingListener } from './support/recording-listener';
 import { webhookBody } from './support/webhook-factory';
 
 const ACCOUNT = 4040;
 
 describe('admin API: test-send through the dispatcher sender', () => {
   let api: AdminApiHarness;
-  let listener: RecordingListener;
+  let listener: TestListener;
   let token: string;
 
   beforeAll(async () => {
     api = await startAdminApi('test_send', { ALLOW_PRIVATE_TARGETS: 'true', ALLOW_HTTP_TARGETS: 'true' });
-    listener = await startRecordingListener();
+    listener = await startListener(answerJson(200, '{"ok":true}'));
     token = api.tokenFor(ACCOUNT);
   });
   beforeEach(() => {
-    listener.received.length = 0;
-    listener.respondWith(200, '{"ok":true}');
+    listener.requests.length = 0;
+    listener.behave(answerJson(200, '{"ok":true}'));
   });
   afterAll(async () => {
     await listener.close();
@@ -48,8 +48,8 @@ describe('admin API: test-send through the dispatcher sender', () => {
       messageId: expect.any(String),
       signingSecret: expect.stringMatching(/^whsec_/),
     });
-    expect(listener.received).toHaveLength(1);
-    const request = listener.received[0];
+    expect(listener.requests).toHaveLength(1);
+    const request = listener.requests[0];
     expect(request.headers['content-type']).toBe('application/json');
     expect(request.headers['user-agent']).toMatch(/^lms-webhooks\//);
     expect(request.headers['webhook-id']).toBe(answer.body.messageId);
@@ -89,10 +89,10 @@ describe('admin API: test-send through the dispatcher sender', () => {
     });
     expect(answer.body).toMatchObject({ delivered: true, statusCode: 200, eventName: 'LEARNER_PROGRESS' });
     expect(answer.body.signingSecret).toBeUndefined();
-    expect(listener.received[0].headers.authorization).toBe(
+    expect(listener.requests[0].headers.authorization).toBe(
       `Basic ${Buffer.from('lms:pa:ss wörd').toString('base64')}`,
     );
-    expect(JSON.parse(listener.received[0].body).events[0].eventName).toBe('LEARNER_PROGRESS');
+    expect(JSON.parse(listener.requests[0].body).events[0].eventName).toBe('LEARNER_PROGRESS');
     expect(await deliveryCount()).toBe(0);
   });
 
@@ -109,7 +109,7 @@ describe('admin API: test-send through the dispatcher sender', () => {
       .body.secret;
     const answer = await api.call('POST', `/api/v1/webhooks/${created.id}/test`, { token });
     expect(answer.body).toMatchObject({ delivered: true, eventName: 'COURSE_ENROLLMENT' });
-    const request = listener.received[0];
+    const request = listener.requests[0];
     expect(String(request.headers['webhook-signature']).split(' ')).toHaveLength(2);
     for (const secret of [oldSecret, newSecret]) {
       expect(() =>
@@ -119,7 +119,7 @@ describe('admin API: test-send through the dispatcher sender', () => {
   });
 
   it('reports a failing listener (status, first KiB of the body, error) without raising', async () => {
-    listener.respondWith(500, 'e'.repeat(5000));
+    listener.behave(answerJson(500, 'e'.repeat(5000)));
     const answer = await api.call('POST', '/api/v1/webhooks/test', {
       token,
       body: { targetUrl: listener.url, authentication: { type: 'NONE' }, events: ['COURSE_ENROLLMENT'] },
@@ -130,7 +130,7 @@ describe('admin API: test-send through the dispatcher sender', () => {
   });
 
   it('reports an unreachable listener as not delivered with the connection error', async () => {
-    const closed = await startRecordingListener();
+    const closed = await startListener(answerJson(200, '{"ok":true}'));
     await closed.close();
     const answer = await api.call('POST', '/api/v1/webhooks/test', {
       token,
@@ -175,17 +175,17 @@ describe('admin API: test-send through the dispatcher sender', () => {
     });
     expect(unsavedBasic.status).toBe(400);
     expect(unsavedBasic.body.details[0].field).toBe('authentication.password');
-    expect(listener.received).toHaveLength(0);
+    expect(listener.requests).toHaveLength(0);
   });
 });
 
 describe('admin API: test-send with private targets not allowed', () => {
   let api: AdminApiHarness;
-  let listener: RecordingListener;
+  let listener: TestListener;
 
   beforeAll(async () => {
     api = await startAdminApi('test_send_strict', { ALLOW_HTTP_TARGETS: 'true' });
-    listener = await startRecordingListener();
+    listener = await startListener(answerJson(200, '{"ok":true}'));
   });
   afterAll(async () => {
     await listener.close();
@@ -199,6 +199,6 @@ describe('admin API: test-send with private targets not allowed', () => {
     });
     expect(answer.status).toBe(422);
     expect(answer.body.code).toBe('TARGET_NOT_ALLOWED');
-    expect(listener.received).toHaveLength(0);
+    expect(listener.requests).toHaveLength(0);
   });
 });

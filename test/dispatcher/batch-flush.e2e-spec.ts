@@ -1,10 +1,9 @@
 import { BatchFlushScheduler } from '@lms/dispatch';
-import { createTestDatabase, TestDatabase, waitFor } from '@lms/testing';
+import { createTestDatabase, startListener, TestDatabase, TestListener, waitFor } from '@lms/testing';
 import { SecretCipher } from '@lms/webhook-domain';
 import { Pool } from 'pg';
 import { DispatchFactories } from './support/dispatch-factories';
 import { dispatcherTestEnv, RunningDispatcher, startDispatcher } from './support/dispatcher-harness';
-import { ReceivingListener, startReceivingListener } from './support/receiving-listener';
 
 jest.setTimeout(60_000);
 
@@ -18,7 +17,7 @@ describe('dispatcher: non-real-time batches', () => {
   let replicas: RunningDispatcher[];
   let pool: Pool;
   let factories: DispatchFactories;
-  let target: ReceivingListener;
+  let target: TestListener;
 
   beforeAll(async () => {
     database = await createTestDatabase('dispatch_batch');
@@ -27,7 +26,7 @@ describe('dispatcher: non-real-time batches', () => {
     replicas = [await startDispatcher(env), await startDispatcher(env)];
     pool = new Pool({ connectionString: database.url, max: 4 });
     factories = new DispatchFactories(pool, new SecretCipher(replicas[0].config.secretsKey));
-    target = await startReceivingListener();
+    target = await startListener(() => ({ status: 200 }));
   });
 
   afterAll(async () => {
@@ -37,10 +36,10 @@ describe('dispatcher: non-real-time batches', () => {
     await database?.drop();
   });
 
-  const receivedBodies = () => target.received.map((r) => JSON.parse(r.body.toString()) as BatchBody);
+  const receivedBodies = () => target.requests.map((r) => JSON.parse(r.body) as BatchBody);
 
   it("sends a webhook's waiting events as one request, in event-time order, and empties batch_items", async () => {
-    target.received.length = 0;
+    target.requests.length = 0;
     const webhook = await factories.webhook({ targetUrl: target.url });
     // Inserted out of event-time order on purpose.
     const occurred = [5, 1, 4, 2, 3].map((n) => 1_727_000_000_000 + n * 1000);
@@ -53,7 +52,7 @@ describe('dispatcher: non-real-time batches', () => {
     const result = await replicas[0].app.get(BatchFlushScheduler).flushAll();
     expect(result).toEqual({ deliveries: 1, events: 5, lockedOut: false });
 
-    await waitFor('batch request', () => target.received.length === 1);
+    await waitFor('batch request', () => target.requests.length === 1);
     const [body] = receivedBodies();
     expect(body.events.map((e) => e.timestamp)).toEqual([...occurred].sort());
     const { rows } = await pool.query(
@@ -74,7 +73,7 @@ describe('dispatcher: non-real-time batches', () => {
   });
 
   it('splits more than BATCH_MAX_EVENTS into several requests, keeping the order across them', async () => {
-    target.received.length = 0;
+    target.requests.length = 0;
     const webhook = await factories.webhook({ targetUrl: target.url });
     const pks = await factories.events(webhook.accountId, 25, {
       realtime: false,
@@ -85,7 +84,7 @@ describe('dispatcher: non-real-time batches', () => {
     const result = await replicas[0].app.get(BatchFlushScheduler).flushAll();
     expect(result).toMatchObject({ deliveries: 3, events: 25 });
 
-    await waitFor('3 batch requests', () => target.received.length === 3);
+    await waitFor('3 batch requests', () => target.requests.length === 3);
     const bodies = receivedBodies();
     expect(bodies.map((b) => b.events.length).sort()).toEqual([10, 10, 5]);
     const { rows } = await pool.query(
@@ -100,7 +99,7 @@ describe('dispatcher: non-real-time batches', () => {
   });
 
   it('two replicas flushing at once never put an event in two deliveries nor send it twice', async () => {
-    target.received.length = 0;
+    target.requests.length = 0;
     const webhooks = [
       await factories.webhook({ targetUrl: target.url }),
       await factories.webhook({ targetUrl: target.url }),
@@ -137,8 +136,8 @@ describe('dispatcher: non-real-time batches', () => {
       );
       return open[0].n === 0;
     });
-    const sentEventIds = target.received.flatMap((r) =>
-      (JSON.parse(r.body.toString()) as BatchBody).events.map((e) => e.eventId),
+    const sentEventIds = target.requests.flatMap((r) =>
+      (JSON.parse(r.body) as BatchBody).events.map((e) => e.eventId),
     );
     expect(sentEventIds).toHaveLength(190);
     expect(new Set(sentEventIds).size).toBe(190);

@@ -1,17 +1,25 @@
 import { DeliveryOutcomeWriter } from '@lms/dispatch';
 import { generateSigningSecret } from '@lms/http-delivery';
-import { createTestDatabase, TestDatabase, waitFor } from '@lms/testing';
+import {
+  createTestDatabase,
+  ListenerBehaviour,
+  NO_ANSWER,
+  ReceivedRequest,
+  startListener,
+  TestDatabase,
+  TestListener,
+  waitFor,
+} from '@lms/testing';
 import { SecretCipher } from '@lms/webhook-domain';
 import { Pool } from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { DispatchFactories } from './support/dispatch-factories';
 import { dispatcherTestEnv, RunningDispatcher, startDispatcher } from './support/dispatcher-harness';
-import { ReceivedRequest, ReceivingListener, startReceivingListener } from './support/receiving-listener';
 
 jest.setTimeout(60_000);
 
 function verifyWith(secret: string, request: ReceivedRequest): unknown {
-  return new Webhook(secret).verify(request.body.toString(), {
+  return new Webhook(secret).verify(request.body, {
     'webhook-id': String(request.headers['webhook-id']),
     'webhook-timestamp': String(request.headers['webhook-timestamp']),
     'webhook-signature': String(request.headers['webhook-signature']),
@@ -23,10 +31,10 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
   let dispatcher: RunningDispatcher;
   let pool: Pool;
   let factories: DispatchFactories;
-  const listeners: ReceivingListener[] = [];
+  const listeners: TestListener[] = [];
 
-  async function listener(...args: Parameters<typeof startReceivingListener>): Promise<ReceivingListener> {
-    const started = await startReceivingListener(...args);
+  async function listener(behaviour: ListenerBehaviour = () => ({ status: 200 })): Promise<TestListener> {
+    const started = await startListener(behaviour);
     listeners.push(started);
     return started;
   }
@@ -60,7 +68,7 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
     const target = await listener();
     const [oldSecret, newSecret] = [generateSigningSecret(), generateSigningSecret()];
     const webhook = await factories.webhook({
-      targetUrl: `${target.url}/lms`,
+      targetUrl: `${target.origin}/lms`,
       authType: 'SIGNATURE',
       secrets: [{ secret: oldSecret, expiresAt: new Date(Date.now() + 3_600_000) }, { secret: newSecret }],
     });
@@ -70,8 +78,8 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
 
     expect(row.attempt_count).toBe(1);
     expect(row.delivered_at).toBeInstanceOf(Date);
-    const [request] = target.received;
-    expect(request.url).toBe('/lms');
+    const [request] = target.requests;
+    expect(request.path).toBe('/lms');
     expect(request.headers['webhook-id']).toBe(id);
     expect(request.headers['content-type']).toBe('application/json');
     expect(request.headers['user-agent']).toMatch(/^lms-webhooks\/\d+\.\d+\.\d+$/);
@@ -85,7 +93,7 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
     expect(verifyWith(newSecret, request)).toEqual(expected);
     expect(() => verifyWith(generateSigningSecret(), request)).toThrow();
     // data goes out byte for byte as stored
-    expect(request.body.toString()).toMatch(/"data":\{"userId":\d+,"loId":"course:7374992"\}/);
+    expect(request.body).toMatch(/"data":\{"userId":\d+,"loId":"course:7374992"\}/);
   });
 
   it('stops signing with the previous secret once its overlap is over', async () => {
@@ -99,7 +107,7 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
     const id = await factories.delivery(webhook);
     await dispatcher.enqueue(id);
     await settled(id);
-    const [request] = target.received;
+    const [request] = target.requests;
     expect(String(request.headers['webhook-signature']).split(' ')).toHaveLength(1);
     expect(() => verifyWith(current, request)).not.toThrow();
     expect(() => verifyWith(expired, request)).toThrow();
@@ -133,15 +141,15 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
     const id = await factories.delivery(webhook);
     await dispatcher.enqueue(id);
     await settled(id);
-    expect(target.received[0].headers.authorization).toBe(
+    expect(target.requests[0].headers.authorization).toBe(
       `Basic ${Buffer.from('lms:s3cret:x').toString('base64')}`,
     );
-    expect(target.received[0].headers['webhook-signature']).toBeUndefined();
+    expect(target.requests[0].headers['webhook-signature']).toBeUndefined();
   });
 
   it('retries a listener failing 3 times, then records 4 attempts and SUCCEEDED; webhook-id is stable', async () => {
-    const target = await listener((_, res, index) =>
-      res.writeHead(index < 3 ? 500 : 200).end(index < 3 ? 'boom' : 'ok'),
+    const target = await listener((_, index) =>
+      index < 3 ? { status: 500, body: 'boom' } : { status: 200, body: 'ok' },
     );
     const webhook = await factories.webhook({ targetUrl: target.url });
     const id = await factories.delivery(webhook);
@@ -149,7 +157,7 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
     const row = await settled(id);
     expect(row.attempt_count).toBe(4);
     expect(row.last_error).toBeNull();
-    expect(target.received.map((r) => r.headers['webhook-id'])).toEqual([id, id, id, id]);
+    expect(target.requests.map((r) => r.headers['webhook-id'])).toEqual([id, id, id, id]);
     const attempts = await factories.attempts(id);
     expect(attempts.map((a) => [a.attempt_number, a.status_code, a.error])).toEqual([
       [1, 500, 'HTTP 500'],
@@ -163,10 +171,10 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
   });
 
   it('retries a timeout', async () => {
-    const target = await listener((_, res, index) => {
-      if (index > 0) res.writeHead(200).end();
+    const target = await listener((_, index) =>
       // the first request never gets an answer: the 400 ms response timeout fires
-    });
+      index > 0 ? { status: 200 } : NO_ANSWER,
+    );
     const webhook = await factories.webhook({ targetUrl: target.url });
     const id = await factories.delivery(webhook);
     await dispatcher.enqueue(id);
@@ -177,7 +185,7 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
   });
 
   it('410 Gone: delivery DEAD, webhook DISABLED at once with an audit row, its other open deliveries cancelled', async () => {
-    const target = await listener((_, res) => res.writeHead(410).end());
+    const target = await listener(() => ({ status: 410 }));
     const webhook = await factories.webhook({ targetUrl: target.url });
     const id = await factories.delivery(webhook);
     const waiting = await factories.delivery(webhook);
@@ -199,28 +207,26 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
       status: 'CANCELLED',
       cancelled_by: 'system:webhook-disabled',
     });
-    expect(target.received).toHaveLength(1);
+    expect(target.requests).toHaveLength(1);
   });
 
   it('honours Retry-After on a 429 (capped at the largest scheduled interval)', async () => {
-    const target = await listener((_, res, index) =>
-      index === 0 ? res.writeHead(429, { 'retry-after': '1' }).end() : res.writeHead(200).end(),
+    const target = await listener((_, index) =>
+      index === 0 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 },
     );
     const webhook = await factories.webhook({ targetUrl: target.url });
     const id = await factories.delivery(webhook);
     await dispatcher.enqueue(id);
     await settled(id);
-    const gap = target.received[1].at - target.received[0].at;
+    const gap = target.requests[1].receivedAt - target.requests[0].receivedAt;
     // The schedule alone would retry after ~100 ms; the receiver asked for 1 s.
     expect(gap).toBeGreaterThanOrEqual(950);
   });
 
   it('does not follow redirects: a 3xx is a failure and the redirect target receives nothing', async () => {
     const elsewhere = await listener();
-    const target = await listener((_, res, index) =>
-      index === 0
-        ? res.writeHead(302, { location: `${elsewhere.url}/stolen` }).end()
-        : res.writeHead(204).end(),
+    const target = await listener((_, index) =>
+      index === 0 ? { status: 302, headers: { location: `${elsewhere.url}/stolen` } } : { status: 204 },
     );
     const webhook = await factories.webhook({ targetUrl: target.url });
     const id = await factories.delivery(webhook);
@@ -228,7 +234,7 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
     await settled(id);
     const attempts = await factories.attempts(id);
     expect(attempts[0]).toMatchObject({ status_code: 302, error: 'HTTP 302: redirect not followed' });
-    expect(elsewhere.received).toHaveLength(0);
+    expect(elsewhere.requests).toHaveLength(0);
   });
 
   it('skips a job whose webhook was retired or deleted, cancelling the delivery', async () => {
@@ -243,7 +249,7 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
         attempt_count: 0,
       });
     }
-    expect(target.received).toHaveLength(0);
+    expect(target.requests).toHaveLength(0);
   });
 
   it('a job for an already finished delivery sends nothing', async () => {
@@ -253,12 +259,12 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
     const probe = await factories.delivery(webhook);
     await dispatcher.enqueue(id, probe);
     await settled(probe);
-    expect(target.received.map((r) => r.headers['webhook-id'])).toEqual([probe]);
+    expect(target.requests.map((r) => r.headers['webhook-id'])).toEqual([probe]);
     expect(await factories.deliveryRow(id)).toMatchObject({ status: 'SUCCEEDED', attempt_count: 0 });
   });
 
   it('gives up (DEAD, with the last error) when the next attempt would pass RETRY_MAX_AGE', async () => {
-    const target = await listener((_, res) => res.writeHead(503).end('down'));
+    const target = await listener(() => ({ status: 503, body: 'down' }));
     const webhook = await factories.webhook({ targetUrl: target.url });
     const id = await factories.delivery(webhook, { createdAt: new Date(Date.now() - 3_600_000 + 50) });
     await dispatcher.enqueue(id);
@@ -301,7 +307,7 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
     for (let i = 0; i < 12; i += 1) ids.push(await factories.delivery(webhook));
     await dispatcher.enqueue(...ids);
     for (const id of ids) await settled(id);
-    const times = target.received.map((r) => r.at).sort((a, b) => a - b);
+    const times = target.requests.map((r) => r.receivedAt).sort((a, b) => a - b);
     expect(times).toHaveLength(12);
     // 12 requests at 4/s need at least three one-second windows.
     expect(times[11] - times[0]).toBeGreaterThan(1_000);

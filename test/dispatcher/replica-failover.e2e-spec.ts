@@ -3,13 +3,12 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { loadDispatcherConfig } from '@lms/config';
 import { DELIVERY_QUEUE, deliverJob } from '@lms/queue-contract';
-import { createTestDatabase, TestDatabase, waitFor } from '@lms/testing';
+import { createTestDatabase, startListener, TestDatabase, TestListener, waitFor } from '@lms/testing';
 import { SecretCipher } from '@lms/webhook-domain';
 import Bull from 'bull';
 import { Pool } from 'pg';
 import { DispatchFactories } from './support/dispatch-factories';
 import { dispatcherTestEnv } from './support/dispatcher-harness';
-import { ReceivingListener, startReceivingListener } from './support/receiving-listener';
 
 jest.setTimeout(60_000);
 
@@ -54,13 +53,13 @@ async function spawnReplica(env: Record<string, string>): Promise<Replica> {
 describe('two dispatcher processes; one is SIGKILLed mid-run', () => {
   let database: TestDatabase;
   let pool: Pool;
-  let target: ReceivingListener;
+  let target: TestListener;
   let queue: Bull.Queue;
   const replicas: Replica[] = [];
 
   beforeAll(async () => {
     database = await createTestDatabase('dispatch_failover');
-    target = await startReceivingListener((_, res) => setTimeout(() => res.writeHead(200).end(), 15));
+    target = await startListener(() => ({ status: 200, delayMs: 15 }));
   });
 
   afterAll(async () => {
@@ -94,7 +93,7 @@ describe('two dispatcher processes; one is SIGKILLed mid-run', () => {
 
     await waitFor(
       'a third of the deliveries received',
-      () => target.received.length >= DELIVERIES / 3,
+      () => target.requests.length >= DELIVERIES / 3,
       30_000,
       5,
     );
@@ -112,14 +111,12 @@ describe('two dispatcher processes; one is SIGKILLed mid-run', () => {
       45_000,
       200,
     );
-    const receivedIds = target.received.map((r) => String(r.headers['webhook-id']));
+    const receivedIds = target.requests.map((r) => String(r.headers['webhook-id']));
     const distinct = new Set(receivedIds);
     expect(ids.every((id) => distinct.has(id))).toBe(true);
     const eventIds = new Set(
-      target.received.flatMap((r) =>
-        (JSON.parse(r.body.toString()) as { events: Array<{ eventId: string }> }).events.map(
-          (e) => e.eventId,
-        ),
+      target.requests.flatMap((r) =>
+        (JSON.parse(r.body) as { events: Array<{ eventId: string }> }).events.map((e) => e.eventId),
       ),
     );
     expect(eventIds.size).toBe(DELIVERIES);

@@ -1,11 +1,10 @@
 import { AutoDisableScheduler, DeliveryQueueWorker } from '@lms/dispatch';
 import { deliverJob } from '@lms/queue-contract';
-import { createTestDatabase, TestDatabase, waitFor } from '@lms/testing';
+import { createTestDatabase, startListener, TestDatabase, TestListener, waitFor } from '@lms/testing';
 import { SecretCipher } from '@lms/webhook-domain';
 import { Pool } from 'pg';
 import { DispatchFactories } from './support/dispatch-factories';
 import { dispatcherTestEnv, RunningDispatcher, startDispatcher } from './support/dispatcher-harness';
-import { ReceivingListener, startReceivingListener } from './support/receiving-listener';
 
 jest.setTimeout(60_000);
 
@@ -14,7 +13,7 @@ describe('dispatcher without private targets; auto-disable; graceful shutdown', 
   let dispatcher: RunningDispatcher;
   let pool: Pool;
   let factories: DispatchFactories;
-  let target: ReceivingListener;
+  let target: TestListener;
 
   beforeAll(async () => {
     database = await createTestDatabase('dispatch_policy');
@@ -27,7 +26,7 @@ describe('dispatcher without private targets; auto-disable; graceful shutdown', 
     );
     pool = new Pool({ connectionString: database.url, max: 4 });
     factories = new DispatchFactories(pool, new SecretCipher(dispatcher.config.secretsKey));
-    target = await startReceivingListener();
+    target = await startListener(() => ({ status: 200 }));
   });
 
   afterAll(async () => {
@@ -50,7 +49,7 @@ describe('dispatcher without private targets; auto-disable; graceful shutdown', 
       /^TARGET_NOT_ALLOWED: 127\.0\.0\.1 → 127\.0\.0\.1 is a loopback address/,
     );
     expect((await factories.attempts(id))[0]).toMatchObject({ status_code: null });
-    expect(target.received).toHaveLength(0);
+    expect(target.requests).toHaveLength(0);
   });
 
   it('refuses a webhook saved with an http URL at send time when ALLOW_HTTP_TARGETS=false, recording why; nothing is sent', async () => {
@@ -76,7 +75,7 @@ describe('dispatcher without private targets; auto-disable; graceful shutdown', 
         'TARGET_NOT_ALLOWED: plain http targets are not allowed (ALLOW_HTTP_TARGETS=false)',
       );
       expect((await factories.attempts(id))[0]).toMatchObject({ status_code: null });
-      expect(target.received).toHaveLength(0);
+      expect(target.requests).toHaveLength(0);
     } finally {
       await local.close();
     }
@@ -141,7 +140,7 @@ describe('dispatcher without private targets; auto-disable; graceful shutdown', 
   });
 
   it('on shutdown, finishes the delivery in flight before closing', async () => {
-    const slow = await startReceivingListener((_, res) => setTimeout(() => res.writeHead(200).end(), 700));
+    const slow = await startListener(() => ({ status: 200, delayMs: 700 }));
     try {
       const local = await startDispatcher(
         dispatcherTestEnv(database.url, { QUEUE_PREFIX: `${dispatcher.config.redis.queuePrefix}-own` }),
@@ -149,7 +148,7 @@ describe('dispatcher without private targets; auto-disable; graceful shutdown', 
       const webhook = await factories.webhook({ targetUrl: slow.url });
       const id = await factories.delivery(webhook);
       await local.enqueue(id);
-      await waitFor('request in flight', () => slow.received.length === 1);
+      await waitFor('request in flight', () => slow.requests.length === 1);
       await local.close();
       expect(await factories.deliveryRow(id)).toMatchObject({ status: 'SUCCEEDED', attempt_count: 1 });
     } finally {

@@ -3,9 +3,12 @@ import { AddressInfo } from 'node:net';
 
 export interface ReceivedRequest {
   method: string;
+  /** The request target as sent (path and query). */
   path: string;
   headers: IncomingHttpHeaders;
+  /** The body as UTF-8 text; `rawBody` holds the exact bytes. */
   body: string;
+  rawBody: Buffer;
   receivedAt: number;
 }
 
@@ -17,11 +20,18 @@ export interface ListenerReply {
   delayMs?: number;
 }
 
-export type ListenerBehaviour = (request: ReceivedRequest, index: number) => ListenerReply;
+/** `NO_ANSWER`: keep the request open without a response, so the sender's response timeout fires. */
+export const NO_ANSWER = 'no answer';
+
+export type ListenerBehaviour = (request: ReceivedRequest, index: number) => ListenerReply | typeof NO_ANSWER;
 
 export interface TestListener {
+  /** `origin` + `/hooks`: a ready-made target URL. */
   url: string;
+  /** `http://127.0.0.1:<port>`, for targets with a path of the test's choosing. */
+  origin: string;
   port: number;
+  /** Every request so far, in arrival order (tests may empty it between cases). */
   requests: ReceivedRequest[];
   /** Change how the listener answers from now on. */
   behave(behaviour: ListenerBehaviour): void;
@@ -29,7 +39,7 @@ export interface TestListener {
   close(): Promise<void>;
 }
 
-/** A real HTTP listener on 127.0.0.1 that records every request, as a receiving server would. */
+/** A real HTTP listener on 127.0.0.1 (ephemeral port) that records every request, as a receiving server would. */
 export async function startListener(
   behaviour: ListenerBehaviour = () => ({ status: 204 }),
 ): Promise<TestListener> {
@@ -39,15 +49,18 @@ export async function startListener(
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
+      const rawBody = Buffer.concat(chunks);
       const request: ReceivedRequest = {
         method: req.method ?? '',
         path: req.url ?? '',
         headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
+        body: rawBody.toString('utf8'),
+        rawBody,
         receivedAt: Date.now(),
       };
       requests.push(request);
       const reply = current(request, requests.length - 1);
+      if (reply === NO_ANSWER) return;
       const send = () => {
         if (res.destroyed) return;
         res.writeHead(reply.status, reply.headers);
@@ -57,11 +70,13 @@ export async function startListener(
       else send();
     });
   });
-  server.keepAliveTimeout = 30_000;
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const origin = `http://127.0.0.1:${port}`;
   return {
-    url: `http://127.0.0.1:${port}/hooks`,
+    url: `${origin}/hooks`,
+    origin,
     port,
     requests,
     behave: (next) => {
@@ -85,4 +100,9 @@ export async function startListener(
         server.close(() => resolve());
       }),
   };
+}
+
+/** A behaviour that answers every request with this status and JSON body. */
+export function answerJson(status: number, body: string): ListenerBehaviour {
+  return () => ({ status, headers: { 'content-type': 'application/json' }, body });
 }
