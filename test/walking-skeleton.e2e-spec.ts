@@ -10,7 +10,7 @@ import {
   AppProcess,
   connectLmsProducer,
   createTestDatabase,
-  signAdminToken,
+  mintAdminToken,
   stackEnv,
   startAppProcess,
   startListener,
@@ -50,7 +50,7 @@ describe('walking skeleton: LMS event → Kafka → ingestion → dispatcher →
   const admin = () => apps.find((app) => app.name === 'admin-api')!;
 
   async function createWebhook(accountId: number, events: string[]): Promise<{ id: string }> {
-    const token = signAdminToken(env.ADMIN_JWT_SECRET, { accountId });
+    const token = mintAdminToken({ secret: env.ADMIN_JWT_SECRET }, { accountId });
     const response = await fetch(`http://127.0.0.1:${admin().port}/api/v1/webhooks`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

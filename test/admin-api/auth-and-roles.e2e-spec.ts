@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
-import { signAdminToken } from '@lms/auth';
+import { mintAdminToken } from '@lms/testing';
 import { startAdminApi, TEST_JWT_SECRET, type AdminApiHarness } from './support/admin-api-harness';
 
 describe('admin API authentication and roles', () => {
@@ -165,7 +165,7 @@ describe('admin API with RS256 tokens, issuer and audience', () => {
   });
 
   const sign = (key: { issuer?: string; audience?: string }) =>
-    signAdminToken({ privateKey: privatePem, ...key }, { accountId: 7, roles: ['INTEGRATION_ADMIN'] });
+    mintAdminToken({ privateKey: privatePem, ...key }, { accountId: 7, roles: ['INTEGRATION_ADMIN'] });
 
   it('accepts an RS256 token with the configured issuer and audience', async () => {
     const answer = await api.call('GET', '/api/v1/webhooks', {
@@ -189,7 +189,7 @@ describe('admin API with RS256 tokens, issuer and audience', () => {
         })
       ).status,
     ).toBe(401);
-    const hs256 = signAdminToken(
+    const hs256 = mintAdminToken(
       { secret: TEST_JWT_SECRET, issuer: 'https://idp.example.com', audience: 'lms-webhooks' },
       { accountId: 7 },
     );

@@ -1,4 +1,4 @@
-export * from './admin-token';
+export * from './admin-token-minter';
 export * from './app-processes';
 export * from './delivery-rows';
 export * from './http-listener';

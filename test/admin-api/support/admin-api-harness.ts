@@ -3,9 +3,8 @@ import type { INestApplication } from '@nestjs/common';
 import { Client } from 'pg';
 import Redis from 'ioredis';
 import { createAdminApiApp } from '../../../apps/admin-api/src/admin-api.bootstrap';
-import { signAdminToken } from '@lms/auth';
 import { loadAdminApiConfig, type AdminApiConfig } from '@lms/config';
-import { createTestDatabase, type TestDatabase } from '@lms/testing';
+import { createTestDatabase, mintAdminToken, type TestDatabase } from '@lms/testing';
 
 export const TEST_JWT_SECRET = 'test-only-admin-jwt-secret-0123456789abcdef';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -78,7 +77,7 @@ export async function startAdminApi(
     sql,
     queuePrefix,
     tokenFor: (accountId, options = {}) =>
-      signAdminToken(
+      mintAdminToken(
         { secret: TEST_JWT_SECRET, issuer: config.jwt.issuer, audience: config.jwt.audience },
         {
           accountId,
