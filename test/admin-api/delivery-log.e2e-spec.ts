@@ -1,10 +1,17 @@
 import Redis from 'ioredis';
+import {
+  DEFAULT_EVENT_TIME_MS,
+  insertDeliveryRow,
+  insertEventRow,
+  type DeliveryRow,
+  type EventRow,
+} from '@lms/testing';
 import { startAdminApi, REDIS_URL, type AdminApiHarness } from './support/admin-api-harness';
 import { webhookBody } from './support/webhook-factory';
 
 const ACCOUNT = 2020;
 const OTHER_ACCOUNT = 3030;
-const T0 = 1_764_300_000_000;
+const T0 = DEFAULT_EVENT_TIME_MS;
 
 describe('admin API: delivery log, redeliver, replay', () => {
   let api: AdminApiHarness;
@@ -30,65 +37,13 @@ describe('admin API: delivery log, redeliver, replay', () => {
     await api.close();
   });
 
-  /** An event row as ingestion stores it; returns its primary key. */
-  async function insertEvent(
-    overrides: {
-      accountId?: number;
-      eventName?: string;
-      realtime?: boolean;
-      occurredAt?: number;
-      data?: string;
-    } = {},
-  ): Promise<number> {
-    const result = await api.sql.query(
-      `INSERT INTO events (account_id, event_id, event_name, realtime, occurred_at, event_info, data)
-       VALUES ($1, gen_random_uuid()::text, $2, $3, $4, '1764300000000-047210-84242-0', $5::json) RETURNING id`,
-      [
-        overrides.accountId ?? ACCOUNT,
-        overrides.eventName ?? 'COURSE_ENROLLMENT',
-        overrides.realtime ?? true,
-        overrides.occurredAt ?? T0,
-        overrides.data ?? '{"userId": 4279332, "loId":"course:7374992", "extra": [1, 2.50]}',
-      ],
-    );
-    return Number(result.rows[0].id);
-  }
+  /** An event row of ACCOUNT unless told otherwise (test/support's factory). */
+  const insertEvent = (row: Partial<EventRow> = {}) =>
+    insertEventRow(api.sql, { accountId: ACCOUNT, ...row });
 
-  /** A delivery row carrying the given events, created at a given time. */
-  async function insertDelivery(
-    eventPks: number[],
-    overrides: {
-      status?: string;
-      createdAt?: string;
-      webhook?: string;
-      accountId?: number;
-      lastError?: string | null;
-      cancelledBy?: string | null;
-    } = {},
-  ): Promise<string> {
-    const result = await api.sql.query(
-      `INSERT INTO deliveries (id, webhook_id, account_id, kind, status, event_count, created_at, last_error, cancelled_by)
-       VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-      [
-        overrides.webhook ?? webhookId,
-        overrides.accountId ?? ACCOUNT,
-        eventPks.length > 1 ? 'BATCH' : 'REALTIME',
-        overrides.status ?? 'SUCCEEDED',
-        eventPks.length,
-        overrides.createdAt ?? new Date().toISOString(),
-        overrides.lastError ?? null,
-        overrides.cancelledBy ?? null,
-      ],
-    );
-    const id: string = result.rows[0].id;
-    for (const [position, eventPk] of eventPks.entries()) {
-      await api.sql.query(
-        'INSERT INTO delivery_events (delivery_id, position, event_pk) VALUES ($1, $2, $3)',
-        [id, position, eventPk],
-      );
-    }
-    return id;
-  }
+  /** A delivery row of the main webhook carrying the given events, unless told otherwise. */
+  const insertDelivery = (eventPks: number[], row: Partial<Omit<DeliveryRow, 'eventPks'>> = {}) =>
+    insertDeliveryRow(api.sql, { webhookId, accountId: ACCOUNT, eventPks, ...row });
 
   const jobExists = async (deliveryId: string) =>
     (await redis.exists(`${api.queuePrefix}:deliveries:${deliveryId}`)) === 1;
@@ -108,7 +63,7 @@ describe('admin API: delivery log, redeliver, replay', () => {
         });
         ids.push(
           await insertDelivery([eventPk], {
-            webhook: listWebhookId,
+            webhookId: listWebhookId,
             status: i === 4 ? 'DEAD' : 'SUCCEEDED',
             createdAt: new Date(Date.UTC(2026, 10, 20, 12, i, 0, 123) + 0.456).toISOString(),
           }),
@@ -317,7 +272,7 @@ describe('admin API: delivery log, redeliver, replay', () => {
       expect(answer.body.code).toBe('DELIVERY_NOT_REDELIVERABLE');
 
       const inactive = (await api.call('POST', '/api/v1/webhooks', { token, body: webhookBody() })).body.id;
-      const done = await insertDelivery([await insertEvent()], { webhook: inactive, status: 'SUCCEEDED' });
+      const done = await insertDelivery([await insertEvent()], { webhookId: inactive, status: 'SUCCEEDED' });
       const refused = await api.call('POST', `/api/v1/deliveries/${done}/redeliver`, { token });
       expect(refused.status).toBe(409);
       expect(refused.body.message).toContain('INACTIVE');
