@@ -1,11 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { DispatcherConfig } from '@lms/config';
-import {
-  buildDeliveryHeaders,
-  DeliveryFailure,
-  serializeEnvelope,
-  WebhookHttpSender,
-} from '@lms/http-delivery';
+import { buildWebhookRequest, DeliveryFailure, WebhookHttpSender } from '@lms/http-delivery';
 import { Metrics } from '@lms/observability';
 import { DeliveryLoader } from './delivery-loader';
 import { DeliveryOutcome, DeliveryOutcomeWriter } from './delivery-outcome-writer';
@@ -64,16 +59,18 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
       }
     }
 
-    const body = serializeEnvelope(delivery.accountId, delivery.events);
     const startedAt = new Date();
-    const headers = buildDeliveryHeaders({
-      webhookId: delivery.id,
-      timestampSeconds: Math.floor(startedAt.getTime() / 1000),
-      body,
-      auth: this.targets.authFor(target, startedAt),
-      userAgent: this.sender.userAgent,
-    });
-    const sent = await this.sender.send({ url: target.targetUrl, body, headers });
+    const sent = await this.sender.send(
+      buildWebhookRequest({
+        messageId: delivery.id,
+        url: target.targetUrl,
+        accountId: delivery.accountId,
+        events: delivery.events,
+        credentials: target,
+        now: startedAt,
+        userAgent: this.sender.userAgent,
+      }),
+    );
     const attempt = {
       startedAt,
       durationMs: sent.durationMs,

@@ -1,6 +1,5 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DeliveryAuth } from '@lms/http-delivery';
 import { SecretCipher, WebhookChangeFeed, WebhookStatus } from '@lms/webhook-domain';
 import { DataSource } from 'typeorm';
 import { sqlRows, withConnection } from './sql-rows';
@@ -80,23 +79,6 @@ export class WebhookTargetCache implements OnModuleInit, OnModuleDestroy {
       if (this.entries.get(webhookId) === entry) this.entries.delete(webhookId);
     });
     return target;
-  }
-
-  /** The auth of one attempt: secrets filtered by expiry now, not when the entry was cached. */
-  authFor(target: WebhookTarget, now: Date = new Date()): DeliveryAuth {
-    switch (target.authType) {
-      case 'NONE':
-        return { type: 'NONE' };
-      case 'BASIC':
-        return { type: 'BASIC', username: target.basicUsername ?? '', password: target.basicPassword ?? '' };
-      case 'SIGNATURE':
-        return {
-          type: 'SIGNATURE',
-          secrets: target.secrets
-            .filter((s) => s.expiresAt === null || s.expiresAt > now)
-            .map((s) => s.secret),
-        };
-    }
   }
 
   private async load(webhookId: string): Promise<WebhookTarget | null> {
