@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import type { AdminActor } from '@lms/webhook-domain';
+import { TestSendUseCase, type AdminActor, type TestSendResult } from '@lms/webhook-domain';
 import {
   ApiAuthenticatedErrors,
   ApiJsonBodyErrors,
@@ -11,7 +11,6 @@ import { ApiUuidParam } from '../http/api-uuid-param';
 import { CurrentActor } from '../http/current-actor.decorator';
 import { UuidParamPipe } from '../http/uuid-param.pipe';
 import { TestEventChoiceDto, TestUnsavedWebhookDto } from './test-webhook.dto';
-import { WebhookTestService, type WebhookTestResult } from './webhook-test.service';
 
 class WebhookTestResponse {
   @ApiProperty() delivered: boolean;
@@ -30,7 +29,7 @@ class WebhookTestResponse {
 @ApiAuthenticatedErrors()
 @Controller('webhooks')
 export class WebhookTestController {
-  constructor(private readonly tester: WebhookTestService) {}
+  constructor(private readonly testSend: TestSendUseCase) {}
 
   @Post('test')
   @HttpCode(200)
@@ -44,8 +43,8 @@ export class WebhookTestController {
   testUnsaved(
     @CurrentActor() actor: AdminActor,
     @Body() body: TestUnsavedWebhookDto,
-  ): Promise<WebhookTestResult> {
-    return this.tester.testUnsaved(
+  ): Promise<TestSendResult> {
+    return this.testSend.sendToUnsaved(
       actor.accountId,
       { targetUrl: body.targetUrl, authentication: body.authentication.toInput(), events: body.events },
       body.eventName,
@@ -67,7 +66,7 @@ export class WebhookTestController {
     @CurrentActor() actor: AdminActor,
     @Param('id', UuidParamPipe) id: string,
     @Body() body: TestEventChoiceDto,
-  ): Promise<WebhookTestResult> {
-    return this.tester.testSaved(actor.accountId, id, body.eventName);
+  ): Promise<TestSendResult> {
+    return this.testSend.sendToSaved(actor.accountId, id, body.eventName);
   }
 }

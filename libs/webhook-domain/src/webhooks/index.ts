@@ -6,3 +6,5 @@ export * from './webhook-management.service';
 export * from './webhook-signature.service';
 export * from './webhook-view';
 export { WebhookRepository } from './webhook.repository';
+export * from './test-send.module';
+export * from './test-send.use-case';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { generateSigningSecret } from '@lms/http-delivery';
+import { generateSigningSecret, type SigningSecretEntry } from '@lms/http-delivery';
 import { SecretCipher } from '../crypto/secret-cipher';
 import type { Webhook } from '../entities';
 import { DomainError } from '../errors/domain-error';
@@ -81,11 +81,12 @@ export class WebhookSignatureService {
     });
   }
 
-  /** Every secret a delivery is signed with right now (newest first), decrypted, for the test sender. */
-  async currentSecrets(webhookId: string): Promise<string[]> {
-    return (await this.webhooks.unexpiredSecrets(webhookId)).map((secret) =>
-      this.cipher.decrypt(secret.secretEnc),
-    );
+  /** Every unexpired secret (newest first), decrypted with its expiry, for the test sender. */
+  async currentSecrets(webhookId: string): Promise<SigningSecretEntry[]> {
+    return (await this.webhooks.unexpiredSecrets(webhookId)).map((secret) => ({
+      secret: this.cipher.decrypt(secret.secretEnc),
+      expiresAt: secret.expiresAt,
+    }));
   }
 
   private file(
