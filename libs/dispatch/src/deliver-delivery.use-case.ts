@@ -2,9 +2,10 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import type { DispatcherConfig } from '@lms/config';
 import { buildWebhookRequest, DeliveryFailure, WebhookHttpSender } from '@lms/http-delivery';
 import { Metrics } from '@lms/observability';
-import { DeliveryLoader } from './delivery-loader';
+import { DeliveryLoader, type LoadedDelivery } from './delivery-loader';
 import { DeliveryOutcome, DeliveryOutcomeWriter } from './delivery-outcome-writer';
 import { DISPATCHER_CONFIG } from './dispatch-tokens';
+import { LaneAdvancer } from './lane-advancer';
 import { RetryDeliveryError } from './retry-delivery-error';
 import { RetryPolicy } from './retry-policy';
 import { CANCELLED_BY_WEBHOOK_INACTIVE, WebhookDisabler } from './webhook-disabler';
@@ -30,6 +31,7 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
     private readonly retryPolicy: RetryPolicy,
     private readonly rateLimiter: WebhookRateLimiter,
     private readonly disabler: WebhookDisabler,
+    private readonly lanes: LaneAdvancer,
     private readonly metrics: Metrics,
   ) {}
 
@@ -38,10 +40,27 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
     await this.sender.close();
   }
 
+  /**
+   * Works one request of a lane. While it keeps failing, RetryDeliveryError goes up to the queue and
+   * the lane stays blocked behind it (its open delivery fills the in-flight slot). Once it is finished
+   * (sent, dead, cancelled, or found finished by a repeated job), its lane may move on.
+   */
   async execute(deliveryId: string): Promise<DeliverResult> {
     const delivery = await this.loader.load(deliveryId);
-    // Postgres is the truth: a job for a finished (or vanished) delivery is a stale wake-up call.
-    if (!delivery || (delivery.status !== 'PENDING' && delivery.status !== 'RETRYING')) {
+    // Postgres is the truth: a job for a vanished delivery is a stale wake-up call.
+    if (!delivery) {
+      this.metrics.deliveryOutcomes.inc({ outcome: 'skipped' });
+      return 'skipped';
+    }
+    const result = await this.attempt(delivery);
+    await this.lanes.advance({ webhookId: delivery.webhookId, kind: delivery.kind });
+    return result;
+  }
+
+  private async attempt(delivery: LoadedDelivery): Promise<DeliverResult> {
+    const deliveryId = delivery.id;
+    // A job for a finished delivery (a repeat after a crash): nothing to send, but its lane may move.
+    if (delivery.status !== 'PENDING' && delivery.status !== 'RETRYING') {
       this.metrics.deliveryOutcomes.inc({ outcome: 'skipped' });
       return 'skipped';
     }

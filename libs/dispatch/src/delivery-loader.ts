@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DeliveryStatus } from '@lms/webhook-domain';
+import type { DeliveryKind, DeliveryStatus } from '@lms/webhook-domain';
 import type { EnvelopeEvent } from '@lms/http-delivery';
 import { DataSource } from 'typeorm';
 import { MicroBatcher } from './micro-batcher';
@@ -10,6 +10,8 @@ export interface LoadedDelivery {
   id: string;
   webhookId: string;
   accountId: number;
+  /** Its lane: the webhook's REALTIME or BATCH lane. */
+  kind: DeliveryKind;
   status: DeliveryStatus;
   attemptCount: number;
   createdAt: Date;
@@ -21,6 +23,7 @@ interface LoaderRow {
   id: string;
   webhook_id: string;
   account_id: string;
+  kind: DeliveryKind;
   status: DeliveryStatus;
   attempt_count: number;
   created_at: Date;
@@ -52,7 +55,7 @@ export class DeliveryLoader {
     const rows = await withConnection(this.dataSource, (runner) =>
       sqlRows<LoaderRow>(
         runner,
-        `SELECT d.id, d.webhook_id, d.account_id, d.status, d.attempt_count, d.created_at,
+        `SELECT d.id, d.webhook_id, d.account_id, d.kind, d.status, d.attempt_count, d.created_at,
                 e.event_id, e.event_name, e.occurred_at, e.event_info, e.data::text AS data
            FROM deliveries d
            LEFT JOIN delivery_events de ON de.delivery_id = d.id AND d.status IN ('PENDING', 'RETRYING')
@@ -70,6 +73,7 @@ export class DeliveryLoader {
           id: row.id,
           webhookId: row.webhook_id,
           accountId: Number(row.account_id),
+          kind: row.kind,
           status: row.status,
           attemptCount: row.attempt_count,
           createdAt: row.created_at,

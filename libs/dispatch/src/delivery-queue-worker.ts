@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import type { DispatcherConfig } from '@lms/config';
 import { Metrics } from '@lms/observability';
-import { DELIVER_JOB, DELIVERY_QUEUE } from '@lms/queue-contract';
+import { ADVANCE_LANE_JOB, DELIVER_JOB, DELIVERY_QUEUE } from '@lms/queue-contract';
 import type { Queue } from 'bull';
 import { DeliveryJobHandler, DELIVERY_JOB_HANDLERS } from './delivery-job-handler';
 import { DeliveryOutcomeWriter } from './delivery-outcome-writer';
@@ -17,7 +17,7 @@ import { DISPATCHER_CONFIG } from './dispatch-tokens';
 const QUEUE_DEPTH_SAMPLE_MS = 5_000;
 
 /** Every job name the delivery queue carries; each needs exactly one handler. */
-export const DELIVERY_QUEUE_JOB_NAMES: readonly string[] = [DELIVER_JOB];
+export const DELIVERY_QUEUE_JOB_NAMES: readonly string[] = [DELIVER_JOB, ADVANCE_LANE_JOB];
 
 /** Wiring check (STYLE §6): a job name with no handler or two is a boot error, not a silent stall. */
 export function assertOneHandlerPerJob(

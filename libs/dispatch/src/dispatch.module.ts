@@ -4,10 +4,11 @@ import { ScheduleModule } from '@nestjs/schedule';
 import type { DispatcherConfig } from '@lms/config';
 import { DEFAULT_USER_AGENT, WebhookHttpSender } from '@lms/http-delivery';
 import { DELIVERY_BACKOFF_STRATEGY, DELIVERY_QUEUE } from '@lms/queue-contract';
-import { SecretCipher, WebhookChangeFeed } from '@lms/webhook-domain';
+import { LaneRepository, SecretCipher, WebhookChangeFeed } from '@lms/webhook-domain';
 import Redis from 'ioredis';
 import { AutoDisableScheduler } from './auto-disable.scheduler';
-import { BatchFlushScheduler } from './batch-flush.scheduler';
+import { AdvanceLaneJobHandler } from './advance-lane-job.handler';
+import { BatchReleaseScheduler } from './batch-release.scheduler';
 import { DeliverDeliveryUseCase } from './deliver-delivery.use-case';
 import { DeliverJobHandler } from './deliver-job.handler';
 import { DELIVERY_JOB_HANDLERS } from './delivery-job-handler';
@@ -15,6 +16,7 @@ import { DeliveryLoader } from './delivery-loader';
 import { DeliveryOutcomeWriter } from './delivery-outcome-writer';
 import { DeliveryQueueWorker } from './delivery-queue-worker';
 import { DISPATCHER_CONFIG, RATE_LIMIT_REDIS } from './dispatch-tokens';
+import { LaneAdvancer } from './lane-advancer';
 import { backoffFromError } from './retry-delivery-error';
 import { RetryPolicy } from './retry-policy';
 import { WebhookDisabler } from './webhook-disabler';
@@ -22,7 +24,7 @@ import { WebhookRateLimiter } from './webhook-rate-limiter';
 import { WebhookTargetCache } from './webhook-target-cache';
 
 /**
- * The delivery engine: queue worker, sender, outcome writer, batch flush and auto-disable. Needs the
+ * The delivery engine: queue worker, lane advancer, sender, outcome writer, batch release and auto-disable. Needs the
  * global DatabaseModule (DataSource) and ObservabilityModule (Metrics) from the app.
  */
 @Module({})
@@ -73,18 +75,27 @@ export class DispatchModule {
         DeliveryOutcomeWriter,
         WebhookDisabler,
         WebhookRateLimiter,
+        LaneRepository,
+        LaneAdvancer,
         DeliverDeliveryUseCase,
         DeliverJobHandler,
+        AdvanceLaneJobHandler,
         {
           provide: DELIVERY_JOB_HANDLERS,
-          useFactory: (deliver: DeliverJobHandler) => [deliver],
-          inject: [DeliverJobHandler],
+          useFactory: (deliver: DeliverJobHandler, advance: AdvanceLaneJobHandler) => [deliver, advance],
+          inject: [DeliverJobHandler, AdvanceLaneJobHandler],
         },
         DeliveryQueueWorker,
-        BatchFlushScheduler,
+        BatchReleaseScheduler,
         AutoDisableScheduler,
       ],
-      exports: [DeliveryQueueWorker, BatchFlushScheduler, AutoDisableScheduler, WebhookTargetCache],
+      exports: [
+        DeliveryQueueWorker,
+        BatchReleaseScheduler,
+        AutoDisableScheduler,
+        WebhookTargetCache,
+        LaneAdvancer,
+      ],
     };
   }
 }

@@ -1,5 +1,6 @@
 export * from './auto-disable.scheduler';
-export * from './batch-flush.scheduler';
+export * from './batch-release.scheduler';
+export * from './lane-advancer';
 export * from './deliver-delivery.use-case';
 export * from './delivery-job-handler';
 export * from './delivery-outcome-writer';

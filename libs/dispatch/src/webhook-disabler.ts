@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Metrics } from '@lms/observability';
+import { LaneRepository } from '@lms/webhook-domain';
 import { DataSource, QueryRunner } from 'typeorm';
 import { inTransaction, sqlRows } from './sql-rows';
 
@@ -20,6 +21,7 @@ export class WebhookDisabler {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly lanes: LaneRepository,
     private readonly metrics: Metrics,
   ) {}
 
@@ -68,10 +70,11 @@ export class WebhookDisabler {
       changed.map((row) => row.id),
       CANCELLED_BY_WEBHOOK_DISABLED,
     );
-    // Its non-real-time events waiting for a flush go too, as when an admin retires a webhook.
-    await runner.query(`DELETE FROM batch_items WHERE webhook_id = ANY($1::uuid[])`, [
+    // The events waiting in its lanes go too, as when an admin retires a webhook.
+    await this.lanes.dropPending(
+      runner.manager,
       changed.map((row) => row.id),
-    ]);
+    );
     for (const row of changed) {
       this.logger.warn({
         msg: `webhook disabled: ${input.reason}`,

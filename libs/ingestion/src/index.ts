@@ -4,7 +4,6 @@ export * from './ingestion-config.token';
 export * from './ingestion.module';
 export * from './kafka/ingestion-topics';
 export * from './kafka/kafka-client';
-export * from './persistence/event-batch-repository';
 export * from './persistence/event-ingestion.service';
 export * from './persistence/sourced-event';
 export * from './queue/delivery-enqueuer';

@@ -1,13 +1,12 @@
 import type { IngestionConfig } from '@lms/config';
 import { DELIVERY_QUEUE } from '@lms/queue-contract';
-import { WebhookChangeFeed } from '@lms/webhook-domain';
+import { LaneRepository, WebhookChangeFeed } from '@lms/webhook-domain';
 import { BullModule } from '@nestjs/bull';
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LmsEventConsumer } from './consumer/lms-event-consumer';
 import { INGESTION_CONFIG } from './ingestion-config.token';
 import { createKafkaClient, KAFKA_CLIENT } from './kafka/kafka-client';
-import { EventBatchRepository } from './persistence/event-batch-repository';
 import { EventIngestionService } from './persistence/event-ingestion.service';
 import { DeliveryEnqueuer } from './queue/delivery-enqueuer';
 import { OutboxRelay } from './relay/outbox-relay';
@@ -41,7 +40,7 @@ export class IngestionModule {
         { provide: WebhookChangeFeed, useFactory: () => new WebhookChangeFeed(config.database.url) },
         { provide: SUBSCRIPTION_CACHE_TTL_MS, useValue: SUBSCRIPTION_TTL_MS },
         WebhookSubscriptionCache,
-        EventBatchRepository,
+        LaneRepository,
         EventIngestionService,
         DeliveryEnqueuer,
         LmsEventConsumer,

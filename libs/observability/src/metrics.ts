@@ -114,11 +114,42 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  /** source: ingestion | admin-api | batch-flush. The rows are safe in Postgres; the relay queues them later. */
+  /** source: ingestion | admin-api | dispatcher. The rows are safe in Postgres; the relay queues them later. */
   readonly enqueueFailures = new Counter({
     name: 'lmsw_enqueue_failures_total',
     help: 'Deliveries persisted but not queued because Redis refused; the outbox relay queues them later',
     labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+
+  /** source: ingestion | dispatcher | release | relay | admin-api. One per lane activation, never per event. */
+  readonly laneWakeUps = new Counter({
+    name: 'lmsw_lane_wakeups_total',
+    help: 'Lanes flipped from idle to busy (each gets one wake-up job), by who added the work',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+
+  readonly eventsPerRequest = new Histogram({
+    name: 'lmsw_events_per_request',
+    help: 'Events carried by each delivery a lane creates (one request)',
+    labelNames: ['kind'] as const,
+    buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+    registers: [this.registry],
+  });
+
+  /** state: released (may be sent now) | held (non-real-time, waiting for BATCH_CRON). Sampled. */
+  readonly lanePendingEvents = new Gauge({
+    name: 'lmsw_lane_pending_events',
+    help: 'Events waiting in lanes, by state',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+
+  /** Lanes whose oldest open request has failed at least once and waits for its retry. Sampled. */
+  readonly blockedLanes = new Gauge({
+    name: 'lmsw_blocked_lanes',
+    help: 'Lanes blocked behind a failing request',
     registers: [this.registry],
   });
 

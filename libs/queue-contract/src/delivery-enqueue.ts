@@ -1,5 +1,5 @@
 import type { Queue } from 'bull';
-import { deliverJob } from './delivery-queue.contract';
+import { advanceLaneJob, deliverJob, type AdvanceLaneJobData } from './delivery-queue.contract';
 
 // One huge relay pass or replay must not build a multi-megabyte Redis pipeline.
 const MAX_JOBS_PER_CALL = 1000;
@@ -31,4 +31,14 @@ export async function enqueueMissingDeliveries(
   const missing = deliveryIds.filter((_, index) => results[index]?.[1] === 0);
   await enqueueDeliveries(queue, missing);
   return missing.length;
+}
+
+/** Queues the wake-up of lanes a transaction woke (or the relay found stuck). */
+export async function enqueueLaneWakeUps(
+  queue: Queue,
+  lanes: ReadonlyArray<AdvanceLaneJobData & { activation: string }>,
+): Promise<void> {
+  for (let start = 0; start < lanes.length; start += MAX_JOBS_PER_CALL) {
+    await queue.addBulk(lanes.slice(start, start + MAX_JOBS_PER_CALL).map((lane) => advanceLaneJob(lane)));
+  }
 }

@@ -7,9 +7,16 @@ import type { JobOptions } from 'bull';
  */
 export const DELIVERY_QUEUE = 'deliveries';
 export const DELIVER_JOB = 'deliver';
+/** Moves one lane: turns its oldest events into the next request(s), or lets it go idle. */
+export const ADVANCE_LANE_JOB = 'advance-lane';
 
 export interface DeliverJobData {
   deliveryId: string;
+}
+
+export interface AdvanceLaneJobData {
+  webhookId: string;
+  kind: 'REALTIME' | 'BATCH';
 }
 
 /** Bull backoff strategy name; the dispatcher registers it, and reads the delay off the thrown error. */
@@ -37,4 +44,27 @@ export function deliverJob(
   delayMs = 0,
 ): { name: string; data: DeliverJobData; opts: JobOptions } {
   return { name: DELIVER_JOB, data: { deliveryId }, opts: deliverJobOptions(deliveryId, delayMs) };
+}
+
+/**
+ * One job per lane activation: the id names the activation (the transaction that woke the lane), so
+ * a repeated wake-up of the same activation is a no-op, and the next activation gets a job of its own
+ * even while an earlier one is still running.
+ */
+export function advanceLaneJob(lane: AdvanceLaneJobData & { activation: string }): {
+  name: string;
+  data: AdvanceLaneJobData;
+  opts: JobOptions;
+} {
+  return {
+    name: ADVANCE_LANE_JOB,
+    data: { webhookId: lane.webhookId, kind: lane.kind },
+    opts: {
+      jobId: `lane:${lane.webhookId}:${lane.kind}:${lane.activation}`,
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: true,
+      removeOnFail: true,
+    },
+  };
 }

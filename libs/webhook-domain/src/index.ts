@@ -9,3 +9,4 @@ export * from './errors/domain-error';
 export * from './migrations';
 export * from './delivery-log';
 export * from './webhooks';
+export * from './lanes';

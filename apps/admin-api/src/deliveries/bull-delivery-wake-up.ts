@@ -1,8 +1,8 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bull';
-import { DELIVERY_QUEUE, enqueueDeliveries } from '@lms/queue-contract';
-import { DeliveryWakeUp } from '@lms/webhook-domain';
+import { DELIVERY_QUEUE, enqueueLaneWakeUps } from '@lms/queue-contract';
+import { DeliveryWakeUp, type WokenLane } from '@lms/webhook-domain';
 
 /** Redis can be down while Postgres is up; an admin request must not hang on it (the relay covers it). */
 const ENQUEUE_TIMEOUT_MS = 3000;
@@ -13,7 +13,7 @@ export class BullDeliveryWakeUp extends DeliveryWakeUp {
     super();
   }
 
-  async wake(deliveryIds: readonly string[]): Promise<void> {
+  async wakeLanes(lanes: readonly WokenLane[]): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -22,7 +22,7 @@ export class BullDeliveryWakeUp extends DeliveryWakeUp {
       );
     });
     try {
-      await Promise.race([enqueueDeliveries(this.queue, deliveryIds), timeout]);
+      await Promise.race([enqueueLaneWakeUps(this.queue, lanes), timeout]);
     } finally {
       clearTimeout(timer);
     }

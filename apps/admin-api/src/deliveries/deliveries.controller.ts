@@ -6,6 +6,7 @@ import {
   type DeliveryDetailView,
   type DeliveryPage,
   type ReplayResult,
+  type RedeliveryResult,
 } from '@lms/webhook-domain';
 import {
   ApiAuthenticatedErrors,
@@ -64,7 +65,7 @@ export class DeliveriesController {
 
   @Post('deliveries/:id/redeliver')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Re-send a finished delivery as a new delivery' })
+  @ApiOperation({ summary: "Re-send a finished delivery's events, appended to the end of its lane" })
   @ApiUuidParam('delivery')
   @ApiAcceptedResponse({ type: RedeliveryResponse })
   @ApiDeliveryNotFound()
@@ -75,7 +76,7 @@ export class DeliveriesController {
   redeliver(
     @CurrentActor() actor: AdminActor,
     @Param('id', UuidParamPipe) id: string,
-  ): Promise<{ id: string; redeliveryOf: string; status: 'PENDING' }> {
+  ): Promise<RedeliveryResult> {
     return this.deliveries.redeliver(actor, id);
   }
 

@@ -194,7 +194,7 @@ export class LmsEventConsumer implements OnApplicationBootstrap, OnModuleDestroy
     this.metrics.consumerLag.set({ topic, partition: String(partition) }, Number(batch.offsetLag()));
     this.logger.debug(
       `partition ${partition}: ${batch.messages.length} messages, ${result.inserted} new events, ` +
-        `${rejected.length + result.rejected.length} rejected, ${result.realtimeDeliveryIds.length} deliveries; ` +
+        `${rejected.length + result.rejected.length} rejected, ${result.appended} lane items, ${result.wokenLanes.length} lanes woken; ` +
         `parse ${(parsedAt - startedAt).toFixed(0)} ms, store+queue ${(storedAt - parsedAt).toFixed(0)} ms, ` +
         `commit ${(performance.now() - storedAt).toFixed(0)} ms`,
     );

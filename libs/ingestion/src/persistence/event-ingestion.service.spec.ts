@@ -2,7 +2,7 @@ import { Metrics } from '@lms/observability';
 import { buildExampleEvent } from '@lms/payload-schemas';
 import type { DeliveryEnqueuer } from '../queue/delivery-enqueuer';
 import type { WebhookSubscriptionCache } from '../subscriptions/webhook-subscription-cache';
-import type { EventBatchRepository, StoredBatch } from './event-batch-repository';
+import type { IngestedBatch, LaneRepository } from '@lms/webhook-domain';
 import { EventIngestionService } from './event-ingestion.service';
 import type { SourcedEvent } from './sourced-event';
 
@@ -25,10 +25,10 @@ class RefusingRepository {
     private readonly poisoned: ReadonlySet<string>,
     private readonly error: Error & { code?: string },
   ) {}
-  async storeBatch(events: readonly SourcedEvent[]): Promise<StoredBatch> {
-    this.statements.push([...new Set(events.map(({ offset }) => offset))].sort());
-    if (events.some(({ offset }) => this.poisoned.has(offset))) throw this.error;
-    return { inserted: events.length, realtimeDeliveryIds: [], batchItems: 0 };
+  async storeIngestedBatch(events: ReadonlyArray<{ sourceOffset: string }>): Promise<IngestedBatch> {
+    this.statements.push([...new Set(events.map(({ sourceOffset }) => sourceOffset))].sort());
+    if (events.some(({ sourceOffset }) => this.poisoned.has(sourceOffset))) throw this.error;
+    return { inserted: events.length, appended: 0, woken: [] };
   }
 }
 
@@ -36,7 +36,7 @@ function serviceWith(repository: RefusingRepository): EventIngestionService {
   const subscriptions = { subscriptionsOf: async () => new Map() } as unknown as WebhookSubscriptionCache;
   const enqueuer = { enqueue: async () => undefined } as unknown as DeliveryEnqueuer;
   return new EventIngestionService(
-    repository as unknown as EventBatchRepository,
+    repository as unknown as LaneRepository,
     subscriptions,
     enqueuer,
     new Metrics(),

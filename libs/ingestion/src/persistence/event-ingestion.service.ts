@@ -1,9 +1,8 @@
 import { Metrics } from '@lms/observability';
 import { Injectable, Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { LaneRepository, type IngestedBatch, type LaneTarget, type WokenLane } from '@lms/webhook-domain';
 import { DeliveryEnqueuer } from '../queue/delivery-enqueuer';
 import { WebhookSubscriptionCache } from '../subscriptions/webhook-subscription-cache';
-import { EventBatchRepository, eventKey, type DeliveryTarget } from './event-batch-repository';
 import type { SourcedEvent } from './sourced-event';
 
 export interface IngestionResult {
@@ -11,8 +10,10 @@ export interface IngestionResult {
   inserted: number;
   /** Events already stored (or repeated inside the batch): they created nothing. */
   duplicates: number;
-  realtimeDeliveryIds: string[];
-  batchItems: number;
+  /** (event, webhook) matches appended to lanes. */
+  appended: number;
+  /** Real-time lanes this batch woke: each got one wake-up job. */
+  wokenLanes: WokenLane[];
   /** Kafka records whose content Postgres refused: nothing of them is stored; the caller dead-letters them. */
   rejected: StoreRejection[];
 }
@@ -30,16 +31,17 @@ const RECORD_CONTENT_ERROR_CLASSES: ReadonlySet<string> = new Set(['22', '54']);
 
 /**
  * The one use case of ingestion: store a batch of validated events together with the work they cause
- * (a delivery per subscribed active webhook for real-time events, a batch item for the others) in one
- * statement (one transaction), then wake the dispatcher. When this resolves, every event is in Postgres; the caller
- * may commit the Kafka offsets.
+ * (an item in the lane of every subscribed active webhook: its REALTIME lane or its BATCH lane, in the
+ * order the events came off the partition) in one statement (one transaction), then wake the lanes
+ * that statement flipped from idle to busy: one job per lane activation, never per event. When this
+ * resolves, every event is in Postgres; the caller may commit the Kafka offsets.
  */
 @Injectable()
 export class EventIngestionService {
   private readonly logger = new Logger(EventIngestionService.name);
 
   constructor(
-    private readonly repository: EventBatchRepository,
+    private readonly lanes: LaneRepository,
     private readonly subscriptions: WebhookSubscriptionCache,
     private readonly enqueuer: DeliveryEnqueuer,
     private readonly metrics: Metrics,
@@ -49,27 +51,26 @@ export class EventIngestionService {
     const result: IngestionResult = {
       inserted: 0,
       duplicates: 0,
-      realtimeDeliveryIds: [],
-      batchItems: 0,
+      appended: 0,
+      wokenLanes: [],
       rejected: [],
     };
     if (events.length === 0) return result;
     await this.storeSplittingOutBadRecords(events, result);
-    const { inserted, duplicates, realtimeDeliveryIds } = result;
+    const { inserted, duplicates, wokenLanes } = result;
     this.metrics.eventsConsumed.inc({ result: 'valid' }, inserted);
     if (duplicates > 0) this.metrics.eventsConsumed.inc({ result: 'duplicate' }, duplicates);
-    if (realtimeDeliveryIds.length > 0)
-      this.metrics.deliveriesCreated.inc({ kind: 'REALTIME' }, realtimeDeliveryIds.length);
+    if (wokenLanes.length > 0) this.metrics.laneWakeUps.inc({ source: 'ingestion' }, wokenLanes.length);
 
     try {
-      await this.enqueuer.enqueue(realtimeDeliveryIds);
+      await this.enqueuer.wakeLanes(wokenLanes);
     } catch (error) {
-      // The rows are committed: the outbox relay will queue them after its grace period. Failing here
-      // would only make Kafka redeliver events that are already stored.
-      this.metrics.enqueueFailures.inc({ source: 'ingestion' }, realtimeDeliveryIds.length);
+      // The items are committed and their lanes marked busy: the outbox relay queues the wake-up of a
+      // busy lane that does not move. Failing here would only make Kafka redeliver stored events.
+      this.metrics.enqueueFailures.inc({ source: 'ingestion' }, wokenLanes.length);
       this.logger.error({
-        msg: `could not queue ${realtimeDeliveryIds.length} deliveries (the outbox relay will): ${(error as Error).message}`,
-        deliveryIds: realtimeDeliveryIds.slice(0, 20),
+        msg: `could not queue ${wokenLanes.length} lane wake-ups (the outbox relay will): ${(error as Error).message}`,
+        webhookIds: wokenLanes.slice(0, 20).map((lane) => lane.webhookId),
       });
     }
     return result;
@@ -90,8 +91,8 @@ export class EventIngestionService {
       const stored = await this.storeOnce(events);
       into.inserted += stored.inserted;
       into.duplicates += events.length - stored.inserted;
-      into.realtimeDeliveryIds.push(...stored.realtimeDeliveryIds);
-      into.batchItems += stored.batchItems;
+      into.appended += stored.appended;
+      into.wokenLanes.push(...stored.woken);
     } catch (error) {
       if (!isRecordContentError(error)) throw error;
       const records = byRecord(events);
@@ -110,14 +111,29 @@ export class EventIngestionService {
     }
   }
 
-  private async storeOnce(events: readonly SourcedEvent[]) {
-    const unique = uniqueInKeyOrder(events);
+  private async storeOnce(events: readonly SourcedEvent[]): Promise<IngestedBatch> {
     const subscriptionsByAccount = await this.subscriptions.subscriptionsOf(
-      unique.map(({ event }) => event.accountId),
+      events.map(({ event }) => event.accountId),
     );
+    // Targets keep the partition's order (lane order); the events are inserted in key order.
+    const targets = laneTargets(events, subscriptionsByAccount);
+    const unique = uniqueInKeyOrder(events);
     const stopTimer = this.metrics.ingestBatchDuration.startTimer();
     try {
-      return await this.repository.storeBatch(unique, deliveryTargets(unique, subscriptionsByAccount));
+      return await this.lanes.storeIngestedBatch(
+        unique.map(({ event, partition, offset }) => ({
+          accountId: event.accountId,
+          eventId: event.eventId,
+          eventName: event.eventName,
+          realtime: event.realtime,
+          occurredAt: event.timestamp,
+          eventInfo: event.eventInfo,
+          dataJson: event.dataJson,
+          sourcePartition: partition,
+          sourceOffset: offset,
+        })),
+        targets,
+      );
     } finally {
       stopTimer();
     }
@@ -155,26 +171,38 @@ function uniqueInKeyOrder(events: readonly SourcedEvent[]): SourcedEvent[] {
   return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, source]) => source);
 }
 
-/** Every (event, subscribed webhook) pair; the statement keeps those whose event is new and webhook still active. */
-function deliveryTargets(
+/**
+ * Every (event, subscribed webhook) pair, numbered in the order the events came off the partition;
+ * the statement keeps those whose event is new and webhook still active. An event repeated inside the
+ * batch appears once (the statement would drop the repeat anyway: it is not new).
+ */
+function laneTargets(
   events: readonly SourcedEvent[],
   subscriptionsByAccount: ReadonlyMap<
     number,
     ReadonlyArray<{ webhookId: string; events: ReadonlySet<string> }>
   >,
-): DeliveryTarget[] {
-  const targets: DeliveryTarget[] = [];
+): LaneTarget[] {
+  const targets: LaneTarget[] = [];
+  const seen = new Set<string>();
   for (const { event } of events) {
+    const key = eventKey(event.accountId, event.eventId);
+    if (seen.has(key)) continue;
+    seen.add(key);
     for (const subscription of subscriptionsByAccount.get(event.accountId) ?? []) {
       if (!subscription.events.has(event.eventName)) continue;
       targets.push({
         accountId: event.accountId,
         eventId: event.eventId,
         webhookId: subscription.webhookId,
-        deliveryId: randomUUID(),
-        realtime: event.realtime,
+        kind: event.realtime ? 'REALTIME' : 'BATCH',
+        order: targets.length,
       });
     }
   }
   return targets;
+}
+
+function eventKey(accountId: number, eventId: string): string {
+  return `${accountId}\u0000${eventId}`;
 }

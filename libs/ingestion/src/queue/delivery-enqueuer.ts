@@ -1,17 +1,22 @@
 import {
   DELIVERY_QUEUE,
   enqueueDeliveries,
+  enqueueLaneWakeUps,
   enqueueMissingDeliveries,
-  type DeliverJobData,
 } from '@lms/queue-contract';
+import type { WokenLane } from '@lms/webhook-domain';
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bull';
 
-/** The ingestion's handle on the delivery queue (the freshly stored deliveries, and the relay's). */
+/** The ingestion's handle on the delivery queue (the lanes it woke, and the relay's re-queues). */
 @Injectable()
 export class DeliveryEnqueuer {
-  constructor(@InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue<DeliverJobData>) {}
+  constructor(@InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue) {}
+
+  wakeLanes(lanes: readonly WokenLane[]): Promise<void> {
+    return enqueueLaneWakeUps(this.queue, lanes);
+  }
 
   enqueue(deliveryIds: readonly string[]): Promise<void> {
     return enqueueDeliveries(this.queue, deliveryIds);

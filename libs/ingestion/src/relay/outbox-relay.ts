@@ -1,19 +1,22 @@
 import type { IngestionConfig } from '@lms/config';
 import { Metrics } from '@lms/observability';
-import { ADVISORY_LOCK } from '@lms/webhook-domain';
+import { ADVISORY_LOCK, LaneRepository } from '@lms/webhook-domain';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { INGESTION_CONFIG } from '../ingestion-config.token';
 import { DeliveryEnqueuer } from '../queue/delivery-enqueuer';
 
 const MAX_DELIVERIES_PER_RUN = 5000;
+const MAX_LANES_PER_RUN = 5000;
 
 /**
- * Closes the gap between "delivery committed" and "job queued": a crash between the two, a failed
- * addBulk or a flushed Redis leaves open deliveries with no job. Every interval, the replica holding
- * the advisory lock re-queues open deliveries that were due longer ago than the grace period. Job id
- * = delivery id makes a re-queue of a delivery that still has its job a no-op, and the dispatcher
- * ignores jobs whose delivery is no longer open.
+ * Closes the gap between "committed" and "queued": a crash between the two, a failed addBulk or a
+ * flushed Redis leaves open deliveries with no job, or busy lanes with no wake-up. Every interval, the
+ * replica holding the advisory lock re-queues open deliveries that were due longer ago than the grace
+ * period, and the wake-up of busy lanes that have no open delivery and have not moved for as long.
+ * Job id = delivery id (or lane activation) makes a re-queue of work that still has its job a no-op,
+ * and the dispatcher ignores jobs whose delivery is no longer open; an extra lane wake-up only finds
+ * nothing to do.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
@@ -25,6 +28,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     private readonly dataSource: DataSource,
     private readonly enqueuer: DeliveryEnqueuer,
+    private readonly lanes: LaneRepository,
     private readonly metrics: Metrics,
     @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
   ) {}
@@ -57,13 +61,21 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
           LIMIT ${MAX_DELIVERIES_PER_RUN}`,
         [this.config.relayGraceMs],
       );
-      if (rows.length === 0) return 0;
-      const requeued = await this.enqueuer.enqueueMissing(rows.map((row) => row.id));
+      const requeued = rows.length === 0 ? 0 : await this.enqueuer.enqueueMissing(rows.map((row) => row.id));
       if (requeued > 0) {
         this.metrics.relayRequeued.inc(requeued);
         this.logger.warn({ msg: `re-queued ${requeued} deliveries that had no job`, requeued });
       }
-      return requeued;
+      const stuck = await this.lanes.stuckLanes(this.config.relayGraceMs, MAX_LANES_PER_RUN);
+      if (stuck.length > 0) {
+        await this.enqueuer.wakeLanes(stuck);
+        this.metrics.laneWakeUps.inc({ source: 'relay' }, stuck.length);
+        this.logger.warn({
+          msg: `re-queued the wake-up of ${stuck.length} busy lanes that did not move`,
+          lanes: stuck.length,
+        });
+      }
+      return requeued + stuck.length;
     });
   }
 

@@ -24,13 +24,13 @@ const DELETE_OLD_DELIVERIES = `
      LIMIT ${CHUNK})`;
 
 // Old deliveries are gone by now, so a remaining delivery_events row belongs to a recent or open
-// delivery (a replay, a retry): such events stay, as do events waiting in a batch.
+// delivery (a replay, a retry): such events stay, as do events still waiting in a lane.
 const DELETE_OLD_EVENTS = `
   DELETE FROM events WHERE id IN (
     SELECT e.id FROM events e
      WHERE e.received_at < now() - make_interval(days => $1)
        AND NOT EXISTS (SELECT 1 FROM delivery_events de WHERE de.event_pk = e.id)
-       AND NOT EXISTS (SELECT 1 FROM batch_items b WHERE b.event_pk = e.id)
+       AND NOT EXISTS (SELECT 1 FROM lane_items li WHERE li.event_pk = e.id)
      LIMIT ${CHUNK})`;
 
 /**

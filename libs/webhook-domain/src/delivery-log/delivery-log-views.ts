@@ -51,8 +51,15 @@ export interface DeliveryListFilter {
 }
 
 export interface ReplayResult {
-  /** Events re-sent: real-time deliveries created plus events queued for the next batch. */
+  /** Events re-sent: appended to the real-time lane plus queued for the next batch release. */
   count: number;
-  realtimeDeliveries: number;
+  realtimeEvents: number;
   batchedEvents: number;
+}
+
+/** A redelivery is appended to its lane; the delivery that carries it (`redeliveryOf`) follows in the log. */
+export interface RedeliveryResult {
+  redeliveryOf: string;
+  status: 'QUEUED';
+  eventCount: number;
 }

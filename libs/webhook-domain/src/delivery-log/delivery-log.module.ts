@@ -1,4 +1,5 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
+import { LaneRepository } from '../lanes/lane.repository';
 import { DeliveryLogRepository } from './delivery-log.repository';
 import { DELIVERY_LOG_OPTIONS, DeliveryLogService, type DeliveryLogOptions } from './delivery-log.service';
 import { DeliveryWakeUp } from './delivery-wake-up';
@@ -20,6 +21,7 @@ export class DeliveryLogModule {
         { provide: DELIVERY_LOG_OPTIONS, useValue: { maxReplayEvents: options.maxReplayEvents } },
         { provide: DeliveryWakeUp, useClass: options.wakeUp },
         DeliveryLogRepository,
+        LaneRepository,
         DeliveryLogService,
       ],
       exports: [DeliveryLogService],

@@ -175,23 +175,13 @@ export class DeliveryLogRepository {
     }));
   }
 
-  /** A new PENDING delivery carrying the same events as the original, in the same order. */
-  async insertRedelivery(
-    manager: EntityManager,
-    original: { id: string; webhookId: string; accountId: number; kind: DeliveryKind; eventCount: number },
-    newId: string,
-  ): Promise<number> {
-    await manager.query(
-      `INSERT INTO deliveries (id, webhook_id, account_id, kind, status, event_count, redelivery_of)
-       VALUES ($1, $2, $3, $4, 'PENDING', $5, $6)`,
-      [newId, original.webhookId, original.accountId, original.kind, original.eventCount, original.id],
+  /** The events of a delivery, in its order (empty when retention removed them). */
+  async eventPksOf(manager: EntityManager, deliveryId: string): Promise<number[]> {
+    const rows = await manager.query<Array<{ event_pk: string }>>(
+      `SELECT event_pk FROM delivery_events WHERE delivery_id = $1 ORDER BY position`,
+      [deliveryId],
     );
-    const copied = await manager.query<unknown[]>(
-      `INSERT INTO delivery_events (delivery_id, position, event_pk)
-       SELECT $1, position, event_pk FROM delivery_events WHERE delivery_id = $2 RETURNING position`,
-      [newId, original.id],
-    );
-    return copied.length;
+    return rows.map((row) => Number(row.event_pk));
   }
 
   /** The account's events in [from, to] (event time) that the webhook subscribes to, oldest first. */
@@ -209,42 +199,6 @@ export class DeliveryLogRepository {
       [accountId, eventNames, fromMs, toMs, limit],
     );
     return rows.map((row) => ({ eventPk: Number(row.id), realtime: row.realtime }));
-  }
-
-  async insertRealtimeDeliveries(
-    manager: EntityManager,
-    webhookId: string,
-    accountId: number,
-    deliveries: ReadonlyArray<{ id: string; eventPk: number }>,
-  ): Promise<void> {
-    if (deliveries.length === 0) return;
-    const ids = deliveries.map((delivery) => delivery.id);
-    await manager.query(
-      `INSERT INTO deliveries (id, webhook_id, account_id, kind, status, event_count)
-       SELECT id, $2, $3, 'REALTIME', 'PENDING', 1 FROM unnest($1::uuid[]) AS id`,
-      [ids, webhookId, accountId],
-    );
-    await manager.query(
-      `INSERT INTO delivery_events (delivery_id, position, event_pk)
-       SELECT id, 0, event_pk FROM unnest($1::uuid[], $2::bigint[]) AS t(id, event_pk)`,
-      [ids, deliveries.map((delivery) => delivery.eventPk)],
-    );
-  }
-
-  /** Non-real-time events wait for the webhook's next batch flush; one already waiting is not added twice. */
-  async insertBatchItems(
-    manager: EntityManager,
-    webhookId: string,
-    eventPks: readonly number[],
-  ): Promise<number> {
-    if (eventPks.length === 0) return 0;
-    const rows: unknown[] = await manager.query(
-      `INSERT INTO batch_items (webhook_id, event_pk, account_id, occurred_at)
-       SELECT $1, e.id, e.account_id, e.occurred_at FROM events e WHERE e.id = ANY($2::bigint[])
-       ON CONFLICT DO NOTHING RETURNING event_pk`,
-      [webhookId, eventPks],
-    );
-    return rows.length;
   }
 }
 

@@ -1,13 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { serializeEnvelope } from '@lms/http-delivery';
 import { DomainError } from '../errors/domain-error';
+import { LaneRepository, type WokenLane } from '../lanes/lane.repository';
 import type { AdminActor } from '../webhooks/webhook-commands';
 import { decodeDeliveryCursor, encodeDeliveryCursor } from './delivery-cursor';
 import type {
   DeliveryDetailView,
   DeliveryListFilter,
   DeliveryPage,
+  RedeliveryResult,
   ReplayResult,
 } from './delivery-log-views';
 import { DeliveryLogRepository } from './delivery-log.repository';
@@ -29,6 +30,7 @@ export class DeliveryLogService {
 
   constructor(
     private readonly deliveries: DeliveryLogRepository,
+    private readonly lanes: LaneRepository,
     private readonly wakeUp: DeliveryWakeUp,
     @Optional()
     @Inject(DELIVERY_LOG_OPTIONS)
@@ -78,15 +80,13 @@ export class DeliveryLogService {
   }
 
   /**
-   * Sends a finished delivery's events again as a new delivery (the original keeps its history). The row
-   * is committed before the queue is told; if telling the queue fails the relay picks the row up later.
+   * Sends a finished delivery's events again: they are appended to the end of the webhook's lane (as
+   * one request, `redeliveryOf` the original; the original keeps its history), so they wait their turn
+   * behind what the lane already holds. Committed before the queue is told; a lost wake-up is
+   * re-queued by the relay.
    */
-  async redeliver(
-    actor: AdminActor,
-    deliveryId: string,
-  ): Promise<{ id: string; redeliveryOf: string; status: 'PENDING' }> {
-    const newId = randomUUID();
-    await this.deliveries.transaction(async (manager) => {
+  async redeliver(actor: AdminActor, deliveryId: string): Promise<RedeliveryResult> {
+    const { woken, eventCount } = await this.deliveries.transaction(async (manager) => {
       const original = await this.deliveries.findOne(actor.accountId, deliveryId, manager);
       if (!original) throw DomainError.deliveryNotFound(deliveryId);
       if (original.status === 'PENDING' || original.status === 'RETRYING') {
@@ -99,25 +99,25 @@ export class DeliveryLogService {
           `The webhook of delivery ${deliveryId} is ${original.webhookStatus}; activate it first`,
         );
       }
-      const copied = await this.deliveries.insertRedelivery(
-        manager,
-        {
-          id: original.id,
-          webhookId: original.webhookId,
-          accountId: actor.accountId,
-          kind: original.kind,
-          eventCount: original.eventCount,
-        },
-        newId,
-      );
-      if (copied === 0)
+      const eventPks = await this.deliveries.eventPksOf(manager, deliveryId);
+      if (eventPks.length === 0)
         throw DomainError.notRedeliverable(`The events of delivery ${deliveryId} are no longer retained`);
+      const appended = await this.lanes.append(
+        manager,
+        { webhookId: original.webhookId, kind: original.kind },
+        eventPks,
+        { releaseNow: true, redeliveryOf: deliveryId },
+      );
+      return { woken: appended.woken, eventCount: appended.appended };
     });
-    await this.wake([newId]);
-    return { id: newId, redeliveryOf: deliveryId, status: 'PENDING' };
+    await this.wake(woken);
+    return { redeliveryOf: deliveryId, status: 'QUEUED', eventCount };
   }
 
-  /** Re-sends the account's subscribed events of [from, to] (event time) to this webhook as new deliveries. */
+  /**
+   * Re-sends the account's subscribed events of [from, to] (event time) to this webhook: appended to its
+   * lanes in event order, real-time ones at once, non-real-time ones at the next batch release.
+   */
   async replay(actor: AdminActor, webhookId: string, fromMs: number, toMs: number): Promise<ReplayResult> {
     if (fromMs > toMs) throw DomainError.invalidField('from', 'must not be after to');
     const webhook = await this.deliveries.webhookStatus(actor.accountId, webhookId);
@@ -138,26 +138,33 @@ export class DeliveryLogService {
     if (candidates.length > max) {
       throw DomainError.replayRangeTooLarge(max);
     }
-    const realtime = candidates
-      .filter((event) => event.realtime)
-      .map((event) => ({ id: randomUUID(), eventPk: event.eventPk }));
+    const realtime = candidates.filter((event) => event.realtime).map((event) => event.eventPk);
     const batched = candidates.filter((event) => !event.realtime).map((event) => event.eventPk);
-    const batchedEvents = await this.deliveries.transaction(async (manager) => {
-      await this.deliveries.insertRealtimeDeliveries(manager, webhookId, actor.accountId, realtime);
-      return this.deliveries.insertBatchItems(manager, webhookId, batched);
+    const woken = await this.deliveries.transaction(async (manager) => {
+      const toRealtime = await this.lanes.append(manager, { webhookId, kind: 'REALTIME' }, realtime, {
+        releaseNow: true,
+      });
+      const toBatch = await this.lanes.append(manager, { webhookId, kind: 'BATCH' }, batched, {
+        releaseNow: false,
+      });
+      return [...toRealtime.woken, ...toBatch.woken];
     });
-    await this.wake(realtime.map((delivery) => delivery.id));
-    return { count: realtime.length + batchedEvents, realtimeDeliveries: realtime.length, batchedEvents };
+    await this.wake(woken);
+    return {
+      count: realtime.length + batched.length,
+      realtimeEvents: realtime.length,
+      batchedEvents: batched.length,
+    };
   }
 
-  private async wake(deliveryIds: string[]): Promise<void> {
-    if (deliveryIds.length === 0) return;
+  private async wake(lanes: WokenLane[]): Promise<void> {
+    if (lanes.length === 0) return;
     try {
-      await this.wakeUp.wake(deliveryIds);
+      await this.wakeUp.wakeLanes(lanes);
     } catch (error) {
-      // Postgres already holds the PENDING rows; the outbox relay enqueues them. Late, not lost.
+      // Postgres already holds the items and the busy lanes; the outbox relay queues the wake-up. Late, not lost.
       this.logger.warn(
-        `could not enqueue ${deliveryIds.length} deliveries (the relay will): ${error instanceof Error ? error.message : String(error)}`,
+        `could not wake ${lanes.length} lanes (the relay will): ${error instanceof Error ? error.message : String(error)}`,
       );
     }
   }

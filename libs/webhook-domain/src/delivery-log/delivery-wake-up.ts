@@ -1,8 +1,11 @@
+import type { WokenLane } from '../lanes/lane.repository';
+
 /**
- * Wakes the dispatcher for deliveries just committed. The app provides it (a Bull queue in the admin
- * API). It may fail: the rows are already in Postgres, and the outbox relay enqueues PENDING rows that
- * were never queued, so a failure here delays a delivery, never loses it.
+ * Wakes the dispatcher for lanes an admin action just woke (redeliver, replay). The app provides it (a
+ * Bull queue in the admin API). It may fail: the items are already in Postgres and the lanes marked
+ * busy, and the outbox relay re-queues the wake-up of a busy lane that does not move, so a failure
+ * here delays a delivery, never loses it.
  */
 export abstract class DeliveryWakeUp {
-  abstract wake(deliveryIds: readonly string[]): Promise<void>;
+  abstract wakeLanes(lanes: readonly WokenLane[]): Promise<void>;
 }

@@ -1,10 +1,12 @@
 import { InitialSchema1764300000000 } from './1764300000000-initial-schema';
 import { TwoSigningSecretsAtMost1764400000000 } from './1764400000000-two-signing-secrets-at-most';
 import { CaseInsensitiveWebhookNames1764400000001 } from './1764400000001-case-insensitive-webhook-names';
+import { DeliveryLanes1764500000000 } from './1764500000000-delivery-lanes';
 
 /** Listed, not globbed: bundled builds have no migrations folder to scan. Append new ones at the end. */
 export const WEBHOOK_DOMAIN_MIGRATIONS = [
   InitialSchema1764300000000,
   TwoSigningSecretsAtMost1764400000000,
   CaseInsensitiveWebhookNames1764400000001,
+  DeliveryLanes1764500000000,
 ];

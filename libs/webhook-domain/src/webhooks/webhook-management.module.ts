@@ -1,3 +1,4 @@
+import { LaneRepository } from '../lanes/lane.repository';
 import { DynamicModule, Module } from '@nestjs/common';
 import { SecretCipher } from '../crypto/secret-cipher';
 import { TargetUrlPolicy } from './target-url-policy';
@@ -16,6 +17,7 @@ export class WebhookManagementModule {
         { provide: WEBHOOK_MANAGEMENT_OPTIONS, useValue: options },
         { provide: SecretCipher, useFactory: () => new SecretCipher(options.secretsKey) },
         { provide: TargetUrlPolicy, useFactory: () => new TargetUrlPolicy(options.targets) },
+        LaneRepository,
         WebhookRepository,
         WebhookManagementService,
         WebhookSignatureService,

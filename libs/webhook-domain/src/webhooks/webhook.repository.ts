@@ -3,13 +3,17 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { ADVISORY_LOCK } from '../database/advisory-locks';
 import { AuditLogEntry, type AuditAction, Webhook, WebhookSecret } from '../entities';
+import { LaneRepository } from '../lanes/lane.repository';
 
 const INT4_MAX = 2_147_483_647;
 
 /** The queries behind webhook management. Every read of a webhook is scoped by account and skips deleted ones. */
 @Injectable()
 export class WebhookRepository {
-  constructor(@InjectDataSource() readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() readonly dataSource: DataSource,
+    private readonly lanes: LaneRepository,
+  ) {}
 
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.dataSource.transaction(work);
@@ -123,7 +127,7 @@ export class WebhookRepository {
 
   /**
    * Cancels everything still waiting for this webhook, in the caller's transaction: open deliveries say
-   * who cancelled them, and batch items not yet flushed are dropped.
+   * who cancelled them, and the events waiting in its lanes are dropped.
    */
   async cancelOpenWork(manager: EntityManager, webhookId: string, cancelledBy: string): Promise<number> {
     // TypeORM answers an UPDATE with [rows, affected count].
@@ -132,7 +136,7 @@ export class WebhookRepository {
         WHERE webhook_id = $1 AND status IN ('PENDING', 'RETRYING')`,
       [webhookId, cancelledBy],
     );
-    await manager.query(`DELETE FROM batch_items WHERE webhook_id = $1`, [webhookId]);
+    await this.lanes.dropPending(manager, [webhookId]);
     return cancelled;
   }
 

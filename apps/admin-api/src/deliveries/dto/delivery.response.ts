@@ -51,13 +51,23 @@ export class DeliveryDetailResponse extends DeliverySummaryResponse {
 }
 
 export class RedeliveryResponse {
-  @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ format: 'uuid' }) redeliveryOf: string;
-  @ApiProperty({ enum: ['PENDING'] }) status: string;
+  @ApiProperty({ format: 'uuid', description: 'The delivery whose events were appended to its lane again' })
+  redeliveryOf: string;
+  @ApiProperty({
+    enum: ['QUEUED'],
+    description:
+      "Appended to the end of the webhook's lane; the delivery carrying it (with this redeliveryOf) appears in the log when its turn comes",
+  })
+  status: string;
+  @ApiProperty({ type: 'integer', example: 1 }) eventCount: number;
 }
 
 export class ReplayResponse {
   @ApiProperty({ type: 'integer', example: 42 }) count: number;
-  @ApiProperty({ type: 'integer' }) realtimeDeliveries: number;
+  @ApiProperty({
+    type: 'integer',
+    description: "Real-time events appended to the webhook's lane, in event order",
+  })
+  realtimeEvents: number;
   @ApiProperty({ type: 'integer' }) batchedEvents: number;
 }

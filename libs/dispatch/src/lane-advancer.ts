@@ -1,0 +1,67 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import type { DispatcherConfig } from '@lms/config';
+import { Metrics } from '@lms/observability';
+import { DELIVERY_QUEUE, enqueueDeliveries } from '@lms/queue-contract';
+import { LaneRepository, type LaneDelivery, type LaneKey } from '@lms/webhook-domain';
+import type { Queue } from 'bull';
+import { DISPATCHER_CONFIG } from './dispatch-tokens';
+import { MicroBatcher } from './micro-batcher';
+
+/**
+ * Moves lanes forward: after a lane wakes up, and after each of its requests finishes (sent, dead or
+ * cancelled), advance_lane creates its next request(s) from the oldest waiting events, or lets it go
+ * idle. Calls from concurrent jobs are gathered group-commit style into one statement, and the new
+ * deliveries are queued (job id = delivery id) only after that statement committed. Each request
+ * goes through the queue on its own, so thousands of busy lanes take turns on the workers.
+ */
+@Injectable()
+export class LaneAdvancer implements OnApplicationShutdown {
+  private readonly batcher = new MicroBatcher<LaneKey, LaneDelivery[]>((lanes) => this.advanceMany(lanes), {
+    maxSize: 200,
+    maxInFlight: 2,
+  });
+
+  constructor(
+    private readonly lanes: LaneRepository,
+    @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue,
+    @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /** Resolves once the lane's next deliveries (if any) are committed and queued. */
+  advance(lane: LaneKey): Promise<LaneDelivery[]> {
+    return this.batcher.submit(lane);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.batcher.drain();
+  }
+
+  private async advanceMany(lanes: LaneKey[]): Promise<LaneDelivery[][]> {
+    const created = await this.withDeadlockRetry(() => this.lanes.advance(lanes, this.config.batchMaxEvents));
+    await enqueueDeliveries(
+      this.queue,
+      created.map((delivery) => delivery.deliveryId),
+    );
+    for (const delivery of created) {
+      this.metrics.deliveriesCreated.inc({ kind: delivery.kind });
+      this.metrics.eventsPerRequest.observe({ kind: delivery.kind }, delivery.eventCount);
+    }
+    return lanes.map((lane) =>
+      created.filter((delivery) => delivery.webhookId === lane.webhookId && delivery.kind === lane.kind),
+    );
+  }
+
+  /** advance_lanes locks lanes in one order, but a lane lock can still meet an ingestion's: try again. */
+  private async withDeadlockRetry<T>(work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await work();
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (attempt >= 5 || (code !== '40P01' && code !== '40001')) throw error;
+      }
+    }
+  }
+}

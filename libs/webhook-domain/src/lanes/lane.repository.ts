@@ -1,0 +1,262 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { ADVISORY_LOCK } from '../database/advisory-locks';
+import type { DeliveryKind } from '../entities/delivery.entity';
+
+/** A webhook's REALTIME or BATCH lane. */
+export interface LaneKey {
+  webhookId: string;
+  kind: DeliveryKind;
+}
+
+/** A lane this transaction flipped from idle to busy: its owner must queue exactly this wake-up. */
+export interface WokenLane extends LaneKey {
+  /** The flipping transaction: a wake-up's job id is unique per activation, so repeats are no-ops. */
+  activation: string;
+}
+
+/** A delivery advance_lane created: one request with its events, to be queued after the commit. */
+export interface LaneDelivery extends LaneKey {
+  deliveryId: string;
+  eventCount: number;
+}
+
+/** One event of an ingested batch, as the store statement takes it. */
+export interface IngestedEvent {
+  accountId: number;
+  eventId: string;
+  eventName: string;
+  realtime: boolean;
+  occurredAt: number;
+  eventInfo: string;
+  dataJson: string;
+  sourcePartition: number;
+  sourceOffset: string;
+}
+
+/** A webhook that receives an event if the event is new; `order` is the event's place in its partition. */
+export interface LaneTarget {
+  accountId: number;
+  eventId: string;
+  webhookId: string;
+  kind: DeliveryKind;
+  order: number;
+}
+
+export interface IngestedBatch {
+  /** Events this batch inserted (the others were already stored). */
+  inserted: number;
+  /** Lane items appended. */
+  appended: number;
+  woken: WokenLane[];
+}
+
+// Adding to a lane always ends with this: lock the touched lane rows (always, so the hand-over with
+// advance_lane is serialised) and flip the idle ones to busy. The SET expressions read the row as
+// locked, so `activated_by = txid_current()` in RETURNING says exactly "this transaction woke it".
+const WAKE_LANES = (touched: string) => `
+  UPDATE lanes l SET
+    busy = true,
+    activated_by = CASE WHEN l.busy THEN l.activated_by ELSE txid_current() END,
+    activations = l.activations + CASE WHEN l.busy THEN 0 ELSE 1 END,
+    updated_at = CASE WHEN l.busy THEN l.updated_at ELSE now() END
+  FROM (${touched}) t
+  WHERE l.webhook_id = t.webhook_id AND l.kind = t.kind
+  RETURNING l.webhook_id, l.kind, l.activated_by::text AS activation, l.activated_by = txid_current() AS woken`;
+
+// One statement stores a whole Kafka batch: the events, then, for the events that were new, one lane
+// item per subscribed active webhook, in the order the events came off the partition, then the
+// wake-up of the real-time lanes it touched (BATCH items wait for the release). Data-modifying CTEs
+// run as one implicit transaction: all or nothing, one round trip, one commit. The join with
+// webhooks re-checks each target against the row itself: a webhook deactivated a moment ago gets
+// nothing.
+const STORE_INGESTED_BATCH = `
+  WITH new_events AS (
+    INSERT INTO events (account_id, event_id, event_name, realtime, occurred_at, event_info, data, source_partition, source_offset)
+    SELECT t.account_id, t.event_id, t.event_name, t.realtime, t.occurred_at, t.event_info, t.data::json, t.source_partition, t.source_offset
+      FROM unnest($1::bigint[], $2::text[], $3::text[], $4::boolean[], $5::bigint[], $6::text[], $7::text[], $8::int[], $9::bigint[])
+        AS t(account_id, event_id, event_name, realtime, occurred_at, event_info, data, source_partition, source_offset)
+    ON CONFLICT (account_id, event_id) DO NOTHING
+    RETURNING id, account_id, event_id
+  ),
+  appended AS (
+    INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, released)
+    SELECT t.webhook_id, t.kind, e.id, e.account_id, t.kind = 'REALTIME'
+      FROM unnest($10::bigint[], $11::text[], $12::uuid[], $13::text[], $14::int[])
+        AS t(account_id, event_id, webhook_id, kind, ord)
+      JOIN new_events e ON e.account_id = t.account_id AND e.event_id = t.event_id
+      JOIN webhooks w ON w.id = t.webhook_id AND w.status = 'ACTIVE' AND w.deleted_at IS NULL
+     ORDER BY t.ord
+    RETURNING webhook_id, kind, released
+  ),
+  touched AS (
+    ${WAKE_LANES(`SELECT DISTINCT webhook_id, kind FROM appended WHERE released ORDER BY webhook_id, kind`)}
+  )
+  SELECT (SELECT count(*) FROM new_events)::int AS inserted,
+         (SELECT count(*) FROM appended)::int AS appended,
+         (SELECT coalesce(json_agg(json_build_object('webhookId', webhook_id, 'kind', kind, 'activation', activation)), '[]')
+            FROM touched WHERE woken) AS woken`;
+
+/**
+ * The one owner of lane writes: lane items, lane state, and the deliveries (with their events) that
+ * lanes turn into requests. Every path that adds work to a lane (ingestion, redeliver, replay, the
+ * batch release) adds it here and learns which lanes it woke; every path that moves a lane calls
+ * advance(). The protocol that makes stranding impossible is described on the DeliveryLanes migration.
+ */
+@Injectable()
+export class LaneRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Events plus their lane items, in one statement; answers which real-time lanes it woke. */
+  async storeIngestedBatch(
+    events: readonly IngestedEvent[],
+    targets: readonly LaneTarget[],
+  ): Promise<IngestedBatch> {
+    if (events.length === 0) return { inserted: 0, appended: 0, woken: [] };
+    const [row] = await this.dataSource.query<
+      Array<{ inserted: number; appended: number; woken: WokenLane[] }>
+    >(STORE_INGESTED_BATCH, [
+      events.map((event) => String(event.accountId)),
+      events.map((event) => event.eventId),
+      events.map((event) => event.eventName),
+      events.map((event) => event.realtime),
+      events.map((event) => event.occurredAt),
+      events.map((event) => event.eventInfo),
+      events.map((event) => event.dataJson),
+      events.map((event) => event.sourcePartition),
+      events.map((event) => event.sourceOffset),
+      targets.map((target) => String(target.accountId)),
+      targets.map((target) => target.eventId),
+      targets.map((target) => target.webhookId),
+      targets.map((target) => target.kind),
+      targets.map((target) => target.order),
+    ]);
+    return { inserted: row.inserted, appended: row.appended, woken: row.woken };
+  }
+
+  /**
+   * Moves lanes: creates the next deliveries of each (up to its free in-flight slots) or sets it
+   * idle. One round trip for any number of lanes; locks are taken in one global order.
+   */
+  async advance(lanes: readonly LaneKey[], batchMaxEvents: number): Promise<LaneDelivery[]> {
+    if (lanes.length === 0) return [];
+    const rows = await this.dataSource.query<
+      Array<{ webhook_id: string; kind: DeliveryKind; delivery_id: string; event_count: number }>
+    >(
+      `SELECT webhook_id, kind, delivery_id, event_count FROM advance_lanes($1::uuid[], $2::text[], $3::int)`,
+      [lanes.map((lane) => lane.webhookId), lanes.map((lane) => lane.kind), batchMaxEvents],
+    );
+    return rows.map((row) => ({
+      webhookId: row.webhook_id,
+      kind: row.kind,
+      deliveryId: row.delivery_id,
+      eventCount: row.event_count,
+    }));
+  }
+
+  /**
+   * BATCH_CRON: releases every waiting non-real-time item and wakes its lanes, under the release
+   * advisory lock (one releaser across replicas; the lock ends with the transaction). null when
+   * another replica holds it.
+   */
+  async releaseBatchLanes(): Promise<{ released: number; woken: WokenLane[] } | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const [{ locked }] = await manager.query<Array<{ locked: boolean }>>(
+        'SELECT pg_try_advisory_xact_lock($1) AS locked',
+        [ADVISORY_LOCK.BATCH_FLUSH],
+      );
+      if (!locked) return null;
+      const released = await manager.query<Array<{ webhook_id: string }>>(
+        `UPDATE lane_items SET released = true WHERE kind = 'BATCH' AND NOT released RETURNING webhook_id`,
+      );
+      const webhookIds = [...new Set(released.map((row) => row.webhook_id))];
+      const woken = await this.wake(
+        manager,
+        webhookIds.map((webhookId) => ({ webhookId, kind: 'BATCH' as const })),
+      );
+      return { released: released.length, woken };
+    });
+  }
+
+  /**
+   * Appends events to a lane (redeliver, replay) in the caller's transaction and wakes it. Real-time
+   * items are released at once; BATCH items wait for the next release unless `releaseNow`.
+   */
+  async append(
+    manager: EntityManager,
+    lane: LaneKey,
+    eventPks: readonly number[],
+    options: { releaseNow: boolean; redeliveryOf?: string },
+  ): Promise<{ appended: number; woken: WokenLane[] }> {
+    if (eventPks.length === 0) return { appended: 0, woken: [] };
+    const rows = await manager.query<unknown[]>(
+      `INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, released, redelivery_of)
+       SELECT $1, $2, e.id, e.account_id, $4, $5
+         FROM unnest($3::bigint[]) WITH ORDINALITY AS t(event_pk, ord)
+         JOIN events e ON e.id = t.event_pk
+        ORDER BY t.ord
+       RETURNING id`,
+      [
+        lane.webhookId,
+        lane.kind,
+        eventPks,
+        options.releaseNow || lane.kind === 'REALTIME',
+        options.redeliveryOf ?? null,
+      ],
+    );
+    const woken = options.releaseNow || lane.kind === 'REALTIME' ? await this.wake(manager, [lane]) : [];
+    return { appended: rows.length, woken };
+  }
+
+  /**
+   * Retire, delete, 410, auto-disable: the lanes' waiting events go and the lanes go idle, in the
+   * caller's transaction, after it cancelled the open deliveries (so a re-activated webhook's first
+   * event wakes its lane at once).
+   */
+  async dropPending(manager: EntityManager, webhookIds: readonly string[]): Promise<number> {
+    if (webhookIds.length === 0) return 0;
+    const rows = await manager.query<unknown[]>(
+      `DELETE FROM lane_items WHERE webhook_id = ANY($1::uuid[]) RETURNING id`,
+      [webhookIds],
+    );
+    await manager.query(
+      `UPDATE lanes SET busy = false, updated_at = now() WHERE webhook_id = ANY($1::uuid[])`,
+      [webhookIds],
+    );
+    return rows.length;
+  }
+
+  /**
+   * Busy lanes with no open delivery that have not moved for `graceMs`: their wake-up was lost (a crash
+   * between commit and enqueue, a flushed Redis). The relay queues their wake-up again.
+   */
+  async stuckLanes(graceMs: number, limit: number): Promise<WokenLane[]> {
+    const rows = await this.dataSource.query<
+      Array<{ webhook_id: string; kind: DeliveryKind; activation: string }>
+    >(
+      `SELECT l.webhook_id, l.kind, l.activated_by::text AS activation FROM lanes l
+        WHERE l.busy AND l.updated_at < now() - make_interval(secs => $1::double precision / 1000)
+          AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.webhook_id = l.webhook_id AND d.kind = l.kind
+                                                       AND d.status IN ('PENDING', 'RETRYING'))
+        ORDER BY l.updated_at LIMIT $2`,
+      [graceMs, limit],
+    );
+    return rows.map((row) => ({ webhookId: row.webhook_id, kind: row.kind, activation: row.activation }));
+  }
+
+  private async wake(manager: EntityManager, lanes: readonly LaneKey[]): Promise<WokenLane[]> {
+    if (lanes.length === 0) return [];
+    const rows = await manager.query<
+      Array<{ webhook_id: string; kind: DeliveryKind; activation: string; woken: boolean }>
+    >(
+      WAKE_LANES(
+        `SELECT DISTINCT u.webhook_id, u.kind FROM unnest($1::uuid[], $2::text[]) AS u(webhook_id, kind) ORDER BY 1, 2`,
+      ),
+      [lanes.map((lane) => lane.webhookId), lanes.map((lane) => lane.kind)],
+    );
+    return rows
+      .filter((row) => row.woken)
+      .map((row) => ({ webhookId: row.webhook_id, kind: row.kind, activation: row.activation }));
+  }
+}
