@@ -13,14 +13,6 @@ import type { Kafka, Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { readBenchSettings, type BenchSettings, type ScenarioName } from './bench-settings';
 import { runCeilingLoop } from './load/ceiling-loop';
-import {
-  connectBenchProducer,
-  createBenchKafka,
-  produceBurst,
-  producePaced,
-  type LoadPlan,
-  type ProduceResult,
-} from './load/event-load';
 import { BenchReceiver } from './receiver/bench-receiver';
 import type { RunStats } from './receiver/receiver-protocol';
 import {
@@ -32,8 +24,16 @@ import {
   type IngestionRunResult,
 } from './report/bench-report';
 import { balanceRun } from './report/run-balance';
-import { repositoryRoot } from '@lms/testing';
-import { BenchStack } from './stack/bench-stack';
+import {
+  connectBenchProducer,
+  createBenchKafka,
+  IsolatedStack,
+  produceBurst,
+  producePaced,
+  repositoryRoot,
+  type LoadPlan,
+  type ProduceResult,
+} from '@lms/testing';
 import { ProcessSampler, type UsageReport } from './stack/process-sampler';
 
 const ROOT = repositoryRoot();
@@ -43,7 +43,7 @@ const FIRST_ACCOUNT_ID = 9001;
 interface BenchContext {
   settings: BenchSettings;
   receiver: BenchReceiver;
-  stack: BenchStack;
+  stack: IsolatedStack;
   kafka: Kafka;
   producer: Producer;
   plan: LoadPlan;
@@ -356,7 +356,7 @@ async function main(): Promise<void> {
   const kafka = createBenchKafka(settings.brokers);
   const accountIds = Array.from({ length: settings.accounts }, (_, index) => FIRST_ACCOUNT_ID + index);
   const plan: LoadPlan = { accountIds, eventNames: BENCH_EVENT_NAMES };
-  const stack = await BenchStack.create({
+  const stack = await IsolatedStack.create({
     label: 'bench',
     kafka,
     brokers: settings.brokers,

@@ -1,7 +1,6 @@
 import { expectEveryEventDelivered } from './support/delivery-ledger';
-import { testKafka, waitFor } from '@lms/testing';
+import { sendPersistently, testKafka, waitFor, wireEvent } from '@lms/testing';
 import type { KafkaMessage, Message } from 'kafkajs';
-import { sendPersistently, wireEvent } from '../../bench/load/event-load';
 import { DISPATCH_CONCURRENCY, FAULT_EVENTS, FaultHarness } from './support/fault-harness';
 import { malformedCorpus, type MalformedMessage } from './support/malformed-corpus';
 

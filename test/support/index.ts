@@ -4,5 +4,6 @@ export * from './delivery-rows';
 export * from './http-listener';
 export * from './java-lms-producer';
 export * from './kafka-test-topics';
+export * from './stack';
 export * from './test-database';
 export * from './wait-for';

@@ -1,21 +1,19 @@
 import type { EventName } from '@lms/payload-schemas';
 import {
+  connectBenchProducer,
+  createBenchKafka,
+  IsolatedStack,
+  producePaced,
   startListener,
   TEST_KAFKA_BROKERS,
   waitFor,
   type ListenerReply,
+  type LoadPlan,
+  type ProduceResult,
   type ReceivedRequest,
   type TestListener,
 } from '@lms/testing';
 import type { Kafka, Producer } from 'kafkajs';
-import {
-  connectBenchProducer,
-  createBenchKafka,
-  producePaced,
-  type LoadPlan,
-  type ProduceResult,
-} from '../../../bench/load/event-load';
-import { BenchStack } from '../../../bench/stack/bench-stack';
 import { DeliveryLedger, type LedgerSummary } from './delivery-ledger';
 
 /** Events per scenario (the issue asks for at least 10,000 under load) and the steady rate they come at. */
@@ -64,7 +62,7 @@ type Answer = (request: ReceivedRequest) => ListenerReply;
 
 export class FaultHarness {
   private constructor(
-    readonly stack: BenchStack,
+    readonly stack: IsolatedStack,
     readonly listener: TestListener,
     readonly ledger: DeliveryLedger,
     private readonly answering: { current: Answer },
@@ -82,9 +80,9 @@ export class FaultHarness {
       ledger.behaviour((request) => answering.current(request), deliveryTimeoutMs),
     );
     const kafka = createBenchKafka(brokers, `lmsw-faults-${options.label}`);
-    let stack: BenchStack | undefined;
+    let stack: IsolatedStack | undefined;
     try {
-      stack = await BenchStack.create({
+      stack = await IsolatedStack.create({
         label: `fault_${options.label}`,
         kafka,
         brokers,

@@ -2,19 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  createTestDatabase,
   repositoryRoot,
   stackEnv,
   startAppProcess,
   stopAppProcess,
   type AppName,
   type AppProcess,
-  type TestDatabase,
-} from '@lms/testing';
+} from '../app-processes';
+import { createTestDatabase, type TestDatabase } from '../test-database';
 import Redis from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { Client } from 'pg';
-import { createEventsTopic, deleteTopics } from '../load/event-load';
+import { createEventsTopic, deleteTopics } from './event-load';
 import {
   migrateDatabase,
   seedSignatureWebhooks,
@@ -22,7 +21,7 @@ import {
   type WebhookSpec,
 } from './webhook-seeder';
 
-export interface BenchStackOptions {
+export interface IsolatedStackOptions {
   label: string;
   kafka: Kafka;
   brokers: readonly string[];
@@ -36,9 +35,9 @@ export interface BenchStackOptions {
 /**
  * One isolated stack: its own database, topic, consumer group, Bull prefix and secrets key, with the
  * apps started as real processes from dist/ (as production runs them). Used by the bench and the
- * fault suite.
+ * fault suite (bench/ imports it from here; test/ never imports from bench/).
  */
-export class BenchStack {
+export class IsolatedStack {
   ingestion: AppProcess[] = [];
   dispatchers: AppProcess[] = [];
 
@@ -47,10 +46,10 @@ export class BenchStack {
     readonly topic: string,
     readonly env: Record<string, string>,
     readonly webhooks: SeededWebhook[],
-    private readonly options: BenchStackOptions,
+    private readonly options: IsolatedStackOptions,
   ) {}
 
-  static async create(options: BenchStackOptions): Promise<BenchStack> {
+  static async create(options: IsolatedStackOptions): Promise<IsolatedStack> {
     const database = await createTestDatabase(options.label);
     try {
       await migrateDatabase(database.url);
@@ -71,7 +70,7 @@ export class BenchStack {
           ...options.env,
         },
       });
-      return new BenchStack(database, topic, env, webhooks, options);
+      return new IsolatedStack(database, topic, env, webhooks, options);
     } catch (error) {
       await database.drop().catch(() => undefined);
       throw error;

@@ -1,0 +1,3 @@
+export * from './event-load';
+export * from './isolated-stack';
+export * from './webhook-seeder';
