@@ -32,6 +32,18 @@ describe('app config', () => {
     expect(config.batchMaxEvents).toBe(100);
   });
 
+  it('refuses a cron expression the scheduler would reject, at boot', () => {
+    expect(
+      problemsOf(() => loadDispatcherConfig({ NODE_ENV: 'test', BATCH_CRON: 'every 5 minutes' })),
+    ).toEqual(['BATCH_CRON']);
+    expect(problemsOf(() => loadIngestionConfig({ NODE_ENV: 'test', RETENTION_CRON: '61 * * * *' }))).toEqual(
+      ['RETENTION_CRON'],
+    );
+    expect(loadDispatcherConfig({ NODE_ENV: 'test', BATCH_CRON: '*/10 * * * * *' }).batchCron).toBe(
+      '*/10 * * * * *',
+    );
+  });
+
   it('names every bad variable at once', () => {
     const problems = problemsOf(() =>
       loadIngestionConfig({

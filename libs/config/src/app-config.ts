@@ -186,7 +186,7 @@ export function loadIngestionConfig(env: Record<string, string | undefined> = pr
     retentionDays: reader.int('RETENTION_DAYS', 7, { min: 1, max: 3650 }),
     relayIntervalMs: reader.duration('RELAY_INTERVAL_MS', '5s', { min: 100 }),
     relayGraceMs: reader.duration('RELAY_GRACE_MS', '30s', { min: 0 }),
-    retentionCron: reader.string('RETENTION_CRON', '17 * * * *'),
+    retentionCron: reader.cron('RETENTION_CRON', '17 * * * *'),
   };
   reader.done();
   return config;
@@ -208,7 +208,7 @@ export function loadDispatcherConfig(
       jitterRatio: reader.int('RETRY_JITTER_PERCENT', 20, { min: 0, max: 100 }) / 100,
     },
     autoDisableAfterMs: reader.duration('AUTO_DISABLE_AFTER', '7d', { min: 1 }),
-    batchCron: reader.string('BATCH_CRON', '*/5 * * * *'),
+    batchCron: reader.cron('BATCH_CRON', '*/5 * * * *'),
     batchMaxEvents: reader.int('BATCH_MAX_EVENTS', 100, { min: 1, max: 10_000 }),
     shutdownGraceMs: reader.duration('SHUTDOWN_GRACE_MS', '15s', { min: 0 }),
     queue: {

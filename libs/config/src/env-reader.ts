@@ -1,3 +1,4 @@
+import { validateCronExpression } from 'cron';
 import { ConfigProblem, ConfigValidationError } from './config-error';
 import { parseDuration, parseDurationList } from './duration';
 
@@ -92,6 +93,19 @@ export class EnvReader {
       }
     } catch {
       this.problem(name, `must be a URL (got "${raw}")`);
+    }
+    return raw;
+  }
+
+  /** A cron expression (5 fields, or 6 with seconds) that the scheduler will accept: checked at boot, not at the first tick. */
+  cron(name: string, fallback: string): string {
+    const raw = this.raw(name) ?? fallback;
+    const verdict = validateCronExpression(raw);
+    if (!verdict.valid) {
+      this.problem(
+        name,
+        `must be a cron expression such as "*/5 * * * *" (got "${raw}": ${verdict.error?.message ?? 'invalid'})`,
+      );
     }
     return raw;
   }
