@@ -9,6 +9,7 @@ import {
 import type { DispatcherConfig } from '@lms/config';
 import { Metrics } from '@lms/observability';
 import { ADVANCE_LANE_JOB, DELIVER_JOB, DELIVERY_QUEUE } from '@lms/queue-contract';
+import { LaneRepository } from '@lms/webhook-domain';
 import type { Queue } from 'bull';
 import { DeliveryJobHandler, DELIVERY_JOB_HANDLERS } from './delivery-job-handler';
 import { DeliveryOutcomeWriter } from './delivery-outcome-writer';
@@ -50,6 +51,7 @@ export class DeliveryQueueWorker implements OnApplicationBootstrap, BeforeApplic
     @Inject(DELIVERY_JOB_HANDLERS) private readonly handlers: DeliveryJobHandler[],
     @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
     private readonly writer: DeliveryOutcomeWriter,
+    private readonly lanes: LaneRepository,
     private readonly metrics: Metrics,
   ) {
     assertOneHandlerPerJob(DELIVERY_QUEUE_JOB_NAMES, handlers);
@@ -72,7 +74,8 @@ export class DeliveryQueueWorker implements OnApplicationBootstrap, BeforeApplic
         .catch((error: Error) => this.logger.error(`queue processing stopped: ${error.message}`));
     }
     this.queue.on('error', (error) => this.logger.error(`queue error: ${error.message}`));
-    // Queue depth for /metrics: a backlog (waiting) or a wall of retries (delayed) is what an operator watches.
+    // Queue depth and lane backlog for /metrics: a backlog (waiting, released events) or a wall of retries
+    // (delayed, blocked lanes) is what an operator watches.
     this.depthTimer = setInterval(() => void this.sampleQueueDepth(), QUEUE_DEPTH_SAMPLE_MS).unref();
   }
 
@@ -82,6 +85,10 @@ export class DeliveryQueueWorker implements OnApplicationBootstrap, BeforeApplic
       for (const state of ['waiting', 'delayed', 'active', 'failed'] as const) {
         this.metrics.queueJobs.set({ state }, counts[state]);
       }
+      const lanes = await this.lanes.gauges();
+      this.metrics.lanePendingEvents.set({ state: 'released' }, lanes.releasedEvents);
+      this.metrics.lanePendingEvents.set({ state: 'held' }, lanes.heldEvents);
+      this.metrics.blockedLanes.set(lanes.blockedLanes);
     } catch (error) {
       this.logger.debug(`queue depth sample failed: ${(error as Error).message}`);
     }

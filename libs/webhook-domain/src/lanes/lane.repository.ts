@@ -245,6 +245,23 @@ export class LaneRepository {
     return rows.map((row) => ({ webhookId: row.webhook_id, kind: row.kind, activation: row.activation }));
   }
 
+  /** For /metrics: events waiting in lanes (released or held for the batch release) and blocked lanes. */
+  async gauges(): Promise<{ releasedEvents: number; heldEvents: number; blockedLanes: number }> {
+    const [row] = await this.dataSource.query<
+      Array<{ released_events: number; held_events: number; blocked_lanes: number }>
+    >(
+      `SELECT (SELECT count(*) FROM lane_items WHERE released)::int AS released_events,
+              (SELECT count(*) FROM lane_items WHERE NOT released)::int AS held_events,
+              (SELECT count(DISTINCT (webhook_id, kind)) FROM deliveries
+                WHERE status = 'RETRYING')::int AS blocked_lanes`,
+    );
+    return {
+      releasedEvents: row.released_events,
+      heldEvents: row.held_events,
+      blockedLanes: row.blocked_lanes,
+    };
+  }
+
   private async wake(manager: EntityManager, lanes: readonly LaneKey[]): Promise<WokenLane[]> {
     if (lanes.length === 0) return [];
     const rows = await manager.query<
