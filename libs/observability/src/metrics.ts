@@ -99,13 +99,6 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly batchFlushSize = new Histogram({
-    name: 'lmsw_batch_flush_events',
-    help: 'Events per batch delivery created by the flusher',
-    buckets: [1, 5, 10, 25, 50, 100, 250, 1000],
-    registers: [this.registry],
-  });
-
   /** reason: receiver_gone | auto_disabled */
   readonly webhooksDisabled = new Counter({
     name: 'lmsw_webhooks_disabled_total',
