@@ -1,6 +1,6 @@
 import { OutboxRelay, RetentionPurger } from '@lms/ingestion';
 import { BATCH_EVENT_NAMES, EVENT_NAMES, REALTIME_EVENT_NAMES, type EventName } from '@lms/payload-schemas';
-import { DELIVERY_QUEUE } from '@lms/queue-contract';
+import { ADVANCE_LANE_JOB, DELIVER_JOB, DELIVERY_QUEUE } from '@lms/queue-contract';
 import { WebhookChangeFeed } from '@lms/webhook-domain';
 import { connectLmsProducer, deleteTestTopics, testKafka, waitFor } from '@lms/testing';
 import type { INestApplication } from '@nestjs/common';
@@ -16,17 +16,16 @@ import { insertWebhook } from './support/webhook-rows.factory';
 // The e2e project's testTimeout does not reach hooks here: booting and closing a real stack takes seconds.
 jest.setTimeout(120_000);
 
-interface DeliveryRow {
-  id: string;
-  webhook_id: string;
-  kind: string;
-  status: string;
-  event_count: number;
-  event_id: string;
-  position: number;
+interface LaneState {
+  kind: 'REALTIME' | 'BATCH';
+  busy: boolean;
+  activations: number;
+  activation: string;
 }
 
-describe('event ingestion: Kafka → events, deliveries, batch items, Bull jobs', () => {
+// Ingestion runs alone here (no dispatcher): what it leaves is exactly what it wrote, lane items and
+// the wake-ups of the lanes it woke, and nothing takes them.
+describe('event ingestion: Kafka → events, lane items, lane wake-ups', () => {
   let env: IngestionTestEnv;
   let app: INestApplication;
   let db: Client;
@@ -77,25 +76,55 @@ describe('event ingestion: Kafka → events, deliveries, batch items, Bull jobs'
     );
   }
 
-  async function deliveriesOf(webhookId: string): Promise<DeliveryRow[]> {
-    const { rows } = await db.query<DeliveryRow>(
-      `SELECT d.id, d.webhook_id, d.kind, d.status, d.event_count, e.event_id, de.position
-         FROM deliveries d JOIN delivery_events de ON de.delivery_id = d.id JOIN events e ON e.id = de.event_pk
-        WHERE d.webhook_id = $1 ORDER BY e.event_id`,
-      [webhookId],
-    );
-    return rows;
-  }
-
-  async function batchItemEventIds(webhookId: string): Promise<string[]> {
+  /** The event ids waiting in one lane of a webhook, in lane order (the order they are to be sent in). */
+  async function laneEventIds(webhookId: string, kind: 'REALTIME' | 'BATCH'): Promise<string[]> {
     const { rows } = await db.query(
-      `SELECT e.event_id FROM batch_items b JOIN events e ON e.id = b.event_pk WHERE b.webhook_id = $1 ORDER BY e.event_id`,
-      [webhookId],
+      `SELECT e.event_id, li.released FROM lane_items li JOIN events e ON e.id = li.event_pk
+        WHERE li.webhook_id = $1 AND li.kind = $2 ORDER BY li.id`,
+      [webhookId, kind],
     );
+    // Real-time items are released at once; non-real-time items wait for BATCH_CRON.
+    expect(rows.every((row) => row.released === (kind === 'REALTIME'))).toBe(true);
     return rows.map((row) => row.event_id as string);
   }
 
-  it('accepts one event of every catalogue entry: a row each, a real-time delivery or a batch item, a Bull job per delivery', async () => {
+  async function deliveryCount(webhookId: string): Promise<number> {
+    const { rows } = await db.query('SELECT count(*)::int AS n FROM deliveries WHERE webhook_id = $1', [
+      webhookId,
+    ]);
+    return rows[0].n as number;
+  }
+
+  async function lanesOf(webhookId: string): Promise<Record<'REALTIME' | 'BATCH', LaneState>> {
+    const { rows } = await db.query<LaneState>(
+      `SELECT kind, busy, activations::int AS activations, activated_by::text AS activation
+         FROM lanes WHERE webhook_id = $1`,
+      [webhookId],
+    );
+    return Object.fromEntries(rows.map((row) => [row.kind, row])) as Record<'REALTIME' | 'BATCH', LaneState>;
+  }
+
+  /** The advance-lane jobs queued for a webhook's lanes, whatever their state. */
+  async function laneJobsOf(webhookId: string): Promise<Array<{ id: string; data: unknown }>> {
+    const jobs = await queue.getJobs(['waiting', 'delayed', 'active', 'paused']);
+    return jobs
+      .filter(
+        (job) =>
+          job?.name === ADVANCE_LANE_JOB && (job.data as { webhookId: string }).webhookId === webhookId,
+      )
+      .map((job) => ({ id: String(job.id), data: job.data as unknown }));
+  }
+
+  /** A woken REALTIME lane: busy, woken once, and its one wake-up (named by the activation) is queued. */
+  async function expectRealtimeLaneWokenOnce(webhookId: string): Promise<void> {
+    const lanes = await lanesOf(webhookId);
+    expect(lanes.REALTIME).toMatchObject({ busy: true, activations: 1 });
+    const jobId = `lane:${webhookId}:REALTIME:${lanes.REALTIME.activation}`;
+    await waitFor(`the wake-up ${jobId}`, async () => (await queue.getJob(jobId)) ?? undefined, 10_000);
+    expect(await laneJobsOf(webhookId)).toEqual([{ id: jobId, data: { webhookId, kind: 'REALTIME' } }]);
+  }
+
+  it('accepts one event of every catalogue entry: a row each, a lane item in the REALTIME or BATCH lane in partition order, one wake-up for the real-time lane', async () => {
     const accountId = newAccount();
     const webhookId = await insertWebhook(db, { accountId, events: [...EVENT_NAMES] });
     const sent = EVENT_NAMES.map((name) => wireEvent(accountId, name));
@@ -128,24 +157,17 @@ describe('event ingestion: Kafka → events, deliveries, batch items, Bull jobs'
     expect(realtimeIds).toHaveLength(REALTIME_EVENT_NAMES.length);
     expect(batchIds).toHaveLength(BATCH_EVENT_NAMES.length);
 
-    const deliveries = await deliveriesOf(webhookId);
-    expect(deliveries.map((delivery) => delivery.event_id)).toEqual([...realtimeIds].sort());
-    for (const delivery of deliveries) {
-      expect(delivery).toMatchObject({ kind: 'REALTIME', status: 'PENDING', event_count: 1, position: 0 });
-    }
-    expect(await batchItemEventIds(webhookId)).toEqual([...batchIds].sort());
-
-    for (const delivery of deliveries) {
-      const job = await waitFor(
-        `Bull job ${delivery.id}`,
-        async () => (await queue.getJob(delivery.id)) ?? undefined,
-        10_000,
-      );
-      expect(job.data).toEqual({ deliveryId: delivery.id });
-    }
+    // One key, one partition: each lane holds its events in the order they were produced.
+    expect(await laneEventIds(webhookId, 'REALTIME')).toEqual(realtimeIds);
+    expect(await laneEventIds(webhookId, 'BATCH')).toEqual(batchIds);
+    // Ingestion makes no request (the dispatcher does, from the lane) and no job per event: the
+    // real-time lane got one wake-up; the BATCH lane stays idle until BATCH_CRON releases it.
+    expect(await deliveryCount(webhookId)).toBe(0);
+    await expectRealtimeLaneWokenOnce(webhookId);
+    expect((await lanesOf(webhookId)).BATCH).toMatchObject({ busy: false, activations: 0 });
   });
 
-  it('accepts the envelope form: each event stored (ISO timestamps as ms) and delivered', async () => {
+  it('accepts the envelope form: each event stored (ISO timestamps as ms) and appended to its lane in envelope order', async () => {
     const accountId = newAccount();
     const webhookId = await insertWebhook(db, {
       accountId,
@@ -163,13 +185,12 @@ describe('event ingestion: Kafka → events, deliveries, batch items, Bull jobs'
       [accountId, enrollment.eventId],
     );
     expect(rows[0].occurred_at).toBe(String(Date.parse('2025-03-04T05:06:07.089Z')));
-    expect((await deliveriesOf(webhookId)).map((delivery) => delivery.event_id)).toEqual(
-      [enrollment.eventId, completion.eventId].sort(),
-    );
-    expect(await batchItemEventIds(webhookId)).toEqual([progress.eventId]);
+    expect(await laneEventIds(webhookId, 'REALTIME')).toEqual([enrollment.eventId, completion.eventId]);
+    expect(await laneEventIds(webhookId, 'BATCH')).toEqual([progress.eventId]);
+    await expectRealtimeLaneWokenOnce(webhookId);
   });
 
-  it('stores a repeated eventId once with one delivery, whether repeated in the same batch or a later one', async () => {
+  it('stores a repeated eventId once with one lane item, whether repeated in the same batch or a later one', async () => {
     const accountId = newAccount();
     const webhookId = await insertWebhook(db, { accountId, events: ['COURSE_ENROLLMENT'] });
     const event = wireEvent(accountId, 'COURSE_ENROLLMENT');
@@ -182,9 +203,8 @@ describe('event ingestion: Kafka → events, deliveries, batch items, Bull jobs'
     await waitForEvents(accountId, 2);
 
     expect(await storedEventCount(accountId)).toBe(2);
-    expect((await deliveriesOf(webhookId)).map((delivery) => delivery.event_id)).toEqual(
-      [event.eventId, marker.eventId].sort(),
-    );
+    expect(await laneEventIds(webhookId, 'REALTIME')).toEqual([event.eventId, marker.eventId]);
+    await expectRealtimeLaneWokenOnce(webhookId);
   });
 
   it('creates nothing for inactive, disabled, deleted or unsubscribed webhooks, nor for another account', async () => {
@@ -205,11 +225,17 @@ describe('event ingestion: Kafka → events, deliveries, batch items, Bull jobs'
     await produce(accountId, [realtime, batched]);
     await waitForEvents(accountId, 2);
 
-    expect((await deliveriesOf(active)).map((delivery) => delivery.event_id)).toEqual([realtime.eventId]);
-    expect(await batchItemEventIds(active)).toEqual([batched.eventId]);
+    expect(await laneEventIds(active, 'REALTIME')).toEqual([realtime.eventId]);
+    expect(await laneEventIds(active, 'BATCH')).toEqual([batched.eventId]);
     for (const webhookId of silent) {
-      expect(await deliveriesOf(webhookId)).toEqual([]);
-      expect(await batchItemEventIds(webhookId)).toEqual([]);
+      expect(await laneEventIds(webhookId, 'REALTIME')).toEqual([]);
+      expect(await laneEventIds(webhookId, 'BATCH')).toEqual([]);
+      expect(await deliveryCount(webhookId)).toBe(0);
+      expect(await lanesOf(webhookId)).toMatchObject({
+        REALTIME: { busy: false, activations: 0 },
+        BATCH: { busy: false, activations: 0 },
+      });
+      expect(await laneJobsOf(webhookId)).toEqual([]);
     }
     expect(await storedEventCount(otherAccountId)).toBe(0);
   });
@@ -241,14 +267,14 @@ describe('event ingestion: Kafka → events, deliveries, batch items, Bull jobs'
     const second = wireEvent(accountId, 'COURSE_ENROLLMENT');
     await produce(accountId, [second]);
     await waitForEvents(accountId, 2);
-    expect((await deliveriesOf(webhookId)).map((delivery) => delivery.event_id)).toEqual([second.eventId]);
+    expect(await laneEventIds(webhookId, 'REALTIME')).toEqual([second.eventId]);
 
     await writeSeenByCache(() =>
       db.query(`UPDATE webhooks SET status = 'INACTIVE' WHERE id = $1`, [webhookId]),
     );
     await produce(accountId, [wireEvent(accountId, 'COURSE_ENROLLMENT')]);
     await waitForEvents(accountId, 3);
-    expect(await deliveriesOf(webhookId)).toHaveLength(1);
+    expect(await laneEventIds(webhookId, 'REALTIME')).toHaveLength(1);
 
     await writeSeenByCache(() =>
       db.query(`UPDATE webhooks SET status = 'ACTIVE' WHERE id = $1`, [webhookId]),
@@ -256,37 +282,71 @@ describe('event ingestion: Kafka → events, deliveries, batch items, Bull jobs'
     const fourth = wireEvent(accountId, 'COURSE_ENROLLMENT');
     await produce(accountId, [fourth]);
     await waitForEvents(accountId, 4);
-    expect((await deliveriesOf(webhookId)).map((delivery) => delivery.event_id)).toEqual(
-      [second.eventId, fourth.eventId].sort(),
-    );
+    expect(await laneEventIds(webhookId, 'REALTIME')).toEqual([second.eventId, fourth.eventId]);
   });
 
-  it('the outbox relay re-queues a PENDING delivery whose Bull job was lost', async () => {
+  it('the outbox relay re-queues the wake-up of a busy lane whose Bull job was lost, once', async () => {
     const accountId = newAccount();
     const webhookId = await insertWebhook(db, { accountId, events: ['COURSE_COMPLETED'] });
     await produce(accountId, [wireEvent(accountId, 'COURSE_COMPLETED')]);
     await waitForEvents(accountId, 1);
-    const [delivery] = await deliveriesOf(webhookId);
-    const job = await waitFor(
-      'the first job',
-      async () => (await queue.getJob(delivery.id)) ?? undefined,
-      10_000,
-    );
+    await expectRealtimeLaneWokenOnce(webhookId);
+    const { activation } = (await lanesOf(webhookId)).REALTIME;
+    const jobId = `lane:${webhookId}:REALTIME:${activation}`;
 
-    await job.remove(); // as a Redis flush or a crash before addBulk would leave it
-    expect(await queue.getJob(delivery.id)).toBeNull();
+    await (await queue.getJob(jobId))!.remove(); // as a Redis flush or a crash before addBulk would leave it
+    expect(await laneJobsOf(webhookId)).toEqual([]);
 
     const requeued = await waitFor(
       'the relay to re-queue it',
-      async () => (await queue.getJob(delivery.id)) ?? undefined,
+      async () => (await queue.getJob(jobId)) ?? undefined,
       15_000,
     );
-    expect(requeued.data).toEqual({ deliveryId: delivery.id });
-    // The job exists again, so a further pass has nothing to re-queue (null: the timer's pass holds the lock).
-    expect([0, null]).toContain(await app.get(OutboxRelay).relayOnce());
+    expect(requeued.data).toEqual({ webhookId, kind: 'REALTIME' });
+    // Same activation, same job id: further passes never add a second wake-up (null: the timer's pass
+    // holds the lock), and the lane's item is still there for it.
+    await app.get(OutboxRelay).relayOnce();
+    expect(await laneJobsOf(webhookId)).toEqual([{ id: jobId, data: { webhookId, kind: 'REALTIME' } }]);
+    expect(await laneEventIds(webhookId, 'REALTIME')).toHaveLength(1);
   });
 
-  it('retention purges old closed deliveries and old events, but keeps events an open delivery or a batch still needs', async () => {
+  it('the outbox relay re-queues an open delivery whose Bull job was lost, and only that', async () => {
+    const accountId = newAccount();
+    const webhookId = await insertWebhook(db, { accountId, events: ['COURSE_COMPLETED'] });
+    const {
+      rows: [event],
+    } = await db.query(
+      `INSERT INTO events (account_id, event_id, event_name, realtime, occurred_at, data)
+       VALUES ($1, 'relay-open-delivery', 'COURSE_COMPLETED', true, 0, '{}') RETURNING id`,
+      [accountId],
+    );
+    // A request advance_lane created (committed) whose deliver job a crash or a Redis flush lost.
+    const {
+      rows: [delivery],
+    } = await db.query(
+      `INSERT INTO deliveries (id, webhook_id, account_id, kind, status, event_count)
+       VALUES (gen_random_uuid(), $1, $2, 'REALTIME', 'PENDING', 1) RETURNING id`,
+      [webhookId, accountId],
+    );
+    await db.query('INSERT INTO delivery_events (delivery_id, position, event_pk) VALUES ($1, 0, $2)', [
+      delivery.id,
+      event.id,
+    ]);
+
+    const requeued = await waitFor(
+      'the relay to queue its deliver job',
+      async () => (await queue.getJob(delivery.id as string)) ?? undefined,
+      15_000,
+    );
+    expect({ name: requeued.name, data: requeued.data as unknown }).toEqual({
+      name: DELIVER_JOB,
+      data: { deliveryId: delivery.id },
+    });
+    // A lane with an open delivery is not stuck: its next move comes when that request finishes.
+    expect(await laneJobsOf(webhookId)).toEqual([]);
+  });
+
+  it('retention purges old closed deliveries and old events, but keeps events an open delivery or a lane still needs', async () => {
     const accountId = newAccount();
     const webhookId = await insertWebhook(db, { accountId, events: ['COURSE_ENROLLMENT'] });
     const insertEvent = async (eventId: string, ageDays: number): Promise<string> => {
@@ -315,7 +375,7 @@ describe('event ingestion: Kafka → events, deliveries, batch items, Bull jobs'
     const retryingDelivery = await insertDelivery(oldStillRetrying, 'RETRYING', 30);
     const oldWaitingInBatch = await insertEvent('old-batched', 30);
     await db.query(
-      'INSERT INTO batch_items (webhook_id, event_pk, account_id, occurred_at) VALUES ($1, $2, $3, 0)',
+      `INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, released) VALUES ($1, 'BATCH', $2, $3, false)`,
       [webhookId, oldWaitingInBatch, accountId],
     );
     const recent = await insertEvent('recent', 1);
@@ -357,6 +417,6 @@ describe('event ingestion: Kafka → events, deliveries, batch items, Bull jobs'
     expect(live.status).toBe(200);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/lmsw_events_consumed_total\{result="valid"\} [1-9]/);
-    expect(metrics).toMatch(/lmsw_deliveries_created_total\{kind="REALTIME"\} [1-9]/);
+    expect(metrics).toMatch(/lmsw_lane_wakeups_total\{source="ingestion"\} [1-9]/);
   });
 });
