@@ -25,9 +25,11 @@ const CHUNK = 250;
 const CHUNK_INTERVAL_MS = 100;
 
 /**
- * Issue 4's "Done when": SIGKILL the ingestion process in the middle of a 5,000-event run, start it
- * again, and every event is persisted exactly once with exactly one delivery, whose job is queued
- * (by the ingestion path or, for deliveries committed just before the kill, by the outbox relay).
+ * Issue 4's "Done when", on the lane model (issue 9): SIGKILL the ingestion process in the middle of a
+ * 5,000-event run, start it again, and every event is persisted exactly once with exactly one lane
+ * item, each lane in production order, and each woken lane has its wake-up queued (by the ingestion
+ * path or, for a lane woken by a commit just before the kill, by the outbox relay). No dispatcher
+ * runs, so the lanes keep what ingestion wrote.
  */
 describe('event ingestion survives SIGKILL mid-run', () => {
   let env: IngestionTestEnv;
@@ -56,20 +58,24 @@ describe('event ingestion survives SIGKILL mid-run', () => {
   const storedCount = async (): Promise<number> =>
     (await db.query('SELECT count(*)::int AS n FROM events')).rows[0].n as number;
 
-  it('persists all 5,000 events exactly once, each with one delivery and one queued job, then stops cleanly on SIGTERM', async () => {
+  it('persists all 5,000 events exactly once, each one lane item in production order, every lane woken with its job queued, then stops cleanly on SIGTERM', async () => {
     ingestion = await startAppProcess('event-ingestion', env.env); // also migrates and creates the topics
     await db.connect();
     const accountIds = Array.from({ length: ACCOUNTS }, () => randomInt(100_000, 2_000_000_000));
     const webhookIds: string[] = [];
     for (const accountId of accountIds)
       webhookIds.push(await insertWebhook(db, { accountId, events: ['COURSE_ENROLLMENT'] }));
+    // One key per account, one partition: each account's events in the order they were produced.
+    const producedByAccount = new Map<number, string[]>(accountIds.map((accountId) => [accountId, []]));
 
     // Paced production (~2.5 k/s), so the kill lands while events are still arriving and being stored.
     const producing = (async () => {
       for (let sent = 0; sent < TOTAL_EVENTS; sent += CHUNK) {
         const messages = Array.from({ length: CHUNK }, (_, index) => {
           const accountId = accountIds[(sent + index) % ACCOUNTS];
-          return kafkaMessage(accountId, wireEvent(accountId, 'COURSE_ENROLLMENT'));
+          const event = wireEvent(accountId, 'COURSE_ENROLLMENT');
+          producedByAccount.get(accountId)!.push(event.eventId as string);
+          return kafkaMessage(accountId, event);
         });
         await producer.send({ topic: env.config.kafka.eventsTopic, acks: -1, messages });
         await new Promise((resolve) => setTimeout(resolve, CHUNK_INTERVAL_MS));
@@ -94,34 +100,44 @@ describe('event ingestion survives SIGKILL mid-run', () => {
     } = await db.query(
       `SELECT (SELECT count(*) FROM events)::int AS events,
               (SELECT count(DISTINCT (account_id, event_id)) FROM events)::int AS distinct_events,
-              (SELECT count(*) FROM deliveries)::int AS deliveries,
-              (SELECT count(*) FROM delivery_events)::int AS delivery_events,
-              (SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM delivery_events de WHERE de.event_pk = e.id))::int AS undelivered,
-              (SELECT count(*) FROM (SELECT event_pk FROM delivery_events GROUP BY event_pk HAVING count(*) > 1) x)::int AS doubled`,
+              (SELECT count(*) FROM lane_items WHERE kind = 'REALTIME' AND released)::int AS lane_items,
+              (SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM lane_items li WHERE li.event_pk = e.id))::int AS unqueued,
+              (SELECT count(*) FROM (SELECT event_pk FROM lane_items GROUP BY event_pk HAVING count(*) > 1) x)::int AS doubled,
+              (SELECT count(*) FROM deliveries)::int AS deliveries`,
     );
     expect(totals).toEqual({
       events: TOTAL_EVENTS,
       distinct_events: TOTAL_EVENTS,
-      deliveries: TOTAL_EVENTS,
-      delivery_events: TOTAL_EVENTS,
-      undelivered: 0,
+      lane_items: TOTAL_EVENTS,
+      unqueued: 0,
       doubled: 0,
+      deliveries: 0, // ingestion makes no request: the dispatcher does, from the lanes
     });
-    const { rows: perWebhook } = await db.query(
-      'SELECT webhook_id, count(*)::int AS n FROM deliveries GROUP BY webhook_id',
-    );
-    expect(perWebhook.map((row) => row.webhook_id).sort()).toEqual([...webhookIds].sort());
-    expect(perWebhook.every((row) => row.n === TOTAL_EVENTS / ACCOUNTS)).toBe(true);
+    // Records consumed again after the kill were duplicates: they added nothing, so each lane holds
+    // its account's events exactly in production order.
+    for (const [index, webhookId] of webhookIds.entries()) {
+      const { rows } = await db.query(
+        `SELECT e.event_id FROM lane_items li JOIN events e ON e.id = li.event_pk
+          WHERE li.webhook_id = $1 AND li.kind = 'REALTIME' ORDER BY li.id`,
+        [webhookId],
+      );
+      expect(rows.map((row) => row.event_id as string)).toEqual(producedByAccount.get(accountIds[index]));
+    }
 
-    // Deliveries committed just before the kill but never queued are queued by the relay.
+    // Every lane is busy with its wake-up queued: one job per lane (its activation), never per event.
+    // A lane woken by a commit just before the kill, whose job was never queued, gets it from the relay.
+    const { rows: lanes } = await db.query(
+      `SELECT webhook_id, busy, activated_by::text AS activation FROM lanes WHERE kind = 'REALTIME'`,
+    );
+    expect(lanes.map((lane) => lane.webhook_id as string).sort()).toEqual([...webhookIds].sort());
+    expect(lanes.every((lane) => lane.busy === true)).toBe(true);
+    const laneJobIds = lanes.map((lane) => `lane:${lane.webhook_id}:REALTIME:${lane.activation}`);
     await waitFor(
-      'a job for every delivery',
-      async () => (await queue.getWaitingCount()) === TOTAL_EVENTS,
+      'a wake-up for every lane',
+      async () => (await Promise.all(laneJobIds.map((id) => queue.getJob(id)))).every((job) => job !== null),
       15_000,
     );
-    const { rows: ids } = await db.query('SELECT id FROM deliveries');
-    const jobs = await Promise.all(ids.map((row) => queue.getJob(row.id as string)));
-    expect(jobs.filter((job) => job === null)).toHaveLength(0);
+    expect(await queue.getWaitingCount()).toBe(ACCOUNTS);
 
     const exitCode = await stopAppProcess(ingestion, 'SIGTERM');
     ingestion = undefined;
