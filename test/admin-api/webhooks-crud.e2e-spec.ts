@@ -1,3 +1,4 @@
+import { insertAttemptRow, insertDeliveryRow, insertEventRow, insertLaneItemRows } from '@lms/testing';
 import { startAdminApi, type AdminApiHarness } from './support/admin-api-harness';
 import { PUBLIC_TARGET, webhookBody } from './support/webhook-factory';
 
@@ -36,8 +37,65 @@ describe('admin API: webhook management', () => {
         status: 'INACTIVE',
         disabledReason: null,
         rateLimitPerSecond: null,
+        maxInFlight: 1,
+        maxEventsPerRequest: 100,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
+      });
+      const row = await api.sql.query(
+        'SELECT max_in_flight, max_events_per_request FROM webhooks WHERE id = $1',
+        [answer.body.id],
+      );
+      expect(row.rows[0]).toEqual({ max_in_flight: 1, max_events_per_request: 100 });
+    });
+
+    it('takes maxInFlight and maxEventsPerRequest, stores them and shows them on read', async () => {
+      const { token } = newAccount();
+      const created = await api.call('POST', BASE, {
+        token,
+        body: webhookBody({ maxInFlight: 50, maxEventsPerRequest: 1 }),
+      });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({ maxInFlight: 50, maxEventsPerRequest: 1 });
+      const read = await api.call('GET', `${BASE}/${created.body.id}`, { token });
+      expect(read.body).toMatchObject({ maxInFlight: 50, maxEventsPerRequest: 1 });
+      const row = await api.sql.query(
+        'SELECT max_in_flight, max_events_per_request FROM webhooks WHERE id = $1',
+        [created.body.id],
+      );
+      expect(row.rows[0]).toEqual({ max_in_flight: 50, max_events_per_request: 1 });
+    });
+
+    it.each([
+      ['maxInFlight', 0],
+      ['maxInFlight', 51],
+      ['maxInFlight', 1.5],
+      ['maxInFlight', '3'],
+      ['maxInFlight', null],
+      ['maxEventsPerRequest', 0],
+      ['maxEventsPerRequest', 1001],
+      ['maxEventsPerRequest', 1.5],
+      ['maxEventsPerRequest', '3'],
+      ['maxEventsPerRequest', null],
+    ])('400 VALIDATION_FAILED for %s %p on create and on update, naming the field', async (field, value) => {
+      const { accountId, token } = newAccount();
+      const created = await api.call('POST', BASE, { token, body: webhookBody({ [field]: value }) });
+      expect(created.status).toBe(400);
+      expect(created.body.code).toBe('VALIDATION_FAILED');
+      expect(fieldsNamed(created.body)).toEqual([field]);
+      expect(
+        (await api.sql.query('SELECT count(*)::int AS n FROM webhooks WHERE account_id = $1', [accountId]))
+          .rows[0].n,
+      ).toBe(0);
+
+      const saved = (await api.call('POST', BASE, { token, body: webhookBody() })).body;
+      const patched = await api.call('PATCH', `${BASE}/${saved.id}`, { token, body: { [field]: value } });
+      expect(patched.status).toBe(400);
+      expect(patched.body.code).toBe('VALIDATION_FAILED');
+      expect(fieldsNamed(patched.body)).toEqual([field]);
+      expect((await api.call('GET', `${BASE}/${saved.id}`, { token })).body).toMatchObject({
+        maxInFlight: 1,
+        maxEventsPerRequest: 100,
       });
     });
 
@@ -209,7 +267,11 @@ describe('admin API: webhook management', () => {
       const list = await api.call('GET', BASE, { token: a.token });
       expect(list.status).toBe(200);
       expect(list.body.map((webhook: { name: string }) => webhook.name)).toEqual(['A1']);
-      expect((await api.call('GET', `${BASE}/${mine.id}`, { token: a.token })).body).toEqual(mine);
+      expect((await api.call('GET', `${BASE}/${mine.id}`, { token: a.token })).body).toEqual({
+        ...mine,
+        lanes: [idleLane('REALTIME'), idleLane('BATCH')],
+      });
+      expect(list.body[0]).toEqual(mine);
 
       for (const [method, path, body] of [
         ['GET', `${BASE}/${mine.id}`, undefined],
@@ -357,6 +419,23 @@ describe('admin API: webhook management', () => {
         events: ['LEARNER_PROGRESS'],
         rateLimitPerSecond: 20,
         targetUrl: PUBLIC_TARGET,
+        maxInFlight: 1,
+        maxEventsPerRequest: 100,
+      });
+      const lanePatch = await api.call('PATCH', `${BASE}/${created.id}`, {
+        token,
+        body: { maxInFlight: 5, maxEventsPerRequest: 1000 },
+      });
+      expect(lanePatch.status).toBe(200);
+      expect(lanePatch.body).toMatchObject({ name: 'After', maxInFlight: 5, maxEventsPerRequest: 1000 });
+      expect((await api.call('GET', `${BASE}/${created.id}`, { token })).body).toMatchObject({
+        maxInFlight: 5,
+        maxEventsPerRequest: 1000,
+      });
+      const audit = (await api.call('GET', `${BASE}/${created.id}/audit`, { token })).body;
+      expect(audit[0]).toMatchObject({
+        action: 'UPDATED',
+        details: { changed: ['maxInFlight', 'maxEventsPerRequest'] },
       });
       expect(Date.parse(patched.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(created.updatedAt));
 
@@ -443,7 +522,7 @@ describe('admin API: webhook management', () => {
       expect(cleared).toEqual({ auth_type: 'NONE', basic_username: null, basic_password_enc: null });
     });
 
-    it('active:false retires: cancels open deliveries (saying who) and drops waiting batch items; active:true re-activates a DISABLED webhook', async () => {
+    it("active:false retires: cancels open deliveries (saying who) and drops the lanes' waiting items (lanes idle); active:true re-activates a DISABLED webhook", async () => {
       const { accountId, token } = newAccount();
       const created = (
         await api.call('POST', BASE, {
@@ -464,13 +543,7 @@ describe('admin API: webhook management', () => {
         { status: 'CANCELLED', cancelled_by: `admin:alice-${accountId}` },
         { status: 'SUCCEEDED', cancelled_by: null },
       ]);
-      expect(
-        (
-          await api.sql.query('SELECT count(*)::int AS n FROM batch_items WHERE webhook_id = $1', [
-            created.id,
-          ])
-        ).rows[0].n,
-      ).toBe(0);
+      await expectLanesEmptyAndIdle(api, created.id);
 
       await api.sql.query(
         `UPDATE webhooks SET status = 'DISABLED', disabled_reason = 'failing for 7 days', failing_since = now() WHERE id = $1`,
@@ -505,13 +578,7 @@ describe('admin API: webhook management', () => {
         [created.id],
       );
       expect(open.rows[0].n).toBe(0);
-      expect(
-        (
-          await api.sql.query('SELECT count(*)::int AS n FROM batch_items WHERE webhook_id = $1', [
-            created.id,
-          ])
-        ).rows[0].n,
-      ).toBe(0);
+      await expectLanesEmptyAndIdle(api, created.id);
       expect(
         (
           await api.sql.query('SELECT count(*)::int AS n FROM webhook_secrets WHERE webhook_id = $1', [
@@ -539,6 +606,141 @@ describe('admin API: webhook management', () => {
       expect(
         (await api.call('POST', BASE, { token, body: webhookBody({ name: created.name }) })).status,
       ).toBe(201);
+    });
+  });
+
+  describe('GET /webhooks/:id lanes', () => {
+    it('shows what waits in each lane, the open requests, and since when a failing head blocks the lane', async () => {
+      const { accountId, token } = newAccount();
+      const created = (
+        await api.call('POST', BASE, {
+          token,
+          body: webhookBody({
+            active: true,
+            maxInFlight: 2,
+            events: ['COURSE_ENROLLMENT', 'LEARNER_PROGRESS'],
+          }),
+        })
+      ).body;
+      const webhookId = created.id;
+      const event = (row: { realtime?: boolean } = {}) =>
+        insertEventRow(api.sql, {
+          accountId,
+          eventName: row.realtime === false ? 'LEARNER_PROGRESS' : 'COURSE_ENROLLMENT',
+          ...row,
+        });
+      const now = Date.now();
+
+      // REALTIME: a finished request, then the failing head, a request behind it, and 3 waiting events.
+      const done = await insertDeliveryRow(api.sql, {
+        webhookId,
+        accountId,
+        eventPks: [await event()],
+        createdAt: new Date(now - 600_000).toISOString(),
+      });
+      await insertAttemptRow(api.sql, { deliveryId: done, attemptNumber: 1, statusCode: 200 });
+      const failing = await insertDeliveryRow(api.sql, {
+        webhookId,
+        accountId,
+        eventPks: [await event()],
+        status: 'RETRYING',
+        createdAt: new Date(now - 300_000).toISOString(),
+      });
+      const firstFailure = new Date(now - 240_000);
+      const nextAttemptAt = new Date(now + 30_000);
+      await insertAttemptRow(api.sql, { deliveryId: failing, attemptNumber: 1, statusCode: 503 });
+      await insertAttemptRow(api.sql, {
+        deliveryId: failing,
+        attemptNumber: 2,
+        error: 'timeout after 10000 ms',
+      });
+      await api.sql.query(
+        `UPDATE delivery_attempts SET started_at = $2::timestamptz + (attempt_number - 1) * interval '1 minute'
+          WHERE delivery_id = $1`,
+        [failing, firstFailure.toISOString()],
+      );
+      await api.sql.query('UPDATE deliveries SET attempt_count = 2, next_attempt_at = $2 WHERE id = $1', [
+        failing,
+        nextAttemptAt.toISOString(),
+      ]);
+      const behind = await insertDeliveryRow(api.sql, {
+        webhookId,
+        accountId,
+        eventPks: [await event()],
+        status: 'PENDING',
+        createdAt: new Date(now - 200_000).toISOString(),
+      });
+      const waiting = [await event(), await event(), await event()];
+      await insertLaneItemRows(api.sql, {
+        webhookId,
+        accountId,
+        kind: 'REALTIME',
+        eventPks: waiting,
+        createdAt: new Date(now - 5_000).toISOString(),
+      });
+      // BATCH: two events held for the release.
+      await insertLaneItemRows(api.sql, {
+        webhookId,
+        accountId,
+        kind: 'BATCH',
+        eventPks: [await event({ realtime: false }), await event({ realtime: false })],
+      });
+
+      const answer = await api.call('GET', `${BASE}/${webhookId}`, { token });
+      expect(answer.status).toBe(200);
+      const behindRow = (
+        await api.sql.query('SELECT next_attempt_at FROM deliveries WHERE id = $1', [behind])
+      ).rows[0];
+      expect(answer.body.lanes).toEqual([
+        {
+          kind: 'REALTIME',
+          pendingEvents: 3,
+          heldEvents: 0,
+          oldestPendingAgeMs: expect.any(Number),
+          inFlight: [
+            {
+              deliveryId: failing,
+              status: 'RETRYING',
+              eventCount: 1,
+              attemptCount: 2,
+              nextAttemptAt: nextAttemptAt.toISOString(),
+            },
+            {
+              deliveryId: behind,
+              status: 'PENDING',
+              eventCount: 1,
+              attemptCount: 0,
+              nextAttemptAt: behindRow.next_attempt_at.toISOString(),
+            },
+          ],
+          blockedSince: firstFailure.toISOString(),
+        },
+        {
+          kind: 'BATCH',
+          pendingEvents: 0,
+          heldEvents: 2,
+          oldestPendingAgeMs: null,
+          inFlight: [],
+          blockedSince: null,
+        },
+      ]);
+      expect(answer.body.lanes[0].oldestPendingAgeMs).toBeGreaterThanOrEqual(5_000);
+      expect(answer.body.lanes[0].oldestPendingAgeMs).toBeLessThan(5_000 + 60_000);
+
+      // The head succeeds: the lane is no longer blocked (the request behind it never failed).
+      await api.sql.query(`UPDATE deliveries SET status = 'SUCCEEDED' WHERE id = $1`, [failing]);
+      const unblocked = (await api.call('GET', `${BASE}/${webhookId}`, { token })).body.lanes[0];
+      expect(unblocked).toMatchObject({ pendingEvents: 3, blockedSince: null });
+      expect(unblocked.inFlight.map((request: { deliveryId: string }) => request.deliveryId)).toEqual([
+        behind,
+      ]);
+
+      // Retiring drops the waiting events and cancels the open request: both lanes show nothing.
+      await api.call('PATCH', `${BASE}/${webhookId}`, { token, body: { active: false } });
+      expect((await api.call('GET', `${BASE}/${webhookId}`, { token })).body.lanes).toEqual([
+        idleLane('REALTIME'),
+        idleLane('BATCH'),
+      ]);
     });
   });
 
@@ -587,21 +789,48 @@ describe('admin API: webhook management', () => {
   });
 });
 
-/** Two open deliveries, one finished, and one batch item waiting, for the given webhook. */
+/** Two open deliveries, one finished, and items waiting in both lanes, for the given webhook. */
 async function seedOpenWork(api: AdminApiHarness, accountId: number, webhookId: string): Promise<void> {
-  const event = await api.sql.query(
-    `INSERT INTO events (account_id, event_id, event_name, realtime, occurred_at, data)
-     VALUES ($1, gen_random_uuid()::text, 'LEARNER_PROGRESS', false, 1764300000000, '{}') RETURNING id`,
-    [accountId],
-  );
   await api.sql.query(
     `INSERT INTO deliveries (id, webhook_id, account_id, kind, status)
      VALUES (gen_random_uuid(), $1, $2, 'REALTIME', 'PENDING'), (gen_random_uuid(), $1, $2, 'REALTIME', 'RETRYING'),
             (gen_random_uuid(), $1, $2, 'REALTIME', 'SUCCEEDED')`,
     [webhookId, accountId],
   );
-  await api.sql.query(
-    `INSERT INTO batch_items (webhook_id, event_pk, account_id, occurred_at) VALUES ($1, $2, $3, 1764300000000)`,
-    [webhookId, event.rows[0].id, accountId],
+  const held = await insertEventRow(api.sql, { accountId, eventName: 'LEARNER_PROGRESS', realtime: false });
+  await insertLaneItemRows(api.sql, { webhookId, accountId, kind: 'BATCH', eventPks: [held] });
+  const waiting = await insertEventRow(api.sql, { accountId });
+  await insertLaneItemRows(api.sql, { webhookId, accountId, kind: 'REALTIME', eventPks: [waiting] });
+  const lanes = await api.sql.query(
+    `SELECT (SELECT count(*)::int FROM lane_items WHERE webhook_id = $1) AS items,
+            (SELECT count(*)::int FROM lanes WHERE webhook_id = $1 AND busy) AS busy`,
+    [webhookId],
   );
+  expect(lanes.rows[0]).toEqual({ items: 2, busy: 1 });
+}
+
+/** Retire and delete drop what waits in the webhook's lanes and leave them idle. */
+async function expectLanesEmptyAndIdle(api: AdminApiHarness, webhookId: string): Promise<void> {
+  const lanes = await api.sql.query(
+    `SELECT (SELECT count(*)::int FROM lane_items WHERE webhook_id = $1) AS items,
+            (SELECT count(*)::int FROM lanes WHERE webhook_id = $1 AND busy) AS busy`,
+    [webhookId],
+  );
+  expect(lanes.rows[0]).toEqual({ items: 0, busy: 0 });
+}
+
+/** The fields a 400 names, each once (one detail per broken rule). */
+function fieldsNamed(body: { details: Array<{ field: string }> }): string[] {
+  return [...new Set(body.details.map((detail) => detail.field))];
+}
+
+function idleLane(kind: 'REALTIME' | 'BATCH') {
+  return {
+    kind,
+    pendingEvents: 0,
+    heldEvents: 0,
+    oldestPendingAgeMs: null,
+    inFlight: [],
+    blockedSince: null,
+  };
 }

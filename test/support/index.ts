@@ -7,3 +7,4 @@ export * from './kafka-test-topics';
 export * from './stack';
 export * from './test-database';
 export * from './wait-for';
+export * from './lane-rows';

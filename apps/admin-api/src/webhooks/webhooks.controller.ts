@@ -13,6 +13,7 @@ import {
   WebhookSignatureService,
   type AdminActor,
   type SigningSecretFile,
+  type WebhookDetailView,
   type WebhookView,
 } from '@lms/webhook-domain';
 import {
@@ -27,7 +28,12 @@ import { CurrentActor } from '../http/current-actor.decorator';
 import { UuidParamPipe } from '../http/uuid-param.pipe';
 import { CreateWebhookDto } from './dto/create-webhook.dto';
 import { UpdateWebhookDto } from './dto/update-webhook.dto';
-import { AuditEntryResponse, SigningSecretResponse, WebhookResponse } from './dto/webhook.response';
+import {
+  AuditEntryResponse,
+  SigningSecretResponse,
+  WebhookDetailResponse,
+  WebhookResponse,
+} from './dto/webhook.response';
 
 const NOT_A_SIGNATURE_WEBHOOK = ['NOT_A_SIGNATURE_WEBHOOK'];
 
@@ -59,11 +65,11 @@ export class WebhooksController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Get one webhook' })
+  @ApiOperation({ summary: 'Get one webhook, with the state of its delivery lanes' })
   @ApiUuidParam('webhook')
-  @ApiOkResponse({ type: WebhookResponse })
+  @ApiOkResponse({ type: WebhookDetailResponse })
   @ApiWebhookNotFound()
-  get(@CurrentActor() actor: AdminActor, @Param('id', UuidParamPipe) id: string): Promise<WebhookView> {
+  get(@CurrentActor() actor: AdminActor, @Param('id', UuidParamPipe) id: string): Promise<WebhookDetailView> {
     return this.webhooks.get(actor.accountId, id);
   }
 

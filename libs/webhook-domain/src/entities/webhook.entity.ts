@@ -43,6 +43,14 @@ export class Webhook {
   @Column({ name: 'rate_limit_per_second', type: 'integer', nullable: true })
   rateLimitPerSecond: number | null;
 
+  /** Requests of one lane outstanding at once: 1 keeps the lane in order (each waits for the previous). */
+  @Column({ name: 'max_in_flight', type: 'integer' })
+  maxInFlight: number;
+
+  /** The most events one real-time request carries (BATCH lanes use BATCH_MAX_EVENTS). */
+  @Column({ name: 'max_events_per_request', type: 'integer' })
+  maxEventsPerRequest: number;
+
   @Column({ name: 'failing_since', type: 'timestamptz', nullable: true })
   failingSince: Date | null;
 

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { ADVISORY_LOCK } from '../database/advisory-locks';
-import type { DeliveryKind } from '../entities/delivery.entity';
+import type { DeliveryKind, DeliveryStatus } from '../entities/delivery.entity';
 
 /** A webhook's REALTIME or BATCH lane. */
 export interface LaneKey {
@@ -52,6 +51,33 @@ export interface IngestedBatch {
   woken: WokenLane[];
 }
 
+/** A request of a lane that is still open (PENDING or RETRYING). */
+export interface LaneRequestView {
+  deliveryId: string;
+  status: DeliveryStatus;
+  eventCount: number;
+  attemptCount: number;
+  nextAttemptAt: Date;
+}
+
+/** A lane as admins see it: what waits in it, what is on its way, and whether its head keeps failing. */
+export interface LaneView {
+  kind: DeliveryKind;
+  /** Released items not yet in a request: they leave as soon as the lane has a free slot. */
+  pendingEvents: number;
+  /** BATCH items waiting for the next release (BATCH_CRON); always 0 on a REALTIME lane. */
+  heldEvents: number;
+  /** How long the oldest pending item has been in the lane; null when none is pending. */
+  oldestPendingAgeMs: number | null;
+  /** Its open requests, oldest first (at most LANE_VIEW_MAX_IN_FLIGHT). */
+  inFlight: LaneRequestView[];
+  /** When the oldest open request that has failed first failed; null while none has. */
+  blockedSince: Date | null;
+}
+
+/** webhooks.max_in_flight's ceiling: a lane never has more open requests, except rows from before lanes. */
+export const LANE_VIEW_MAX_IN_FLIGHT = 50;
+
 // Adding to a lane always ends with this: lock the touched lane rows (always, so the hand-over with
 // advance_lane is serialised) and flip the idle ones to busy. The SET expressions read the row as
 // locked, so `activated_by = txid_current()` in RETURNING says exactly "this transaction woke it".
@@ -97,6 +123,10 @@ const STORE_INGESTED_BATCH = `
          (SELECT count(*) FROM appended)::int AS appended,
          (SELECT coalesce(json_agg(json_build_object('webhookId', webhook_id, 'kind', kind, 'activation', activation)), '[]')
             FROM touched WHERE woken) AS woken`;
+
+// An attempt failed unless the listener answered 2xx (a timeout or a refused connection has no status).
+const FAILED_ATTEMPT = (alias: string) =>
+  `(${alias}.status_code IS NULL OR ${alias}.status_code NOT BETWEEN 200 AND 299)`;
 
 /**
  * The one owner of lane writes: lane items, lane state, and the deliveries (with their events) that
@@ -156,27 +186,21 @@ export class LaneRepository {
   }
 
   /**
-   * BATCH_CRON: releases every waiting non-real-time item and wakes its lanes, under the release
-   * advisory lock (one releaser across replicas; the lock ends with the transaction). null when
-   * another replica holds it.
+   * BATCH_CRON: releases every waiting non-real-time item and wakes its lanes, in the caller's
+   * transaction (which holds the release lock: one releaser across replicas).
    */
-  async releaseBatchLanes(): Promise<{ released: number; woken: WokenLane[] } | null> {
-    return this.dataSource.transaction(async (manager) => {
-      const [{ locked }] = await manager.query<Array<{ locked: boolean }>>(
-        'SELECT pg_try_advisory_xact_lock($1) AS locked',
-        [ADVISORY_LOCK.BATCH_FLUSH],
-      );
-      if (!locked) return null;
-      const released = await manager.query<Array<{ webhook_id: string }>>(
+  async releaseBatchLanes(manager: EntityManager): Promise<{ released: number; woken: WokenLane[] }> {
+    const rows = returnedRows<{ webhook_id: string }>(
+      await manager.query(
         `UPDATE lane_items SET released = true WHERE kind = 'BATCH' AND NOT released RETURNING webhook_id`,
-      );
-      const webhookIds = [...new Set(released.map((row) => row.webhook_id))];
-      const woken = await this.wake(
-        manager,
-        webhookIds.map((webhookId) => ({ webhookId, kind: 'BATCH' as const })),
-      );
-      return { released: released.length, woken };
-    });
+      ),
+    );
+    const webhookIds = [...new Set(rows.map((row) => row.webhook_id))];
+    const woken = await this.wake(
+      manager,
+      webhookIds.map((webhookId) => ({ webhookId, kind: 'BATCH' as const })),
+    );
+    return { released: rows.length, woken };
   }
 
   /**
@@ -216,9 +240,10 @@ export class LaneRepository {
    */
   async dropPending(manager: EntityManager, webhookIds: readonly string[]): Promise<number> {
     if (webhookIds.length === 0) return 0;
-    const rows = await manager.query<unknown[]>(
-      `DELETE FROM lane_items WHERE webhook_id = ANY($1::uuid[]) RETURNING id`,
-      [webhookIds],
+    const rows = returnedRows(
+      await manager.query(`DELETE FROM lane_items WHERE webhook_id = ANY($1::uuid[]) RETURNING id`, [
+        webhookIds,
+      ]),
     );
     await manager.query(
       `UPDATE lanes SET busy = false, updated_at = now() WHERE webhook_id = ANY($1::uuid[])`,
@@ -262,18 +287,102 @@ export class LaneRepository {
     };
   }
 
+  /**
+   * Both lanes of each of the account's webhooks asked for, in one query: counts of waiting items (the
+   * lane index covers them), the open requests (the open-delivery index), and since when the oldest
+   * failing one blocks the lane. REALTIME before BATCH for each webhook.
+   */
+  async laneViews(accountId: number, webhookIds: readonly string[]): Promise<Map<string, LaneView[]>> {
+    const views = new Map<string, LaneView[]>();
+    if (webhookIds.length === 0) return views;
+    const rows = await this.dataSource.query<
+      Array<{
+        webhook_id: string;
+        kind: DeliveryKind;
+        pending_events: number;
+        held_events: number;
+        oldest_pending_age_ms: string | null;
+        in_flight: Array<{
+          deliveryId: string;
+          status: DeliveryStatus;
+          eventCount: number;
+          attemptCount: number;
+          nextAttemptAt: string;
+        }>;
+        blocked_since: Date | null;
+      }>
+    >(
+      `SELECT l.webhook_id, l.kind, items.pending_events, items.held_events,
+              floor(extract(epoch FROM now() - items.oldest_pending_at) * 1000)::bigint AS oldest_pending_age_ms,
+              coalesce(requests.in_flight, '[]') AS in_flight, blocked.since AS blocked_since
+         FROM lanes l
+         JOIN webhooks w ON w.id = l.webhook_id AND w.account_id = $1
+         CROSS JOIN LATERAL (
+           SELECT (count(*) FILTER (WHERE li.released))::int AS pending_events,
+                  (count(*) FILTER (WHERE NOT li.released))::int AS held_events,
+                  min(li.created_at) FILTER (WHERE li.released) AS oldest_pending_at
+             FROM lane_items li WHERE li.webhook_id = l.webhook_id AND li.kind = l.kind
+         ) items
+         LEFT JOIN LATERAL (
+           SELECT json_agg(json_build_object('deliveryId', d.id, 'status', d.status, 'eventCount', d.event_count,
+                                             'attemptCount', d.attempt_count, 'nextAttemptAt', d.next_attempt_at)
+                           ORDER BY d.created_at, d.id) AS in_flight
+             FROM (SELECT * FROM deliveries d
+                    WHERE d.webhook_id = l.webhook_id AND d.kind = l.kind AND d.status IN ('PENDING', 'RETRYING')
+                    ORDER BY d.created_at, d.id LIMIT $3) d
+         ) requests ON true
+         LEFT JOIN LATERAL (
+           SELECT min(a.started_at) AS since
+             FROM delivery_attempts a
+            WHERE a.delivery_id = (
+                    SELECT d.id FROM deliveries d
+                     WHERE d.webhook_id = l.webhook_id AND d.kind = l.kind AND d.status IN ('PENDING', 'RETRYING')
+                       AND EXISTS (SELECT 1 FROM delivery_attempts f WHERE f.delivery_id = d.id AND ${FAILED_ATTEMPT('f')})
+                     ORDER BY d.created_at, d.id LIMIT 1)
+              AND ${FAILED_ATTEMPT('a')}
+         ) blocked ON true
+        WHERE l.webhook_id = ANY($2::uuid[])
+        ORDER BY l.webhook_id, l.kind = 'BATCH'`,
+      [accountId, webhookIds, LANE_VIEW_MAX_IN_FLIGHT],
+    );
+    for (const row of rows) {
+      const lanes = views.get(row.webhook_id) ?? [];
+      lanes.push({
+        kind: row.kind,
+        pendingEvents: row.pending_events,
+        heldEvents: row.held_events,
+        oldestPendingAgeMs:
+          row.oldest_pending_age_ms === null ? null : Math.max(0, Number(row.oldest_pending_age_ms)),
+        inFlight: row.in_flight.map((request) => ({
+          ...request,
+          nextAttemptAt: new Date(request.nextAttemptAt),
+        })),
+        blockedSince: row.blocked_since,
+      });
+      views.set(row.webhook_id, lanes);
+    }
+    return views;
+  }
+
   private async wake(manager: EntityManager, lanes: readonly LaneKey[]): Promise<WokenLane[]> {
     if (lanes.length === 0) return [];
-    const rows = await manager.query<
-      Array<{ webhook_id: string; kind: DeliveryKind; activation: string; woken: boolean }>
-    >(
-      WAKE_LANES(
-        `SELECT DISTINCT u.webhook_id, u.kind FROM unnest($1::uuid[], $2::text[]) AS u(webhook_id, kind) ORDER BY 1, 2`,
+    const rows = returnedRows<{ webhook_id: string; kind: DeliveryKind; activation: string; woken: boolean }>(
+      await manager.query(
+        WAKE_LANES(
+          `SELECT DISTINCT u.webhook_id, u.kind FROM unnest($1::uuid[], $2::text[]) AS u(webhook_id, kind) ORDER BY 1, 2`,
+        ),
+        [lanes.map((lane) => lane.webhookId), lanes.map((lane) => lane.kind)],
       ),
-      [lanes.map((lane) => lane.webhookId), lanes.map((lane) => lane.kind)],
     );
     return rows
       .filter((row) => row.woken)
       .map((row) => ({ webhookId: row.webhook_id, kind: row.kind, activation: row.activation }));
   }
+}
+
+/** TypeORM's `query` answers UPDATE/DELETE ... RETURNING with `[rows, count]`, and other statements with rows. */
+function returnedRows<Row = unknown>(result: unknown): Row[] {
+  const isPair =
+    Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number';
+  return (isPair ? result[0] : result) as Row[];
 }

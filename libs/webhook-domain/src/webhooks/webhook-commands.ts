@@ -15,6 +15,11 @@ export interface AdminActor {
 
 export const MAX_RATE_LIMIT_PER_SECOND = 10_000;
 
+/** How many requests of one lane may be outstanding; above 1 they overlap and order is not kept. */
+export const MAX_IN_FLIGHT = { min: 1, max: 50, default: 1 } as const;
+/** How many events one real-time request may carry. */
+export const MAX_EVENTS_PER_REQUEST = { min: 1, max: 1000, default: 100 } as const;
+
 type Fields<T> = { -readonly [K in keyof T as T[K] extends (...args: never[]) => unknown ? never : K]: T[K] };
 
 /**
@@ -31,6 +36,8 @@ export class CreateWebhookCommand {
   readonly events: string[];
   readonly active?: boolean;
   readonly rateLimitPerSecond?: number | null;
+  readonly maxInFlight?: number;
+  readonly maxEventsPerRequest?: number;
 
   private constructor(fields: Fields<CreateWebhookCommand>) {
     Object.assign(this, fields);
@@ -42,6 +49,7 @@ export class CreateWebhookCommand {
     assertKnownEvents(fields.events);
     requireBasicPassword(fields.authentication, 'is required for BASIC authentication');
     assertRateLimit(fields.rateLimitPerSecond);
+    assertLaneLimits(fields);
     return new CreateWebhookCommand({ ...fields, name });
   }
 }
@@ -57,6 +65,8 @@ export class UpdateWebhookCommand {
   readonly events?: string[];
   readonly active?: boolean;
   readonly rateLimitPerSecond?: number | null;
+  readonly maxInFlight?: number;
+  readonly maxEventsPerRequest?: number;
 
   private constructor(fields: Fields<UpdateWebhookCommand>) {
     Object.assign(this, fields);
@@ -71,6 +81,7 @@ export class UpdateWebhookCommand {
     const name = fields.name === undefined ? undefined : normalizeWebhookName(fields.name);
     if (fields.events !== undefined) assertKnownEvents(fields.events);
     assertRateLimit(fields.rateLimitPerSecond);
+    assertLaneLimits(fields);
     return new UpdateWebhookCommand({ ...fields, name });
   }
 }
@@ -106,5 +117,22 @@ function assertRateLimit(limit: number | null | undefined): void {
       'rateLimitPerSecond',
       `must be an integer from 1 to ${MAX_RATE_LIMIT_PER_SECOND}`,
     );
+  }
+}
+
+/** undefined keeps the default (create) or the stored value (update); null is not a value here. */
+function assertLaneLimits(fields: { maxInFlight?: number; maxEventsPerRequest?: number }): void {
+  assertIntegerIn('maxInFlight', fields.maxInFlight, MAX_IN_FLIGHT);
+  assertIntegerIn('maxEventsPerRequest', fields.maxEventsPerRequest, MAX_EVENTS_PER_REQUEST);
+}
+
+function assertIntegerIn(
+  field: string,
+  value: number | undefined,
+  range: { readonly min: number; readonly max: number },
+): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || value < range.min || value > range.max) {
+    throw DomainError.invalidField(field, `must be an integer from ${range.min} to ${range.max}`);
   }
 }

@@ -5,8 +5,11 @@ import { EntityManager } from 'typeorm';
 import { SecretCipher } from '../crypto/secret-cipher';
 import type { AuditLogEntry, Webhook, WebhookStatus } from '../entities';
 import { DomainError } from '../errors/domain-error';
+import { LaneRepository } from '../lanes/lane.repository';
 import { TargetUrlPolicy } from './target-url-policy';
 import {
+  MAX_EVENTS_PER_REQUEST,
+  MAX_IN_FLIGHT,
   requireBasicPassword,
   type AdminActor,
   type CreateWebhookCommand,
@@ -15,7 +18,7 @@ import {
 } from './webhook-commands';
 import { WEBHOOK_MANAGEMENT_OPTIONS, type WebhookManagementOptions } from './webhook-management-options';
 import { WebhookRepository } from './webhook.repository';
-import { toWebhookView, type WebhookView } from './webhook-view';
+import { toWebhookView, type WebhookDetailView, type WebhookView } from './webhook-view';
 
 const UNIQUE_VIOLATION = '23505';
 const AUDIT_TRAIL_LIMIT = 500;
@@ -28,6 +31,7 @@ const AUDIT_TRAIL_LIMIT = 500;
 export class WebhookManagementService {
   constructor(
     private readonly webhooks: WebhookRepository,
+    private readonly lanes: LaneRepository,
     private readonly targets: TargetUrlPolicy,
     private readonly cipher: SecretCipher,
     @Inject(WEBHOOK_MANAGEMENT_OPTIONS) private readonly options: WebhookManagementOptions,
@@ -37,8 +41,11 @@ export class WebhookManagementService {
     return (await this.webhooks.listForAccount(accountId)).map(toWebhookView);
   }
 
-  async get(accountId: number, webhookId: string): Promise<WebhookView> {
-    return toWebhookView(await this.requireLive(accountId, webhookId));
+  /** The webhook and its lanes. Read one after the other, not in one snapshot: the lanes move anyway. */
+  async get(accountId: number, webhookId: string): Promise<WebhookDetailView> {
+    const webhook = await this.requireLive(accountId, webhookId);
+    const lanes = await this.lanes.laneViews(accountId, [webhook.id]);
+    return { ...toWebhookView(webhook), lanes: lanes.get(webhook.id) ?? [] };
   }
 
   /** The webhook entity itself (for the test sender and signature service): internal, not for responses. */
@@ -65,6 +72,8 @@ export class WebhookManagementService {
       status: command.active === true ? 'ACTIVE' : 'INACTIVE',
       disabledReason: null,
       rateLimitPerSecond: command.rateLimitPerSecond ?? null,
+      maxInFlight: command.maxInFlight ?? MAX_IN_FLIGHT.default,
+      maxEventsPerRequest: command.maxEventsPerRequest ?? MAX_EVENTS_PER_REQUEST.default,
       failingSince: null,
       createdAt: now,
       updatedAt: now,
@@ -94,6 +103,8 @@ export class WebhookManagementService {
             events: webhook.events,
             authType: webhook.authType,
             status: webhook.status,
+            maxInFlight: webhook.maxInFlight,
+            maxEventsPerRequest: webhook.maxEventsPerRequest,
           },
         });
         return toWebhookView(webhook);
@@ -138,6 +149,18 @@ export class WebhookManagementService {
         ) {
           webhook.rateLimitPerSecond = command.rateLimitPerSecond;
           changed.push('rateLimitPerSecond');
+        }
+        // The lane reads both when it next advances: a change applies from the next request on.
+        if (command.maxInFlight !== undefined && command.maxInFlight !== webhook.maxInFlight) {
+          webhook.maxInFlight = command.maxInFlight;
+          changed.push('maxInFlight');
+        }
+        if (
+          command.maxEventsPerRequest !== undefined &&
+          command.maxEventsPerRequest !== webhook.maxEventsPerRequest
+        ) {
+          webhook.maxEventsPerRequest = command.maxEventsPerRequest;
+          changed.push('maxEventsPerRequest');
         }
         if (command.authentication !== undefined) {
           if (await this.applyAuthenticationChange(manager, webhook, command.authentication))

@@ -1,4 +1,5 @@
 import type { Webhook, WebhookAuthType, WebhookStatus } from '../entities';
+import type { LaneView } from '../lanes/lane.repository';
 
 /** A webhook as admins see it: never a password or a secret. */
 export interface WebhookView {
@@ -12,8 +13,15 @@ export interface WebhookView {
   status: WebhookStatus;
   disabledReason: string | null;
   rateLimitPerSecond: number | null;
+  maxInFlight: number;
+  maxEventsPerRequest: number;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** One webhook with the state of its lanes (GET /webhooks/:id). */
+export interface WebhookDetailView extends WebhookView {
+  lanes: LaneView[];
 }
 
 export function toWebhookView(webhook: Webhook): WebhookView {
@@ -31,6 +39,8 @@ export function toWebhookView(webhook: Webhook): WebhookView {
     status: webhook.status,
     disabledReason: webhook.disabledReason,
     rateLimitPerSecond: webhook.rateLimitPerSecond,
+    maxInFlight: webhook.maxInFlight,
+    maxEventsPerRequest: webhook.maxEventsPerRequest,
     createdAt: webhook.createdAt,
     updatedAt: webhook.updatedAt,
   };

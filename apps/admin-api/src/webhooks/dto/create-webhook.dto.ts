@@ -6,6 +6,10 @@ import { WebhookAuthenticationDto } from './webhook-authentication.dto';
 import {
   AuthenticationRules,
   EventNamesRules,
+  MAX_EVENTS_PER_REQUEST_API,
+  MAX_IN_FLIGHT_API,
+  MaxEventsPerRequestRules,
+  MaxInFlightRules,
   RateLimitRules,
   TargetUrlRules,
   WebhookDescriptionRules,
@@ -63,6 +67,14 @@ export class CreateWebhookDto {
   @RateLimitRules()
   rateLimitPerSecond?: number | null;
 
+  @ApiPropertyOptional(MAX_IN_FLIGHT_API)
+  @MaxInFlightRules()
+  maxInFlight?: number;
+
+  @ApiPropertyOptional(MAX_EVENTS_PER_REQUEST_API)
+  @MaxEventsPerRequestRules()
+  maxEventsPerRequest?: number;
+
   toCommand(actor: AdminActor): CreateWebhookCommand {
     return CreateWebhookCommand.create({
       actor,
@@ -73,6 +85,8 @@ export class CreateWebhookDto {
       events: this.events,
       active: this.active,
       rateLimitPerSecond: this.rateLimitPerSecond,
+      maxInFlight: this.maxInFlight,
+      maxEventsPerRequest: this.maxEventsPerRequest,
     });
   }
 }

@@ -6,10 +6,15 @@ import { WebhookAuthenticationDto } from './webhook-authentication.dto';
 import {
   AuthenticationRules,
   EventNamesRules,
+  MAX_EVENTS_PER_REQUEST_API,
+  MAX_IN_FLIGHT_API,
+  MaxEventsPerRequestRules,
+  MaxInFlightRules,
   RateLimitRules,
   TargetUrlRules,
   WebhookDescriptionRules,
   WebhookNameRules,
+  withoutDefault,
 } from './webhook-field-rules';
 
 /** Any subset of the create fields, same rules. `active:false` retires the webhook. */
@@ -59,6 +64,14 @@ export class UpdateWebhookDto {
   @RateLimitRules()
   rateLimitPerSecond?: number | null;
 
+  @ApiPropertyOptional(withoutDefault(MAX_IN_FLIGHT_API))
+  @MaxInFlightRules()
+  maxInFlight?: number;
+
+  @ApiPropertyOptional(withoutDefault(MAX_EVENTS_PER_REQUEST_API))
+  @MaxEventsPerRequestRules()
+  maxEventsPerRequest?: number;
+
   toCommand(actor: AdminActor, webhookId: string): UpdateWebhookCommand {
     return UpdateWebhookCommand.create({
       actor,
@@ -70,6 +83,8 @@ export class UpdateWebhookDto {
       events: this.events,
       active: this.active,
       rateLimitPerSecond: this.rateLimitPerSecond,
+      maxInFlight: this.maxInFlight,
+      maxEventsPerRequest: this.maxEventsPerRequest,
     });
   }
 }

@@ -18,6 +18,8 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { NO_CONTROL_CHARACTERS, NO_CONTROL_CHARACTERS_EXCEPT_WHITESPACE } from '../../http/text-rules';
+import { MAX_EVENTS_PER_REQUEST, MAX_IN_FLIGHT } from '@lms/webhook-domain';
+import { IsOptionalNotNull } from '../../http/is-optional-not-null.decorator';
 import { WebhookAuthenticationDto } from './webhook-authentication.dto';
 
 /**
@@ -69,3 +71,45 @@ export const RateLimitRules = () =>
     Min(1),
     Max(10_000),
   );
+
+/** Optional, not nullable: omitted means the default (create) or unchanged (update). */
+export const MaxInFlightRules = () =>
+  applyDecorators(IsOptionalNotNull(), IsInt(), Min(MAX_IN_FLIGHT.min), Max(MAX_IN_FLIGHT.max));
+
+export const MaxEventsPerRequestRules = () =>
+  applyDecorators(
+    IsOptionalNotNull(),
+    IsInt(),
+    Min(MAX_EVENTS_PER_REQUEST.min),
+    Max(MAX_EVENTS_PER_REQUEST.max),
+  );
+
+/** The Swagger text of the two lane settings, shared by create, update and the response. */
+export const MAX_IN_FLIGHT_API = {
+  type: 'integer',
+  minimum: MAX_IN_FLIGHT.min,
+  maximum: MAX_IN_FLIGHT.max,
+  default: MAX_IN_FLIGHT.default,
+  example: 1,
+  description:
+    'Requests of one lane outstanding at once. With 1 (the default) events arrive in order: a request ' +
+    'is sent only after the previous one was acknowledged (2xx) or gave up, and a failing request ' +
+    'blocks the lane while it is retried. With more than 1, requests overlap and order is NOT guaranteed.',
+} as const;
+
+export const MAX_EVENTS_PER_REQUEST_API = {
+  type: 'integer',
+  minimum: MAX_EVENTS_PER_REQUEST.min,
+  maximum: MAX_EVENTS_PER_REQUEST.max,
+  default: MAX_EVENTS_PER_REQUEST.default,
+  example: 100,
+  description:
+    'The most real-time events one request carries (non-real-time requests carry up to BATCH_MAX_EVENTS). ' +
+    'A request leaves at once with what is waiting: one event at low load, more under a backlog.',
+} as const;
+
+/** Update has no default: an omitted field keeps the stored value. */
+export function withoutDefault<T extends { default?: unknown }>(api: T): Omit<T, 'default'> {
+  const { default: _default, ...rest } = api;
+  return rest;
+}
