@@ -1,4 +1,4 @@
-import { ttlProblem } from './mint-token';
+import { consoleUrl, ttlProblem } from './mint-token';
 
 describe('mint-token --ttl', () => {
   it('refuses a lifetime the admin API would refuse (24h by default), naming the limit', () => {
@@ -11,5 +11,18 @@ describe('mint-token --ttl', () => {
   it('accepts up to the limit', () => {
     expect(ttlProblem('24h', 86_400_000, {})).toBeNull();
     expect(ttlProblem('7d', 7 * 86_400_000, { ADMIN_JWT_MAX_LIFETIME: '30d' })).toBeNull();
+  });
+});
+
+describe('mint-token --console', () => {
+  it('puts the token in the fragment of the local console URL, on ADMIN_API_PORT (3000 by default)', () => {
+    expect(consoleUrl('a.b.c', {})).toBe('http://127.0.0.1:3000/console#token=a.b.c');
+    expect(consoleUrl('a.b.c', { ADMIN_API_PORT: '3100' })).toBe('http://127.0.0.1:3100/console#token=a.b.c');
+  });
+
+  it('prefers ADMIN_CONSOLE_URL, dropping any fragment it has', () => {
+    expect(
+      consoleUrl('a.b.c', { ADMIN_CONSOLE_URL: 'https://lms.example.com/console/#x', ADMIN_API_PORT: '1' }),
+    ).toBe('https://lms.example.com/console/#token=a.b.c');
   });
 });

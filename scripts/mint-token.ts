@@ -1,5 +1,6 @@
 // Prints a signed admin token for trying the API locally:
-//   npm run token -- --account 1010 [--role INTEGRATION_ADMIN] [--ttl 1h] [--sub alice]
+//   npm run token -- --account 1010 [--role INTEGRATION_ADMIN] [--ttl 1h] [--sub alice] [--console]
+// With --console it prints a console URL that signs in with the token in its fragment instead.
 // Signs with ADMIN_JWT_SECRET (HS256) or ADMIN_JWT_PRIVATE_KEY (RS256, PEM); without either, with the
 // documented development secret that `npm start` also uses. Never use that secret in production.
 import { parseArgs } from 'node:util';
@@ -26,8 +27,17 @@ export function ttlProblem(ttl: string, ttlMs: number, env: NodeJS.ProcessEnv): 
   );
 }
 
+/**
+ * The console URL that signs in with `token`: ADMIN_CONSOLE_URL, else the admin API on 127.0.0.1 and
+ * ADMIN_API_PORT (3000). The token goes in the fragment, which browsers never send to the server.
+ */
+export function consoleUrl(token: string, env: NodeJS.ProcessEnv): string {
+  const base = env.ADMIN_CONSOLE_URL || `http://127.0.0.1:${env.ADMIN_API_PORT || 3000}/console`;
+  return `${base.replace(/#.*$/, '')}#token=${encodeURIComponent(token)}`;
+}
+
 const USAGE =
-  'usage: npm run token -- --account <id> [--role INTEGRATION_ADMIN]... [--ttl 1h] [--sub <admin id>]';
+  'usage: npm run token -- --account <id> [--role INTEGRATION_ADMIN]... [--ttl 1h] [--sub <admin id>] [--console]';
 
 function main(): void {
   const { values } = parseArgs({
@@ -36,6 +46,7 @@ function main(): void {
       role: { type: 'string', multiple: true },
       ttl: { type: 'string', default: '1h' },
       sub: { type: 'string' },
+      console: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -72,7 +83,7 @@ function main(): void {
       ttlSeconds: Math.floor(ttlMs / 1000),
     },
   );
-  console.log(token);
+  console.log(values.console ? consoleUrl(token, process.env) : token);
 }
 
 if (require.main === module) {
