@@ -81,7 +81,7 @@ describe('dispatcher without private targets; auto-disable; graceful shutdown', 
     }
   });
 
-  it('disables a webhook failing for longer than AUTO_DISABLE_AFTER, audits it and cancels its waiting deliveries', async () => {
+  it('disables a webhook failing for longer than AUTO_DISABLE_AFTER, audits it, cancels its open delivery and drops its lanes', async () => {
     const failing = await factories.webhook({ targetUrl: target.url });
     const recent = await factories.webhook({ targetUrl: target.url });
     await pool.query(`UPDATE webhooks SET failing_since = now() - interval '2 hours' WHERE id = $1`, [
@@ -91,8 +91,10 @@ describe('dispatcher without private targets; auto-disable; graceful shutdown', 
       recent.id,
     ]);
     const waiting = await factories.delivery(failing);
-    await factories.batchItems(failing, await factories.events(failing.accountId, 2, { realtime: false }));
-    await factories.batchItems(recent, await factories.events(recent.accountId, 1, { realtime: false }));
+    await factories.laneItems(failing, await factories.events(failing.accountId, 2, { realtime: false }));
+    await factories.laneItems(failing, await factories.events(failing.accountId, 1), { kind: 'REALTIME' });
+    const recentItems = await factories.events(recent.accountId, 1, { realtime: false });
+    await factories.laneItems(recent, recentItems);
 
     const disabled = await dispatcher.app.get(AutoDisableScheduler).runOnce();
 
@@ -110,12 +112,17 @@ describe('dispatcher without private targets; auto-disable; graceful shutdown', 
       status: 'CANCELLED',
       cancelled_by: 'system:webhook-disabled',
     });
-    // Its non-real-time events waiting for the next flush are dropped with it; the other webhook keeps its own.
+    // The events waiting in its lanes (held for the release or not yet sent) are dropped with it and
+    // its lanes are idle; the other webhook keeps its own.
     const { rows: waitingItems } = await pool.query(
-      `SELECT webhook_id FROM batch_items WHERE webhook_id = ANY($1::uuid[])`,
+      `SELECT webhook_id, kind, event_pk::int AS event_pk FROM lane_items WHERE webhook_id = ANY($1::uuid[])`,
       [[failing.id, recent.id]],
     );
-    expect(waitingItems).toEqual([{ webhook_id: recent.id }]);
+    expect(waitingItems).toEqual([{ webhook_id: recent.id, kind: 'BATCH', event_pk: recentItems[0] }]);
+    const { rows: busyLanes } = await pool.query(`SELECT kind FROM lanes WHERE webhook_id = $1 AND busy`, [
+      failing.id,
+    ]);
+    expect(busyLanes).toEqual([]);
   });
 
   it('exports the queue depth by state on /metrics', async () => {

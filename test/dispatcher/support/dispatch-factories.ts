@@ -81,12 +81,17 @@ export class DispatchFactories {
     return result.rows.map((row) => Number(row.id));
   }
 
-  /** A REALTIME delivery of one new event (or BATCH of the given events). */
+  /**
+   * A delivery (one request) of a webhook's lane, as advance_lane leaves it: a REALTIME delivery of
+   * one new event, or of the given events (BATCH by default when there are several). The caller
+   * queues its deliver job; with max_in_flight 1, an open one holds its lane until it finishes.
+   */
   async delivery(
     webhook: { id: string; accountId: number },
-    input: { eventPks?: number[]; createdAt?: Date; status?: string } = {},
+    input: { eventPks?: number[]; createdAt?: Date; status?: string; kind?: 'REALTIME' | 'BATCH' } = {},
   ): Promise<string> {
     const eventPks = input.eventPks ?? (await this.events(webhook.accountId, 1));
+    const kind = input.kind ?? (eventPks.length > 1 ? 'BATCH' : 'REALTIME');
     const id = randomUUID();
     await this.pool.query(
       `INSERT INTO deliveries (id, webhook_id, account_id, kind, status, event_count, created_at)
@@ -95,7 +100,7 @@ export class DispatchFactories {
         id,
         webhook.id,
         webhook.accountId,
-        eventPks.length > 1 ? 'BATCH' : 'REALTIME',
+        kind,
         input.status ?? 'PENDING',
         eventPks.length,
         input.createdAt ?? null,
@@ -109,12 +114,32 @@ export class DispatchFactories {
     return id;
   }
 
-  async batchItems(webhook: { id: string; accountId: number }, eventPks: number[]): Promise<void> {
+  /**
+   * Appends events to a webhook's lane in the given order (lane order), as ingestion would: BATCH
+   * items held until the release by default, REALTIME items released. It does not wake the lane.
+   */
+  async laneItems(
+    webhook: { id: string; accountId: number },
+    eventPks: number[],
+    input: { kind?: 'REALTIME' | 'BATCH'; released?: boolean } = {},
+  ): Promise<void> {
+    const kind = input.kind ?? 'BATCH';
     await this.pool.query(
-      `INSERT INTO batch_items (webhook_id, event_pk, account_id, occurred_at)
-       SELECT $1, e.id, e.account_id, e.occurred_at FROM events e WHERE e.id = ANY($2::bigint[])`,
-      [webhook.id, eventPks],
+      `INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, released)
+       SELECT $1, $2, e.id, e.account_id, $4
+         FROM unnest($3::bigint[]) WITH ORDINALITY AS t(pk, ord) JOIN events e ON e.id = t.pk
+        ORDER BY t.ord`,
+      [webhook.id, kind, eventPks, input.released ?? kind === 'REALTIME'],
     );
+  }
+
+  /** The event primary keys waiting in a webhook's lane, in lane order. */
+  async laneEventPks(webhookId: string, kind: 'REALTIME' | 'BATCH'): Promise<number[]> {
+    const { rows } = await this.pool.query<{ event_pk: string }>(
+      `SELECT event_pk FROM lane_items WHERE webhook_id = $1 AND kind = $2 ORDER BY id`,
+      [webhookId, kind],
+    );
+    return rows.map((row) => Number(row.event_pk));
   }
 
   /** A webhook's audit trail as (actor, action) pairs, oldest first. */
