@@ -3,6 +3,7 @@ import {
   DEFAULT_EVENT_TIME_MS,
   insertDeliveryRow,
   insertEventRow,
+  laneItemRows,
   type DeliveryRow,
   type EventRow,
 } from '@lms/testing';
@@ -11,6 +12,8 @@ import { webhookBody } from './support/webhook-factory';
 
 const ACCOUNT = 2020;
 const OTHER_ACCOUNT = 3030;
+/** Owns the webhooks whose lanes a test watches from idle (ACCOUNT is at its webhook limit). */
+const LANE_ACCOUNT = 2121;
 const T0 = DEFAULT_EVENT_TIME_MS;
 
 describe('admin API: delivery log, redeliver, replay', () => {
@@ -45,8 +48,19 @@ describe('admin API: delivery log, redeliver, replay', () => {
   const insertDelivery = (eventPks: number[], row: Partial<Omit<DeliveryRow, 'eventPks'>> = {}) =>
     insertDeliveryRow(api.sql, { webhookId, accountId: ACCOUNT, eventPks, ...row });
 
-  const jobExists = async (deliveryId: string) =>
-    (await redis.exists(`${api.queuePrefix}:deliveries:${deliveryId}`)) === 1;
+  /** The advance-lane job of the lane's current activation (job id `lane:<webhook>:<kind>:<activation>`). */
+  const laneWakeUp = async (laneWebhookId: string, kind: 'REALTIME' | 'BATCH') => {
+    const lane = (
+      await api.sql.query(
+        'SELECT busy, activated_by::text AS activation FROM lanes WHERE webhook_id = $1 AND kind = $2',
+        [laneWebhookId, kind],
+      )
+    ).rows[0];
+    const job = await redis.hgetall(
+      `${api.queuePrefix}:deliveries:lane:${laneWebhookId}:${kind}:${lane.activation}`,
+    );
+    return { busy: lane.busy as boolean, name: job.name, data: job.data ? JSON.parse(job.data) : undefined };
+  };
 
   describe('GET /webhooks/:id/deliveries', () => {
     let listWebhookId: string;
@@ -234,31 +248,46 @@ describe('admin API: delivery log, redeliver, replay', () => {
   });
 
   describe('POST /deliveries/:id/redeliver', () => {
-    it('202: a new PENDING delivery with the same events, committed, and a Bull job for it', async () => {
-      const eventPk = await insertEvent();
-      const original = await insertDelivery([eventPk], { status: 'DEAD', lastError: 'HTTP 500' });
-      const answer = await api.call('POST', `/api/v1/deliveries/${original}/redeliver`, { token });
-      expect(answer.status).toBe(202);
-      expect(answer.body).toEqual({ id: expect.any(String), redeliveryOf: original, status: 'PENDING' });
-      const row = await api.sql.query(
-        'SELECT status, kind, redelivery_of, account_id::int AS account_id, webhook_id FROM deliveries WHERE id = $1',
-        [answer.body.id],
-      );
-      expect(row.rows[0]).toEqual({
-        status: 'PENDING',
-        kind: 'REALTIME',
-        redelivery_of: original,
-        account_id: ACCOUNT,
-        webhook_id: webhookId,
+    it('202 QUEUED: the events are appended to the end of the lane as one redelivery, committed, and the lane is woken in Bull', async () => {
+      // A webhook of its own, so its lane is idle before: this redelivery is what wakes it.
+      const laneToken = api.tokenFor(LANE_ACCOUNT);
+      const laneWebhookId = (
+        await api.call('POST', '/api/v1/webhooks', { token: laneToken, body: webhookBody({ active: true }) })
+      ).body.id;
+      const eventPks = [
+        await insertEvent({ accountId: LANE_ACCOUNT }),
+        await insertEvent({ accountId: LANE_ACCOUNT, eventName: 'COURSE_COMPLETED' }),
+      ];
+      const original = await insertDelivery(eventPks, {
+        webhookId: laneWebhookId,
+        accountId: LANE_ACCOUNT,
+        status: 'DEAD',
+        lastError: 'HTTP 500',
       });
-      const events = await api.sql.query(
-        'SELECT event_pk::int AS event_pk FROM delivery_events WHERE delivery_id = $1',
-        [answer.body.id],
+      const kind = (await api.sql.query('SELECT kind FROM deliveries WHERE id = $1', [original])).rows[0]
+        .kind;
+      const answer = await api.call('POST', `/api/v1/deliveries/${original}/redeliver`, {
+        token: laneToken,
+      });
+      expect(answer.status).toBe(202);
+      expect(answer.body).toEqual({ redeliveryOf: original, status: 'QUEUED', eventCount: 2 });
+      // Appended to the lane of the original's kind, released, in the original's order, marked as its redelivery.
+      expect(await laneItemRows(api.sql, laneWebhookId)).toEqual(
+        eventPks.map((eventPk) => ({ kind, event_pk: eventPk, released: true, redelivery_of: original })),
       );
-      expect(events.rows).toEqual([{ event_pk: eventPk }]);
-      expect(await jobExists(answer.body.id)).toBe(true);
-      const job = await redis.hget(`${api.queuePrefix}:deliveries:${answer.body.id}`, 'data');
-      expect(JSON.parse(job!)).toEqual({ deliveryId: answer.body.id });
+      // The delivery carrying it is created when the lane's turn comes (a dispatcher): none yet.
+      expect(
+        (
+          await api.sql.query('SELECT count(*)::int AS n FROM deliveries WHERE redelivery_of = $1', [
+            original,
+          ])
+        ).rows[0].n,
+      ).toBe(0);
+      expect(await laneWakeUp(laneWebhookId, kind)).toEqual({
+        busy: true,
+        name: 'advance-lane',
+        data: { webhookId: laneWebhookId, kind },
+      });
       // The original keeps its own history.
       expect(
         (await api.sql.query('SELECT status FROM deliveries WHERE id = $1', [original])).rows[0].status,
@@ -287,6 +316,10 @@ describe('admin API: delivery log, redeliver, replay', () => {
         (await api.sql.query('SELECT count(*)::int AS n FROM deliveries WHERE redelivery_of = $1', [purged]))
           .rows[0].n,
       ).toBe(0);
+      expect(
+        (await api.sql.query('SELECT count(*)::int AS n FROM lane_items WHERE redelivery_of = $1', [purged]))
+          .rows[0].n,
+      ).toBe(0);
     });
 
     it("404 for another account's delivery", async () => {
@@ -300,42 +333,80 @@ describe('admin API: delivery log, redeliver, replay', () => {
   });
 
   describe('POST /webhooks/:id/replay', () => {
-    it('202 with the count: real-time events become deliveries (queued), batch events wait for the flush', async () => {
+    it('202 with the counts: events are appended to the lanes in event order, real-time ones released and woken, batch ones held for the release', async () => {
+      const laneToken = api.tokenFor(LANE_ACCOUNT);
+      const replayWebhookId = (
+        await api.call('POST', '/api/v1/webhooks', {
+          token: laneToken,
+          body: webhookBody({
+            active: true,
+            events: ['COURSE_ENROLLMENT', 'COURSE_COMPLETED', 'LEARNER_PROGRESS'],
+          }),
+        })
+      ).body.id;
       const from = T0 + 10_000_000;
+      // Inserted out of event order: the lane follows occurredAt, not insertion.
       const realtime = [
-        await insertEvent({ occurredAt: from }),
-        await insertEvent({ eventName: 'COURSE_COMPLETED', occurredAt: from + 5 }),
-        await insertEvent({ occurredAt: from + 10 }),
-      ];
+        await insertEvent({ accountId: LANE_ACCOUNT, occurredAt: from + 10 }),
+        await insertEvent({ accountId: LANE_ACCOUNT, eventName: 'COURSE_COMPLETED', occurredAt: from + 5 }),
+        await insertEvent({ accountId: LANE_ACCOUNT, occurredAt: from }),
+      ].reverse();
       const batch = [
-        await insertEvent({ eventName: 'LEARNER_PROGRESS', realtime: false, occurredAt: from + 1 }),
-        await insertEvent({ eventName: 'LEARNER_PROGRESS', realtime: false, occurredAt: from + 2 }),
-      ];
-      await insertEvent({ eventName: 'CI_STATS', occurredAt: from + 3 }); // not subscribed
-      await insertEvent({ occurredAt: from + 11 }); // after the range
-      await insertEvent({ accountId: OTHER_ACCOUNT, occurredAt: from + 4 }); // another account
+        await insertEvent({
+          accountId: LANE_ACCOUNT,
+          eventName: 'LEARNER_PROGRESS',
+          realtime: false,
+          occurredAt: from + 2,
+        }),
+        await insertEvent({
+          accountId: LANE_ACCOUNT,
+          eventName: 'LEARNER_PROGRESS',
+          realtime: false,
+          occurredAt: from + 1,
+        }),
+      ].reverse();
+      await insertEvent({ accountId: LANE_ACCOUNT, eventName: 'CI_STATS', occurredAt: from + 3 }); // not subscribed
+      await insertEvent({ accountId: LANE_ACCOUNT, occurredAt: from + 11 }); // after the range
+      await insertEvent({ accountId: ACCOUNT, occurredAt: from + 4 }); // another account
 
-      const answer = await api.call('POST', `/api/v1/webhooks/${webhookId}/replay`, {
-        token,
+      const answer = await api.call('POST', `/api/v1/webhooks/${replayWebhookId}/replay`, {
+        token: laneToken,
         body: { from: new Date(from).toISOString(), to: from + 10 },
       });
       expect(answer.status).toBe(202);
-      expect(answer.body).toEqual({ count: 5, realtimeDeliveries: 3, batchedEvents: 2 });
+      expect(answer.body).toEqual({ count: 5, realtimeEvents: 3, batchedEvents: 2 });
 
-      const created = await api.sql.query(
-        `SELECT d.id, d.status, de.event_pk::int AS event_pk FROM deliveries d JOIN delivery_events de ON de.delivery_id = d.id
-          WHERE de.event_pk = ANY($1) ORDER BY de.event_pk`,
-        [realtime],
+      const items = await laneItemRows(api.sql, replayWebhookId);
+      expect(items.filter((item) => item.kind === 'REALTIME')).toEqual(
+        realtime.map((eventPk) => ({
+          kind: 'REALTIME',
+          event_pk: eventPk,
+          released: true,
+          redelivery_of: null,
+        })),
       );
-      expect(created.rows.map((row) => [row.event_pk, row.status])).toEqual(
-        realtime.map((pk) => [pk, 'PENDING']),
+      expect(items.filter((item) => item.kind === 'BATCH')).toEqual(
+        batch.map((eventPk) => ({ kind: 'BATCH', event_pk: eventPk, released: false, redelivery_of: null })),
       );
-      for (const row of created.rows) expect(await jobExists(row.id)).toBe(true);
-      const waiting = await api.sql.query(
-        'SELECT event_pk::int AS event_pk FROM batch_items WHERE webhook_id = $1 ORDER BY event_pk',
-        [webhookId],
-      );
-      expect(waiting.rows.map((row) => row.event_pk)).toEqual(batch);
+      // No delivery yet: the dispatcher makes them when it advances the lane it was woken for.
+      expect(
+        (
+          await api.sql.query('SELECT count(*)::int AS n FROM deliveries WHERE webhook_id = $1', [
+            replayWebhookId,
+          ])
+        ).rows[0].n,
+      ).toBe(0);
+      expect(await laneWakeUp(replayWebhookId, 'REALTIME')).toEqual({
+        busy: true,
+        name: 'advance-lane',
+        data: { webhookId: replayWebhookId, kind: 'REALTIME' },
+      });
+      // The BATCH lane waits for BATCH_CRON: not woken, no job.
+      expect(await laneWakeUp(replayWebhookId, 'BATCH')).toEqual({
+        busy: false,
+        name: undefined,
+        data: undefined,
+      });
     });
 
     it.each([
@@ -357,6 +428,7 @@ describe('admin API: delivery log, redeliver, replay', () => {
         [ACCOUNT, from],
       );
       const before = (await api.sql.query('SELECT count(*)::int AS n FROM deliveries')).rows[0].n;
+      const itemsBefore = (await api.sql.query('SELECT count(*)::int AS n FROM lane_items')).rows[0].n;
       const answer = await api.call('POST', `/api/v1/webhooks/${webhookId}/replay`, {
         token,
         body: { from, to: from + 20_000 },
@@ -364,6 +436,7 @@ describe('admin API: delivery log, redeliver, replay', () => {
       expect(answer.status).toBe(422);
       expect(answer.body).toMatchObject({ code: 'REPLAY_RANGE_TOO_LARGE', details: [{ field: 'to' }] });
       expect((await api.sql.query('SELECT count(*)::int AS n FROM deliveries')).rows[0].n).toBe(before);
+      expect((await api.sql.query('SELECT count(*)::int AS n FROM lane_items')).rows[0].n).toBe(itemsBefore);
     });
 
     it('409 for an inactive webhook, 404 for another account', async () => {
