@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: everything, in the order that fails fastest.
-#   lint → type-check + build → unit tests → end-to-end tests (real Kafka, Postgres, Redis) → fault suite.
+#   lint → type-check + build → unit tests → end-to-end tests (real Kafka, Postgres, Redis, and the
+#   console in a real Chromium) → fault suite.
 # `npm run test:faults` runs only the fault suite. Kafka is started if needed, and stopped again
 # at the end if this script started it.
 set -euo pipefail
@@ -19,6 +20,19 @@ jest_run() {
   npx jest "$@" --json --outputFile="$results_dir/$name.json"
 }
 
+# The console's browser suite (test/console) drives Debian's chromium. As root (CI, containers) it is
+# installed when missing; elsewhere the suite fails and says how to install it, rather than skipping.
+ensure_chromium() {
+  if [[ -n "${CHROMIUM_PATH:-}" ]] || command -v chromium > /dev/null; then return 0; fi
+  if [[ $EUID -eq 0 ]] && command -v apt-get > /dev/null; then
+    echo "chromium is missing: installing Debian's chromium for the console's browser tests"
+    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+  else
+    printf '\033[33mchromium is not installed: the console browser suite (test/console) will fail.\n' >&2
+    printf 'Install it with: sudo apt-get install -y chromium   (or set CHROMIUM_PATH)\033[0m\n' >&2
+  fi
+}
+
 step "services"
 node scripts/check-services.js
 kafka_was_running=0
@@ -34,6 +48,7 @@ if [[ "$mode" == "all" ]]; then
   step "unit tests"
   jest_run unit --selectProjects unit
   step "end-to-end tests"
+  ensure_chromium
   jest_run e2e --selectProjects e2e --maxWorkers=2 --testPathIgnorePatterns '/test/faults/'
 else
   npm run build --silent
@@ -47,7 +62,8 @@ step "done"
 node -e '
   const fs = require("fs"), dir = process.argv[1];
   let passed = 0, failed = 0;
-  for (const file of fs.readdirSync(dir)) {
+  // Only the jest result files: test artefacts (the console screenshots) live in subfolders.
+  for (const file of fs.readdirSync(dir).filter((name) => name.endsWith(".json"))) {
     const result = JSON.parse(fs.readFileSync(dir + "/" + file, "utf8"));
     passed += result.numPassedTests;
     failed += result.numFailedTests;
