@@ -1,12 +1,12 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DispatcherConfig } from '@lms/config';
 import { Metrics } from '@lms/observability';
-import { ADVISORY_LOCK } from '@lms/webhook-domain';
+import { ADVISORY_LOCK, scheduleRunOnceJob, withAdvisoryLock, type RunOnceJob } from '@lms/webhook-domain';
 import { DataSource } from 'typeorm';
 import { DISPATCHER_CONFIG } from './dispatch-tokens';
-import { inTransaction, sqlRows } from './sql-rows';
+import { sqlRows } from './sql-rows';
 import { WebhookDisabler } from './webhook-disabler';
 
 const INTERVAL_NAME = 'auto-disable';
@@ -18,7 +18,7 @@ const INTERVAL_NAME = 'auto-disable';
  */
 @Injectable()
 export class AutoDisableScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(AutoDisableScheduler.name);
+  private job?: RunOnceJob;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -29,28 +29,21 @@ export class AutoDisableScheduler implements OnApplicationBootstrap, OnApplicati
   ) {}
 
   onApplicationBootstrap(): void {
-    const timer = setInterval(() => {
-      this.runOnce().catch((error: Error) =>
-        this.logger.error(`auto-disable check failed: ${error.message}`),
-      );
-    }, this.config.autoDisableCheckIntervalMs);
-    this.schedulerRegistry.addInterval(INTERVAL_NAME, timer);
+    this.job = scheduleRunOnceJob(
+      this.schedulerRegistry,
+      INTERVAL_NAME,
+      { everyMs: this.config.autoDisableCheckIntervalMs },
+      () => this.runOnce(),
+    );
   }
 
-  onApplicationShutdown(): void {
-    if (this.schedulerRegistry.doesExist('interval', INTERVAL_NAME))
-      this.schedulerRegistry.deleteInterval(INTERVAL_NAME);
+  async onApplicationShutdown(): Promise<void> {
+    await this.job?.stop();
   }
 
   /** The webhook ids disabled by this run (empty when another replica holds the lock). */
   async runOnce(): Promise<string[]> {
-    const disabled = await inTransaction(this.dataSource, async (runner) => {
-      const [lock] = await sqlRows<{ locked: boolean }>(
-        runner,
-        'SELECT pg_try_advisory_xact_lock($1) AS locked',
-        [ADVISORY_LOCK.AUTO_DISABLE],
-      );
-      if (!lock.locked) return [];
+    const disabled = await withAdvisoryLock(this.dataSource, ADVISORY_LOCK.AUTO_DISABLE, async (runner) => {
       const due = await sqlRows<{ id: string }>(
         runner,
         `SELECT id FROM webhooks
@@ -66,6 +59,7 @@ export class AutoDisableScheduler implements OnApplicationBootstrap, OnApplicati
         reason: `No successful delivery for ${Math.round(this.config.autoDisableAfterMs / 1000)} s`,
       });
     });
+    if (disabled === null) return [];
     if (disabled.length > 0) this.metrics.webhooksDisabled.inc({ reason: 'auto_disabled' }, disabled.length);
     return disabled;
   }

@@ -1,12 +1,19 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { InjectDataSource } from '@nestjs/typeorm';
 import type { DispatcherConfig } from '@lms/config';
 import { Metrics } from '@lms/observability';
 import { DELIVERY_QUEUE, enqueueLaneWakeUps } from '@lms/queue-contract';
-import { LaneRepository } from '@lms/webhook-domain';
+import {
+  ADVISORY_LOCK,
+  LaneRepository,
+  scheduleRunOnceJob,
+  withAdvisoryLock,
+  type RunOnceJob,
+} from '@lms/webhook-domain';
 import type { Queue } from 'bull';
-import { CronJob } from 'cron';
+import { DataSource } from 'typeorm';
 import { DISPATCHER_CONFIG } from './dispatch-tokens';
 
 export interface ReleaseResult {
@@ -29,9 +36,10 @@ const CRON_NAME = 'batch-release';
 @Injectable()
 export class BatchReleaseScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(BatchReleaseScheduler.name);
-  private running?: Promise<ReleaseResult>;
+  private job?: RunOnceJob;
 
   constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly lanes: LaneRepository,
     @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue,
     @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
@@ -40,32 +48,20 @@ export class BatchReleaseScheduler implements OnApplicationBootstrap, OnApplicat
   ) {}
 
   onApplicationBootstrap(): void {
-    // The expression is configuration, so the job is registered here rather than with @Cron.
-    const job = CronJob.from({
-      cronTime: this.config.batchCron,
-      onTick: () => {
-        this.releaseAll().catch((error: Error) =>
-          this.logger.error(`batch release failed: ${error.message}`),
-        );
-      },
-      start: true,
-    });
-    this.schedulerRegistry.addCronJob(CRON_NAME, job);
+    this.job = scheduleRunOnceJob(this.schedulerRegistry, CRON_NAME, { cron: this.config.batchCron }, () =>
+      this.releaseAll(),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.schedulerRegistry.doesExist('cron', CRON_NAME)) this.schedulerRegistry.deleteCronJob(CRON_NAME);
-    await this.running?.catch(() => undefined);
+    await this.job?.stop();
   }
 
-  /** One release at a time per replica; a tick that lands during a release joins it. */
-  releaseAll(): Promise<ReleaseResult> {
-    this.running ??= this.release().finally(() => (this.running = undefined));
-    return this.running;
-  }
-
-  private async release(): Promise<ReleaseResult> {
-    const released = await this.lanes.releaseBatchLanes();
+  /** One release: every held non-real-time event, under the release lock (one releaser across replicas). */
+  async releaseAll(): Promise<ReleaseResult> {
+    const released = await withAdvisoryLock(this.dataSource, ADVISORY_LOCK.BATCH_RELEASE, (runner) =>
+      this.lanes.releaseBatchLanes(runner.manager),
+    );
     if (released === null) return { events: 0, lanes: 0, lockedOut: true };
     await enqueueLaneWakeUps(this.queue, released.woken);
     this.metrics.laneWakeUps.inc({ source: 'release' }, released.woken.length);

@@ -1,7 +1,14 @@
 import type { IngestionConfig } from '@lms/config';
 import { Metrics } from '@lms/observability';
-import { ADVISORY_LOCK, LaneRepository } from '@lms/webhook-domain';
+import {
+  ADVISORY_LOCK,
+  LaneRepository,
+  scheduleRunOnceJob,
+  withAdvisoryLock,
+  type RunOnceJob,
+} from '@lms/webhook-domain';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
 import { INGESTION_CONFIG } from '../ingestion-config.token';
 import { DeliveryEnqueuer } from '../queue/delivery-enqueuer';
@@ -21,26 +28,28 @@ const MAX_LANES_PER_RUN = 5000;
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(OutboxRelay.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
-  private stopped = false;
+  private job?: RunOnceJob;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly enqueuer: DeliveryEnqueuer,
     private readonly lanes: LaneRepository,
     private readonly metrics: Metrics,
+    private readonly schedulerRegistry: SchedulerRegistry,
     @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.schedule();
+    this.job = scheduleRunOnceJob(
+      this.schedulerRegistry,
+      'outbox-relay',
+      { everyMs: this.config.relayIntervalMs },
+      () => this.relayOnce(),
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.job?.stop();
   }
 
   /**
@@ -48,19 +57,14 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
    * lock. The transaction-scoped lock is released by the commit, even if this process dies mid-run.
    */
   async relayOnce(): Promise<number | null> {
-    return this.dataSource.transaction(async (manager) => {
-      const [{ locked }]: Array<{ locked: boolean }> = await manager.query(
-        'SELECT pg_try_advisory_xact_lock($1) AS locked',
-        [ADVISORY_LOCK.OUTBOX_RELAY],
-      );
-      if (!locked) return null;
-      const rows: Array<{ id: string }> = await manager.query(
+    return withAdvisoryLock(this.dataSource, ADVISORY_LOCK.OUTBOX_RELAY, async (runner) => {
+      const rows = (await runner.query(
         `SELECT id FROM deliveries
           WHERE status IN ('PENDING', 'RETRYING') AND next_attempt_at < now() - make_interval(secs => $1::double precision / 1000)
           ORDER BY next_attempt_at
           LIMIT ${MAX_DELIVERIES_PER_RUN}`,
         [this.config.relayGraceMs],
-      );
+      )) as Array<{ id: string }>;
       const requeued = rows.length === 0 ? 0 : await this.enqueuer.enqueueMissing(rows.map((row) => row.id));
       if (requeued > 0) {
         this.metrics.relayRequeued.inc(requeued);
@@ -77,17 +81,5 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       }
       return requeued + stuck.length;
     });
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.relayOnce()
-        .catch((error: Error) => this.logger.warn(`outbox relay pass failed: ${error.message}`))
-        .finally(() => {
-          this.running = undefined;
-          this.schedule();
-        });
-    }, this.config.relayIntervalMs);
   }
 }

@@ -1,8 +1,7 @@
 import type { IngestionConfig } from '@lms/config';
-import { ADVISORY_LOCK } from '@lms/webhook-domain';
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { ADVISORY_LOCK, scheduleRunOnceJob, withAdvisoryLock, type RunOnceJob } from '@lms/webhook-domain';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { CronJob } from 'cron';
 import { DataSource } from 'typeorm';
 import { INGESTION_CONFIG } from '../ingestion-config.token';
 
@@ -35,11 +34,12 @@ const DELETE_OLD_EVENTS = `
 
 /**
  * Deletes events and deliveries older than RETENTION_DAYS on RETENTION_CRON, in bounded chunks, by one
- * replica at a time (session advisory lock held on a dedicated connection for the run).
+ * replica at a time (withAdvisoryLock, session scope: one dedicated connection for the run).
  */
 @Injectable()
-export class RetentionPurger implements OnApplicationBootstrap {
+export class RetentionPurger implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(RetentionPurger.name);
+  private job?: RunOnceJob;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -48,43 +48,38 @@ export class RetentionPurger implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
-    const job = CronJob.from({
-      cronTime: this.config.retentionCron,
-      onTick: () => {
-        this.purgeOnce()
-          .then((result) => {
-            if (result && result.deliveries + result.events > 0) {
-              this.logger.log(`purged ${result.deliveries} deliveries and ${result.events} events`);
-            }
-          })
-          .catch((error: Error) => this.logger.warn(`retention purge failed: ${error.message}`));
+    this.job = scheduleRunOnceJob(
+      this.scheduler,
+      'retention-purge',
+      { cron: this.config.retentionCron },
+      async () => {
+        const result = await this.purgeOnce();
+        if (result && result.deliveries + result.events > 0) {
+          this.logger.log(`purged ${result.deliveries} deliveries and ${result.events} events`);
+        }
       },
-    });
-    this.scheduler.addCronJob('retention-purge', job);
-    job.start();
+    );
   }
 
-  /** One purge run; null when another replica is purging. */
+  async onModuleDestroy(): Promise<void> {
+    await this.job?.stop();
+  }
+
+  /**
+   * One purge run; null when another replica is purging. A session lock: the run is many short
+   * transactions (chunks), so it must not hold one transaction open.
+   */
   async purgeOnce(): Promise<PurgeResult | null> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [
-        ADVISORY_LOCK.RETENTION_PURGE,
-      ])) as Array<{ locked: boolean }>;
-      if (!locked) return null;
-      try {
-        const days = this.config.retentionDays;
-        return {
-          deliveries: await this.deleteInChunks(() => runner.query(DELETE_OLD_DELIVERIES, [days])),
-          events: await this.deleteInChunks(() => runner.query(DELETE_OLD_EVENTS, [days])),
-        };
-      } finally {
-        await runner.query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCK.RETENTION_PURGE]);
-      }
-    } finally {
-      await runner.release();
-    }
+    const days = this.config.retentionDays;
+    return withAdvisoryLock(
+      this.dataSource,
+      ADVISORY_LOCK.RETENTION_PURGE,
+      async (runner) => ({
+        deliveries: await this.deleteInChunks(() => runner.query(DELETE_OLD_DELIVERIES, [days])),
+        events: await this.deleteInChunks(() => runner.query(DELETE_OLD_EVENTS, [days])),
+      }),
+      'session',
+    );
   }
 
   /** pg answers a DELETE through TypeORM as [rows, affectedCount]. */

@@ -5,7 +5,7 @@
 export const ADVISORY_LOCK = {
   MIGRATIONS: 7_310_001,
   OUTBOX_RELAY: 7_310_002,
-  BATCH_FLUSH: 7_310_003,
+  BATCH_RELEASE: 7_310_003,
   RETENTION_PURGE: 7_310_004,
   AUTO_DISABLE: 7_310_005,
   /** Namespace for per-account locks (two-key form: namespace, accountId). */
