@@ -3,7 +3,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { insertAttemptRow, insertEventRow, startListener, type TestListener } from '@lms/testing';
+import {
+  insertAttemptRow,
+  insertDeliveryRow,
+  insertEventRow,
+  startListener,
+  type TestListener,
+} from '@lms/testing';
 import { startAdminApi, type AdminApiHarness, type ApiAnswer } from './support/admin-api-harness';
 import { OpenApiValidator } from './support/openapi-validator';
 import { webhookBody } from './support/webhook-factory';
@@ -140,6 +146,41 @@ describe('admin API: the OpenAPI document is lint-clean and describes what the s
       expect(field.type).toBeUndefined();
       expect(field.oneOf.map((s: { type: string }) => s.type)).toEqual(['string', 'integer']);
     }
+    // The lane settings: integers with their range and default; overlap means no order, and it says so.
+    for (const schema of ['CreateWebhookDto', 'UpdateWebhookDto', 'WebhookResponse']) {
+      const properties = document.components.schemas[schema].properties;
+      expect(properties.maxInFlight).toMatchObject({ type: 'integer', minimum: 1, maximum: 50 });
+      expect(properties.maxInFlight.description).toContain('order is NOT guaranteed');
+      expect(properties.maxEventsPerRequest).toMatchObject({ type: 'integer', minimum: 1, maximum: 1000 });
+    }
+    expect(create.maxInFlight.default).toBe(1);
+    expect(create.maxEventsPerRequest.default).toBe(100);
+    expect(update.maxInFlight.default).toBeUndefined();
+    expect(document.components.schemas.WebhookResponse.required).toEqual(
+      expect.arrayContaining(['maxInFlight', 'maxEventsPerRequest']),
+    );
+    const get = validator.operation('GET', '/api/v1/webhooks/{id}');
+    expect(get.responses['200'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/WebhookDetailResponse',
+    });
+    const lane = document.components.schemas.LaneResponse;
+    expect(lane.required).toEqual(
+      expect.arrayContaining([
+        'kind',
+        'pendingEvents',
+        'heldEvents',
+        'oldestPendingAgeMs',
+        'inFlight',
+        'blockedSince',
+      ]),
+    );
+    expect(lane.properties.oldestPendingAgeMs).toMatchObject({ type: 'integer', nullable: true });
+    expect(lane.properties.blockedSince).toMatchObject({
+      type: 'string',
+      format: 'date-time',
+      nullable: true,
+    });
+
     const list = validator.operation('GET', '/api/v1/webhooks/{id}/deliveries');
     const from = list.parameters.find((p: { name: string }) => p.name === 'from');
     expect(from.schema.type).toBe('string');
@@ -209,8 +250,14 @@ describe('admin API: the OpenAPI document is lint-clean and describes what the s
     await contractCall('DELETE', `/api/v1/webhooks/${id}`, '/api/v1/webhooks/{id}');
   });
 
-  it('a body that follows the document is accepted (null description and rate limit, integer rate limit)', async () => {
-    const body = webhookBody({ description: null, rateLimitPerSecond: 50, active: false });
+  it('a body that follows the document is accepted (null description and rate limit, integer rate limit and lane settings)', async () => {
+    const body = webhookBody({
+      description: null,
+      rateLimitPerSecond: 50,
+      active: false,
+      maxInFlight: 5,
+      maxEventsPerRequest: 1000,
+    });
     expect(validator.requestBodyErrors('POST', '/api/v1/webhooks', body)).toEqual([]);
     const created = await contractCall('POST', '/api/v1/webhooks', '/api/v1/webhooks', { body });
     expect(created.status).toBe(201);
@@ -219,7 +266,7 @@ describe('admin API: the OpenAPI document is lint-clean and describes what the s
       `/api/v1/webhooks/${created.body.id}`,
       '/api/v1/webhooks/{id}',
       {
-        body: { description: null, rateLimitPerSecond: null },
+        body: { description: null, rateLimitPerSecond: null, maxInFlight: 1, maxEventsPerRequest: 1 },
       },
     );
     expect(cleared.status).toBe(200);
@@ -228,6 +275,14 @@ describe('admin API: the OpenAPI document is lint-clean and describes what the s
     expect(validator.requestBodyErrors('POST', '/api/v1/webhooks', fractional)).not.toEqual([]);
     const refused = await contractCall('POST', '/api/v1/webhooks', '/api/v1/webhooks', { body: fractional });
     expect(refused.status).toBe(400);
+    for (const outOfRange of [{ maxInFlight: 51 }, { maxEventsPerRequest: 0 }, { maxInFlight: '3' }]) {
+      const refusedBody = webhookBody(outOfRange);
+      expect(validator.requestBodyErrors('POST', '/api/v1/webhooks', refusedBody)).not.toEqual([]);
+      const answer = await contractCall('POST', '/api/v1/webhooks', '/api/v1/webhooks', {
+        body: refusedBody,
+      });
+      expect(answer.status).toBe(400);
+    }
     await contractCall('DELETE', `/api/v1/webhooks/${created.body.id}`, '/api/v1/webhooks/{id}');
   });
 
@@ -263,14 +318,21 @@ describe('admin API: the OpenAPI document is lint-clean and describes what the s
     });
     expect(typeof unsaved.body.signingSecret).toBe('string');
 
-    // Deliveries: events replayed by ISO time and by epoch ms, then the log, one delivery and a redelivery.
+    // Deliveries: events replayed by ISO time and by epoch ms (appended to the lane: no dispatcher here
+    // turns them into requests), then a log of requests as a dispatcher records them, one delivery and
+    // a redelivery.
     const occurredAt = Date.UTC(2026, 0, 2);
-    await insertEventRow(api.sql, { accountId: ACCOUNT, occurredAt });
-    await insertEventRow(api.sql, { accountId: ACCOUNT, occurredAt: occurredAt + 1000 });
+    const eventPks = [
+      await insertEventRow(api.sql, { accountId: ACCOUNT, occurredAt }),
+      await insertEventRow(api.sql, { accountId: ACCOUNT, occurredAt: occurredAt + 1000 }),
+    ];
     const replayed = await contractCall('POST', `${hook}/replay`, '/api/v1/webhooks/{id}/replay', {
       body: { from: '2026-01-02', to: occurredAt + 1000 },
     });
-    expect(replayed.body.count).toBe(2);
+    expect(replayed.body).toEqual({ count: 2, realtimeEvents: 2, batchedEvents: 0 });
+    for (const eventPk of eventPks) {
+      await insertDeliveryRow(api.sql, { webhookId: id, accountId: ACCOUNT, eventPks: [eventPk] });
+    }
     const page = await contractCall(
       'GET',
       `${hook}/deliveries?from=2026-01-01T00:00:00Z&to=${Date.now() + 60_000}&limit=1`,
@@ -283,6 +345,24 @@ describe('admin API: the OpenAPI document is lint-clean and describes what the s
     await api.sql.query(`UPDATE deliveries SET status = 'DEAD', last_error = 'HTTP 500' WHERE id = $1`, [
       deliveryId,
     ]);
+
+    // The lane view, busy: the replayed events pending, a failing request in flight (every field set).
+    const failing = await insertDeliveryRow(api.sql, {
+      webhookId: id,
+      accountId: ACCOUNT,
+      eventPks: [eventPks[0]],
+      status: 'RETRYING',
+    });
+    await insertAttemptRow(api.sql, { deliveryId: failing, attemptNumber: 1, statusCode: 503 });
+    const lanes = (await contractCall('GET', hook, '/api/v1/webhooks/{id}')).body.lanes;
+    expect(lanes[0]).toMatchObject({
+      kind: 'REALTIME',
+      pendingEvents: 2,
+      oldestPendingAgeMs: expect.any(Number),
+      inFlight: [{ deliveryId: failing, status: 'RETRYING' }],
+      blockedSince: expect.any(String),
+    });
+    await api.sql.query(`UPDATE deliveries SET status = 'CANCELLED' WHERE id = $1`, [failing]);
     const detail = await contractCall('GET', `/api/v1/deliveries/${deliveryId}`, '/api/v1/deliveries/{id}');
     expect(detail.body.attempts).toHaveLength(1);
     const redelivered = await contractCall(
