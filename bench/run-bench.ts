@@ -23,6 +23,7 @@ import {
   type DeliveryRunResult,
   type IngestionRunResult,
 } from './report/bench-report';
+import { cpuMsPerThousandEvents } from './report/cpu-per-event';
 import { balanceRun } from './report/run-balance';
 import {
   connectBenchProducer,
@@ -136,11 +137,14 @@ async function deliveryRun(
     dispatchers: context.stack.dispatchers.length,
     seconds: Math.round(seconds * 100) / 100,
     eventsPerSecond: Math.round(stats.uniqueEvents / seconds),
+    requestsPerSecond: Math.round(stats.requests / seconds),
     latencyMs: stats.latencyMs,
     requests: stats.requests,
+    eventsPerRequest: stats.eventsPerRequest,
     repeatedDeliveries: stats.repeatedDeliveries,
     balance,
     usage,
+    cpuMsPer1000Events: usage ? cpuMsPerThousandEvents(usage, stats.uniqueEvents) : undefined,
     producer: {
       seconds: (production.finishedAt - production.startedAt) / 1000,
       maxLagMs: production.maxProducerLagMs,
@@ -148,9 +152,12 @@ async function deliveryRun(
   };
   progress.done(
     `[${label}] ${result.eventsPerSecond} events/s over ${result.seconds} s; latency p50/p99 ${stats.latencyMs?.p50 ?? '-'}/${stats.latencyMs?.p99 ?? '-'} ms; ` +
+      `${result.requestsPerSecond} req/s, ${stats.eventsPerRequest?.mean ?? '-'} events/req (p50 ${stats.eventsPerRequest?.p50 ?? '-'}, p99 ${stats.eventsPerRequest?.p99 ?? '-'}); ` +
       `${balance.valid ? 'balanced' : `VOID (${balance.voidReason})`}; ${balance.duplicates} duplicates; signatures checked ${stats.signaturesChecked}, failed ${stats.signatureFailures}`,
   );
   if (usage) console.log(`  ${formatUsage('  usage', usage)}`);
+  if (result.cpuMsPer1000Events)
+    console.log(`    CPU ms per 1,000 events delivered: ${JSON.stringify(result.cpuMsPer1000Events)}`);
   return result;
 }
 
@@ -298,6 +305,7 @@ async function scenarioIngestionAlone(context: BenchContext): Promise<void> {
     valid,
     voidReason: valid ? null : `${events - persisted.count} of ${events} events not persisted`,
     usage,
+    cpuMsPer1000Events: cpuMsPerThousandEvents(usage, persisted.count),
   };
   context.results.ingestion = result;
   progress.done(

@@ -14,6 +14,8 @@ interface RunLedger {
   /** sequence → times seen */
   seen: Map<number, number>;
   latencies: number[];
+  /** Events of this run in each request's body. */
+  eventsPerRequest: number[];
   firstReceivedAt: number | null;
   lastReceivedAt: number | null;
 }
@@ -40,6 +42,7 @@ function ledgerOf(run: string): RunLedger {
       repeatedDeliveries: 0,
       seen: new Map(),
       latencies: [],
+      eventsPerRequest: [],
       firstReceivedAt: null,
       lastReceivedAt: null,
     };
@@ -74,7 +77,7 @@ function record(path: string, headers: IncomingMessage['headers'], body: Buffer)
     return;
   }
   const deliveryId = String(headers['webhook-id'] ?? '');
-  const touched = new Set<RunLedger>();
+  const touched = new Map<RunLedger, number>();
   for (const event of envelope.events ?? []) {
     const id = typeof event.eventId === 'string' ? event.eventId : '';
     const cut = id.lastIndexOf('-');
@@ -84,15 +87,16 @@ function record(path: string, headers: IncomingMessage['headers'], body: Buffer)
       continue;
     }
     const ledger = ledgerOf(id.slice(0, cut));
-    touched.add(ledger);
+    touched.set(ledger, (touched.get(ledger) ?? 0) + 1);
     const times = ledger.seen.get(sequence) ?? 0;
     ledger.seen.set(sequence, times + 1);
     if (times === 0 && typeof event.timestamp === 'number') ledger.latencies.push(now - event.timestamp);
     ledger.firstReceivedAt ??= now;
     ledger.lastReceivedAt = now;
   }
-  for (const ledger of touched) {
+  for (const [ledger, events] of touched) {
     ledger.requests += 1;
+    ledger.eventsPerRequest.push(events);
     if (ledger.deliveryIds.has(deliveryId)) ledger.repeatedDeliveries += 1;
     else ledger.deliveryIds.add(deliveryId);
   }
@@ -124,6 +128,7 @@ function statsOf(run: string, expected: number, listMissing: number): RunStats {
     firstReceivedAt: ledger.firstReceivedAt,
     lastReceivedAt: ledger.lastReceivedAt,
     latencyMs: summarizeLatencies([...ledger.latencies]),
+    eventsPerRequest: summarizeLatencies([...ledger.eventsPerRequest]),
     signaturesChecked,
     signatureFailures,
     malformedRequests: malformedOutsideRuns,

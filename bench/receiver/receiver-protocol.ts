@@ -52,6 +52,8 @@ export interface RunStats {
   lastReceivedAt: number | null;
   /** Receive time minus each event's scheduled produce time (its `timestamp`), first copy only. */
   latencyMs: LatencySummary | null;
+  /** Events of the run in each request body (every request, repeats included). */
+  eventsPerRequest: LatencySummary | null;
   signaturesChecked: number;
   signatureFailures: number;
   malformedRequests: number;

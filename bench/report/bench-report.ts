@@ -1,6 +1,7 @@
 import type { CeilingResult } from '../load/ceiling-loop';
 import type { LatencySummary } from '../receiver/receiver-protocol';
 import type { ProcessUsage, UsageReport } from '../stack/process-sampler';
+import { CPU_GROUPS, type CpuMsPerThousandEvents } from './cpu-per-event';
 import type { RunBalance } from './run-balance';
 import { describeBalance } from './run-balance';
 
@@ -10,11 +11,17 @@ export interface DeliveryRunResult {
   dispatchers: number;
   seconds: number;
   eventsPerSecond: number;
+  /** HTTP requests the receiver got per second (one request carries one or many events of a lane). */
+  requestsPerSecond: number;
   latencyMs: LatencySummary | null;
   requests: number;
+  /** Events per request body, as the receiver counted them. */
+  eventsPerRequest: LatencySummary | null;
   repeatedDeliveries: number;
   balance: RunBalance;
   usage?: UsageReport;
+  /** CPU ms per 1,000 events delivered, per process group (sampled runs only). */
+  cpuMsPer1000Events?: CpuMsPerThousandEvents;
   producer: { seconds: number; maxLagMs: number };
 }
 
@@ -27,6 +34,8 @@ export interface IngestionRunResult {
   valid: boolean;
   voidReason: string | null;
   usage?: UsageReport;
+  /** CPU ms per 1,000 events persisted, per process group. */
+  cpuMsPer1000Events?: CpuMsPerThousandEvents;
 }
 
 export interface BenchResults {
@@ -87,7 +96,7 @@ export function formatTable(results: BenchResults): string {
       throughput.ratioToCeiling === null ? '' : ` (${throughput.ratioToCeiling.toFixed(2)}× ceiling)`;
     rows.push([
       `2. Throughput: ${number(throughput.events)} signed real-time events, ${throughput.dispatchers} dispatcher`,
-      `${number(throughput.eventsPerSecond)} events/s${ratio}`,
+      `${number(throughput.eventsPerSecond)} events/s${ratio} · ${describeRequests(throughput)}`,
       describeBalance(throughput.balance),
     ]);
   }
@@ -95,7 +104,9 @@ export function formatTable(results: BenchResults): string {
     const l = latency.latencyMs;
     rows.push([
       `3. Latency: ${number(latency.ratePerSecond)} events/s for ${latency.durationSeconds} s`,
-      l ? `p50 ${l.p50} ms · p95 ${l.p95} ms · p99 ${l.p99} ms (max ${l.max})` : 'no deliveries',
+      l
+        ? `p50 ${l.p50} ms · p95 ${l.p95} ms · p99 ${l.p99} ms (max ${l.max}) · ${describeRequests(latency)}`
+        : 'no deliveries',
       describeBalance(latency.balance),
     ]);
   }
@@ -111,7 +122,7 @@ export function formatTable(results: BenchResults): string {
   for (const run of scale) {
     rows.push([
       `5. Scale: ${run.dispatchers} dispatcher replica(s), ${number(run.events)} events`,
-      `${number(run.eventsPerSecond)} events/s`,
+      `${number(run.eventsPerSecond)} events/s · ${describeRequests(run)}`,
       describeBalance(run.balance),
     ]);
   }
@@ -125,9 +136,41 @@ export function formatTable(results: BenchResults): string {
       .join(' · ');
     rows.push(['6. Peak RSS during (2)', rss, '']);
   }
-  const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column].length)));
-  const line = (row: [string, string, string]) =>
-    `| ${row.map((cell, column) => cell.padEnd(widths[column])).join(' | ')} |`;
+  return [markdownTable(rows), formatCpuTable(results)].filter((table) => table !== '').join('\n\n');
+}
+
+/** `requests/s · events per request mean (p50/p99)`: how many events each signed POST carried. */
+function describeRequests(run: DeliveryRunResult): string {
+  const perRequest = run.eventsPerRequest;
+  const spread = perRequest ? `${perRequest.mean} (p50 ${perRequest.p50}, p99 ${perRequest.p99})` : '-';
+  return `${number(run.requestsPerSecond)} req/s · ${spread} events/req`;
+}
+
+/** One row per sampled scenario: CPU ms per 1,000 events, per process group, then the sum. */
+export function formatCpuTable(results: BenchResults): string {
+  const sampled: [string, CpuMsPerThousandEvents][] = [];
+  if (results.throughput?.cpuMsPer1000Events)
+    sampled.push(['2. Throughput', results.throughput.cpuMsPer1000Events]);
+  if (results.latency?.cpuMsPer1000Events) sampled.push(['3. Latency', results.latency.cpuMsPer1000Events]);
+  if (results.ingestion?.cpuMsPer1000Events)
+    sampled.push(['4. Ingestion alone (per 1,000 persisted)', results.ingestion.cpuMsPer1000Events]);
+  for (const run of results.scale)
+    if (run.cpuMsPer1000Events) sampled.push([`5. Scale ×${run.dispatchers}`, run.cpuMsPer1000Events]);
+  if (sampled.length === 0) return '';
+  const groups = [...CPU_GROUPS, 'total' as const];
+  const rows: string[][] = [
+    ['CPU ms per 1,000 events', ...groups],
+    ...sampled.map(([scenario, cpu]) => [
+      scenario,
+      ...groups.map((group) => (cpu[group] === undefined ? '-' : number(cpu[group]))),
+    ]),
+  ];
+  return markdownTable(rows);
+}
+
+function markdownTable(rows: string[][]): string {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  const line = (row: string[]) => `| ${row.map((cell, column) => cell.padEnd(widths[column])).join(' | ')} |`;
   const separator = `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`;
   return [line(rows[0]), separator, ...rows.slice(1).map(line)].join('\n');
 }

@@ -1,6 +1,6 @@
 import type { LatencySummary } from '../receiver/receiver-protocol';
 
-/** Nearest-rank percentiles of a sample (sorted in place). null for an empty sample. */
+/** Nearest-rank percentiles of a sample (sorted in place): latencies, events per request. null for an empty sample. */
 export function summarizeLatencies(samples: number[]): LatencySummary | null {
   if (samples.length === 0) return null;
   samples.sort((a, b) => a - b);

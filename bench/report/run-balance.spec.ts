@@ -15,6 +15,7 @@ function statsFactory(overrides: Partial<RunStats> = {}): RunStats {
     firstReceivedAt: 1,
     lastReceivedAt: 2,
     latencyMs: null,
+    eventsPerRequest: null,
     signaturesChecked: 1,
     signatureFailures: 0,
     malformedRequests: 0,

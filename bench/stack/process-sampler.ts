@@ -6,6 +6,8 @@ export interface ProcessUsage {
   peakRssMb: number;
   /** CPU time used while sampling, as a share of one core (1.0 = one core fully busy). */
   cpuCores: number;
+  /** CPU time used while sampling (user + system), in ms: what a scenario's work cost this process. */
+  cpuMs: number;
 }
 
 export interface UsageReport {
@@ -59,6 +61,7 @@ export class ProcessSampler {
           pid,
           peakRssMb: round((this.peaks.get(id) ?? 0) / 1024),
           cpuCores: seconds > 0 ? round(ticks / CLOCK_TICKS_PER_SECOND / seconds) : 0,
+          cpuMs: (ticks * 1000) / CLOCK_TICKS_PER_SECOND,
         };
       }),
     };
