@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { Client } from 'pg';
+import { chooseLogFormat } from '@lms/observability';
 import { AppSupervisor } from './stack/app-supervisor';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -68,6 +69,16 @@ async function waitReady(label: string, port: number, keepWaiting: () => boolean
   return false;
 }
 
+/**
+ * The apps write through pipes to this script, so they cannot see the terminal themselves: when this
+ * script's output is a terminal (and not production), they are told to print readable coloured lines.
+ * Redirected to a file or a pipe, or with LOG_FORMAT=json, they keep writing JSON lines.
+ */
+function logFormatFor(stackEnv: Record<string, string>): Record<string, string> {
+  if (chooseLogFormat(stackEnv, process.stdout.isTTY === true) !== 'pretty') return {};
+  return { LOG_FORMAT: 'pretty', ...(stackEnv.NO_COLOR ? {} : { FORCE_COLOR: '1' }) };
+}
+
 async function main(): Promise<void> {
   const stackEnv = env();
   const kafkaWasRunning = (() => {
@@ -98,7 +109,7 @@ async function main(): Promise<void> {
   const dispatcherPort = Number(stackEnv.DISPATCHER_PORT ?? 3002);
   const replicas = Math.max(1, Number(stackEnv.DISPATCHER_REPLICAS ?? 1));
   // Migrations already ran once above; the apps skip theirs so they boot in parallel without waiting on the lock.
-  const appEnv = { ...stackEnv, MIGRATE_ON_BOOT: 'false' };
+  const appEnv = { ...stackEnv, MIGRATE_ON_BOOT: 'false', ...logFormatFor(stackEnv) };
 
   // Dispatcher replicas take consecutive ports after the first one, skipping the others' ports.
   const dispatcherPorts: number[] = [];
@@ -163,6 +174,7 @@ async function main(): Promise<void> {
   const ready = await Promise.all(apps.map(({ label, port }) => waitReady(label, port, () => !stopping)));
   if (!ready.every(Boolean)) return;
   log('ready.');
+  log(`console          http://127.0.0.1:${adminPort}/console`);
   log(
     `admin API        http://127.0.0.1:${adminPort}/api/v1   (Swagger UI: http://127.0.0.1:${adminPort}/docs)`,
   );
@@ -172,6 +184,7 @@ async function main(): Promise<void> {
   dispatcherPorts.forEach((port, index) =>
     log(`dispatcher-${index + 1}     http://127.0.0.1:${port}/health/ready  /metrics`),
   );
+  log('sign in: npm run token -- --account 1010 --console   (prints the console URL to open)');
   log('try it:  npm run demo            (in another terminal: webhook + listener + sample events)');
   log('         npm run token -- --account 1010');
   log('         npm run produce -- --account 1010 --event COURSE_ENROLLMENT --count 10');

@@ -1,5 +1,6 @@
 import { LoggerService } from '@nestjs/common';
 import pino, { DestinationStream, Logger } from 'pino';
+import { chooseLogFormat, prettyDestination } from './log-format';
 
 export interface LogContext {
   deliveryId?: string;
@@ -12,6 +13,8 @@ export interface LogContext {
 /**
  * Structured JSON logs (pino) for every app, and Nest's own logger routed through it. Anything that
  * looks like a credential is redacted by path, so a careless `log({ webhook })` cannot leak a secret.
+ * At a terminal outside production (or with LOG_FORMAT=pretty, as `npm start` sets) the same records
+ * are printed as coloured text instead; see chooseLogFormat.
  */
 export class AppLogger implements LoggerService {
   constructor(readonly pino: Logger) {}
@@ -19,7 +22,7 @@ export class AppLogger implements LoggerService {
   static create(
     serviceName: string,
     level: string,
-    destination: DestinationStream = pino.destination(1),
+    destination: DestinationStream = defaultDestination(),
   ): AppLogger {
     return new AppLogger(
       pino(
@@ -92,4 +95,10 @@ export class AppLogger implements LoggerService {
     }
     return [fields, String(message)];
   }
+}
+
+function defaultDestination(): DestinationStream {
+  return chooseLogFormat(process.env, process.stdout.isTTY === true) === 'pretty'
+    ? prettyDestination()
+    : pino.destination(1);
 }

@@ -1,4 +1,5 @@
 export * from './app-logger';
+export * from './log-format';
 export * from './metrics';
 export * from './observability.module';
 export * from './public-route';
