@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { enqueueLaneWakeUps } from '@lms/queue-contract';
 import { SecretCipher } from '@lms/webhook-domain';
+import type { Queue } from 'bull';
 import { Pool } from 'pg';
 
 /** Test data written with SQL, as ingestion and the admin API would leave it. */
@@ -140,6 +142,31 @@ export class DispatchFactories {
       [webhookId, kind],
     );
     return rows.map((row) => Number(row.event_pk));
+  }
+
+  async deliveryCount(webhookId: string): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM deliveries WHERE webhook_id = $1`,
+      [webhookId],
+    );
+    return rows[0].n;
+  }
+
+  /**
+   * Wakes a webhook's lane as whoever adds work does: flips it busy under its row lock and queues the
+   * one advance-lane job of that activation (only the flipper queues, so a repeat is a no-op).
+   */
+  async wakeLane(queue: Queue, webhookId: string, kind: 'REALTIME' | 'BATCH'): Promise<void> {
+    const { rows } = await this.pool.query<{ activation: string; woken: boolean }>(
+      `UPDATE lanes SET busy = true,
+              activated_by = CASE WHEN busy THEN activated_by ELSE txid_current() END,
+              activations = activations + CASE WHEN busy THEN 0 ELSE 1 END, updated_at = now()
+        WHERE webhook_id = $1 AND kind = $2
+       RETURNING activated_by::text AS activation, activated_by = txid_current() AS woken`,
+      [webhookId, kind],
+    );
+    if (rows[0]?.woken)
+      await enqueueLaneWakeUps(queue, [{ webhookId, kind, activation: rows[0].activation }]);
   }
 
   /** A webhook's audit trail as (actor, action) pairs, oldest first. */
