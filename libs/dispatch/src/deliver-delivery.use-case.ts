@@ -2,8 +2,9 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import type { DispatcherConfig } from '@lms/config';
 import { buildWebhookRequest, DeliveryFailure, WebhookHttpSender } from '@lms/http-delivery';
 import { Metrics } from '@lms/observability';
+import type { DeliveryOutcome } from '@lms/webhook-domain';
 import { DeliveryLoader, type LoadedDelivery } from './delivery-loader';
-import { DeliveryOutcome, DeliveryOutcomeWriter } from './delivery-outcome-writer';
+import { DeliveryOutcomeWriter } from './delivery-outcome-writer';
 import { DISPATCHER_CONFIG } from './dispatch-tokens';
 import { LaneAdvancer } from './lane-advancer';
 import { RetryDeliveryError } from './retry-delivery-error';

@@ -85,27 +85,12 @@ export class WebhookDisabler {
     return changed.map((row) => row.id);
   }
 
-  async cancelOpenDeliveries(
-    runner: QueryRunner,
-    webhookIds: string[],
-    cancelledBy: string,
-  ): Promise<number> {
-    const cancelled = await sqlRows<{ id: string }>(
-      runner,
-      `UPDATE deliveries SET status = 'CANCELLED', cancelled_by = $2, updated_at = now()
-        WHERE webhook_id = ANY($1::uuid[]) AND status IN ('PENDING', 'RETRYING')
-       RETURNING id`,
-      [webhookIds, cancelledBy],
-    );
-    return cancelled.length;
+  cancelOpenDeliveries(runner: QueryRunner, webhookIds: string[], cancelledBy: string): Promise<number> {
+    return this.lanes.cancelOpenDeliveries(runner.manager, webhookIds, cancelledBy);
   }
 
   /** One delivery whose webhook is no longer active: cancelled, not sent. */
-  async cancelDelivery(deliveryId: string, cancelledBy: string): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE deliveries SET status = 'CANCELLED', cancelled_by = $2, updated_at = now()
-        WHERE id = $1 AND status IN ('PENDING', 'RETRYING')`,
-      [deliveryId, cancelledBy],
-    );
+  cancelDelivery(deliveryId: string, cancelledBy: string): Promise<void> {
+    return this.lanes.cancelDelivery(deliveryId, cancelledBy);
   }
 }

@@ -1,5 +1,4 @@
 import { AuditLogEntry } from './audit-log-entry.entity';
-import { BatchItem } from './batch-item.entity';
 import { DeliveryAttempt } from './delivery-attempt.entity';
 import { DeliveryEvent } from './delivery-event.entity';
 import { Delivery } from './delivery.entity';
@@ -8,7 +7,6 @@ import { WebhookSecret } from './webhook-secret.entity';
 import { Webhook } from './webhook.entity';
 
 export * from './audit-log-entry.entity';
-export * from './batch-item.entity';
 export * from './delivery-attempt.entity';
 export * from './delivery-event.entity';
 export * from './delivery.entity';
@@ -23,7 +21,6 @@ export const WEBHOOK_DOMAIN_ENTITIES = [
   LmsEventRecord,
   Delivery,
   DeliveryEvent,
-  BatchItem,
   DeliveryAttempt,
   AuditLogEntry,
 ];

@@ -130,12 +130,7 @@ export class WebhookRepository {
    * who cancelled them, and the events waiting in its lanes are dropped.
    */
   async cancelOpenWork(manager: EntityManager, webhookId: string, cancelledBy: string): Promise<number> {
-    // TypeORM answers an UPDATE with [rows, affected count].
-    const [, cancelled] = await manager.query<[unknown, number]>(
-      `UPDATE deliveries SET status = 'CANCELLED', cancelled_by = $2, updated_at = now()
-        WHERE webhook_id = $1 AND status IN ('PENDING', 'RETRYING')`,
-      [webhookId, cancelledBy],
-    );
+    const cancelled = await this.lanes.cancelOpenDeliveries(manager, [webhookId], cancelledBy);
     await this.lanes.dropPending(manager, [webhookId]);
     return cancelled;
   }
