@@ -184,11 +184,14 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
     expect(attempts).toHaveLength(2);
   });
 
-  it('410 Gone: delivery DEAD, webhook DISABLED at once with an audit row, its other open deliveries cancelled', async () => {
+  it('410 Gone: delivery DEAD, webhook DISABLED at once with an audit row, its other open deliveries cancelled and its lanes dropped', async () => {
     const target = await listener(() => ({ status: 410 }));
     const webhook = await factories.webhook({ targetUrl: target.url });
     const id = await factories.delivery(webhook);
     const waiting = await factories.delivery(webhook);
+    // Events queued in its lanes behind the request: the real-time ones next in line, a held batch.
+    await factories.laneItems(webhook, await factories.events(webhook.accountId, 2), { kind: 'REALTIME' });
+    await factories.laneItems(webhook, await factories.events(webhook.accountId, 1, { realtime: false }));
     await dispatcher.enqueue(id);
     const row = await settled(id, 'DEAD');
     expect(row).toMatchObject({ attempt_count: 1, last_status_code: 410 });
@@ -207,6 +210,14 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
       status: 'CANCELLED',
       cancelled_by: 'system:webhook-disabled',
     });
+    expect(await factories.laneEventPks(webhook.id, 'REALTIME')).toEqual([]);
+    expect(await factories.laneEventPks(webhook.id, 'BATCH')).toEqual([]);
+    // Its lane moved on after the request finished and, the webhook being disabled, sent nothing more.
+    await waitFor('its lanes idle', async () => {
+      const { rows } = await pool.query(`SELECT 1 FROM lanes WHERE webhook_id = $1 AND busy`, [webhook.id]);
+      return rows.length === 0;
+    });
+    expect(await factories.deliveryCount(webhook.id)).toBe(2);
     expect(target.requests).toHaveLength(1);
   });
 
