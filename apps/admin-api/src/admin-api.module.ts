@@ -12,6 +12,7 @@ import {
   DeliveryLogModule,
   WebhookManagementModule,
 } from '@lms/webhook-domain';
+import { adminConsoleStaticModules, findAdminConsoleDir } from './console/admin-console-static';
 import { BullDeliveryWakeUp } from './deliveries/bull-delivery-wake-up';
 import { DeliveriesController } from './deliveries/deliveries.controller';
 import { EventTypesController } from './event-types/event-types.controller';
@@ -19,7 +20,10 @@ import { ApiExceptionFilter } from './http/api-exception.filter';
 import { WebhookTestModule } from './webhook-test/webhook-test.module';
 import { WebhooksController } from './webhooks/webhooks.controller';
 
-/** Wires the admin API: every route behind the global admin guard, errors through one filter. */
+/**
+ * Wires the admin API: every route behind the global admin guard, errors through one filter; the
+ * console's static files (public) at /console when it was built.
+ */
 @Module({})
 export class AdminApiModule {
   static forRoot(config: AdminApiConfig): DynamicModule {
@@ -52,6 +56,7 @@ export class AdminApiModule {
           imports: [deliveryQueue],
         }),
         WebhookTestModule.forRoot(config, webhookManagement),
+        ...adminConsoleStaticModules(findAdminConsoleDir()),
       ],
       controllers: [EventTypesController, WebhooksController, DeliveriesController],
       providers: [
