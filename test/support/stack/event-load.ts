@@ -66,9 +66,27 @@ export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void
   }
 }
 
+/** Where event `sequence` of a run stands in its account's stream: the order a receiver must keep. */
+export interface ProductionPosition {
+  accountId: number;
+  /** 0, 1, 2, … for the account's events in the order they are produced (the account's Kafka key). */
+  accountSequence: number;
+}
+
+/**
+ * Accounts take turns (sequence i belongs to account i mod n), so an account's events are its every
+ * n-th sequence and its own order is `floor(i / n)`.
+ */
+export function productionPosition(plan: LoadPlan, sequence: number): ProductionPosition {
+  return {
+    accountId: plan.accountIds[sequence % plan.accountIds.length],
+    accountSequence: Math.floor(sequence / plan.accountIds.length),
+  };
+}
+
 /** Event `sequence` of `run`, as the LMS puts it on the wire (key = accountId). `timestamp` = its scheduled produce time. */
 export function wireEvent(plan: LoadPlan, run: string, sequence: number, timestamp: number): Message {
-  const accountId = plan.accountIds[sequence % plan.accountIds.length];
+  const { accountId } = productionPosition(plan, sequence);
   const name = plan.eventNames[Math.floor(sequence / plan.accountIds.length) % plan.eventNames.length];
   const { realtime: _realtime, ...event } = buildExampleEvent(name, {
     accountId,
@@ -135,6 +153,11 @@ export async function produceBurst(
 /**
  * `count` events at `ratePerSecond`: event i is scheduled at start + i/rate and carries that time as
  * its timestamp, so a producer that falls behind shows up as latency instead of hiding it.
+ *
+ * One send at a time, like an LMS producer that keeps each account's order (max one request in
+ * flight): with several sends in flight, a send that fails during a broker restart and is resent
+ * lands behind later ones, and the partition (the order receivers are held to) would no longer be
+ * sequence order. Messages due while a send is out go in the next one, so the rate holds.
  */
 export async function producePaced(
   producer: Producer,
@@ -148,7 +171,6 @@ export async function producePaced(
 ): Promise<ProduceResult> {
   const startedAt = Date.now() + 20;
   const scheduledAt = (index: number) => startedAt + (index * 1000) / ratePerSecond;
-  const inFlight = new Set<Promise<void>>();
   let index = 0;
   let produced = 0;
   let maxProducerLagMs = 0;
@@ -161,18 +183,13 @@ export async function producePaced(
     }
     if (messages.length > 0) {
       maxProducerLagMs = Math.max(maxProducerLagMs, now - scheduledAt(index - messages.length));
-      const send: Promise<void> = sendPersistently(producer, topic, messages).then(() => {
-        produced += messages.length;
-        onProgress?.(produced);
-        inFlight.delete(send);
-      });
-      inFlight.add(send);
-      if (inFlight.size >= MAX_SENDS_IN_FLIGHT * 4) await Promise.race(inFlight);
+      await sendPersistently(producer, topic, messages);
+      produced += messages.length;
+      onProgress?.(produced);
     }
     const wait = index < count ? scheduledAt(index) - Date.now() : 0;
     // Wake every few ms at most: small sends keep the stream smooth at any rate.
     await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.min(5, wait))));
   }
-  await Promise.all(inFlight);
   return { count, startedAt, finishedAt: Date.now(), maxProducerLagMs: Math.round(maxProducerLagMs) };
 }
