@@ -73,7 +73,8 @@ export class FaultHarness {
 
   static async start(options: FaultHarnessOptions): Promise<FaultHarness> {
     const brokers = options.brokers ?? TEST_KAFKA_BROKERS;
-    const ledger = new DeliveryLedger();
+    const plan: LoadPlan = { accountIds: ACCOUNTS, eventNames: EVENT_NAMES };
+    const ledger = new DeliveryLedger(plan);
     const answering: { current: Answer } = { current: () => ({ status: 204 }) };
     const deliveryTimeoutMs = options.deliveryTimeoutMs ?? DELIVERY_TIMEOUT_MS;
     const listener = await startListener(
@@ -102,10 +103,7 @@ export class FaultHarness {
       await stack.startIngestion();
       await stack.startDispatchers(options.dispatchers ?? 2);
       const producer = await connectBenchProducer(kafka);
-      return new FaultHarness(stack, listener, ledger, answering, kafka, producer, {
-        accountIds: ACCOUNTS,
-        eventNames: EVENT_NAMES,
-      });
+      return new FaultHarness(stack, listener, ledger, answering, kafka, producer, plan);
     } catch (error) {
       await stack?.close();
       await listener.close();
@@ -169,8 +167,10 @@ export class FaultHarness {
   async report(run: string, scenario: string, summary: LedgerSummary, inFlightBound: number): Promise<void> {
     const lines = [
       `[fault] ${scenario}: ${summary.expected} produced = ${summary.delivered} delivered + ${summary.missing} missing; ` +
-        `${summary.duplicates} duplicate(s) (${summary.duplicatesAcrossDeliveries} across deliveries; bound: ${inFlightBound} in flight); ${summary.unacknowledgedAttempts} unacknowledged attempt(s); ` +
-        `latency p99 ${summary.p99LatencyMs} ms, max ${summary.maxLatencyMs} ms`,
+        `${summary.duplicates} duplicate event(s) in ${summary.repeatedDeliveries} repeated request(s) (bound: ${inFlightBound} in flight; ${summary.duplicatesAcrossDeliveries} across deliveries); ${summary.unacknowledgedAttempts} unacknowledged attempt(s); ` +
+        `latency p99 ${summary.p99LatencyMs} ms, max ${summary.maxLatencyMs} ms; ` +
+        `${summary.orderViolations} order violation(s) on ${summary.lanes} lanes (${summary.orderViolationsFirstSeen} judged on first receipt whatever the answer)`,
+      ...summary.orderViolationSample.map((line) => `  out of order: ${line}`),
     ];
     for (const { eventId, copies } of this.ledger.duplicateSample(run, 3)) {
       const ids = [...new Set(copies.map((copy) => copy.deliveryId))];
