@@ -1,5 +1,10 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { LaneRepository, type DeliveryOutcome, type WrittenOutcome } from '@lms/webhook-domain';
+import {
+  LaneRepository,
+  retryOnDeadlock,
+  type DeliveryOutcome,
+  type WrittenOutcome,
+} from '@lms/webhook-domain';
 import { MicroBatcher } from './micro-batcher';
 
 /**
@@ -37,21 +42,12 @@ export class DeliveryOutcomeWriter implements OnApplicationShutdown {
         ({ outcome }) => !seen.has(outcome.deliveryId) && seen.add(outcome.deliveryId),
       );
       remaining = remaining.filter((entry) => !round.includes(entry));
-      const written = await this.writeRoundRetryingDeadlocks(round.map(({ outcome }) => outcome));
+      // A deadlock with another replica's lane step aborts one side: write again rather than resend.
+      const written = await retryOnDeadlock(() =>
+        this.deliveries.recordOutcomes(round.map(({ outcome }) => outcome)),
+      );
       round.forEach(({ index }, position) => (results[index] = written[position]));
     }
     return results;
-  }
-
-  /** A deadlock with another replica's lane step aborts one side: write again rather than resend the HTTP call. */
-  private async writeRoundRetryingDeadlocks(outcomes: DeliveryOutcome[]): Promise<WrittenOutcome[]> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await this.deliveries.recordOutcomes(outcomes);
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        if (attempt >= 5 || (code !== '40P01' && code !== '40001')) throw error;
-      }
-    }
   }
 }

@@ -3,7 +3,7 @@ import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type { DispatcherConfig } from '@lms/config';
 import { Metrics } from '@lms/observability';
 import { DELIVERY_QUEUE, enqueueDeliveries } from '@lms/queue-contract';
-import { LaneRepository, type LaneDelivery, type LaneKey } from '@lms/webhook-domain';
+import { LaneRepository, retryOnDeadlock, type LaneDelivery, type LaneKey } from '@lms/webhook-domain';
 import type { Queue } from 'bull';
 import { DISPATCHER_CONFIG } from './dispatch-tokens';
 import { MicroBatcher } from './micro-batcher';
@@ -39,7 +39,8 @@ export class LaneAdvancer implements OnApplicationShutdown {
   }
 
   private async advanceMany(lanes: LaneKey[]): Promise<LaneDelivery[][]> {
-    const created = await this.withDeadlockRetry(() => this.lanes.advance(lanes, this.config.batchMaxEvents));
+    // advance_lanes locks lanes in one order, but a lane lock can still meet an ingestion's: try again.
+    const created = await retryOnDeadlock(() => this.lanes.advance(lanes, this.config.batchMaxEvents));
     await enqueueDeliveries(
       this.queue,
       created.map((delivery) => delivery.deliveryId),
@@ -51,17 +52,5 @@ export class LaneAdvancer implements OnApplicationShutdown {
     return lanes.map((lane) =>
       created.filter((delivery) => delivery.webhookId === lane.webhookId && delivery.kind === lane.kind),
     );
-  }
-
-  /** advance_lanes locks lanes in one order, but a lane lock can still meet an ingestion's: try again. */
-  private async withDeadlockRetry<T>(work: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await work();
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        if (attempt >= 5 || (code !== '40P01' && code !== '40001')) throw error;
-      }
-    }
   }
 }

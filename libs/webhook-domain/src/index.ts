@@ -1,6 +1,7 @@
 export * from './crypto/secret-cipher';
 export * from './database/advisory-locks';
 export * from './database/run-once-job';
+export * from './database/retry-on-deadlock';
 export * from './database/data-source-options';
 export * from './database/database.module';
 export * from './database/run-migrations-locked';
