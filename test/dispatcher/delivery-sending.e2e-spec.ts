@@ -274,6 +274,29 @@ describe('dispatcher: sending, outcomes and retries (real Postgres, Redis, HTTP)
     expect(await factories.deliveryRow(id)).toMatchObject({ status: 'SUCCEEDED', attempt_count: 0 });
   });
 
+  it('a repeated job of a finished request queues the next request of its lane whose job was lost, then the lane moves on', async () => {
+    const target = await listener();
+    const webhook = await factories.webhook({ targetUrl: target.url });
+    // What a dispatcher SIGKILLed after the request succeeded leaves: the lane's next request created
+    // (committed) but its job never queued, an event behind it, the lane busy, and its own deliver
+    // job stalled, so another replica runs it again. No outbox relay runs here.
+    const finished = await factories.delivery(webhook, { status: 'SUCCEEDED' });
+    const next = await factories.delivery(webhook);
+    const [behind] = await factories.events(webhook.accountId, 1);
+    await factories.laneItems(webhook, [behind], { kind: 'REALTIME' });
+    await pool.query(`UPDATE lanes SET busy = true WHERE webhook_id = $1 AND kind = 'REALTIME'`, [
+      webhook.id,
+    ]);
+
+    await dispatcher.enqueue(finished);
+
+    await settled(next);
+    const requests = await target.waitForRequests(2, 5_000);
+    expect(requests.map((r) => r.headers['webhook-id'])[0]).toBe(next);
+    expect(await factories.laneEventPks(webhook.id, 'REALTIME')).toEqual([]);
+    expect(await factories.deliveryCount(webhook.id)).toBe(3);
+  });
+
   it('gives up (DEAD, with the last error) when the next attempt would pass RETRY_MAX_AGE', async () => {
     const target = await listener(() => ({ status: 503, body: 'down' }));
     const webhook = await factories.webhook({ targetUrl: target.url });

@@ -12,7 +12,12 @@ export class AdvanceLaneJobHandler implements DeliveryJobHandler {
 
   constructor(private readonly advancer: LaneAdvancer) {}
 
-  handle(job: Job<AdvanceLaneJobData>): Promise<LaneDelivery[]> {
-    return this.advancer.advance({ webhookId: job.data.webhookId, kind: job.data.kind });
+  async handle(job: Job<AdvanceLaneJobData>): Promise<LaneDelivery[]> {
+    const lane = { webhookId: job.data.webhookId, kind: job.data.kind };
+    const created = await this.advancer.advance(lane);
+    // Nothing new while the lane is busy: this may be the re-run of a wake-up whose replica died after
+    // creating the lane's request and before queueing it (one check per activation, not per request).
+    if (created.length === 0) await this.advancer.requeueOpenDeliveries(lane);
+    return created;
   }
 }

@@ -54,7 +54,11 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
       return 'skipped';
     }
     const result = await this.attempt(delivery);
-    await this.lanes.advance({ webhookId: delivery.webhookId, kind: delivery.kind });
+    const lane = { webhookId: delivery.webhookId, kind: delivery.kind };
+    await this.lanes.advance(lane);
+    // Only a repeated job finds its delivery finished: its first run may have died between creating
+    // the lane's next request and queueing it.
+    if (result === 'skipped') await this.lanes.requeueOpenDeliveries(lane);
     return result;
   }
 

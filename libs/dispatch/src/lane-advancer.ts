@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bull';
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type { DispatcherConfig } from '@lms/config';
 import { Metrics } from '@lms/observability';
-import { DELIVERY_QUEUE, enqueueDeliveries } from '@lms/queue-contract';
+import { DELIVERY_QUEUE, enqueueDeliveries, enqueueMissingDeliveries } from '@lms/queue-contract';
 import { LaneRepository, retryOnDeadlock, type LaneDelivery, type LaneKey } from '@lms/webhook-domain';
 import type { Queue } from 'bull';
 import { DISPATCHER_CONFIG } from './dispatch-tokens';
@@ -32,6 +32,16 @@ export class LaneAdvancer implements OnApplicationShutdown {
   /** Resolves once the lane's next deliveries (if any) are committed and queued. */
   advance(lane: LaneKey): Promise<LaneDelivery[]> {
     return this.batcher.submit(lane);
+  }
+
+  /**
+   * For a repeated job (a stalled one run again after its replica died): that replica may have
+   * committed the lane's next request and died before queueing it, and advance_lane creates nothing
+   * while that request is open, so the lane would wait for the outbox relay's grace period. Queues
+   * the open requests that have no job (job id = delivery id: the others are left as they are).
+   */
+  async requeueOpenDeliveries(lane: LaneKey): Promise<number> {
+    return enqueueMissingDeliveries(this.queue, await this.lanes.openDeliveryIds(lane));
   }
 
   async onApplicationShutdown(): Promise<void> {

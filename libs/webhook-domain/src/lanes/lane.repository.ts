@@ -285,6 +285,16 @@ export class LaneRepository {
     return rows.length;
   }
 
+  /** A lane's open requests (to be sent or retried), oldest first. */
+  async openDeliveryIds(lane: LaneKey): Promise<string[]> {
+    const rows = await this.dataSource.query<Array<{ id: string }>>(
+      `SELECT id FROM deliveries WHERE webhook_id = $1 AND kind = $2 AND status IN ${OPEN_STATUSES_SQL}
+        ORDER BY created_at`,
+      [lane.webhookId, lane.kind],
+    );
+    return rows.map((row) => row.id);
+  }
+
   /**
    * Busy lanes with no open delivery that have not moved for `graceMs`: their wake-up was lost (a crash
    * between commit and enqueue, a flushed Redis). The relay queues their wake-up again.
