@@ -305,7 +305,8 @@ describe('event ingestion: Kafka → events, lane items, lane wake-ups', () => {
     expect(requeued.data).toEqual({ webhookId, kind: 'REALTIME' });
     // Same activation, same job id: further passes never add a second wake-up (null: the timer's pass
     // holds the lock), and the lane's item is still there for it.
-    await app.get(OutboxRelay).relayOnce();
+    // A pass that finds the job in Redis re-adds nothing and reports nothing re-queued.
+    expect([0, null]).toContain(await app.get(OutboxRelay).relayOnce());
     expect(await laneJobsOf(webhookId)).toEqual([{ id: jobId, data: { webhookId, kind: 'REALTIME' } }]);
     expect(await laneEventIds(webhookId, 'REALTIME')).toHaveLength(1);
   });

@@ -42,3 +42,22 @@ export async function enqueueLaneWakeUps(
     await queue.addBulk(lanes.slice(start, start + MAX_JOBS_PER_CALL).map((lane) => advanceLaneJob(lane)));
   }
 }
+
+/**
+ * Queues the wake-up of stuck lanes whose activation has no job in Redis, and answers how many that
+ * was: the relay runs every few seconds, and a lane whose wake-up is merely waiting behind a backlog
+ * must not be re-added (or counted) each pass.
+ */
+export async function enqueueMissingLaneWakeUps(
+  queue: Queue,
+  lanes: ReadonlyArray<AdvanceLaneJobData & { activation: string }>,
+): Promise<number> {
+  if (lanes.length === 0) return 0;
+  const jobs = lanes.map((lane) => advanceLaneJob(lane));
+  const pipeline = queue.client.pipeline();
+  for (const job of jobs) pipeline.exists(queue.toKey(String(job.opts.jobId)));
+  const results = (await pipeline.exec()) ?? [];
+  const missing = lanes.filter((_, index) => results[index]?.[1] === 0);
+  await enqueueLaneWakeUps(queue, missing);
+  return missing.length;
+}

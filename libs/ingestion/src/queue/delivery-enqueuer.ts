@@ -3,6 +3,7 @@ import {
   enqueueDeliveries,
   enqueueLaneWakeUps,
   enqueueMissingDeliveries,
+  enqueueMissingLaneWakeUps,
 } from '@lms/queue-contract';
 import type { WokenLane } from '@lms/webhook-domain';
 import { InjectQueue } from '@nestjs/bull';
@@ -16,6 +17,11 @@ export class DeliveryEnqueuer {
 
   wakeLanes(lanes: readonly WokenLane[]): Promise<void> {
     return enqueueLaneWakeUps(this.queue, lanes);
+  }
+
+  /** The relay's: only lanes whose wake-up job is not in Redis any more; answers how many. */
+  wakeLanesMissingTheirJob(lanes: readonly WokenLane[]): Promise<number> {
+    return enqueueMissingLaneWakeUps(this.queue, lanes);
   }
 
   enqueue(deliveryIds: readonly string[]): Promise<void> {

@@ -71,15 +71,15 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         this.logger.warn({ msg: `re-queued ${requeued} deliveries that had no job`, requeued });
       }
       const stuck = await this.lanes.stuckLanes(this.config.relayGraceMs, MAX_LANES_PER_RUN);
-      if (stuck.length > 0) {
-        await this.enqueuer.wakeLanes(stuck);
-        this.metrics.laneWakeUps.inc({ source: 'relay' }, stuck.length);
+      const woken = await this.enqueuer.wakeLanesMissingTheirJob(stuck);
+      if (woken > 0) {
+        this.metrics.laneWakeUps.inc({ source: 'relay' }, woken);
         this.logger.warn({
-          msg: `re-queued the wake-up of ${stuck.length} busy lanes that did not move`,
-          lanes: stuck.length,
+          msg: `re-queued the wake-up of ${woken} busy lanes that had no job`,
+          lanes: woken,
         });
       }
-      return requeued + stuck.length;
+      return requeued + woken;
     });
   }
 }
