@@ -1,0 +1,369 @@
+import { randomInt } from 'node:crypto';
+import { answerJson, startListener, waitFor, type ReceivedRequest, type TestListener } from '@lms/testing';
+import { Webhook } from 'standardwebhooks';
+import { wireEvent } from '../ingestion/support/lms-wire.factory';
+import { launchConsoleBrowser, type ConsoleBrowser } from './support/console-browser';
+import { ConsoleStack } from './support/console-stack';
+import { en, zhCN } from '../../apps/admin-console/src/i18n/catalogue';
+import { WebhooksConsole } from './support/webhooks-console';
+
+jest.setTimeout(180_000);
+
+const EVENTS = ['COURSE_ENROLLMENT', 'COURSE_COMPLETED'];
+
+/**
+ * The Integration Admin's console (issue 11) in a real Chromium, against the real stack: admin-api
+ * serving the built console, event-ingestion on Kafka, a dispatcher, and a loopback listener as the
+ * receiving system. Each step leaves a screenshot in .test-results/console/.
+ */
+describe('console: the LMS Webhooks page in a real browser', () => {
+  let stack: ConsoleStack;
+  let browser: ConsoleBrowser;
+  let listener: TestListener;
+  let ui: WebhooksConsole;
+  const account = randomInt(100_000, 1_000_000_000);
+  let accountToken: string;
+  const token = () => accountToken;
+  const name = 'HR sync';
+  let webhookId: string;
+  let secret: string;
+  let firstDeliveryId: string;
+
+  beforeAll(async () => {
+    // The browser first: a machine without chromium fails here at once, with how to install it.
+    browser = await launchConsoleBrowser();
+    // The receiving system answers 200 with a small JSON body, as the LMS page's Test Webhook expects.
+    [stack, listener] = await Promise.all([
+      ConsoleStack.start('console'),
+      startListener(answerJson(200, '{"received":true}')),
+    ]);
+    accountToken = stack.tokenFor(account);
+    ui = new WebhooksConsole(browser.page);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await listener?.close();
+    await stack?.close();
+  });
+
+  /** The requests the listener got that carry this event id (a test-send carries a sample event). */
+  const requestsFor = (eventId: string): ReceivedRequest[] =>
+    listener.requests.filter((request) => request.body.includes(eventId));
+
+  it('speaks the labels agreed with the LMS page (en.ts)', () => {
+    // The page object reads en.ts; this pins the words the LMS page uses, so a renamed label fails here.
+    expect(en).toMatchObject({
+      webhooks: 'Webhooks',
+      deliveriesHeading: 'Deliveries',
+      auditLog: 'Audit log',
+      addWebhook: 'Add Webhook',
+      edit: 'Edit',
+      delete: 'Delete',
+      testWebhook: 'Test Webhook',
+      save: 'Save',
+      downloadSignature: 'Download Signature',
+      redeliver: 'Redeliver',
+      replay: 'Replay',
+      signIn: 'Sign in',
+      cancel: 'Cancel',
+      nextPage: 'Next page',
+      name: 'Name',
+      description: 'Description',
+      targetUrl: 'Target URL',
+      authentication: 'Authentication',
+      authNONE: 'None',
+      authBASIC: 'Basic',
+      authSIGNATURE: 'Signature',
+      username: 'Username',
+      password: 'Password',
+      triggerEvents: 'Trigger Events',
+      realtime: 'Real-time',
+      nonRealtime: 'Non-real-time',
+      filterEvents: 'Filter events',
+      activationStatus: 'Activation status',
+      activationFor: 'Activation status for {name}',
+      advanced: 'Advanced',
+      maxInFlight: 'Max in flight',
+      maxEventsPerRequest: 'Max events per request',
+      rateLimitPerSecond: 'Rate limit per second',
+      token: 'Token',
+      language: 'Language',
+      status: 'Status',
+      from: 'From',
+      to: 'To',
+      limitReached: 'At most {max} webhooks per account',
+    });
+  });
+
+  it('signs in with the console URL: the token leaves the address bar and stays in sessionStorage', async () => {
+    const { page } = browser;
+    await page.goto(stack.consoleUrl(token()));
+    await ui.expectWebhooksPage();
+    await waitFor('the fragment to leave the address bar', () => new URL(page.url()).hash === '');
+    // The tests compile without the DOM library: the page runs this expression, not Node.
+    const stored = await page.evaluate<string[]>('Object.values(sessionStorage)');
+    expect(stored).toContain(token());
+    await browser.screenshot('01-signed-in');
+  });
+
+  it('adds a Signature webhook for two events and Test Webhook against the listener shows 200', async () => {
+    const { page } = browser;
+    await ui.openAddForm();
+    await ui.fillForm({
+      name,
+      description: 'Enrollments and completions to the HR system',
+      targetUrl: listener.url,
+      authentication: 'SIGNATURE',
+      events: [],
+    });
+    // The filter box narrows the catalogue: a real-time event outside it disappears.
+    await ui.field('filterEvents').fill('COURSE_');
+    await ui.eventCheckbox('CI_STATS').waitFor({ state: 'hidden' });
+    for (const event of EVENTS) await ui.eventCheckbox(event).check();
+    await browser.screenshot('02-add-form');
+
+    await ui.button('testWebhook').click();
+    await listener.waitForRequests(1);
+    await page
+      .getByRole('status')
+      .filter({ hasText: ui.t('testStatusCode', { code: 200 }) })
+      .waitFor();
+    await browser.screenshot('03-test-webhook-200');
+
+    await ui.save();
+    await ui.expectWebhooksPage();
+    const created = await waitFor('the webhook to be saved', async () => {
+      const list = await stack.call('GET', '/webhooks', token());
+      return (list.body as { id: string; name: string }[]).find((webhook) => webhook.name === name);
+    });
+    webhookId = created.id;
+    const saved = await stack.call('GET', `/webhooks/${webhookId}`, token());
+    expect(saved.body).toMatchObject({
+      targetUrl: listener.url,
+      authentication: { type: 'SIGNATURE' },
+      active: false,
+    });
+    expect([...saved.body.events].sort()).toEqual([...EVENTS].sort());
+    await ui.webhookRow(name).waitFor();
+  });
+
+  it('Download Signature saves the JSON file with the signing secret', async () => {
+    await ui.button('edit', ui.webhookRow(name)).click();
+    const file = await ui.downloadSignature();
+    expect(file.fileName).toBe(`webhook-${webhookId}-signing-secret.json`);
+    expect(file.json.webhookId).toBe(webhookId);
+    expect(file.json.secret).toMatch(/^whsec_/);
+    secret = file.json.secret;
+    await browser.screenshot('04-signature-downloaded');
+  });
+
+  it('activates the webhook from the list', async () => {
+    await openList();
+    await ui.setActive(name, true);
+    await waitFor('the webhook to be active', async () => {
+      return (await stack.call('GET', `/webhooks/${webhookId}`, token())).body.active === true;
+    });
+    await browser.screenshot('05-activated');
+  });
+
+  it('delivers an event produced to Kafka, signed with the downloaded secret, and shows it in the log', async () => {
+    const event = wireEvent(account, 'COURSE_ENROLLMENT');
+    const eventId = String(event.eventId);
+    await stack.produce(account, [event]);
+    const delivered = await waitFor('the event at the listener', () => requestsFor(eventId)[0], 60_000);
+    // The secret from the downloaded file verifies what the dispatcher sent.
+    const verified = new Webhook(secret).verify(delivered.body, headersOf(delivered));
+    expect(JSON.stringify(verified)).toContain(eventId);
+
+    await openDeliveries();
+    await refreshUntil(
+      'the delivery in the log',
+      async () => (await ui.deliveryRows('SUCCEEDED').count()) === 1,
+    );
+    const log = await stack.call('GET', `/webhooks/${webhookId}/deliveries`, token());
+    expect(log.body.items).toHaveLength(1);
+    firstDeliveryId = log.body.items[0].id;
+    await ui.button('details', ui.deliveryRows('SUCCEEDED')).click();
+    await page()
+      .getByRole('heading', { name: ui.t('deliveryHeading', { id: firstDeliveryId }) })
+      .waitFor();
+    await page().getByRole('cell', { name: eventId }).waitFor();
+    await browser.screenshot('06-delivery-log');
+  });
+
+  it('Redeliver queues it: the new delivery appears with redeliveryOf when its turn comes', async () => {
+    const before = listener.requests.length;
+    await ui.button('redeliver').click();
+    await page()
+      .getByRole('status')
+      .filter({ hasText: ui.t('redelivered', { count: 1 }) })
+      .waitFor();
+    await listener.waitForRequests(before + 1, 60_000);
+    const redelivery = await waitFor('the redelivery in the log', async () => {
+      const log = await stack.call('GET', `/webhooks/${webhookId}/deliveries`, token());
+      return (log.body.items as { id: string; redeliveryOf: string | null; status: string }[]).find(
+        (item) => item.redeliveryOf === firstDeliveryId && item.status === 'SUCCEEDED',
+      );
+    });
+    expect(redelivery.id).not.toBe(firstDeliveryId);
+    await refreshUntil(
+      'both deliveries in the log',
+      async () => (await ui.deliveryRows('SUCCEEDED').count()) === 2,
+    );
+    await browser.screenshot('07-redelivered');
+  });
+
+  it('retires the webhook (Activation status off)', async () => {
+    await openList();
+    await ui.setActive(name, false);
+    await waitFor('the webhook to be retired', async () => {
+      return (await stack.call('GET', `/webhooks/${webhookId}`, token())).body.active === false;
+    });
+    await browser.screenshot('08-retired');
+  });
+
+  it('deletes the webhook after the confirmation dialog', async () => {
+    await ui.button('delete', ui.webhookRow(name)).click();
+    const dialog = page().getByRole('dialog');
+    await dialog.waitFor();
+    await browser.screenshot('09-delete-confirmation');
+    await ui.button('delete', dialog).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await ui.webhookRow(name).waitFor({ state: 'detached' });
+    expect((await stack.call('GET', `/webhooks/${webhookId}`, token())).status).toBe(404);
+  });
+
+  it("shows the API's field error beside Target URL for ftp://x", async () => {
+    const body = {
+      name: 'Bad target',
+      targetUrl: 'ftp://x',
+      authentication: { type: 'NONE' },
+      events: ['COURSE_ENROLLMENT'],
+    };
+    // What the API says about this target, asked directly: the console must show the same words.
+    const refused = await stack.call('POST', '/webhooks', token(), body);
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    const details = (refused.body.details ?? []) as { field: string; message: string }[];
+    const expected = details.find((detail) => detail.field === 'targetUrl')?.message ?? refused.body.message;
+
+    await ui.openAddForm();
+    await ui.fillForm({ ...body, authentication: 'NONE' });
+    await ui.save();
+    await waitFor('the Target URL error', async () =>
+      (await ui.fieldDescription('targetUrl')).includes(expected),
+    );
+    expect(await ui.field('targetUrl').getAttribute('aria-invalid')).toBe('true');
+    await browser.screenshot('10-target-url-error');
+  });
+
+  it('refuses a sixth webhook with the reason', async () => {
+    const full = randomInt(100_000, 1_000_000_000);
+    const fullToken = stack.tokenFor(full);
+    for (let index = 1; index <= 5; index++) {
+      const created = await stack.call('POST', '/webhooks', fullToken, {
+        name: `Webhook ${index}`,
+        targetUrl: listener.url,
+        authentication: { type: 'NONE' },
+        events: ['COURSE_ENROLLMENT'],
+      });
+      expect(created.status).toBe(201);
+    }
+    // A new tab has its own sessionStorage: this account's console URL signs it in.
+    const tab = await browser.context.newPage();
+    try {
+      await tab.goto(stack.consoleUrl(fullToken));
+      const fullUi = new WebhooksConsole(tab);
+      await fullUi.webhookRow('Webhook 5').waitFor();
+      const add = fullUi.button('addWebhook');
+      expect(await add.isDisabled()).toBe(true);
+      const reason = ui.t('limitReached', { max: 5 });
+      expect(reason).toBe('At most 5 webhooks per account');
+      await tab.getByText(reason, { exact: true }).waitFor();
+      // The reason is the disabled button's description, so a screen reader hears why.
+      expect(
+        await add.evaluate((button: { getAttribute(name: string): string | null }) =>
+          button.getAttribute('aria-describedby'),
+        ),
+      ).toBeTruthy();
+      await browser.screenshot('11-sixth-refused', tab);
+    } finally {
+      await tab.close();
+    }
+  });
+
+  it('renders the same flow in Simplified Chinese from the zh-CN catalogue', async () => {
+    const other = randomInt(100_000, 1_000_000_000);
+    const otherToken = stack.tokenFor(other);
+    const tab = await browser.context.newPage();
+    try {
+      // Pasted-token sign-in, in Chinese: the language is switched before signing in.
+      await tab.goto(`${stack.baseUrl}/console/`);
+      await tab.getByLabel(en.language, { exact: true }).selectOption({ label: '简体中文' });
+      const zh = new WebhooksConsole(tab, zhCN);
+      await zh.field('token').fill(otherToken);
+      await zh.button('signIn').click();
+      await zh.expectWebhooksPage();
+      await browser.screenshot('12-zh-signed-in', tab);
+
+      await zh.openAddForm();
+      for (const key of ['name', 'description', 'targetUrl', 'filterEvents'] as const)
+        await zh.field(key).waitFor();
+      await tab.getByRole('radiogroup', { name: zhCN.authentication }).waitFor();
+      await tab.getByRole('group', { name: zhCN.triggerEvents }).waitFor();
+      await zh.fillForm({ name: '人事同步', targetUrl: listener.url, events: ['COURSE_ENROLLMENT'] });
+      await browser.screenshot('13-zh-add-form', tab);
+      await zh.save();
+      await zh.webhookRow('人事同步').waitFor();
+      await tab
+        .getByRole('status')
+        .filter({ hasText: zh.t('saved', { name: '人事同步' }) })
+        .waitFor();
+      const list = await stack.call('GET', '/webhooks', otherToken);
+      expect(list.body).toEqual([
+        expect.objectContaining({ name: '人事同步', events: ['COURSE_ENROLLMENT'] }),
+      ]);
+      await browser.screenshot('14-zh-list', tab);
+    } finally {
+      await tab.close();
+    }
+  });
+
+  function page() {
+    return browser.page;
+  }
+
+  /** The console keeps its view in memory: a fresh load opens the list, signed in from sessionStorage. */
+  async function openList(): Promise<void> {
+    await page().goto(`${stack.baseUrl}/console/`);
+    await ui.expectWebhooksPage();
+    await ui.webhookRow(name).waitFor();
+  }
+
+  async function openDeliveries(): Promise<void> {
+    await openList();
+    await ui.button('deliveries', ui.webhookRow(name)).click();
+    await ui.heading('deliveriesHeading').waitFor();
+  }
+
+  /** Presses Refresh on the delivery log until `shown` holds (the log reads the database as it is). */
+  async function refreshUntil(what: string, shown: () => Promise<boolean>): Promise<void> {
+    await waitFor(
+      what,
+      async () => {
+        if (await shown()) return true;
+        await ui.button('refresh').click();
+        return false;
+      },
+      30_000,
+      500,
+    );
+  }
+});
+
+function headersOf(request: ReceivedRequest): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(request.headers))
+    if (typeof value === 'string') headers[key] = value;
+  return headers;
+}
