@@ -107,6 +107,26 @@ describe('console: the LMS Webhooks page in a real browser', () => {
     await browser.screenshot('01-signed-in');
   });
 
+  it('turns an expired token and a token without the Integration Admin role away, saying which', async () => {
+    const tab = await browser.context.newPage();
+    try {
+      const cases = [
+        { token: stack.tokenFor(account, { ttlSeconds: -60 }), says: ui.t('tokenExpired') },
+        { token: stack.tokenFor(account, { roles: ['LEARNER'] }), says: ui.t('tokenForbidden') },
+      ];
+      for (const { token: refused, says } of cases) {
+        await tab.goto(stack.consoleUrl(refused));
+        await tab.getByRole('alert').filter({ hasText: says }).waitFor();
+        // Back on the sign-in form, and the refused token is not kept.
+        await tab.getByLabel(en.token, { exact: true }).waitFor();
+        expect(await tab.evaluate<string[]>('Object.values(sessionStorage)')).not.toContain(refused);
+      }
+      await browser.screenshot('01b-expired-token', tab);
+    } finally {
+      await tab.close();
+    }
+  });
+
   it('adds a Signature webhook for two events and Test Webhook against the listener shows 200', async () => {
     const { page } = browser;
     await ui.openAddForm();

@@ -88,8 +88,8 @@ export class ConsoleStack {
     return consoleUrl(token, { ADMIN_API_PORT: String(this.adminApi.port) });
   }
 
-  tokenFor(accountId: number, roles?: string[]): string {
-    return mintAdminToken({ secret: this.env.ADMIN_JWT_SECRET }, { accountId, roles });
+  tokenFor(accountId: number, options: { roles?: string[]; ttlSeconds?: number } = {}): string {
+    return mintAdminToken({ secret: this.env.ADMIN_JWT_SECRET }, { accountId, ...options });
   }
 
   async call(method: string, apiPath: string, token: string, body?: unknown): Promise<ApiAnswer> {
