@@ -47,6 +47,25 @@ describe('console: the LMS Webhooks page in a real browser', () => {
     await stack?.close();
   });
 
+  let failedStep: string | undefined;
+  /**
+   * One step of the webhook's life (add → … → delete): each needs the previous ones, so after a
+   * failure the rest fail at once, naming it, instead of each waiting out its timeouts. A failing
+   * step leaves a screenshot of the page as it was.
+   */
+  function step(title: string, run: () => Promise<void>): void {
+    it(title, async () => {
+      if (failedStep) throw new Error(`not run: the step "${failedStep}" failed`);
+      try {
+        await run();
+      } catch (error) {
+        failedStep = title;
+        await browser.screenshot(`failed-${title.slice(0, 40).replace(/\W+/g, '-')}`).catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
   /** The requests the listener got that carry this event id (a test-send carries a sample event). */
   const requestsFor = (eventId: string): ReceivedRequest[] =>
     listener.requests.filter((request) => request.body.includes(eventId));
@@ -127,48 +146,57 @@ describe('console: the LMS Webhooks page in a real browser', () => {
     }
   });
 
-  it('adds a Signature webhook for two events and Test Webhook against the listener shows 200', async () => {
-    const { page } = browser;
-    await ui.openAddForm();
-    await ui.fillForm({
-      name,
-      description: 'Enrollments and completions to the HR system',
-      targetUrl: listener.url,
-      authentication: 'SIGNATURE',
-      events: [],
-    });
-    // The filter box narrows the catalogue: a real-time event outside it disappears.
-    await ui.field('filterEvents').fill('COURSE_');
-    await ui.eventCheckbox('CI_STATS').waitFor({ state: 'hidden' });
-    for (const event of EVENTS) await ui.eventCheckbox(event).check();
-    await browser.screenshot('02-add-form');
+  step(
+    'adds a Signature webhook for two events and Test Webhook against the listener shows 200',
+    async () => {
+      const { page } = browser;
+      await ui.openAddForm();
+      await ui.fillForm({
+        name,
+        description: 'Enrollments and completions to the HR system',
+        targetUrl: listener.url,
+        authentication: 'SIGNATURE',
+        events: [],
+      });
+      // The filter box narrows the catalogue: a real-time event outside it disappears.
+      await ui.field('filterEvents').fill('COURSE_');
+      await ui.eventCheckbox('CI_STATS').waitFor({ state: 'hidden' });
+      for (const event of EVENTS) await ui.eventCheckbox(event).check();
+      // Delivery settings live under the Advanced disclosure.
+      await page.getByText(ui.t('advanced'), { exact: true }).click();
+      await ui.field('maxInFlight').waitFor();
+      await ui.field('rateLimitPerSecond').fill('50');
+      await page.getByText(ui.t('advanced'), { exact: true }).click();
+      await browser.screenshot('02-add-form');
 
-    await ui.button('testWebhook').click();
-    await listener.waitForRequests(1);
-    await page
-      .getByRole('status')
-      .filter({ hasText: ui.t('testStatusCode', { code: 200 }) })
-      .waitFor();
-    await browser.screenshot('03-test-webhook-200');
+      await ui.button('testWebhook').click();
+      await listener.waitForRequests(1);
+      await page
+        .getByRole('status')
+        .filter({ hasText: ui.t('testStatusCode', { code: 200 }) })
+        .waitFor();
+      await browser.screenshot('03-test-webhook-200');
 
-    await ui.save();
-    await ui.expectWebhooksPage();
-    const created = await waitFor('the webhook to be saved', async () => {
-      const list = await stack.call('GET', '/webhooks', token());
-      return (list.body as { id: string; name: string }[]).find((webhook) => webhook.name === name);
-    });
-    webhookId = created.id;
-    const saved = await stack.call('GET', `/webhooks/${webhookId}`, token());
-    expect(saved.body).toMatchObject({
-      targetUrl: listener.url,
-      authentication: { type: 'SIGNATURE' },
-      active: false,
-    });
-    expect([...saved.body.events].sort()).toEqual([...EVENTS].sort());
-    await ui.webhookRow(name).waitFor();
-  });
+      await ui.save();
+      await ui.expectWebhooksPage();
+      const created = await waitFor('the webhook to be saved', async () => {
+        const list = await stack.call('GET', '/webhooks', token());
+        return (list.body as { id: string; name: string }[]).find((webhook) => webhook.name === name);
+      });
+      webhookId = created.id;
+      const saved = await stack.call('GET', `/webhooks/${webhookId}`, token());
+      expect(saved.body).toMatchObject({
+        targetUrl: listener.url,
+        authentication: { type: 'SIGNATURE' },
+        active: false,
+      });
+      expect([...saved.body.events].sort()).toEqual([...EVENTS].sort());
+      expect(saved.body).toMatchObject({ rateLimitPerSecond: 50, maxInFlight: 1 });
+      await ui.webhookRow(name).waitFor();
+    },
+  );
 
-  it('Download Signature saves the JSON file with the signing secret', async () => {
+  step('Download Signature saves the JSON file with the signing secret', async () => {
     await ui.button('edit', ui.webhookRow(name)).click();
     const file = await ui.downloadSignature();
     expect(file.fileName).toBe(`webhook-${webhookId}-signing-secret.json`);
@@ -178,7 +206,7 @@ describe('console: the LMS Webhooks page in a real browser', () => {
     await browser.screenshot('04-signature-downloaded');
   });
 
-  it('activates the webhook from the list', async () => {
+  step('activates the webhook from the list', async () => {
     await openList();
     await ui.setActive(name, true);
     await waitFor('the webhook to be active', async () => {
@@ -187,32 +215,40 @@ describe('console: the LMS Webhooks page in a real browser', () => {
     await browser.screenshot('05-activated');
   });
 
-  it('delivers an event produced to Kafka, signed with the downloaded secret, and shows it in the log', async () => {
-    const event = wireEvent(account, 'COURSE_ENROLLMENT');
-    const eventId = String(event.eventId);
-    await stack.produce(account, [event]);
-    const delivered = await waitFor('the event at the listener', () => requestsFor(eventId)[0], 60_000);
-    // The secret from the downloaded file verifies what the dispatcher sent.
-    const verified = new Webhook(secret).verify(delivered.body, headersOf(delivered));
-    expect(JSON.stringify(verified)).toContain(eventId);
+  step(
+    'delivers an event produced to Kafka, signed with the downloaded secret, and shows it in the log',
+    async () => {
+      const event = wireEvent(account, 'COURSE_ENROLLMENT');
+      const eventId = String(event.eventId);
+      await stack.produce(account, [event]);
+      const delivered = await waitFor('the event at the listener', () => requestsFor(eventId)[0], 60_000);
+      // The secret from the downloaded file verifies what the dispatcher sent.
+      const verified = new Webhook(secret).verify(delivered.body, headersOf(delivered));
+      expect(JSON.stringify(verified)).toContain(eventId);
 
-    await openDeliveries();
-    await refreshUntil(
-      'the delivery in the log',
-      async () => (await ui.deliveryRows('SUCCEEDED').count()) === 1,
-    );
-    const log = await stack.call('GET', `/webhooks/${webhookId}/deliveries`, token());
-    expect(log.body.items).toHaveLength(1);
-    firstDeliveryId = log.body.items[0].id;
-    await ui.button('details', ui.deliveryRows('SUCCEEDED')).click();
-    await page()
-      .getByRole('heading', { name: ui.t('deliveryHeading', { id: firstDeliveryId }) })
-      .waitFor();
-    await page().getByRole('cell', { name: eventId }).waitFor();
-    await browser.screenshot('06-delivery-log');
-  });
+      await openDeliveries();
+      await refreshUntil(
+        'the delivery in the log',
+        async () => (await ui.deliveryRows('SUCCEEDED').count()) === 1,
+      );
+      // The Status filter narrows the log: nothing has failed.
+      await ui.field('status').selectOption({ label: ui.t('deliveryDEAD') });
+      await page().getByText(ui.t('noDeliveries'), { exact: true }).waitFor();
+      await ui.field('status').selectOption({ label: ui.t('allStatuses') });
+      await ui.deliveryRows('SUCCEEDED').waitFor();
+      const log = await stack.call('GET', `/webhooks/${webhookId}/deliveries`, token());
+      expect(log.body.items).toHaveLength(1);
+      firstDeliveryId = log.body.items[0].id;
+      await ui.button('details', ui.deliveryRows('SUCCEEDED')).click();
+      await page()
+        .getByRole('heading', { name: ui.t('deliveryHeading', { id: firstDeliveryId }) })
+        .waitFor();
+      await page().getByRole('cell', { name: eventId }).waitFor();
+      await browser.screenshot('06-delivery-log');
+    },
+  );
 
-  it('Redeliver queues it: the new delivery appears with redeliveryOf when its turn comes', async () => {
+  step('Redeliver queues it: the new delivery appears with redeliveryOf when its turn comes', async () => {
     const before = listener.requests.length;
     await ui.button('redeliver').click();
     await page()
@@ -234,7 +270,24 @@ describe('console: the LMS Webhooks page in a real browser', () => {
     await browser.screenshot('07-redelivered');
   });
 
-  it('retires the webhook (Activation status off)', async () => {
+  step('Replay re-sends the events of a time range', async () => {
+    const before = listener.requests.length;
+    // datetime-local in the browser's zone (UTC here), to the second.
+    const local = (at: number) => new Date(at).toISOString().slice(0, 19);
+    await ui.field('from').fill(local(Date.now() - 60 * 60_000));
+    await ui.field('to').fill(local(Date.now() + 60_000));
+    await ui.button('replay').click();
+    const queued = ui.t('replayed', { count: 1, realtime: 1, batched: 0 });
+    await page().getByRole('status').filter({ hasText: queued }).waitFor();
+    await listener.waitForRequests(before + 1, 60_000);
+    await refreshUntil(
+      'the replayed delivery',
+      async () => (await ui.deliveryRows('SUCCEEDED').count()) === 3,
+    );
+    await browser.screenshot('07b-replayed');
+  });
+
+  step('retires the webhook (Activation status off)', async () => {
     await openList();
     await ui.setActive(name, false);
     await waitFor('the webhook to be retired', async () => {
@@ -243,7 +296,7 @@ describe('console: the LMS Webhooks page in a real browser', () => {
     await browser.screenshot('08-retired');
   });
 
-  it('deletes the webhook after the confirmation dialog', async () => {
+  step('deletes the webhook after the confirmation dialog', async () => {
     await ui.button('delete', ui.webhookRow(name)).click();
     const dialog = page().getByRole('dialog');
     await dialog.waitFor();

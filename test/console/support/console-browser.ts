@@ -52,6 +52,8 @@ export async function launchConsoleBrowser(options: { locale?: string } = {}): P
       args: CHROMIUM_ARGS,
       headless: true,
       locale: options.locale ?? 'en-US',
+      // Replay's From/To are the browser's local time: UTC keeps the test's arithmetic plain.
+      timezoneId: 'UTC',
       viewport: { width: 1280, height: 860 },
       acceptDownloads: true,
       timeout: 60_000,
