@@ -26,21 +26,5 @@ export async function withConnection<T>(
   }
 }
 
-export async function inTransaction<T>(
-  dataSource: DataSource,
-  work: (runner: QueryRunner) => Promise<T>,
-): Promise<T> {
-  const runner = dataSource.createQueryRunner();
-  await runner.connect();
-  try {
-    await runner.startTransaction();
-    const result = await work(runner);
-    await runner.commitTransaction();
-    return result;
-  } catch (error) {
-    if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
-    throw error;
-  } finally {
-    await runner.release();
-  }
-}
+/** One transaction primitive for the whole system (it lives beside withAdvisoryLock). */
+export { inTransaction } from '@lms/webhook-domain';

@@ -10,6 +10,7 @@ import {
 } from '../api/api-types';
 import { useI18n } from '../i18n/i18n-context';
 import { errorText } from './error-text';
+import { Notice, type NoticeMessage } from './notice';
 
 const PAGE_SIZE = 20;
 
@@ -28,7 +29,7 @@ export function DeliveriesPage({ client, webhookId, webhookName, onBack }: Deliv
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const [page, setPage] = useState<DeliveryPage | undefined>();
   const [selected, setSelected] = useState<DeliveryDetail | undefined>();
-  const [message, setMessage] = useState<{ text: string; error: boolean } | undefined>();
+  const [message, setMessage] = useState<NoticeMessage | undefined>();
   const statusId = useId();
   const cursor = cursors[cursors.length - 1];
 
@@ -76,16 +77,7 @@ export function DeliveriesPage({ client, webhookId, webhookName, onBack }: Deliv
         </button>
       </div>
 
-      <div aria-live="polite">
-        {message && (
-          <p
-            role={message.error ? 'alert' : 'status'}
-            className={message.error ? 'error banner' : 'notice banner'}
-          >
-            {message.text}
-          </p>
-        )}
-      </div>
+      <Notice message={message} />
 
       <div className="toolbar">
         <label htmlFor={statusId}>{t('status')}</label>

@@ -5,6 +5,7 @@ import type { View } from '../app';
 import { useI18n } from '../i18n/i18n-context';
 import { ConfirmDialog } from './confirm-dialog';
 import { errorText } from './error-text';
+import { Notice, type NoticeMessage } from './notice';
 
 /** The product's limit (PRODUCT.md); the API refuses a sixth webhook with WEBHOOK_LIMIT_REACHED anyway. */
 export const MAX_WEBHOOKS_PER_ACCOUNT = 5;
@@ -21,7 +22,7 @@ export function WebhooksPage({ client, notice, onNavigate }: WebhooksPageProps) 
   const { t, formatTime } = useI18n();
   const [webhooks, setWebhooks] = useState<Webhook[] | undefined>();
   const [health, setHealth] = useState<Record<string, LaneHealth>>({});
-  const [message, setMessage] = useState<{ text: string; error: boolean } | undefined>(
+  const [message, setMessage] = useState<NoticeMessage | undefined>(
     notice ? { text: notice, error: false } : undefined,
   );
   const [toDelete, setToDelete] = useState<Webhook | undefined>();
@@ -102,16 +103,7 @@ export function WebhooksPage({ client, notice, onNavigate }: WebhooksPageProps) 
         </div>
       </div>
 
-      <div aria-live="polite">
-        {message && (
-          <p
-            role={message.error ? 'alert' : 'status'}
-            className={message.error ? 'error banner' : 'notice banner'}
-          >
-            {message.text}
-          </p>
-        )}
-      </div>
+      <Notice message={message} />
 
       {!webhooks ? (
         <p>{t('loading')}</p>

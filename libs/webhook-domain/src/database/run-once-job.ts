@@ -18,30 +18,40 @@ export async function withAdvisoryLock<T>(
   work: (runner: QueryRunner) => Promise<T>,
   scope: 'transaction' | 'session' = 'transaction',
 ): Promise<T | null> {
+  if (scope === 'transaction') {
+    return inTransaction(dataSource, async (runner) =>
+      (await tryLock(runner, 'pg_try_advisory_xact_lock', key)) ? work(runner) : null,
+    );
+  }
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
-    if (scope === 'session') {
-      if (!(await tryLock(runner, 'pg_try_advisory_lock', key))) return null;
-      try {
-        return await work(runner);
-      } finally {
-        await runner.query('SELECT pg_advisory_unlock($1)', [key]);
-      }
-    }
-    await runner.startTransaction();
+    if (!(await tryLock(runner, 'pg_try_advisory_lock', key))) return null;
     try {
-      if (!(await tryLock(runner, 'pg_try_advisory_xact_lock', key))) {
-        await runner.rollbackTransaction();
-        return null;
-      }
-      const result = await work(runner);
-      await runner.commitTransaction();
-      return result;
-    } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
-      throw error;
+      return await work(runner);
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [key]);
     }
+  } finally {
+    await runner.release();
+  }
+}
+
+/** Runs `work` in a transaction on one pooled connection: committed when it resolves, rolled back when it throws. */
+export async function inTransaction<T>(
+  dataSource: DataSource,
+  work: (runner: QueryRunner) => Promise<T>,
+): Promise<T> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.startTransaction();
+    const result = await work(runner);
+    await runner.commitTransaction();
+    return result;
+  } catch (error) {
+    if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+    throw error;
   } finally {
     await runner.release();
   }
