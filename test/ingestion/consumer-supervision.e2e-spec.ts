@@ -50,9 +50,7 @@ describe('ingestion: a consumer that cannot consume is reported, not hidden', ()
     const body = (await response.json()) as { error?: Record<string, { status: string; message?: string }> };
     expect(response.status).toBe(503);
     expect(body.error?.['kafka-consumer']?.status).toBe('down');
-    expect(body.error?.['kafka-consumer']?.message).toMatch(
-      /consumer stopped at lms\.events\.supervision/,
-    );
+    expect(body.error?.['kafka-consumer']?.message).toMatch(/consumer stopped at lms\.events\.supervision/);
     expect(stops.join('\n')).toMatch(/lmsw_consumer_stops_total\{restart="supervisor"\} [2-9]/);
     expect(await metric('lmsw_consumer_running ')).toEqual(['lmsw_consumer_running 0']);
   });
