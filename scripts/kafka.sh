@@ -4,6 +4,8 @@
 #   scripts/kafka.sh stop    stop the broker this script started
 #   scripts/kafka.sh status  exit 0 when a broker answers on KAFKA_PORT
 #   scripts/kafka.sh reset   stop and wipe the broker's data (topics, offsets)
+#   scripts/kafka.sh jars    fetch the jars only (the Java-client tests use them, even when some other
+#                            broker is already running on KAFKA_PORT)
 # Idempotent: `start` on a running broker prints where it is and exits 0.
 set -euo pipefail
 
@@ -137,5 +139,6 @@ case "${1:-}" in
   stop) stop ;;
   status) port_open "$KAFKA_PORT" ;;
   reset) stop; rm -rf "$DATA"; log "data wiped" ;;
-  *) echo "usage: $0 start|stop|status|reset" >&2; exit 2 ;;
+  jars) fetch_jars ;;
+  *) echo "usage: $0 start|stop|status|reset|jars" >&2; exit 2 ;;
 esac

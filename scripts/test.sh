@@ -38,6 +38,9 @@ node scripts/check-services.js
 kafka_was_running=0
 bash scripts/kafka.sh status && kafka_was_running=1
 bash scripts/kafka.sh start
+# The Java-client interop tests run kafka-clients from the broker's jars: fetch them even when a broker
+# was already running (started from another checkout, or by hand).
+bash scripts/kafka.sh jars
 if [[ $kafka_was_running -eq 0 ]]; then trap 'bash scripts/kafka.sh stop' EXIT; fi
 
 if [[ "$mode" == "all" ]]; then

@@ -68,7 +68,7 @@ export function javaClientClasspath(libs = javaClientLibs()): string {
     const jar = files.find((file) => new RegExp(`^${artifact}-\\d[^/]*\\.jar$`).test(file));
     if (!jar) {
       throw new Error(
-        `${artifact}-*.jar not found in ${libs}: run \`npm run kafka start\` once (scripts/kafka.sh fetches the broker's jars)`,
+        `${artifact}-*.jar not found in ${libs}: run \`npm run kafka -- jars\` (scripts/kafka.sh fetches the broker's jars)`,
       );
     }
     return path.join(libs, jar);
