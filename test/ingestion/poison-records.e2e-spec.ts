@@ -356,8 +356,9 @@ describe('ingestion: poison records are dead-lettered and nothing stops', () => 
     }
   });
 
-  it('answered ready throughout', () => {
-    expect(readiness.length).toBeGreaterThan(10);
+  it('answered ready throughout', async () => {
+    // A readiness answer can take a while on a loaded machine: take at least 10 samples in all.
+    await waitFor('10 readiness samples', () => readiness.length >= 10, 20_000);
     expect(readiness.filter((status) => status !== 200)).toEqual([]);
   });
 });
