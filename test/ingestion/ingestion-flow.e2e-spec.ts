@@ -6,7 +6,7 @@ import { connectLmsProducer, deleteTestTopics, testKafka, waitFor } from '@lms/t
 import type { INestApplication } from '@nestjs/common';
 import Bull, { type Queue } from 'bull';
 import type { Producer } from 'kafkajs';
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { bootstrap } from '../../apps/event-ingestion/src/main';
 import { createIngestionTestEnv, type IngestionTestEnv } from './support/ingestion-test-env';
@@ -345,6 +345,47 @@ describe('event ingestion: Kafka → events, lane items, lane wake-ups', () => {
     });
     // A lane with an open delivery is not stuck: its next move comes when that request finishes.
     expect(await laneJobsOf(webhookId)).toEqual([]);
+  });
+
+  it("the outbox relay re-queues an open delivery whose job hash Redis stranded in none of Bull's lists", async () => {
+    const accountId = newAccount();
+    const webhookId = await insertWebhook(db, { accountId, events: ['COURSE_COMPLETED'] });
+    const {
+      rows: [event],
+    } = await db.query(
+      `INSERT INTO events (account_id, event_id, event_name, realtime, occurred_at, data)
+       VALUES ($1, 'relay-stranded-job', 'COURSE_COMPLETED', true, 0, '{}') RETURNING id`,
+      [accountId],
+    );
+    const deliveryId = randomUUID();
+    // What a Redis restart under a running worker can leave: the job's hash, in no list Bull works from
+    // (added while the relay's pass is paused, then taken off the wait list behind Bull's back).
+    await queue.pause(true);
+    await queue.add(DELIVER_JOB, { deliveryId }, { jobId: deliveryId, removeOnComplete: true });
+    await queue.client.lrem(queue.toKey('wait'), 0, deliveryId);
+    await queue.client.lrem(queue.toKey('paused'), 0, deliveryId);
+    await queue.resume(true);
+    expect(await (await queue.getJob(deliveryId))!.getState()).toBe('stuck');
+    await db.query(
+      `INSERT INTO deliveries (id, webhook_id, account_id, kind, status, event_count)
+       VALUES ($1, $2, $3, 'REALTIME', 'PENDING', 1)`,
+      [deliveryId, webhookId, accountId],
+    );
+    await db.query('INSERT INTO delivery_events (delivery_id, position, event_pk) VALUES ($1, 0, $2)', [
+      deliveryId,
+      event.id,
+    ]);
+
+    const state = await waitFor(
+      'the relay to queue the stranded delivery again',
+      async () => {
+        const job = await queue.getJob(deliveryId);
+        const current = job ? await job.getState() : 'missing';
+        return current === 'waiting' ? current : undefined;
+      },
+      15_000,
+    );
+    expect(state).toBe('waiting');
   });
 
   it('retention purges old closed deliveries and old events, but keeps events an open delivery or a lane still needs', async () => {

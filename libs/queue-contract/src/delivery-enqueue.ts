@@ -16,21 +16,49 @@ export async function enqueueDeliveries(queue: Queue, deliveryIds: readonly stri
 }
 
 /**
- * Enqueues only the deliveries that have no job in Redis, and answers how many that was. For the outbox
- * relay: during a long backlog every waiting delivery looks overdue, and re-adding thousands of existing
- * jobs each pass would cost CPU for nothing.
+ * Enqueues only the deliveries that have no live job in Redis, and answers how many that was. For the
+ * outbox relay: during a long backlog every waiting delivery looks overdue, and re-adding thousands of
+ * existing jobs each pass would cost CPU for nothing.
  */
 export async function enqueueMissingDeliveries(
   queue: Queue,
   deliveryIds: readonly string[],
 ): Promise<number> {
-  if (deliveryIds.length === 0) return 0;
-  const pipeline = queue.client.pipeline();
-  for (const id of deliveryIds) pipeline.exists(queue.toKey(id));
-  const results = (await pipeline.exec()) ?? [];
-  const missing = deliveryIds.filter((_, index) => results[index]?.[1] === 0);
+  const missing = await withoutLiveJob(queue, deliveryIds);
   await enqueueDeliveries(queue, missing);
   return missing.length;
+}
+
+/**
+ * The job ids that have no job Bull will ever run: no job hash, or (after Redis lost its data under a
+ * running worker) a hash in none of Bull's lists, which `add` would take for a live job and skip.
+ * Such a stranded hash is removed so the id can be queued again.
+ */
+async function withoutLiveJob(queue: Queue, jobIds: readonly string[]): Promise<string[]> {
+  if (jobIds.length === 0) return [];
+  const pipeline = queue.client.pipeline();
+  for (const id of jobIds) pipeline.exists(queue.toKey(id));
+  const results = (await pipeline.exec()) ?? [];
+  const missing: string[] = [];
+  for (const [index, id] of jobIds.entries()) {
+    if (results[index]?.[1] === 0) {
+      missing.push(id);
+      continue;
+    }
+    const job = await queue.getJob(id);
+    if (job === null) {
+      missing.push(id);
+    } else if ((await job.getState()) === 'stuck') {
+      // A job in flight between two lists can look stuck for a moment: remove() refuses a locked
+      // (running) job, and re-queueing a waiting one only moves it back in the queue.
+      const removed = await job.remove().then(
+        () => true,
+        () => false,
+      );
+      if (removed) missing.push(id);
+    }
+  }
+  return missing;
 }
 
 /** Queues the wake-up of lanes a transaction woke (or the relay found stuck). */
@@ -52,12 +80,11 @@ export async function enqueueMissingLaneWakeUps(
   queue: Queue,
   lanes: ReadonlyArray<AdvanceLaneJobData & { activation: string }>,
 ): Promise<number> {
-  if (lanes.length === 0) return 0;
-  const jobs = lanes.map((lane) => advanceLaneJob(lane));
-  const pipeline = queue.client.pipeline();
-  for (const job of jobs) pipeline.exists(queue.toKey(String(job.opts.jobId)));
-  const results = (await pipeline.exec()) ?? [];
-  const missing = lanes.filter((_, index) => results[index]?.[1] === 0);
-  await enqueueLaneWakeUps(queue, missing);
+  const byJobId = new Map(lanes.map((lane) => [String(advanceLaneJob(lane).opts.jobId), lane]));
+  const missing = await withoutLiveJob(queue, [...byJobId.keys()]);
+  await enqueueLaneWakeUps(
+    queue,
+    missing.map((jobId) => byJobId.get(jobId) as AdvanceLaneJobData & { activation: string }),
+  );
   return missing.length;
 }
