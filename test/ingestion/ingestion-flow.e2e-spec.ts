@@ -2,7 +2,14 @@ import { OutboxRelay, RetentionPurger } from '@lms/ingestion';
 import { BATCH_EVENT_NAMES, EVENT_NAMES, REALTIME_EVENT_NAMES, type EventName } from '@lms/payload-schemas';
 import { ADVANCE_LANE_JOB, DELIVER_JOB, DELIVERY_QUEUE } from '@lms/queue-contract';
 import { WebhookChangeFeed } from '@lms/webhook-domain';
-import { connectLmsProducer, deleteTestTopics, testKafka, waitFor } from '@lms/testing';
+import {
+  connectLmsProducer,
+  deleteTestTopics,
+  insertDeliveryRow,
+  insertEventRow,
+  testKafka,
+  waitFor,
+} from '@lms/testing';
 import type { INestApplication } from '@nestjs/common';
 import Bull, { type Queue } from 'bull';
 import type { Producer } from 'kafkajs';
@@ -285,6 +292,12 @@ describe('event ingestion: Kafka → events, lane items, lane wake-ups', () => {
     expect(await laneEventIds(webhookId, 'REALTIME')).toEqual([second.eventId, fourth.eventId]);
   });
 
+  /** An open (PENDING) real-time request with one event, as advance_lane commits it; returns its id. */
+  async function openDelivery(accountId: number, webhookId: string, id?: string): Promise<string> {
+    const eventPk = await insertEventRow(db, { accountId, eventName: 'COURSE_COMPLETED' });
+    return insertDeliveryRow(db, { id, webhookId, accountId, eventPks: [eventPk], status: 'PENDING' });
+  }
+
   it('the outbox relay re-queues the wake-up of a busy lane whose Bull job was lost, once', async () => {
     const accountId = newAccount();
     const webhookId = await insertWebhook(db, { accountId, events: ['COURSE_COMPLETED'] });
@@ -303,9 +316,8 @@ describe('event ingestion: Kafka → events, lane items, lane wake-ups', () => {
       15_000,
     );
     expect(requeued.data).toEqual({ webhookId, kind: 'REALTIME' });
-    // Same activation, same job id: further passes never add a second wake-up (null: the timer's pass
-    // holds the lock), and the lane's item is still there for it.
-    // A pass that finds the job in Redis re-adds nothing and reports nothing re-queued.
+    // Same activation, same job id: a pass that finds the job in Redis re-adds nothing and reports
+    // nothing re-queued (null: the timer's pass holds the lock), and the lane's item is still there.
     expect([0, null]).toContain(await app.get(OutboxRelay).relayOnce());
     expect(await laneJobsOf(webhookId)).toEqual([{ id: jobId, data: { webhookId, kind: 'REALTIME' } }]);
     expect(await laneEventIds(webhookId, 'REALTIME')).toHaveLength(1);
@@ -314,34 +326,17 @@ describe('event ingestion: Kafka → events, lane items, lane wake-ups', () => {
   it('the outbox relay re-queues an open delivery whose Bull job was lost, and only that', async () => {
     const accountId = newAccount();
     const webhookId = await insertWebhook(db, { accountId, events: ['COURSE_COMPLETED'] });
-    const {
-      rows: [event],
-    } = await db.query(
-      `INSERT INTO events (account_id, event_id, event_name, realtime, occurred_at, data)
-       VALUES ($1, 'relay-open-delivery', 'COURSE_COMPLETED', true, 0, '{}') RETURNING id`,
-      [accountId],
-    );
     // A request advance_lane created (committed) whose deliver job a crash or a Redis flush lost.
-    const {
-      rows: [delivery],
-    } = await db.query(
-      `INSERT INTO deliveries (id, webhook_id, account_id, kind, status, event_count)
-       VALUES (gen_random_uuid(), $1, $2, 'REALTIME', 'PENDING', 1) RETURNING id`,
-      [webhookId, accountId],
-    );
-    await db.query('INSERT INTO delivery_events (delivery_id, position, event_pk) VALUES ($1, 0, $2)', [
-      delivery.id,
-      event.id,
-    ]);
+    const deliveryId = await openDelivery(accountId, webhookId);
 
     const requeued = await waitFor(
       'the relay to queue its deliver job',
-      async () => (await queue.getJob(delivery.id as string)) ?? undefined,
+      async () => (await queue.getJob(deliveryId)) ?? undefined,
       15_000,
     );
     expect({ name: requeued.name, data: requeued.data as unknown }).toEqual({
       name: DELIVER_JOB,
-      data: { deliveryId: delivery.id },
+      data: { deliveryId },
     });
     // A lane with an open delivery is not stuck: its next move comes when that request finishes.
     expect(await laneJobsOf(webhookId)).toEqual([]);
@@ -350,31 +345,12 @@ describe('event ingestion: Kafka → events, lane items, lane wake-ups', () => {
   it("the outbox relay re-queues an open delivery whose job hash Redis stranded in none of Bull's lists", async () => {
     const accountId = newAccount();
     const webhookId = await insertWebhook(db, { accountId, events: ['COURSE_COMPLETED'] });
-    const {
-      rows: [event],
-    } = await db.query(
-      `INSERT INTO events (account_id, event_id, event_name, realtime, occurred_at, data)
-       VALUES ($1, 'relay-stranded-job', 'COURSE_COMPLETED', true, 0, '{}') RETURNING id`,
-      [accountId],
-    );
     const deliveryId = randomUUID();
-    // What a Redis restart under a running worker can leave: the job's hash, in no list Bull works from
-    // (added while the relay's pass is paused, then taken off the wait list behind Bull's back).
-    await queue.pause(true);
+    // What a Redis restart under a running worker can leave: the job's hash, in no list Bull works from.
     await queue.add(DELIVER_JOB, { deliveryId }, { jobId: deliveryId, removeOnComplete: true });
     await queue.client.lrem(queue.toKey('wait'), 0, deliveryId);
-    await queue.client.lrem(queue.toKey('paused'), 0, deliveryId);
-    await queue.resume(true);
     expect(await (await queue.getJob(deliveryId))!.getState()).toBe('stuck');
-    await db.query(
-      `INSERT INTO deliveries (id, webhook_id, account_id, kind, status, event_count)
-       VALUES ($1, $2, $3, 'REALTIME', 'PENDING', 1)`,
-      [deliveryId, webhookId, accountId],
-    );
-    await db.query('INSERT INTO delivery_events (delivery_id, position, event_pk) VALUES ($1, 0, $2)', [
-      deliveryId,
-      event.id,
-    ]);
+    await openDelivery(accountId, webhookId, deliveryId);
 
     const state = await waitFor(
       'the relay to queue the stranded delivery again',

@@ -28,6 +28,8 @@ export async function insertEventRow(sql: Client, row: EventRow): Promise<number
 }
 
 export interface DeliveryRow {
+  /** Chosen by the caller when a job must name the delivery before its row exists. */
+  id?: string;
   webhookId: string;
   accountId: number;
   eventPks: number[];
@@ -41,7 +43,7 @@ export interface DeliveryRow {
 export async function insertDeliveryRow(sql: Client, row: DeliveryRow): Promise<string> {
   const result = await sql.query(
     `INSERT INTO deliveries (id, webhook_id, account_id, kind, status, event_count, created_at, last_error, cancelled_by)
-     VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+     VALUES (coalesce($9::uuid, gen_random_uuid()), $1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
     [
       row.webhookId,
       row.accountId,
@@ -51,6 +53,7 @@ export async function insertDeliveryRow(sql: Client, row: DeliveryRow): Promise<
       row.createdAt ?? new Date().toISOString(),
       row.lastError ?? null,
       row.cancelledBy ?? null,
+      row.id ?? null,
     ],
   );
   const id: string = result.rows[0].id;
