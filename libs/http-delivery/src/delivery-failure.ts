@@ -1,3 +1,5 @@
+import { storableText } from './response-snippet';
+
 /**
  * Why a request to a receiver failed, as a code. The code is what code branches on (metrics, logs,
  * the target policy's single TARGET_NOT_ALLOWED); `text` is what the delivery log records and the
@@ -19,13 +21,21 @@ export enum DeliveryFailureCode {
 }
 
 export class DeliveryFailure {
+  /** What happened, without the code. */
+  readonly message: string;
+  /** As recorded and shown. */
+  readonly text: string;
+
   private constructor(
     readonly code: DeliveryFailureCode,
-    /** What happened, without the code. */
-    readonly message: string,
-    /** As recorded and shown. */
-    readonly text: string,
-  ) {}
+    message: string,
+    text: string,
+  ) {
+    // The text is stored and shown, and may quote what a listener sent (a header, a TLS certificate's
+    // name): whatever that was, it must be text Postgres accepts, of bounded length.
+    this.message = storableText(message);
+    this.text = storableText(text);
+  }
 
   static targetNotAllowed(reason: string): DeliveryFailure {
     return DeliveryFailure.prefixed(DeliveryFailureCode.TARGET_NOT_ALLOWED, reason);

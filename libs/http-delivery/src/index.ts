@@ -1,6 +1,7 @@
 export * from './delivery-envelope';
 export * from './delivery-failure';
 export * from './delivery-headers';
+export * from './response-snippet';
 export * from './retry-after';
 export * from './signed-webhook-request';
 export * from './standard-webhooks-signer';

@@ -3,6 +3,7 @@ import { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { buildDeliveryHeaders, DEFAULT_USER_AGENT } from './delivery-headers';
 import { serializeEnvelope } from './delivery-envelope';
+import { BINARY_SNIPPET_MARKER, RESPONSE_SNIPPET_BYTES } from './response-snippet';
 import { generateSigningSecret } from './standard-webhooks-signer';
 import { WebhookHttpSender, WebhookHttpSenderOptions } from './webhook-http-sender';
 
@@ -137,6 +138,32 @@ describe('WebhookHttpSender', () => {
     expect(outcome.statusCode).toBe(500);
     expect(outcome.error).toBe('HTTP 500');
     expect(outcome.responseSnippet).toHaveLength(1024);
+  });
+
+  it('answers a 200 whose body holds a NUL byte as a success with a snippet Postgres accepts', async () => {
+    const answer = Buffer.from('{"ok":true}\u0000', 'utf8');
+    const target = await listener((_, res) => res.writeHead(200).end(answer));
+    const outcome = await sender().send({ url: target.url, body, headers: {} });
+    expect(outcome).toMatchObject({ statusCode: 200, error: null });
+    expect(outcome.responseSnippet).not.toContain('\u0000');
+    expect(outcome.responseSnippet).toBe(BINARY_SNIPPET_MARKER + answer.toString('base64'));
+  });
+
+  it('stores a binary body as bounded base64, and a text body cut at a character boundary', async () => {
+    const binary = Buffer.from(Array.from({ length: 5000 }, (_, index) => index % 256));
+    const text = `${'a'.repeat(RESPONSE_SNIPPET_BYTES - 1)}€${'b'.repeat(5000)}`;
+    const target = await listener((req, res) =>
+      res.writeHead(req.url === '/binary' ? 502 : 200).end(req.url === '/binary' ? binary : text),
+    );
+    const http = sender();
+    const [binaryOutcome, textOutcome] = [
+      await http.send({ url: `${target.url}/binary`, body, headers: {} }),
+      await http.send({ url: `${target.url}/text`, body, headers: {} }),
+    ];
+    expect(binaryOutcome.statusCode).toBe(502);
+    expect(Buffer.byteLength(binaryOutcome.responseSnippet)).toBeLessThanOrEqual(RESPONSE_SNIPPET_BYTES);
+    expect(binaryOutcome.responseSnippet.startsWith(BINARY_SNIPPET_MARKER)).toBe(true);
+    expect(textOutcome.responseSnippet).toBe('a'.repeat(RESPONSE_SNIPPET_BYTES - 1));
   });
 
   it('does not follow a redirect: the 3xx is the outcome and the redirect target gets nothing', async () => {

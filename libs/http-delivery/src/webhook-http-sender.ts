@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { Agent, buildConnector, errors as undiciErrors } from 'undici';
 import { DeliveryFailure } from './delivery-failure';
+import { responseSnippet, RESPONSE_SNIPPET_BYTES } from './response-snippet';
 import { parseRetryAfter } from './retry-after';
 import { classifyTargetAddress } from './target-address-policy';
 
@@ -25,7 +26,7 @@ export interface SendOutcome {
   /** null when no response arrived (connection refused, timeout, refused target). */
   statusCode: number | null;
   durationMs: number;
-  /** First 1 KiB of the response body, as text. */
+  /** The start of the response body as safe, bounded text (see responseSnippet). */
   responseSnippet: string;
   /** null on a 2xx; otherwise why the attempt failed. */
   failure: DeliveryFailure | null;
@@ -34,8 +35,6 @@ export interface SendOutcome {
   /** From a 429/503 `Retry-After` header; null when absent or unparsable. */
   retryAfterMs: number | null;
 }
-
-const SNIPPET_BYTES = 1024;
 
 /** Raised by the connector before any socket is opened to a forbidden address. */
 export class TargetNotAllowedError extends Error {
@@ -134,17 +133,18 @@ function splitUrl(url: string): { origin: string; path: string } {
   return { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
 }
 
-/** Keep the first KiB for the delivery log; discard the rest without buffering it. */
+/** Keep the start of the body for the delivery log; discard the rest without buffering it. */
 async function readSnippet(body: AsyncIterable<Buffer> & { dump(): Promise<void> }): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
     chunks.push(chunk);
     size += chunk.length;
-    if (size >= SNIPPET_BYTES) break;
+    if (size > RESPONSE_SNIPPET_BYTES) break;
   }
-  if (size >= SNIPPET_BYTES) await body.dump().catch(() => undefined);
-  return Buffer.concat(chunks).subarray(0, SNIPPET_BYTES).toString('utf8');
+  const truncated = size > RESPONSE_SNIPPET_BYTES;
+  if (truncated) await body.dump().catch(() => undefined);
+  return responseSnippet(Buffer.concat(chunks).subarray(0, RESPONSE_SNIPPET_BYTES), truncated);
 }
 
 function failureOf(error: unknown): DeliveryFailure {
