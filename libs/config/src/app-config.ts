@@ -1,5 +1,11 @@
-import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import { EnvReader } from './env-reader';
+import {
+  decodeKeyText,
+  developmentSecretsKey,
+  publishedJwtSecretProblem,
+  publishedSecretsKeyProblem,
+} from './published-secrets';
 
 export type RuntimeEnv = 'development' | 'test' | 'production';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -41,6 +47,11 @@ export interface CommonConfig {
   env: RuntimeEnv;
   logLevel: LogLevel;
   port: number;
+  /**
+   * Address the HTTP server listens on (BIND_HOST): undefined listens on every interface, as a
+   * container needs; `npm start` passes 127.0.0.1 so a laptop's stack is not reachable from the network.
+   */
+  bindHost?: string;
   database: DatabaseConfig;
   redis: RedisConfig;
 }
@@ -95,6 +106,7 @@ function readCommon(reader: EnvReader, portVariable: string, defaultPort: number
     env: reader.oneOf('NODE_ENV', RUNTIME_ENVS, 'production'),
     logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     port: reader.int(portVariable, defaultPort, { min: 0, max: 65535 }),
+    bindHost: readBindHost(reader),
     database: {
       url: reader.url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/lms_webhooks', [
         'postgres:',
@@ -119,22 +131,69 @@ function readDeliveryHttp(reader: EnvReader): DeliveryHttpConfig {
   };
 }
 
+/** An IP address or a host name; not a URL and not a port (those are the *_PORT variables). */
+function readBindHost(reader: EnvReader): string | undefined {
+  const raw = reader.optionalString('BIND_HOST');
+  if (raw === undefined) return undefined;
+  if (isIP(raw) === 0 && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(raw)) {
+    reader.problem(
+      'BIND_HOST',
+      `must be an IP address or a host name, such as 127.0.0.1 or 0.0.0.0 (got "${raw}")`,
+    );
+  }
+  return raw;
+}
+
+/**
+ * The ALLOW_* switches that loosen what a webhook may target, by variable name. Production may need
+ * them (a receiver on the company network), so they are allowed, but reported at boot and on /metrics.
+ */
+export function allowFlags(delivery: DeliveryHttpConfig): Record<string, boolean> {
+  return {
+    ALLOW_PRIVATE_TARGETS: delivery.allowPrivateTargets,
+    ALLOW_HTTP_TARGETS: delivery.allowHttpTargets,
+  };
+}
+
 /**
  * AES-256-GCM key for secrets at rest: 32 bytes as base64 or hex. Outside production a missing key
- * falls back to a fixed development key, so `npm start` works on a fresh clone; production refuses to boot.
+ * falls back to a fixed development key, so `npm start` works on a fresh clone; production refuses to
+ * boot without a key, and with any key published in this repository.
  */
 function readSecretsKey(reader: EnvReader, env: RuntimeEnv): Buffer {
   const raw = reader.optionalString('SECRETS_ENCRYPTION_KEY');
   if (raw === undefined) {
-    if (env !== 'production') return createHash('sha256').update('lms-webhooks development key').digest();
+    if (env !== 'production') return developmentSecretsKey();
     reader.problem('SECRETS_ENCRYPTION_KEY', 'is required in production (32 bytes, base64 or hex)');
     return Buffer.alloc(32);
   }
-  const key = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+  const key = decodeKeyText(raw);
   if (key.length !== 32) {
     reader.problem('SECRETS_ENCRYPTION_KEY', `must decode to 32 bytes (base64 or hex); got ${key.length}`);
+    return key;
   }
+  const published = env === 'production' ? publishedSecretsKeyProblem(raw, key) : undefined;
+  if (published) reader.problem('SECRETS_ENCRYPTION_KEY', published);
   return key;
+}
+
+/**
+ * In production a token must name who issued it and for whom, and the HS256 secret must not be one
+ * anyone can read in this repository: otherwise a token signed with a published value would be accepted.
+ */
+function checkProductionJwt(
+  reader: EnvReader,
+  jwt: { secret?: string; publicKey?: string; issuer?: string; audience?: string },
+): void {
+  if (jwt.secret && !jwt.publicKey) {
+    const published = publishedJwtSecretProblem(jwt.secret);
+    if (published) reader.problem('ADMIN_JWT_SECRET', published);
+  }
+  if (!jwt.issuer)
+    reader.problem('ADMIN_JWT_ISSUER', 'is required in production (the iss your tokens carry)');
+  if (!jwt.audience) {
+    reader.problem('ADMIN_JWT_AUDIENCE', 'is required in production (the aud your tokens carry)');
+  }
 }
 
 export function loadAdminApiConfig(env: Record<string, string | undefined> = process.env): AdminApiConfig {
@@ -153,6 +212,7 @@ export function loadAdminApiConfig(env: Record<string, string | undefined> = pro
   if (jwt.secret && !jwt.publicKey && jwt.secret.length < 32) {
     reader.problem('ADMIN_JWT_SECRET', 'must be at least 32 characters');
   }
+  if (common.env === 'production') checkProductionJwt(reader, jwt);
   const config: AdminApiConfig = {
     ...common,
     jwt,

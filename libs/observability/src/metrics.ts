@@ -152,6 +152,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** name: an ALLOW_* variable; 1 when it loosens the rules in this process, so a dashboard can alert on it. */
+  readonly configFlag = new Gauge({
+    name: 'lmsw_config_flag',
+    help: 'Security-relevant configuration switches (ALLOW_*), 1 when on',
+    labelNames: ['name'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'lmsw_' });
   }

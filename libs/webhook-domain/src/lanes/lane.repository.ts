@@ -317,12 +317,53 @@ export class LaneRepository {
    * The outcomes of many requests (one per delivery id) in one round trip: the status update, the
    * attempt row, the trim of old attempts and the webhook's failing_since flip are data-modifying CTEs
    * of a single statement (one implicit transaction): one network exchange and one commit, not five.
+   *
+   * Outcomes are data from listeners of many accounts: when Postgres refuses the content of one
+   * (SQLSTATE class 22 or 54), the batch is split until the refused outcome is alone; every other one
+   * is written, and the refused one is written in its storable form (see storableOutcome), so its
+   * delivery still gets its true status and its lane moves on. Each part is a statement of its own,
+   * which is safe: the outcomes of one call are of distinct deliveries, and each is written once.
    */
   async recordOutcomes(outcomes: readonly DeliveryOutcome[]): Promise<WrittenOutcome[]> {
-    const { succeededWebhooks, failingWebhooks } = failingSinceChanges(outcomes);
-    const rows: Array<{ id: string; status: DeliveryStatus; attempt_count: number }> =
-      await this.dataSource.query(
-        `WITH input AS (
+    // The failing_since flips are decided on the whole batch, so a split does not change them.
+    const flips = failingSinceChanges(outcomes);
+    const rows = await this.writeOutcomesSplittingRefused(outcomes, flips);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return outcomes.map((o): WrittenOutcome => {
+      const row = byId.get(o.deliveryId);
+      // No row: the delivery vanished (retention, webhook deleted with cascade): nothing to record.
+      return row
+        ? { status: row.status, attemptNumber: row.attempt_count }
+        : { status: 'CANCELLED', attemptNumber: 0 };
+    });
+  }
+
+  private async writeOutcomesSplittingRefused(
+    outcomes: readonly DeliveryOutcome[],
+    flips: FailingSinceChanges,
+  ): Promise<WrittenOutcomeRow[]> {
+    try {
+      return await this.writeOutcomes(outcomes, flips);
+    } catch (error) {
+      if (!isContentRefusal(error)) throw error;
+      if (outcomes.length === 1) return this.writeOutcomes([storableOutcome(outcomes[0], error)], flips);
+      const half = Math.ceil(outcomes.length / 2);
+      const first = await this.writeOutcomesSplittingRefused(outcomes.slice(0, half), flips);
+      const second = await this.writeOutcomesSplittingRefused(outcomes.slice(half), flips);
+      return [...first, ...second];
+    }
+  }
+
+  private writeOutcomes(
+    outcomes: readonly DeliveryOutcome[],
+    flips: FailingSinceChanges,
+  ): Promise<WrittenOutcomeRow[]> {
+    // Only the webhooks of these outcomes: another part of a split batch flips its own.
+    const webhookIds = new Set(outcomes.map((o) => o.webhookId));
+    const succeededWebhooks = flips.succeededWebhooks.filter((id) => webhookIds.has(id));
+    const failingWebhooks = flips.failingWebhooks.filter((id) => webhookIds.has(id));
+    return this.dataSource.query(
+      `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::text[],
                               $7::timestamptz[], $8::int[], $9::text[])
            AS u(id, status, started_at, status_code, error, dead_reason, next_attempt_at, duration_ms, snippet)
@@ -363,30 +404,22 @@ export class LaneRepository {
          UPDATE webhooks SET failing_since = now() WHERE id = ANY($13::uuid[]) AND failing_since IS NULL
        )
        SELECT id, status, attempt_count FROM updated`,
-        [
-          outcomes.map((o) => o.deliveryId),
-          outcomes.map((o) => o.status),
-          outcomes.map((o) => o.attempt.startedAt.toISOString()),
-          outcomes.map((o) => o.attempt.statusCode),
-          outcomes.map((o) => o.attempt.error),
-          outcomes.map((o) => o.deadReason ?? null),
-          outcomes.map((o) => o.nextAttemptAt?.toISOString() ?? null),
-          outcomes.map((o) => o.attempt.durationMs),
-          outcomes.map((o) => o.attempt.responseSnippet),
-          KEEP_FIRST_ATTEMPTS,
-          KEEP_LATEST_ATTEMPTS,
-          succeededWebhooks,
-          failingWebhooks,
-        ],
-      );
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return outcomes.map((o): WrittenOutcome => {
-      const row = byId.get(o.deliveryId);
-      // No row: the delivery vanished (retention, webhook deleted with cascade): nothing to record.
-      return row
-        ? { status: row.status, attemptNumber: row.attempt_count }
-        : { status: 'CANCELLED', attemptNumber: 0 };
-    });
+      [
+        outcomes.map((o) => o.deliveryId),
+        outcomes.map((o) => o.status),
+        outcomes.map((o) => o.attempt.startedAt.toISOString()),
+        outcomes.map((o) => o.attempt.statusCode),
+        outcomes.map((o) => o.attempt.error),
+        outcomes.map((o) => o.deadReason ?? null),
+        outcomes.map((o) => o.nextAttemptAt?.toISOString() ?? null),
+        outcomes.map((o) => o.attempt.durationMs),
+        outcomes.map((o) => o.attempt.responseSnippet),
+        KEEP_FIRST_ATTEMPTS,
+        KEEP_LATEST_ATTEMPTS,
+        succeededWebhooks,
+        failingWebhooks,
+      ],
+    );
   }
 
   /** Cancels the open requests of these webhooks (retire, delete, disable), in the caller's transaction. */
@@ -533,15 +566,58 @@ function returnedRows<Row = unknown>(result: unknown): Row[] {
   return (isPair ? result[0] : result) as Row[];
 }
 
+interface WrittenOutcomeRow {
+  id: string;
+  status: DeliveryStatus;
+  attempt_count: number;
+}
+
+interface FailingSinceChanges {
+  succeededWebhooks: string[];
+  failingWebhooks: string[];
+}
+
+// SQLSTATE classes that say "this row's content" (as ingestion's batch split): 22 data exception
+// (U+0000 in text, a number out of range), 54 program limit exceeded. Anything else is about the
+// database (a lost connection, a deadlock), not the outcome: the caller retries the whole write.
+const CONTENT_REFUSAL_CLASSES: ReadonlySet<string> = new Set(['22', '54']);
+
+function isContentRefusal(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && code.length === 5 && CONTENT_REFUSAL_CLASSES.has(code.slice(0, 2));
+}
+
+const INT4_MAX = 2_147_483_647;
+
+/**
+ * An outcome Postgres refused, in a form it cannot refuse: the status and timings stay (the delivery's
+ * true state), the listener-derived text (snippet, error, dead reason) is replaced by a note naming
+ * the refusal, and numbers outside an integer column's range are dropped.
+ */
+function storableOutcome(outcome: DeliveryOutcome, refusal: unknown): DeliveryOutcome {
+  const code = (refusal as { code?: unknown }).code;
+  const note = `not stored: the database refused this attempt's text (SQLSTATE ${String(code)})`;
+  const inRange = (value: number | null) =>
+    value !== null && Number.isInteger(value) && Math.abs(value) <= INT4_MAX ? value : null;
+  return {
+    ...outcome,
+    attempt: {
+      ...outcome.attempt,
+      statusCode: inRange(outcome.attempt.statusCode),
+      durationMs: inRange(outcome.attempt.durationMs) ?? 0,
+      error: outcome.attempt.error === null ? null : note,
+      responseSnippet: '',
+    },
+    deadReason: outcome.deadReason === undefined ? undefined : note,
+  };
+}
+
 /**
  * failing_since marks when a webhook started failing (the auto-disable clock); any success clears it.
  * The WHERE clauses make both updates no-ops almost always, so a webhook row (and its change trigger)
  * is only touched when the state flips.
  */
-function failingSinceChanges(outcomes: readonly DeliveryOutcome[]): {
-  succeededWebhooks: string[];
-  failingWebhooks: string[];
-} {
+function failingSinceChanges(outcomes: readonly DeliveryOutcome[]): FailingSinceChanges {
   const succeeded = new Set(outcomes.filter((o) => o.status === 'SUCCEEDED').map((o) => o.webhookId));
   const failing = new Set(
     outcomes.filter((o) => o.status !== 'SUCCEEDED' && !succeeded.has(o.webhookId)).map((o) => o.webhookId),
