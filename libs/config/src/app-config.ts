@@ -85,6 +85,10 @@ export interface DispatcherConfig extends CommonConfig {
   secretsKey: Buffer;
   delivery: DeliveryHttpConfig;
   concurrency: number;
+  /** Fair share: one account's requests in flight at once, at most this percent of `concurrency` (at least one). */
+  accountMaxSharePercent: number;
+  /** Cap on one request's body: a request takes fewer than maxEventsPerRequest events to stay under it. */
+  maxRequestBodyBytes: number;
   retry: RetryConfig;
   autoDisableAfterMs: number;
   batchCron: string;
@@ -262,6 +266,13 @@ export function loadDispatcherConfig(
     secretsKey: readSecretsKey(reader, common.env),
     delivery: readDeliveryHttp(reader),
     concurrency: reader.int('DISPATCH_CONCURRENCY', 100, { min: 1, max: 10_000 }),
+    accountMaxSharePercent: reader.int('DISPATCH_ACCOUNT_MAX_SHARE_PERCENT', 25, { min: 1, max: 100 }),
+    // At least 2 MiB: an event is at most 1 MiB at ingestion, so one event always fits under the cap.
+    // At most 256 MiB: the body is one JS string, and V8 refuses strings of ~512 MiB.
+    maxRequestBodyBytes: reader.int('MAX_REQUEST_BODY_BYTES', 4 * 1024 * 1024, {
+      min: 2 * 1024 * 1024,
+      max: 256 * 1024 * 1024,
+    }),
     retry: {
       scheduleMs: reader.durationList('RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE),
       maxAgeMs: reader.duration('RETRY_MAX_AGE', '7d', { min: 1 }),

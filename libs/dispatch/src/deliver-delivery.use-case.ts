@@ -1,8 +1,14 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { DispatcherConfig } from '@lms/config';
-import { buildWebhookRequest, DeliveryFailure, WebhookHttpSender } from '@lms/http-delivery';
+import {
+  buildWebhookRequest,
+  DeliveryFailure,
+  WebhookHttpSender,
+  type SendOutcome,
+} from '@lms/http-delivery';
 import { Metrics } from '@lms/observability';
 import type { DeliveryOutcome } from '@lms/webhook-domain';
+import { AccountFairShare } from './account-fair-share';
 import { DeliveryLoader, type LoadedDelivery } from './delivery-loader';
 import { DeliveryOutcomeWriter } from './delivery-outcome-writer';
 import { DISPATCHER_CONFIG } from './dispatch-tokens';
@@ -11,7 +17,7 @@ import { RetryDeliveryError } from './retry-delivery-error';
 import { RetryPolicy } from './retry-policy';
 import { CANCELLED_BY_WEBHOOK_INACTIVE, WebhookDisabler } from './webhook-disabler';
 import { WebhookRateLimiter } from './webhook-rate-limiter';
-import { WebhookTargetCache } from './webhook-target-cache';
+import { WebhookTargetCache, type WebhookTarget } from './webhook-target-cache';
 
 export type DeliverResult = 'succeeded' | 'dead' | 'skipped' | 'cancelled';
 
@@ -33,6 +39,7 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
     private readonly rateLimiter: WebhookRateLimiter,
     private readonly disabler: WebhookDisabler,
     private readonly lanes: LaneAdvancer,
+    private readonly fairShare: AccountFairShare,
     private readonly metrics: Metrics,
   ) {}
 
@@ -47,6 +54,9 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
    * (sent, dead, cancelled, or found finished by a repeated job), its lane may move on.
    */
   async execute(deliveryId: string): Promise<DeliverResult> {
+    // Deferred before and its account still holds its whole share: again, without loading its events.
+    const deferMs = this.fairShare.deferralOf(deliveryId);
+    if (deferMs !== undefined) throw this.deferred(deferMs);
     const delivery = await this.loader.load(deliveryId);
     // Postgres is the truth: a job for a vanished delivery is a stale wake-up call.
     if (!delivery) {
@@ -75,26 +85,7 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
       this.metrics.deliveryOutcomes.inc({ outcome: 'cancelled' });
       return 'cancelled';
     }
-    if (target.rateLimitPerSecond !== null) {
-      const waitMs = await this.rateLimiter.acquire(target.id, target.rateLimitPerSecond);
-      if (waitMs > 0) {
-        this.metrics.deliveryOutcomes.inc({ outcome: 'rate_limited' });
-        throw new RetryDeliveryError(`rate limit of ${target.rateLimitPerSecond}/s reached`, waitMs);
-      }
-    }
-
-    const startedAt = new Date();
-    const sent = await this.sender.send(
-      buildWebhookRequest({
-        messageId: delivery.id,
-        url: target.targetUrl,
-        accountId: delivery.accountId,
-        events: delivery.events,
-        credentials: target,
-        now: startedAt,
-        userAgent: this.sender.userAgent,
-      }),
-    );
+    const { startedAt, sent } = await this.sendWithinShare(delivery, target);
     const attempt = {
       startedAt,
       durationMs: sent.durationMs,
@@ -146,5 +137,48 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
       return 'dead';
     }
     return written.status === 'SUCCEEDED' ? 'succeeded' : 'cancelled';
+  }
+
+  /**
+   * The request goes out only within its account's fair share of this dispatcher's slots, whatever its
+   * webhooks' maxInFlight: over it, the job is put back (RetryDeliveryError, no attempt recorded) and
+   * frees its worker slot for other accounts. The share is taken before the webhook's rate limit, so a
+   * deferred request does not use up the webhook's window.
+   */
+  private async sendWithinShare(
+    delivery: LoadedDelivery,
+    target: WebhookTarget,
+  ): Promise<{ startedAt: Date; sent: SendOutcome }> {
+    const slot = this.fairShare.tryAcquire(delivery.accountId, delivery.id);
+    if (slot === null) throw this.deferred(this.fairShare.deferralDelayMs(delivery.accountId));
+    try {
+      if (target.rateLimitPerSecond !== null) {
+        const waitMs = await this.rateLimiter.acquire(target.id, target.rateLimitPerSecond);
+        if (waitMs > 0) {
+          this.metrics.deliveryOutcomes.inc({ outcome: 'rate_limited' });
+          throw new RetryDeliveryError(`rate limit of ${target.rateLimitPerSecond}/s reached`, waitMs);
+        }
+      }
+      const startedAt = new Date();
+      const sent = await this.sender.send(
+        buildWebhookRequest({
+          messageId: delivery.id,
+          url: target.targetUrl,
+          accountId: delivery.accountId,
+          events: delivery.events,
+          credentials: target,
+          now: startedAt,
+          userAgent: this.sender.userAgent,
+        }),
+      );
+      return { startedAt, sent };
+    } finally {
+      slot.release();
+    }
+  }
+
+  private deferred(deferMs: number): RetryDeliveryError {
+    this.metrics.accountShareDeferrals.inc();
+    return new RetryDeliveryError(`account holds its share of this dispatcher's requests`, deferMs);
   }
 }

@@ -6,6 +6,7 @@ import { DEFAULT_USER_AGENT, WebhookHttpSender } from '@lms/http-delivery';
 import { DELIVERY_BACKOFF_STRATEGY, DELIVERY_QUEUE } from '@lms/queue-contract';
 import { LaneRepository, SecretCipher, WebhookChangeFeed } from '@lms/webhook-domain';
 import Redis from 'ioredis';
+import { AccountFairShare, accountSlotsPerDispatcher } from './account-fair-share';
 import { AutoDisableScheduler } from './auto-disable.scheduler';
 import { AdvanceLaneJobHandler } from './advance-lane-job.handler';
 import { BatchReleaseScheduler } from './batch-release.scheduler';
@@ -22,6 +23,12 @@ import { RetryPolicy } from './retry-policy';
 import { WebhookDisabler } from './webhook-disabler';
 import { WebhookRateLimiter } from './webhook-rate-limiter';
 import { WebhookTargetCache } from './webhook-target-cache';
+
+/**
+ * A request over its account's share comes back after about the time the account's requests hold a slot:
+ * never sooner than 50 ms (no hot loop through Redis), never later than 1 s (a freed slot is soon used).
+ */
+const ACCOUNT_DEFERRAL_BOUNDS = { minDeferralMs: 50, maxDeferralMs: 1_000 };
 
 /**
  * The delivery engine: queue worker, lane advancer, sender, outcome writer, batch release and auto-disable. Needs the
@@ -65,6 +72,14 @@ export class DispatchModule {
           useFactory: () => new WebhookHttpSender({ ...config.delivery, userAgent: DEFAULT_USER_AGENT }),
         },
         { provide: RetryPolicy, useFactory: () => new RetryPolicy(config.retry) },
+        {
+          provide: AccountFairShare,
+          useFactory: () =>
+            new AccountFairShare({
+              slotsPerAccount: accountSlotsPerDispatcher(config.concurrency, config.accountMaxSharePercent),
+              ...ACCOUNT_DEFERRAL_BOUNDS,
+            }),
+        },
         {
           provide: RATE_LIMIT_REDIS,
           useFactory: () =>

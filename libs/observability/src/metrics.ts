@@ -152,6 +152,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Not attempts: the request was put back unsent because its account held its share of the worker slots. */
+  readonly accountShareDeferrals = new Counter({
+    name: 'lmsw_account_share_deferrals_total',
+    help: "Requests put back for later because their account held its fair share of this dispatcher's concurrency",
+    registers: [this.registry],
+  });
+
   /** name: an ALLOW_* variable; 1 when it loosens the rules in this process, so a dashboard can alert on it. */
   readonly configFlag = new Gauge({
     name: 'lmsw_config_flag',
