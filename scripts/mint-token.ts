@@ -5,9 +5,7 @@
 // documented development secret that `npm start` also uses. Never use that secret in production.
 import { parseArgs } from 'node:util';
 import { INTEGRATION_ADMIN_ROLE, signAdminToken } from '@lms/auth';
-import { parseDuration } from '@lms/config';
-
-export const DEV_ADMIN_JWT_SECRET = 'dev-only-admin-jwt-secret-change-me-0123456789';
+import { DEVELOPMENT_ADMIN_JWT_SECRET, parseDuration } from '@lms/config';
 
 /** The admin API's default ADMIN_JWT_MAX_LIFETIME (libs/config): a longer-lived token is refused there. */
 const DEFAULT_MAX_LIFETIME = '24h';
@@ -65,7 +63,7 @@ function main(): void {
   if (problem) throw new Error(problem);
 
   const privateKey = process.env.ADMIN_JWT_PRIVATE_KEY?.replace(/\\n/g, '\n');
-  const secret = process.env.ADMIN_JWT_SECRET || DEV_ADMIN_JWT_SECRET;
+  const secret = process.env.ADMIN_JWT_SECRET || DEVELOPMENT_ADMIN_JWT_SECRET;
   if (!process.env.ADMIN_JWT_SECRET && !privateKey) {
     console.error(`(signing with the development secret; set ADMIN_JWT_SECRET to match your admin-api)`);
   }

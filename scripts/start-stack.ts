@@ -10,25 +10,9 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { chooseLogFormat } from '@lms/observability';
 import { AppSupervisor } from './stack/app-supervisor';
+import { developmentStackEnv, localOrigin } from './stack/stack-environment';
 
 const ROOT = path.resolve(__dirname, '../..');
-const DEV_DEFAULTS: Record<string, string> = {
-  NODE_ENV: 'development',
-  LOG_LEVEL: 'info',
-  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/lms_webhooks',
-  REDIS_URL: 'redis://127.0.0.1:6379',
-  KAFKA_BROKERS: '127.0.0.1:9092',
-  ADMIN_JWT_SECRET: 'dev-only-admin-jwt-secret-change-me-0123456789',
-  // Local development delivers to listeners on this machine; production keeps both false.
-  ALLOW_PRIVATE_TARGETS: 'true',
-  ALLOW_HTTP_TARGETS: 'true',
-};
-
-function env(): Record<string, string> {
-  const merged: Record<string, string> = { ...DEV_DEFAULTS };
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) merged[key] = value;
-  return merged;
-}
 
 function log(message: string): void {
   process.stdout.write(`\x1b[1m[stack]\x1b[0m ${message}\n`);
@@ -53,15 +37,15 @@ async function ensureDatabase(databaseUrl: string): Promise<void> {
 }
 
 /** Logs every 30 s while it waits, so an app stuck restarting at boot is visible without giving up on it. */
-async function waitReady(label: string, port: number, keepWaiting: () => boolean): Promise<boolean> {
+async function waitReady(label: string, origin: string, keepWaiting: () => boolean): Promise<boolean> {
   const startedAt = Date.now();
   let nextReminder = startedAt + 30_000;
   while (keepWaiting()) {
-    const response = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined);
+    const response = await fetch(`${origin}/health/ready`).catch(() => undefined);
     if (response?.status === 200) return true;
     if (Date.now() >= nextReminder) {
       const waited = Math.round((Date.now() - startedAt) / 1000);
-      log(`still waiting for ${label} on port ${port} (${waited} s); its log above says why`);
+      log(`still waiting for ${label} at ${origin} (${waited} s); its log above says why`);
       nextReminder += 30_000;
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -80,7 +64,8 @@ function logFormatFor(stackEnv: Record<string, string>): Record<string, string> 
 }
 
 async function main(): Promise<void> {
-  const stackEnv = env();
+  const stackEnv = developmentStackEnv(process.env);
+  const local = (port: number) => localOrigin(stackEnv.BIND_HOST, port);
   const kafkaWasRunning = (() => {
     try {
       execFileSync('bash', [path.join(ROOT, 'scripts/kafka.sh'), 'status']);
@@ -146,7 +131,7 @@ async function main(): Promise<void> {
         if (restarts === 0) return;
         // Announces only this run: a newer restart supersedes the wait.
         const current = () => !stopping && supervisor.restarts === restarts;
-        void waitReady(label, port, current).then((ready) => {
+        void waitReady(label, local(port), current).then((ready) => {
           if (ready) log(`${label} is ready again (restart ${restarts})`);
         });
       },
@@ -171,18 +156,18 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop());
   for (const supervisor of supervisors) supervisor.start();
 
-  const ready = await Promise.all(apps.map(({ label, port }) => waitReady(label, port, () => !stopping)));
+  const ready = await Promise.all(
+    apps.map(({ label, port }) => waitReady(label, local(port), () => !stopping)),
+  );
   if (!ready.every(Boolean)) return;
   log('ready.');
-  log(`console          http://127.0.0.1:${adminPort}/console`);
+  log(`console          ${local(adminPort)}/console`);
+  log(`admin API        ${local(adminPort)}/api/v1   (Swagger UI: ${local(adminPort)}/docs)`);
   log(
-    `admin API        http://127.0.0.1:${adminPort}/api/v1   (Swagger UI: http://127.0.0.1:${adminPort}/docs)`,
-  );
-  log(
-    `ingestion        http://127.0.0.1:${ingestionPort}/health/ready  /metrics   topic ${stackEnv.KAFKA_EVENTS_TOPIC ?? 'lms.events'}`,
+    `ingestion        ${local(ingestionPort)}/health/ready  /metrics   topic ${stackEnv.KAFKA_EVENTS_TOPIC ?? 'lms.events'}`,
   );
   dispatcherPorts.forEach((port, index) =>
-    log(`dispatcher-${index + 1}     http://127.0.0.1:${port}/health/ready  /metrics`),
+    log(`dispatcher-${index + 1}     ${local(port)}/health/ready  /metrics`),
   );
   log('sign in: npm run token -- --account 1010 --console   (prints the console URL to open)');
   log('try it:  npm run demo            (in another terminal: webhook + listener + sample events)');

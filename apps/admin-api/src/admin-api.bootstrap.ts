@@ -1,14 +1,14 @@
 import { RequestMethod, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
-import type { AdminApiConfig } from '@lms/config';
-import { AppLogger } from '@lms/observability';
+import { allowFlags, type AdminApiConfig } from '@lms/config';
+import { AppLogger, Metrics, reportConfigFlags } from '@lms/observability';
 import { AdminApiModule } from './admin-api.module';
 import { ApiValidationPipe } from './http/api-validation.pipe';
 import { RequestBodyError } from './http/request-body.error';
 import { createOpenApiDocument } from './http/openapi-document';
+import { setupSwaggerDocs } from './http/swagger-docs';
 import { assertUtf8JsonBody } from './http/utf8-body-check';
 
 /** Bodies are small JSON objects; anything bigger is refused before it is parsed (413). */
@@ -24,6 +24,7 @@ export async function createAdminApiApp(config: AdminApiConfig): Promise<INestAp
     bufferLogs: true,
   });
   app.useLogger(app.get(AppLogger));
+  reportConfigFlags(allowFlags(config.delivery), config.env, app.get(Metrics), app.get(AppLogger));
   app.disable('x-powered-by');
   // No Content-Encoding: bodies are small, and a decompressor is one more thing a hostile client can feed.
   app.useBodyParser('json', { limit: MAX_BODY_BYTES, inflate: false, verify: assertUtf8JsonBody });
@@ -40,7 +41,6 @@ export async function createAdminApiApp(config: AdminApiConfig): Promise<INestAp
   });
   app.useGlobalPipes(new ApiValidationPipe());
 
-  const document = createOpenApiDocument(app);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  setupSwaggerDocs(app, createOpenApiDocument(app));
   return app;
 }

@@ -6,7 +6,7 @@ async function main(): Promise<void> {
   const config = loadAdminApiConfig();
   const app = await createAdminApiApp(config);
   closeOnSignals(app);
-  await app.listen(config.port, '0.0.0.0');
+  await app.listen(config.port, config.bindHost ?? '0.0.0.0');
 }
 
 main().catch((error: unknown) => {

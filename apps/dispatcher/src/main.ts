@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { DispatcherConfig, loadDispatcherConfig } from '@lms/config';
-import { AppLogger, closeOnSignals } from '@lms/observability';
+import { allowFlags, DispatcherConfig, loadDispatcherConfig } from '@lms/config';
+import { AppLogger, closeOnSignals, Metrics, reportConfigFlags } from '@lms/observability';
 import { DispatcherAppModule } from './dispatcher-app.module';
 
 export interface DispatcherBootstrapOptions {
@@ -17,8 +17,10 @@ export async function bootstrapDispatcher(
 ): Promise<INestApplication> {
   const app = await NestFactory.create(DispatcherAppModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(AppLogger));
+  reportConfigFlags(allowFlags(config.delivery), config.env, app.get(Metrics), app.get(AppLogger));
   if (options.handleSignals) closeOnSignals(app);
-  await app.listen(config.port);
+  // No BIND_HOST: every interface, IPv4 and IPv6, as Node chooses.
+  await (config.bindHost === undefined ? app.listen(config.port) : app.listen(config.port, config.bindHost));
   return app;
 }
 

@@ -17,7 +17,8 @@ export async function bootstrap(
   const app = await NestFactory.create(IngestionAppModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(AppLogger));
   if (handleSignals) closeOnSignals(app);
-  await app.listen(config.port);
+  // No BIND_HOST: every interface, IPv4 and IPv6, as Node chooses.
+  await (config.bindHost === undefined ? app.listen(config.port) : app.listen(config.port, config.bindHost));
   return app;
 }
 

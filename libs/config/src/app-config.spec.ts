@@ -1,9 +1,20 @@
+import { randomBytes } from 'node:crypto';
 import { ConfigValidationError } from './config-error';
 import { loadAdminApiConfig, loadDispatcherConfig, loadIngestionConfig } from './app-config';
 
 const validAdminEnv = (overrides: Record<string, string> = {}) => ({
   NODE_ENV: 'test',
   ADMIN_JWT_SECRET: 'x'.repeat(32),
+  ...overrides,
+});
+
+/** A production admin API configured as an operator should: own random secrets, issuer and audience. */
+const productionAdminEnv = (overrides: Record<string, string> = {}) => ({
+  NODE_ENV: 'production',
+  ADMIN_JWT_SECRET: randomBytes(48).toString('base64'),
+  ADMIN_JWT_ISSUER: 'https://lms.example.org',
+  ADMIN_JWT_AUDIENCE: 'lms-webhooks',
+  SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
   ...overrides,
 });
 
@@ -75,7 +86,7 @@ describe('app config', () => {
   });
 
   it('refuses to boot in production without an encryption key, and checks its length', () => {
-    expect(problemsOf(() => loadAdminApiConfig(validAdminEnv({ NODE_ENV: 'production' })))).toEqual([
+    expect(problemsOf(() => loadAdminApiConfig(productionAdminEnv({ SECRETS_ENCRYPTION_KEY: '' })))).toEqual([
       'SECRETS_ENCRYPTION_KEY',
     ]);
     expect(

@@ -6,3 +6,4 @@ export * from './public-route';
 export * from './readiness-probe';
 export * from './readiness-probes';
 export * from './close-on-signals';
+export * from './config-flag-report';
