@@ -37,10 +37,22 @@ describe('app config', () => {
     expect(config.delivery).toEqual({
       connectTimeoutMs: 10000,
       responseTimeoutMs: 5000,
+      attemptTimeoutMs: 15000,
       allowPrivateTargets: false,
       allowHttpTargets: false,
     });
     expect(config.batchMaxEvents).toBe(100);
+  });
+
+  it('reads one deadline per attempt from DELIVERY_TIMEOUT_MS, and refuses one a timer cannot hold', () => {
+    const env = { NODE_ENV: 'test', DELIVERY_TIMEOUT_MS: '2s', DELIVERY_RESPONSE_TIMEOUT_MS: '1s' };
+    expect(loadDispatcherConfig(env).delivery).toMatchObject({
+      attemptTimeoutMs: 2000,
+      responseTimeoutMs: 1000,
+    });
+    expect(problemsOf(() => loadDispatcherConfig({ NODE_ENV: 'test', DELIVERY_TIMEOUT_MS: '30d' }))).toEqual([
+      'DELIVERY_TIMEOUT_MS',
+    ]);
   });
 
   it('refuses a cron expression the scheduler would reject, at boot', () => {

@@ -38,7 +38,10 @@ export interface KafkaConfig {
 
 export interface DeliveryHttpConfig {
   connectTimeoutMs: number;
+  /** The headers, and every pause in the body, within this once the request is sent (the LMS documents 5 s). */
   responseTimeoutMs: number;
+  /** One deadline per attempt: connect, headers and the whole body together (DELIVERY_TIMEOUT_MS). */
+  attemptTimeoutMs: number;
   allowPrivateTargets: boolean;
   allowHttpTargets: boolean;
 }
@@ -126,10 +129,22 @@ function readCommon(reader: EnvReader, portVariable: string, defaultPort: number
   };
 }
 
+/**
+ * 15 s: the LMS documents 10 s to connect and 5 s for the response, so a listener within both is never
+ * cut off; a listener that drips its answer byte by byte is (each pause alone is under 5 s).
+ */
+function readAttemptTimeout(reader: EnvReader): number {
+  const timeoutMs = reader.duration('DELIVERY_TIMEOUT_MS', '15000', { min: 1 });
+  // A timer longer than 2^31-1 ms fires at once; an attempt that long would hold a lane for minutes anyway.
+  if (timeoutMs > 600_000) reader.problem('DELIVERY_TIMEOUT_MS', `must be at most 10m (got ${timeoutMs}ms)`);
+  return timeoutMs;
+}
+
 function readDeliveryHttp(reader: EnvReader): DeliveryHttpConfig {
   return {
     connectTimeoutMs: reader.duration('DELIVERY_CONNECT_TIMEOUT_MS', '10000', { min: 1 }),
-    responseTimeoutMs: reader.duration('DELIVERY_TIMEOUT_MS', '5000', { min: 1 }),
+    responseTimeoutMs: reader.duration('DELIVERY_RESPONSE_TIMEOUT_MS', '5000', { min: 1 }),
+    attemptTimeoutMs: readAttemptTimeout(reader),
     allowPrivateTargets: reader.bool('ALLOW_PRIVATE_TARGETS', false),
     allowHttpTargets: reader.bool('ALLOW_HTTP_TARGETS', false),
   };

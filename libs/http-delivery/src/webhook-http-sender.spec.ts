@@ -5,7 +5,8 @@ import { buildDeliveryHeaders, DEFAULT_USER_AGENT } from './delivery-headers';
 import { serializeEnvelope } from './delivery-envelope';
 import { BINARY_SNIPPET_MARKER, RESPONSE_SNIPPET_BYTES } from './response-snippet';
 import { generateSigningSecret } from './standard-webhooks-signer';
-import { WebhookHttpSender, WebhookHttpSenderOptions } from './webhook-http-sender';
+import { DeliveryFailureCode } from './delivery-failure';
+import { RESPONSE_DRAIN_BYTES, WebhookHttpSender, WebhookHttpSenderOptions } from './webhook-http-sender';
 
 interface ReceivedRequest {
   method: string;
@@ -182,6 +183,88 @@ describe('WebhookHttpSender', () => {
     const outcome = await sender({ responseTimeoutMs: 200 }).send({ url: target.url, body, headers: {} });
     expect(outcome.statusCode).toBeNull();
     expect(outcome.error).toMatch(/^TIMEOUT/);
+  });
+
+  describe('one deadline per attempt', () => {
+    /** Headers at once, then one byte every `everyMs`, for ever: undici's body timeout never fires. */
+    function drip(everyMs: number) {
+      const closed: Array<() => void> = [];
+      const socketClosed = new Promise<void>((resolve) => closed.push(resolve));
+      return {
+        socketClosed,
+        handler: (_: ReceivedRequest, res: ServerResponse) => {
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.flushHeaders();
+          const timer = setInterval(() => res.write('x'), everyMs);
+          res.socket?.on('close', () => {
+            clearInterval(timer);
+            closed.forEach((resolve) => resolve());
+          });
+        },
+      };
+    }
+
+    it('ends a response dripping one byte at a time at the deadline, and closes its connection', async () => {
+      const dripping = drip(50);
+      const target = await listener(dripping.handler);
+      const outcome = await sender({ attemptTimeoutMs: 400, responseTimeoutMs: 2000 }).send({
+        url: target.url,
+        body,
+        headers: {},
+      });
+      expect(outcome).toMatchObject({
+        statusCode: null,
+        error: 'TIMEOUT: no complete response within 400 ms',
+        responseSnippet: '',
+      });
+      expect(outcome.failure?.code).toBe(DeliveryFailureCode.TIMEOUT);
+      expect(outcome.durationMs).toBeGreaterThanOrEqual(390);
+      expect(outcome.durationMs).toBeLessThan(1400);
+      await dripping.socketClosed; // the listener sees its connection go: nothing is left open
+    });
+
+    it('ends an attempt whose headers never come at the deadline, not at the response timeout', async () => {
+      const target = await listener(() => undefined);
+      const outcome = await sender({ attemptTimeoutMs: 300, responseTimeoutMs: 60_000 }).send({
+        url: target.url,
+        body,
+        headers: {},
+      });
+      expect(outcome.error).toBe('TIMEOUT: no complete response within 300 ms');
+      expect(outcome.durationMs).toBeLessThan(1300);
+    });
+
+    it('defaults to the connect and response timeouts together (a listener within both is never cut off)', async () => {
+      const target = await listener((_, res) => setTimeout(() => res.writeHead(204).end(), 300));
+      const outcome = await sender({ connectTimeoutMs: 200, responseTimeoutMs: 400 }).send({
+        url: target.url,
+        body,
+        headers: {},
+      });
+      expect(outcome).toMatchObject({ statusCode: 204, error: null });
+    });
+
+    it('reads a fast endless body only up to the cap: the status is the outcome, the connection is dropped', async () => {
+      let written = 0;
+      let socketClosed!: () => void;
+      const closed = new Promise<void>((resolve) => (socketClosed = resolve));
+      const target = await listener((_, res) => {
+        res.writeHead(200);
+        const chunk = Buffer.alloc(16 * 1024, 'y');
+        const pump = () => {
+          while (!res.destroyed && res.write(chunk)) written += chunk.length;
+        };
+        res.on('drain', pump);
+        res.socket?.on('close', () => socketClosed());
+        pump();
+      });
+      const outcome = await sender({ attemptTimeoutMs: 5000 }).send({ url: target.url, body, headers: {} });
+      expect(outcome).toMatchObject({ statusCode: 200, error: null });
+      expect(outcome.responseSnippet).toBe('y'.repeat(RESPONSE_SNIPPET_BYTES));
+      await closed;
+      // What the listener got into its socket before it was closed: the cap plus socket buffers, not the stream.
+      expect(written).toBeLessThan(RESPONSE_DRAIN_BYTES + 8 * 1024 * 1024);
+    });
   });
 
   it('reports a refused connection', async () => {

@@ -8,7 +8,13 @@ import { classifyTargetAddress } from './target-address-policy';
 
 export interface WebhookHttpSenderOptions {
   connectTimeoutMs: number;
+  /** The headers, and every pause in the body, within this once the request is sent. */
   responseTimeoutMs: number;
+  /**
+   * One deadline for the whole attempt: connect, headers and body together (DELIVERY_TIMEOUT_MS).
+   * Absent: connectTimeoutMs + responseTimeoutMs, the longest a listener within both could take.
+   */
+  attemptTimeoutMs?: number;
   /** When false, every address a target resolves to is checked when the connection is made. */
   allowPrivateTargets: boolean;
   /** When false, a plain-http URL is refused before anything is sent, whenever it was saved. */
@@ -36,6 +42,12 @@ export interface SendOutcome {
   retryAfterMs: number | null;
 }
 
+/**
+ * What is read of a body past the snippet so its connection can be reused; a longer body costs the
+ * connection instead (destroyed), never memory or time.
+ */
+export const RESPONSE_DRAIN_BYTES = 64 * 1024;
+
 /** Raised by the connector before any socket is opened to a forbidden address. */
 export class TargetNotAllowedError extends Error {
   readonly failure: DeliveryFailure;
@@ -60,10 +72,14 @@ type Connector = buildConnector.connector;
  */
 export class WebhookHttpSender {
   private readonly agent: Agent;
+  private readonly attemptTimeoutMs: number;
   private closing?: Promise<void>;
 
   constructor(private readonly options: WebhookHttpSenderOptions) {
-    const baseConnector = buildConnector({ timeout: options.connectTimeoutMs });
+    this.attemptTimeoutMs = options.attemptTimeoutMs ?? options.connectTimeoutMs + options.responseTimeoutMs;
+    const baseConnector = buildConnector({
+      timeout: Math.min(options.connectTimeoutMs, this.attemptTimeoutMs),
+    });
     this.agent = new Agent({
       connect: options.allowPrivateTargets ? baseConnector : checkedConnector(baseConnector),
       headersTimeout: options.responseTimeoutMs,
@@ -80,6 +96,11 @@ export class WebhookHttpSender {
   async send(request: SendRequest): Promise<SendOutcome> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
+    // undici's headers and body timeouts restart with every chunk: a listener dripping one byte every
+    // few seconds would hold the request, its connection and its lane's slot for as long as it likes.
+    // Aborting destroys the request's socket, in whatever phase it is.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.attemptTimeoutMs);
     try {
       // A URL saved under a looser configuration (or written straight to the database) is checked
       // against the rules of now, like the connect-time address check.
@@ -91,8 +112,9 @@ export class WebhookHttpSender {
         method: 'POST',
         headers: request.headers,
         body: request.body,
+        signal: deadline.signal,
       });
-      const snippet = await readSnippet(response.body);
+      const snippet = await readSnippet(response.body, deadline.signal);
       const statusCode = response.statusCode;
       const ok = statusCode >= 200 && statusCode < 300;
       const retryAfterHeader =
@@ -109,7 +131,9 @@ export class WebhookHttpSender {
         ),
       };
     } catch (error) {
-      const failure = failureOf(error);
+      const failure = deadline.signal.aborted
+        ? DeliveryFailure.timeout(`no complete response within ${this.attemptTimeoutMs} ms`)
+        : failureOf(error);
       return {
         statusCode: null,
         durationMs: elapsed(),
@@ -118,6 +142,8 @@ export class WebhookHttpSender {
         error: failure.text,
         retryAfterMs: null,
       };
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -133,8 +159,15 @@ function splitUrl(url: string): { origin: string; path: string } {
   return { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
 }
 
-/** Keep the start of the body for the delivery log; discard the rest without buffering it. */
-async function readSnippet(body: AsyncIterable<Buffer> & { dump(): Promise<void> }): Promise<string> {
+type ResponseBody = AsyncIterable<Buffer> & {
+  dump(options: { limit: number; signal: AbortSignal }): Promise<unknown>;
+};
+
+/**
+ * Keeps the start of the body for the delivery log. The rest is read and dropped up to
+ * RESPONSE_DRAIN_BYTES (so the connection is reused); past that the connection is destroyed.
+ */
+async function readSnippet(body: ResponseBody, deadline: AbortSignal): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
@@ -143,7 +176,8 @@ async function readSnippet(body: AsyncIterable<Buffer> & { dump(): Promise<void>
     if (size > RESPONSE_SNIPPET_BYTES) break;
   }
   const truncated = size > RESPONSE_SNIPPET_BYTES;
-  if (truncated) await body.dump().catch(() => undefined);
+  // The answer is in: a deadline reached while dropping the rest costs the connection, not the outcome.
+  if (truncated) await body.dump({ limit: RESPONSE_DRAIN_BYTES, signal: deadline }).catch(() => undefined);
   return responseSnippet(Buffer.concat(chunks).subarray(0, RESPONSE_SNIPPET_BYTES), truncated);
 }
 
