@@ -118,7 +118,7 @@ export class WebhooksController {
     @Param('id', UuidParamPipe) id: string,
     @Res({ passthrough: true }) response: Response,
   ): Promise<SigningSecretFile> {
-    const file = await this.signatures.download(actor.accountId, id);
+    const file = await this.signatures.download(actor, id);
     response.setHeader(
       'Content-Disposition',
       `attachment; filename="webhook-${file.webhookId}-signing-secret.json"`,

@@ -8,6 +8,7 @@ export type AuditAction =
   | 'RETIRED'
   | 'DELETED'
   | 'SECRET_ROTATED'
+  | 'SECRET_DOWNLOADED'
   | 'AUTO_DISABLED'
   | 'DISABLED_BY_RECEIVER';
 

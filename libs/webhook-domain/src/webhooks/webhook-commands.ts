@@ -104,6 +104,25 @@ export function requireBasicPassword(authentication: WebhookAuthenticationInput,
   }
 }
 
+/**
+ * A stored BASIC password belongs to the origin (scheme, host and port) it was given for. Moving the
+ * target to another origin without giving it again would send it to a host its owner never chose (an
+ * admin who can edit the URL cannot read the password, but could make the platform deliver it). So
+ * the move needs the password in the same request; within one origin (a new path) it is kept.
+ */
+export function requirePasswordForNewOrigin(
+  previousTargetUrl: string,
+  nextTargetUrl: string,
+  authentication: WebhookAuthenticationInput | undefined,
+): void {
+  if (new URL(previousTargetUrl).origin === new URL(nextTargetUrl).origin) return;
+  if (authentication?.type === 'BASIC' && authentication.password !== undefined) return;
+  throw DomainError.invalidField(
+    'authentication.password',
+    `is required when targetUrl moves to another origin (${new URL(nextTargetUrl).origin}): the stored password is only sent to ${new URL(previousTargetUrl).origin}`,
+  );
+}
+
 function assertActor(actor: AdminActor): void {
   if (!Number.isSafeInteger(actor.accountId) || actor.accountId <= 0 || actor.sub === '') {
     throw new Error('A command needs the verified actor (accountId and sub from the token)');

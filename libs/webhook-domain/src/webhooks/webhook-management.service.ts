@@ -11,6 +11,7 @@ import {
   MAX_EVENTS_PER_REQUEST,
   MAX_IN_FLIGHT,
   requireBasicPassword,
+  requirePasswordForNewOrigin,
   type AdminActor,
   type CreateWebhookCommand,
   type UpdateWebhookCommand,
@@ -124,6 +125,7 @@ export class WebhookManagementService {
         const webhook = await this.webhooks.findLiveForUpdate(manager, actor.accountId, command.webhookId);
         if (!webhook) throw DomainError.webhookNotFound(command.webhookId);
         const changed: string[] = [];
+        const previousTargetUrl = webhook.targetUrl;
 
         if (name !== undefined && name !== webhook.name) {
           if (await this.webhooks.isNameTaken(manager, actor.accountId, name, webhook.id))
@@ -165,6 +167,9 @@ export class WebhookManagementService {
         if (command.authentication !== undefined) {
           if (await this.applyAuthenticationChange(manager, webhook, command.authentication))
             changed.push('authentication');
+        }
+        if (webhook.authType === 'BASIC' && webhook.targetUrl !== previousTargetUrl) {
+          requirePasswordForNewOrigin(previousTargetUrl, webhook.targetUrl, command.authentication);
         }
 
         const statusBefore = webhook.status;

@@ -31,20 +31,34 @@ export class WebhookSignatureService {
     @Inject(WEBHOOK_MANAGEMENT_OPTIONS) private readonly options: WebhookManagementOptions,
   ) {}
 
-  async download(accountId: number, webhookId: string): Promise<SigningSecretFile> {
-    const webhook = await this.webhooks.findLive(accountId, webhookId);
-    if (!webhook) throw DomainError.webhookNotFound(webhookId);
-    assertSignatureWebhook(webhook);
-    const secrets = await this.webhooks.unexpiredSecrets(webhook.id);
-    const newest = secrets[0];
-    if (!newest) throw new Error(`SIGNATURE webhook ${webhook.id} has no unexpired signing secret`);
-    const previous = secrets.slice(1).find((secret) => secret.expiresAt !== null);
-    return this.file(
-      webhook.id,
-      this.cipher.decrypt(newest.secretEnc),
-      newest.createdAt,
-      previous?.expiresAt ?? null,
-    );
+  /**
+   * Audited like a change (SECRET_DOWNLOADED: who, when, which secret), in the same transaction as the
+   * read: the secret leaves in clear here, so the trail must say who took it even if nothing changed.
+   */
+  async download(actor: AdminActor, webhookId: string): Promise<SigningSecretFile> {
+    return this.webhooks.transaction(async (manager) => {
+      // Locked as rotate locks it: the secret audited is the one handed out, not one rotated meanwhile.
+      const webhook = await this.webhooks.findLiveForUpdate(manager, actor.accountId, webhookId);
+      if (!webhook) throw DomainError.webhookNotFound(webhookId);
+      assertSignatureWebhook(webhook);
+      const secrets = await this.webhooks.unexpiredSecrets(webhook.id, manager);
+      const newest = secrets[0];
+      if (!newest) throw new Error(`SIGNATURE webhook ${webhook.id} has no unexpired signing secret`);
+      const previous = secrets.slice(1).find((secret) => secret.expiresAt !== null);
+      await this.webhooks.audit(manager, {
+        accountId: actor.accountId,
+        webhookId: webhook.id,
+        actor: actor.sub,
+        action: 'SECRET_DOWNLOADED',
+        details: { secretCreatedAt: newest.createdAt.toISOString() },
+      });
+      return this.file(
+        webhook.id,
+        this.cipher.decrypt(newest.secretEnc),
+        newest.createdAt,
+        previous?.expiresAt ?? null,
+      );
+    });
   }
 
   /**

@@ -110,6 +110,7 @@ export class AuditEntryResponse {
       'RETIRED',
       'DELETED',
       'SECRET_ROTATED',
+      'SECRET_DOWNLOADED',
       'AUTO_DISABLED',
       'DISABLED_BY_RECEIVER',
     ],
