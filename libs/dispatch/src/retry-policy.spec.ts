@@ -25,7 +25,19 @@ describe('RetryPolicy', () => {
     });
   });
 
-  it('honours Retry-After, capped at the largest interval', () => {
+  it('never lets Retry-After shorten the schedule: Retry-After 0 waits the scheduled step', () => {
+    const policy = new RetryPolicy(config, () => 0.5);
+    const delays = [1, 2, 3, 4].map(
+      (attemptNumber) => policy.decide({ attemptNumber, ageMs: 0, retryAfterMs: 0 }) as { delayMs: number },
+    );
+    expect(delays.map((decision) => decision.delayMs)).toEqual([5_000, 10_000, 300_000, 300_000]);
+    expect(policy.decide({ attemptNumber: 2, ageMs: 0, retryAfterMs: 7_000 })).toEqual({
+      kind: 'retry',
+      delayMs: 10_000,
+    });
+  });
+
+  it('lets Retry-After lengthen a step, capped at the largest interval', () => {
     const policy = new RetryPolicy(config, () => 0.5);
     expect(policy.decide({ attemptNumber: 1, ageMs: 0, retryAfterMs: 42_000 })).toEqual({
       kind: 'retry',

@@ -5,8 +5,10 @@ export type RetryDecision = { kind: 'retry'; delayMs: number } | { kind: 'dead';
 /**
  * The LMS's documented schedule: the n-th failure waits scheduleMs[n-1] (the last step repeats) ± jitter,
  * so a receiver coming back from an outage is not hit by every delivery in the same second. A
- * Retry-After from a 429/503 replaces the step, capped at the schedule's largest interval so one
- * receiver cannot park deliveries for days. A delivery older than maxAgeMs at its next attempt is dead.
+ * Retry-After from a 429/503 can only lengthen the step, never shorten it (`Retry-After: 0` would
+ * otherwise turn retries into a hot loop against the listener and our workers), and is capped at the
+ * schedule's largest interval so one receiver cannot park deliveries for days. A delivery older than
+ * maxAgeMs at its next attempt is dead.
  */
 export class RetryPolicy {
   private readonly maxIntervalMs: number;
@@ -19,10 +21,11 @@ export class RetryPolicy {
   }
 
   decide(input: { attemptNumber: number; ageMs: number; retryAfterMs: number | null }): RetryDecision {
+    const scheduledMs = this.scheduledDelay(input.attemptNumber);
     const delayMs =
       input.retryAfterMs !== null
-        ? Math.min(input.retryAfterMs, this.maxIntervalMs)
-        : this.scheduledDelay(input.attemptNumber);
+        ? Math.max(scheduledMs, Math.min(input.retryAfterMs, this.maxIntervalMs))
+        : scheduledMs;
     if (input.ageMs + delayMs > this.config.maxAgeMs) {
       return {
         kind: 'dead',
