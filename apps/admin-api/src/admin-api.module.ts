@@ -17,17 +17,20 @@ import { BullDeliveryWakeUp } from './deliveries/bull-delivery-wake-up';
 import { DeliveriesController } from './deliveries/deliveries.controller';
 import { EventTypesController } from './event-types/event-types.controller';
 import { ApiExceptionFilter } from './http/api-exception.filter';
+import { AccountRateLimitGuard, ClientRateLimitGuard } from './rate-limits/api-rate-limit.guards';
+import { RateLimitsModule } from './rate-limits/rate-limits.module';
 import { WebhookTestModule } from './webhook-test/webhook-test.module';
 import { WebhooksController } from './webhooks/webhooks.controller';
 
 /**
- * Wires the admin API: every route behind the global admin guard, errors through one filter; the
- * console's static files (public) at /console when it was built.
+ * Wires the admin API: every route behind the global admin guard and the rate limits, errors through
+ * one filter; the console's static files (public) at /console when it was built.
  */
 @Module({})
 export class AdminApiModule {
   static forRoot(config: AdminApiConfig): DynamicModule {
     const deliveryQueue = BullModule.registerQueue({ name: DELIVERY_QUEUE });
+    const rateLimits = RateLimitsModule.forRoot(config);
     const webhookManagement = WebhookManagementModule.forRoot({
       secretsKey: config.secretsKey,
       maxWebhooksPerAccount: config.maxWebhooksPerAccount,
@@ -50,17 +53,23 @@ export class AdminApiModule {
         BullModule.forRoot({ redis: config.redis.url, prefix: config.redis.queuePrefix }),
         deliveryQueue,
         webhookManagement,
+        rateLimits,
         DeliveryLogModule.forRoot({
           maxReplayEvents: DEFAULT_MAX_REPLAY_EVENTS,
+          maxPendingEventsPerWebhook: config.limits.maxPendingEventsPerWebhook,
           wakeUp: BullDeliveryWakeUp,
           imports: [deliveryQueue],
         }),
-        WebhookTestModule.forRoot(config, webhookManagement),
+        WebhookTestModule.forRoot(config, webhookManagement, rateLimits),
         ...adminConsoleStaticModules(findAdminConsoleDir()),
       ],
       controllers: [EventTypesController, WebhooksController, DeliveriesController],
+      // Global guards run in this order: the client limit before authentication (a flood of bad
+      // tokens is refused as cheaply as any), the account limit after it (it needs the token).
       providers: [
+        { provide: APP_GUARD, useClass: ClientRateLimitGuard },
         { provide: APP_GUARD, useClass: AdminAccessGuard },
+        { provide: APP_GUARD, useClass: AccountRateLimitGuard },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
       ],
     };

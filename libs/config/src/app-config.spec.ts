@@ -121,3 +121,72 @@ describe('app config', () => {
     ]);
   });
 });
+
+describe('admin API limits', () => {
+  it('has defaults: 1200 requests/min per account, 2400 per client, 30 test-sends/min and 2 of 20 at once per account, 50,000 waiting events per webhook', () => {
+    expect(loadAdminApiConfig(validAdminEnv()).limits).toEqual({
+      perAccount: { limit: 1200, windowMs: 60_000 },
+      perClient: { limit: 2400, windowMs: 60_000 },
+      testSend: {
+        perAccount: { limit: 30, windowMs: 60_000 },
+        maxConcurrent: 20,
+        maxConcurrentPerAccount: 2,
+      },
+      maxPendingEventsPerWebhook: 50_000,
+    });
+  });
+
+  it('reads every limit and names each bad one', () => {
+    const limits = loadAdminApiConfig(
+      validAdminEnv({
+        ADMIN_RATE_LIMIT_WINDOW: '10s',
+        ADMIN_RATE_LIMIT_PER_ACCOUNT: '50',
+        ADMIN_RATE_LIMIT_PER_CLIENT: '80',
+        TEST_SEND_RATE_LIMIT_WINDOW: '1h',
+        TEST_SEND_RATE_LIMIT_PER_ACCOUNT: '5',
+        TEST_SEND_MAX_CONCURRENT: '4',
+        TEST_SEND_MAX_CONCURRENT_PER_ACCOUNT: '4',
+        MAX_PENDING_EVENTS_PER_WEBHOOK: '100',
+      }),
+    ).limits;
+    expect(limits).toEqual({
+      perAccount: { limit: 50, windowMs: 10_000 },
+      perClient: { limit: 80, windowMs: 10_000 },
+      testSend: {
+        perAccount: { limit: 5, windowMs: 3_600_000 },
+        maxConcurrent: 4,
+        maxConcurrentPerAccount: 4,
+      },
+      maxPendingEventsPerWebhook: 100,
+    });
+    expect(
+      problemsOf(() =>
+        loadAdminApiConfig(
+          validAdminEnv({
+            ADMIN_RATE_LIMIT_WINDOW: '10ms',
+            ADMIN_RATE_LIMIT_PER_ACCOUNT: '0',
+            ADMIN_RATE_LIMIT_PER_CLIENT: 'many',
+            TEST_SEND_RATE_LIMIT_PER_ACCOUNT: '-1',
+            MAX_PENDING_EVENTS_PER_WEBHOOK: '1.5',
+          }),
+        ),
+      ),
+    ).toEqual([
+      'ADMIN_RATE_LIMIT_WINDOW',
+      'ADMIN_RATE_LIMIT_PER_ACCOUNT',
+      'ADMIN_RATE_LIMIT_PER_CLIENT',
+      'TEST_SEND_RATE_LIMIT_PER_ACCOUNT',
+      'MAX_PENDING_EVENTS_PER_WEBHOOK',
+    ]);
+  });
+
+  it("refuses an account's concurrent test-send share larger than the whole", () => {
+    expect(
+      problemsOf(() =>
+        loadAdminApiConfig(
+          validAdminEnv({ TEST_SEND_MAX_CONCURRENT: '3', TEST_SEND_MAX_CONCURRENT_PER_ACCOUNT: '4' }),
+        ),
+      ),
+    ).toEqual(['TEST_SEND_MAX_CONCURRENT_PER_ACCOUNT']);
+  });
+});

@@ -66,6 +66,34 @@ export interface AdminApiConfig extends CommonConfig {
   delivery: DeliveryHttpConfig;
   maxWebhooksPerAccount: number;
   secretRotationOverlapMs: number;
+  limits: AdminApiLimitsConfig;
+}
+
+/** A fixed-window rate: at most `limit` in `windowMs`; past it, refused until the window ends. */
+export interface RateLimitConfig {
+  limit: number;
+  windowMs: number;
+}
+
+/**
+ * What one account or one client can ask of the admin API, so one tenant's admin (or script) cannot
+ * take the shared API, its outgoing test-sends or a webhook's lanes from the others.
+ */
+export interface AdminApiLimitsConfig {
+  /** Every authenticated request, counted per account (the token's accountId) across replicas. */
+  perAccount: RateLimitConfig;
+  /** Every request but the public probes, counted per client IP before authentication. */
+  perClient: RateLimitConfig;
+  testSend: {
+    /** Test-sends that go out (past validation), counted per account across replicas. */
+    perAccount: RateLimitConfig;
+    /** Test-sends one admin-api process has open at once, all accounts together. */
+    maxConcurrent: number;
+    /** An account's share of maxConcurrent. */
+    maxConcurrentPerAccount: number;
+  };
+  /** Replay and redeliver never take a webhook's waiting lane items past this; ingestion is not limited. */
+  maxPendingEventsPerWebhook: number;
 }
 
 export interface IngestionConfig extends CommonConfig {
@@ -239,9 +267,52 @@ export function loadAdminApiConfig(env: Record<string, string | undefined> = pro
     delivery: readDeliveryHttp(reader),
     maxWebhooksPerAccount: reader.int('MAX_WEBHOOKS_PER_ACCOUNT', 5, { min: 1, max: 1000 }),
     secretRotationOverlapMs: reader.duration('SECRET_ROTATION_OVERLAP', '24h', { min: 0 }),
+    limits: readAdminApiLimits(reader),
   };
   reader.done();
   return config;
+}
+
+/**
+ * Defaults: far above what a person in the console does (a page load is a handful of calls) and above
+ * a busy script's bursts, well below what would let one account crowd the others out.
+ */
+function readAdminApiLimits(reader: EnvReader): AdminApiLimitsConfig {
+  const windowMs = reader.duration('ADMIN_RATE_LIMIT_WINDOW', '1m', { min: 1000 });
+  const testSendWindowMs = reader.duration('TEST_SEND_RATE_LIMIT_WINDOW', '1m', { min: 1000 });
+  const maxConcurrent = reader.int('TEST_SEND_MAX_CONCURRENT', 20, { min: 1, max: 1000 });
+  const maxConcurrentPerAccount = reader.int('TEST_SEND_MAX_CONCURRENT_PER_ACCOUNT', 2, {
+    min: 1,
+    max: 1000,
+  });
+  if (maxConcurrentPerAccount > maxConcurrent) {
+    reader.problem(
+      'TEST_SEND_MAX_CONCURRENT_PER_ACCOUNT',
+      `must be ≤ TEST_SEND_MAX_CONCURRENT (${maxConcurrent}): it is one account's share of it`,
+    );
+  }
+  return {
+    perAccount: {
+      limit: reader.int('ADMIN_RATE_LIMIT_PER_ACCOUNT', 1200, { min: 1, max: 1_000_000 }),
+      windowMs,
+    },
+    perClient: {
+      limit: reader.int('ADMIN_RATE_LIMIT_PER_CLIENT', 2400, { min: 1, max: 1_000_000 }),
+      windowMs,
+    },
+    testSend: {
+      perAccount: {
+        limit: reader.int('TEST_SEND_RATE_LIMIT_PER_ACCOUNT', 30, { min: 1, max: 100_000 }),
+        windowMs: testSendWindowMs,
+      },
+      maxConcurrent,
+      maxConcurrentPerAccount,
+    },
+    maxPendingEventsPerWebhook: reader.int('MAX_PENDING_EVENTS_PER_WEBHOOK', 50_000, {
+      min: 1,
+      max: 10_000_000,
+    }),
+  };
 }
 
 export function loadIngestionConfig(env: Record<string, string | undefined> = process.env): IngestionConfig {
@@ -257,10 +328,7 @@ export function loadIngestionConfig(env: Record<string, string | undefined> = pr
       eventsPartitions: reader.int('KAFKA_EVENTS_PARTITIONS', 12, { min: 1, max: 1000 }),
       consumerGroup: reader.string('KAFKA_CONSUMER_GROUP', 'lms-webhooks-ingestion'),
       sessionTimeoutMs: reader.duration('KAFKA_SESSION_TIMEOUT_MS', '30s', { min: 6000 }),
-      maxDecompressedBatchBytes: reader.int('KAFKA_MAX_DECOMPRESSED_BATCH_BYTES', 64 * 1024 * 1024, {
-        min: 64 * 1024,
-        max: 1024 * 1024 * 1024,
-      }),
+      ...readKafkaDecodeLimits(reader),
     },
     retentionDays: reader.int('RETENTION_DAYS', 7, { min: 1, max: 3650 }),
     relayIntervalMs: reader.duration('RELAY_INTERVAL_MS', '5s', { min: 100 }),

@@ -70,8 +70,8 @@ export class DeliveriesController {
   @ApiAcceptedResponse({ type: RedeliveryResponse })
   @ApiDeliveryNotFound()
   @ApiConflict(
-    ['DELIVERY_NOT_REDELIVERABLE'],
-    'still in progress, webhook not active, or its events were purged',
+    ['DELIVERY_NOT_REDELIVERABLE', 'PENDING_EVENTS_LIMIT_REACHED'],
+    "still in progress, webhook not active, or its events were purged; or the webhook's waiting events would pass MAX_PENDING_EVENTS_PER_WEBHOOK (details: pending, requested, cap)",
   )
   redeliver(
     @CurrentActor() actor: AdminActor,
@@ -87,7 +87,10 @@ export class DeliveriesController {
   @ApiAcceptedResponse({ type: ReplayResponse })
   @ApiJsonBodyErrors()
   @ApiWebhookNotFound()
-  @ApiConflict(['DELIVERY_NOT_REDELIVERABLE'], 'the webhook is not active')
+  @ApiConflict(
+    ['DELIVERY_NOT_REDELIVERABLE', 'REPLAY_ALREADY_QUEUED', 'PENDING_EVENTS_LIMIT_REACHED'],
+    "the webhook is not active; or the same replay (webhook, from, to) made earlier still has events waiting, so nothing was added (details: replayId); or the webhook's waiting events would pass MAX_PENDING_EVENTS_PER_WEBHOOK (details: pending, requested, cap)",
+  )
   @ApiUnprocessable(['REPLAY_RANGE_TOO_LARGE'], 'the range holds more than 10,000 events: split it')
   replay(
     @CurrentActor() actor: AdminActor,

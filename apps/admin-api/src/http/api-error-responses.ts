@@ -15,6 +15,21 @@ function errorResponse(
   return ApiResponse({ status, type: ApiErrorBody, description: `${codes.join(', ')}: ${when}` });
 }
 
+/** 429 always says when to come back. */
+function tooManyRequests(codes: readonly string[], when: string): MethodDecorator & ClassDecorator {
+  return ApiResponse({
+    status: 429,
+    type: ApiErrorBody,
+    description: `${codes.join(', ')}: ${when}`,
+    headers: {
+      'Retry-After': {
+        description: 'Seconds until a retry can succeed',
+        schema: { type: 'integer', minimum: 1 },
+      },
+    },
+  });
+}
+
 /** Every authenticated route: a bad id, query or body (400), no valid token (401), no role (403). */
 export const ApiAuthenticatedErrors = (): MethodDecorator & ClassDecorator =>
   applyDecorators(
@@ -25,6 +40,17 @@ export const ApiAuthenticatedErrors = (): MethodDecorator & ClassDecorator =>
     ),
     errorResponse(401, ['UNAUTHORIZED'], 'no token, or one that is invalid, expired or lives too long'),
     errorResponse(403, ['FORBIDDEN'], 'the token lacks the INTEGRATION_ADMIN role'),
+    tooManyRequests(
+      ['TOO_MANY_REQUESTS'],
+      "over the account's or the client address's request limit for the current window (ADMIN_RATE_LIMIT_*)",
+    ),
+  );
+
+/** The test-send routes: besides the request limits, a rate and a concurrency share of test-sends. */
+export const ApiTestSendLimits = (): MethodDecorator =>
+  tooManyRequests(
+    ['TOO_MANY_REQUESTS', 'TOO_MANY_CONCURRENT_TEST_SENDS'],
+    "over a request limit or the account's test-send limit for the current window (TEST_SEND_RATE_LIMIT_*), or the account (or the whole API) already has its most test-sends in progress (TEST_SEND_MAX_CONCURRENT*)",
   );
 
 /** Routes that read a JSON body. */

@@ -1,5 +1,6 @@
 import { ForbiddenException, Logger, type ArgumentsHost } from '@nestjs/common';
 import { DomainError, DomainErrorCode } from '@lms/webhook-domain';
+import { RateLimitExceededError } from '../rate-limits/rate-limit-exceeded.error';
 import { ApiExceptionFilter } from './api-exception.filter';
 import { RequestValidationError } from './request-validation.error';
 
@@ -36,6 +37,53 @@ describe('ApiExceptionFilter', () => {
     });
     expect(capture(new DomainError(DomainErrorCode.TARGET_NOT_ALLOWED, 'no')).status).toBe(422);
     expect(capture(new DomainError(DomainErrorCode.DELIVERY_NOT_FOUND, 'no')).status).toBe(404);
+  });
+
+  it('answers a rate limit with 429, the limit in words and Retry-After', () => {
+    const headers: Record<string, string> = {};
+    let status = 0;
+    let body: unknown;
+    const response = {
+      headersSent: false,
+      setHeader: (name: string, value: string) => (headers[name] = value),
+      status(code: number) {
+        status = code;
+        return this;
+      },
+      json: (sent: unknown) => (body = sent),
+    };
+    const host = { switchToHttp: () => ({ getResponse: () => response }) } as unknown as ArgumentsHost;
+    new ApiExceptionFilter().catch(RateLimitExceededError.requests('account', 600, 60_000, 12.2), host);
+    expect({ status, headers, body }).toEqual({
+      status: 429,
+      headers: { 'Retry-After': '13' },
+      body: {
+        statusCode: 429,
+        code: 'TOO_MANY_REQUESTS',
+        message: 'Too many requests from this account: at most 600 per minute; retry after 13 s',
+      },
+    });
+  });
+
+  it('maps the backlog limits to 409 with their numbers', () => {
+    const answer = capture(
+      DomainError.pendingEventsLimitReached({ webhookId: 'w', pending: 9, requested: 2, cap: 10 }),
+    );
+    expect(answer.status).toBe(409);
+    expect(answer.body).toMatchObject({
+      code: 'PENDING_EVENTS_LIMIT_REACHED',
+      details: [
+        { field: 'pending', message: "9 events are waiting in the webhook's lanes" },
+        { field: 'requested', message: '2 events would be added' },
+        { field: 'cap', message: 'at most 10 events may wait per webhook' },
+      ],
+    });
+    const repeat = DomainError.replayAlreadyQueued({
+      replayId: 'r1',
+      createdAt: new Date(0),
+      eventCount: 3,
+    });
+    expect(capture(repeat)).toMatchObject({ status: 409, body: { code: 'REPLAY_ALREADY_QUEUED' } });
   });
 
   it('answers validation errors as 400 VALIDATION_FAILED with field details', () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { DomainError, DomainErrorCode } from '@lms/webhook-domain';
+import { RateLimitExceededError } from '../rate-limits/rate-limit-exceeded.error';
 import type { ApiErrorBody } from './api-error';
 import { RequestBodyError } from './request-body.error';
 import { RequestValidationError } from './request-validation.error';
@@ -18,6 +19,8 @@ const STATUS_BY_DOMAIN_CODE: Record<DomainErrorCode, number> = {
   [DomainErrorCode.DELIVERY_NOT_FOUND]: HttpStatus.NOT_FOUND,
   [DomainErrorCode.DELIVERY_NOT_REDELIVERABLE]: HttpStatus.CONFLICT,
   [DomainErrorCode.EVENT_NOT_SUBSCRIBED]: HttpStatus.UNPROCESSABLE_ENTITY,
+  [DomainErrorCode.PENDING_EVENTS_LIMIT_REACHED]: HttpStatus.CONFLICT,
+  [DomainErrorCode.REPLAY_ALREADY_QUEUED]: HttpStatus.CONFLICT,
 };
 
 const CODE_BY_HTTP_STATUS: Record<number, string> = {
@@ -44,6 +47,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     const body = this.toBody(exception);
     if (response.headersSent) return;
+    if (exception instanceof RateLimitExceededError) {
+      response.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    }
     response.status(body.statusCode).json(body);
   }
 
@@ -57,6 +63,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
         },
         exception.details,
       );
+    }
+    if (exception instanceof RateLimitExceededError) {
+      return { statusCode: HttpStatus.TOO_MANY_REQUESTS, code: exception.code, message: exception.message };
     }
     if (exception instanceof RequestValidationError) {
       return withDetails(

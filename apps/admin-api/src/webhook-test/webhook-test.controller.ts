@@ -4,12 +4,14 @@ import { TestSendUseCase, type AdminActor, type TestSendResult } from '@lms/webh
 import {
   ApiAuthenticatedErrors,
   ApiJsonBodyErrors,
+  ApiTestSendLimits,
   ApiUnprocessable,
   ApiWebhookNotFound,
 } from '../http/api-error-responses';
 import { ApiUuidParam } from '../http/api-uuid-param';
 import { CurrentActor } from '../http/current-actor.decorator';
 import { UuidParamPipe } from '../http/uuid-param.pipe';
+import { TestSendAdmission } from '../rate-limits/test-send-admission';
 import { TestEventChoiceDto, TestUnsavedWebhookDto } from './test-webhook.dto';
 
 class WebhookTestResponse {
@@ -29,13 +31,17 @@ class WebhookTestResponse {
 @ApiAuthenticatedErrors()
 @Controller('webhooks')
 export class WebhookTestController {
-  constructor(private readonly testSend: TestSendUseCase) {}
+  constructor(
+    private readonly testSend: TestSendUseCase,
+    private readonly admission: TestSendAdmission,
+  ) {}
 
   @Post('test')
   @HttpCode(200)
   @ApiOperation({ summary: 'Send an event example to an unsaved webhook (nothing is recorded)' })
   @ApiOkResponse({ type: WebhookTestResponse, description: 'Whatever the listener answered' })
   @ApiJsonBodyErrors()
+  @ApiTestSendLimits()
   @ApiUnprocessable(
     ['TARGET_NOT_ALLOWED', 'UNKNOWN_EVENT_TYPE', 'EVENT_NOT_SUBSCRIBED'],
     'the target, an event name, or the chosen event is refused',
@@ -44,10 +50,12 @@ export class WebhookTestController {
     @CurrentActor() actor: AdminActor,
     @Body() body: TestUnsavedWebhookDto,
   ): Promise<TestSendResult> {
-    return this.testSend.sendToUnsaved(
-      actor.accountId,
-      { targetUrl: body.targetUrl, authentication: body.authentication.toInput(), events: body.events },
-      body.eventName,
+    return this.admission.run(actor.accountId, () =>
+      this.testSend.sendToUnsaved(
+        actor.accountId,
+        { targetUrl: body.targetUrl, authentication: body.authentication.toInput(), events: body.events },
+        body.eventName,
+      ),
     );
   }
 
@@ -58,6 +66,7 @@ export class WebhookTestController {
   @ApiOkResponse({ type: WebhookTestResponse, description: 'Whatever the listener answered' })
   @ApiJsonBodyErrors()
   @ApiWebhookNotFound()
+  @ApiTestSendLimits()
   @ApiUnprocessable(
     ['TARGET_NOT_ALLOWED', 'UNKNOWN_EVENT_TYPE', 'EVENT_NOT_SUBSCRIBED'],
     'the saved target is refused now, or the event is unknown or not subscribed',
@@ -67,6 +76,8 @@ export class WebhookTestController {
     @Param('id', UuidParamPipe) id: string,
     @Body() body: TestEventChoiceDto,
   ): Promise<TestSendResult> {
-    return this.testSend.sendToSaved(actor.accountId, id, body.eventName);
+    return this.admission.run(actor.accountId, () =>
+      this.testSend.sendToSaved(actor.accountId, id, body.eventName),
+    );
   }
 }

@@ -7,8 +7,15 @@ import { WebhookTestController } from './webhook-test.controller';
 /** The test-send routes; the use case and its sender (configured as the dispatcher's) live in the domain. */
 @Module({})
 export class WebhookTestModule {
-  /** `webhookManagement`: the app's WebhookManagementModule (the same instance, not a second one). */
-  static forRoot(config: AdminApiConfig, webhookManagement: DynamicModule): DynamicModule {
+  /**
+   * `webhookManagement`, `rateLimits`: the app's WebhookManagementModule and RateLimitsModule (the same
+   * instances, not second ones: one sender, one set of test-send slots).
+   */
+  static forRoot(
+    config: AdminApiConfig,
+    webhookManagement: DynamicModule,
+    rateLimits: DynamicModule,
+  ): DynamicModule {
     return {
       module: WebhookTestModule,
       imports: [
@@ -22,6 +29,7 @@ export class WebhookTestModule {
           },
           webhookManagement,
         ),
+        rateLimits,
       ],
       controllers: [WebhookTestController],
     };

@@ -18,7 +18,13 @@ export class DeliveryLogModule {
       module: DeliveryLogModule,
       imports: options.imports ?? [],
       providers: [
-        { provide: DELIVERY_LOG_OPTIONS, useValue: { maxReplayEvents: options.maxReplayEvents } },
+        {
+          provide: DELIVERY_LOG_OPTIONS,
+          useValue: {
+            maxReplayEvents: options.maxReplayEvents,
+            maxPendingEventsPerWebhook: options.maxPendingEventsPerWebhook,
+          } satisfies DeliveryLogOptions,
+        },
         { provide: DeliveryWakeUp, useClass: options.wakeUp },
         DeliveryLogRepository,
         LaneRepository,

@@ -41,6 +41,23 @@ export interface ReplayCandidate {
   realtime: boolean;
 }
 
+/** A replay an admin made, as recorded. */
+export interface RecordedReplay {
+  replayId: string;
+  createdAt: Date;
+  eventCount: number;
+}
+
+/**
+ * Two-key advisory lock namespace (beside ADVISORY_LOCK.ACCOUNT_WEBHOOKS, 7_310_100): admin actions that
+ * add to one webhook's lanes (replay, redeliver) take it in turn, so their cap and repeat checks see each
+ * other. Ingestion never takes it: it is not limited, and must not wait for an admin.
+ */
+const WEBHOOK_BACKLOG_LOCK = 7_310_101;
+
+/** How long replay records are kept: long after their events have left the lanes (or been purged). */
+const KEEP_REPLAYS_DAYS = 30;
+
 const SUMMARY_COLUMNS = `
   d.id, d.webhook_id, d.account_id, d.kind, d.status, d.event_count, d.attempt_count, d.next_attempt_at,
   d.last_attempt_at, d.last_status_code, d.last_error, d.cancelled_by, d.redelivery_of, d.created_at,
@@ -182,6 +199,71 @@ export class DeliveryLogRepository {
       [deliveryId],
     );
     return rows.map((row) => Number(row.event_pk));
+  }
+
+  /** Serialises the admin appends to one webhook's lanes until the transaction ends. */
+  async lockWebhookBacklog(manager: EntityManager, webhookId: string): Promise<void> {
+    await manager.query(`SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))`, [
+      WEBHOOK_BACKLOG_LOCK,
+      webhookId,
+    ]);
+  }
+
+  /**
+   * Items waiting in the webhook's lanes (both kinds, released or not), counted up to `atMost`: past
+   * the cap the exact number does not matter, and a long backlog is not worth counting row by row.
+   */
+  async pendingEvents(manager: EntityManager, webhookId: string, atMost: number): Promise<number> {
+    const [row] = await manager.query<Array<{ pending: number }>>(
+      `SELECT count(*)::int AS pending FROM (SELECT 1 FROM lane_items WHERE webhook_id = $1 LIMIT $2) waiting`,
+      [webhookId, atMost],
+    );
+    return row.pending;
+  }
+
+  /**
+   * The latest replay of exactly this webhook and range whose events still wait in the lanes: a lane
+   * item with the replay's created_at (the transaction's now()) is one it appended.
+   */
+  async waitingReplay(
+    manager: EntityManager,
+    accountId: number,
+    webhookId: string,
+    fromMs: number,
+    toMs: number,
+  ): Promise<RecordedReplay | null> {
+    const rows = await manager.query<Array<{ id: string; created_at: Date; event_count: number }>>(
+      `SELECT r.id, r.created_at, r.event_count FROM webhook_replays r
+        WHERE r.webhook_id = $1 AND r.account_id = $2 AND r.from_ms = $3 AND r.to_ms = $4
+          AND EXISTS (SELECT 1 FROM lane_items li WHERE li.webhook_id = r.webhook_id AND li.created_at = r.created_at)
+        ORDER BY r.created_at DESC LIMIT 1`,
+      [webhookId, accountId, fromMs, toMs],
+    );
+    const row = rows[0];
+    return row ? { replayId: row.id, createdAt: row.created_at, eventCount: row.event_count } : null;
+  }
+
+  /** Records a replay in the transaction that appended its items; drops the webhook's old records. */
+  async recordReplay(
+    manager: EntityManager,
+    replay: {
+      accountId: number;
+      webhookId: string;
+      fromMs: number;
+      toMs: number;
+      eventCount: number;
+      sub: string;
+    },
+  ): Promise<void> {
+    await manager.query(
+      `DELETE FROM webhook_replays WHERE webhook_id = $1 AND created_at < now() - make_interval(days => $2)`,
+      [replay.webhookId, KEEP_REPLAYS_DAYS],
+    );
+    await manager.query(
+      `INSERT INTO webhook_replays (webhook_id, account_id, from_ms, to_ms, event_count, requested_by)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [replay.webhookId, replay.accountId, replay.fromMs, replay.toMs, replay.eventCount, replay.sub],
+    );
   }
 
   /** The account's events in [from, to] (event time) that the webhook subscribes to, oldest first. */

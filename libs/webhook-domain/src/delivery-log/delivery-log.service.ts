@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { serializeEnvelope } from '@lms/http-delivery';
 import { DomainError } from '../errors/domain-error';
 import { LaneRepository, type WokenLane } from '../lanes/lane.repository';
@@ -19,9 +20,15 @@ export const DELIVERY_LOG_OPTIONS = Symbol('DELIVERY_LOG_OPTIONS');
 export interface DeliveryLogOptions {
   /** A replay touching more events than this is refused: split the range. */
   maxReplayEvents: number;
+  /**
+   * Replay and redeliver never take a webhook's waiting lane items past this (ingestion does: events
+   * from the LMS are never refused). Bounds the rows one admin can pile up behind one webhook.
+   */
+  maxPendingEventsPerWebhook: number;
 }
 
 export const DEFAULT_MAX_REPLAY_EVENTS = 10_000;
+export const DEFAULT_MAX_PENDING_EVENTS_PER_WEBHOOK = 50_000;
 
 /** What an admin sees of deliveries and what they can re-send. Postgres first, queue second. */
 @Injectable()
@@ -34,7 +41,10 @@ export class DeliveryLogService {
     private readonly wakeUp: DeliveryWakeUp,
     @Optional()
     @Inject(DELIVERY_LOG_OPTIONS)
-    private readonly options: DeliveryLogOptions = { maxReplayEvents: DEFAULT_MAX_REPLAY_EVENTS },
+    private readonly options: DeliveryLogOptions = {
+      maxReplayEvents: DEFAULT_MAX_REPLAY_EVENTS,
+      maxPendingEventsPerWebhook: DEFAULT_MAX_PENDING_EVENTS_PER_WEBHOOK,
+    },
   ) {}
 
   async list(accountId: number, webhookId: string, filter: DeliveryListFilter): Promise<DeliveryPage> {
@@ -83,7 +93,7 @@ export class DeliveryLogService {
    * Sends a finished delivery's events again: they are appended to the end of the webhook's lane (as
    * one request, `redeliveryOf` the original; the original keeps its history), so they wait their turn
    * behind what the lane already holds. Committed before the queue is told; a lost wake-up is
-   * re-queued by the relay.
+   * re-queued by the relay. Refused when it would take the webhook's waiting events past the cap.
    */
   async redeliver(actor: AdminActor, deliveryId: string): Promise<RedeliveryResult> {
     const { woken, eventCount } = await this.deliveries.transaction(async (manager) => {
@@ -102,6 +112,8 @@ export class DeliveryLogService {
       const eventPks = await this.deliveries.eventPksOf(manager, deliveryId);
       if (eventPks.length === 0)
         throw DomainError.notRedeliverable(`The events of delivery ${deliveryId} are no longer retained`);
+      await this.deliveries.lockWebhookBacklog(manager, original.webhookId);
+      await this.assertRoomFor(manager, original.webhookId, eventPks.length);
       const appended = await this.lanes.append(
         manager,
         { webhookId: original.webhookId, kind: original.kind },
@@ -117,6 +129,8 @@ export class DeliveryLogService {
   /**
    * Re-sends the account's subscribed events of [from, to] (event time) to this webhook: appended to its
    * lanes in event order, real-time ones at once, non-real-time ones at the next batch release.
+   * Refused when the same replay (webhook and range) made earlier still has events waiting, and when
+   * it would take the webhook's waiting events past the cap.
    */
   async replay(actor: AdminActor, webhookId: string, fromMs: number, toMs: number): Promise<ReplayResult> {
     if (fromMs > toMs) throw DomainError.invalidField('from', 'must not be after to');
@@ -141,12 +155,27 @@ export class DeliveryLogService {
     const realtime = candidates.filter((event) => event.realtime).map((event) => event.eventPk);
     const batched = candidates.filter((event) => !event.realtime).map((event) => event.eventPk);
     const woken = await this.deliveries.transaction(async (manager) => {
+      // In turn with the webhook's other replays and redeliveries, so each sees what the last one added.
+      await this.deliveries.lockWebhookBacklog(manager, webhookId);
+      const earlier = await this.deliveries.waitingReplay(manager, actor.accountId, webhookId, fromMs, toMs);
+      if (earlier) throw DomainError.replayAlreadyQueued(earlier);
+      await this.assertRoomFor(manager, webhookId, candidates.length);
       const toRealtime = await this.lanes.append(manager, { webhookId, kind: 'REALTIME' }, realtime, {
         releaseNow: true,
       });
       const toBatch = await this.lanes.append(manager, { webhookId, kind: 'BATCH' }, batched, {
         releaseNow: false,
       });
+      if (candidates.length > 0) {
+        await this.deliveries.recordReplay(manager, {
+          accountId: actor.accountId,
+          webhookId,
+          fromMs,
+          toMs,
+          eventCount: candidates.length,
+          sub: actor.sub,
+        });
+      }
       return [...toRealtime.woken, ...toBatch.woken];
     });
     await this.wake(woken);
@@ -155,6 +184,15 @@ export class DeliveryLogService {
       realtimeEvents: realtime.length,
       batchedEvents: batched.length,
     };
+  }
+
+  /** Under the webhook's backlog lock: adding `requested` events must leave at most the cap waiting. */
+  private async assertRoomFor(manager: EntityManager, webhookId: string, requested: number): Promise<void> {
+    const cap = this.options.maxPendingEventsPerWebhook;
+    const pending = await this.deliveries.pendingEvents(manager, webhookId, cap + 1);
+    if (pending + requested > cap) {
+      throw DomainError.pendingEventsLimitReached({ webhookId, pending, requested, cap });
+    }
   }
 
   private async wake(lanes: WokenLane[]): Promise<void> {

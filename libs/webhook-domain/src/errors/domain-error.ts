@@ -17,6 +17,8 @@ export enum DomainErrorCode {
   DELIVERY_NOT_REDELIVERABLE = 'DELIVERY_NOT_REDELIVERABLE',
   EVENT_NOT_SUBSCRIBED = 'EVENT_NOT_SUBSCRIBED',
   REPLAY_RANGE_TOO_LARGE = 'REPLAY_RANGE_TOO_LARGE',
+  PENDING_EVENTS_LIMIT_REACHED = 'PENDING_EVENTS_LIMIT_REACHED',
+  REPLAY_ALREADY_QUEUED = 'REPLAY_ALREADY_QUEUED',
 }
 
 export interface DomainErrorDetail {
@@ -108,6 +110,39 @@ export class DomainError extends Error {
       DomainErrorCode.REPLAY_RANGE_TOO_LARGE,
       `The range holds more than ${max} events; replay a shorter range`,
       [{ field: 'to', message: `the range holds more than ${max} events` }],
+    );
+  }
+
+  /** Replay or redeliver would take a webhook's waiting events past the cap. */
+  static pendingEventsLimitReached(limit: {
+    webhookId: string;
+    pending: number;
+    requested: number;
+    cap: number;
+  }): DomainError {
+    // The count stops just past the cap: a longer backlog is "more than the cap".
+    const waiting = limit.pending > limit.cap ? `more than ${limit.cap}` : String(limit.pending);
+    return new DomainError(
+      DomainErrorCode.PENDING_EVENTS_LIMIT_REACHED,
+      `Webhook ${limit.webhookId} has ${waiting} events waiting; ${limit.requested} more would pass the cap of ${limit.cap} (MAX_PENDING_EVENTS_PER_WEBHOOK): wait until its lanes drain`,
+      [
+        { field: 'pending', message: `${waiting} events are waiting in the webhook's lanes` },
+        { field: 'requested', message: `${limit.requested} events would be added` },
+        { field: 'cap', message: `at most ${limit.cap} events may wait per webhook` },
+      ],
+    );
+  }
+
+  /** The same replay (webhook and range) was made earlier and its events are still waiting. */
+  static replayAlreadyQueued(earlier: {
+    replayId: string;
+    createdAt: Date;
+    eventCount: number;
+  }): DomainError {
+    return new DomainError(
+      DomainErrorCode.REPLAY_ALREADY_QUEUED,
+      `The same replay (${earlier.replayId}, ${earlier.eventCount} events, made at ${earlier.createdAt.toISOString()}) is still waiting to be sent; nothing was added`,
+      [{ field: 'replayId', message: earlier.replayId }],
     );
   }
 }

@@ -2,6 +2,7 @@ import { InitialSchema1764300000000 } from './1764300000000-initial-schema';
 import { TwoSigningSecretsAtMost1764400000000 } from './1764400000000-two-signing-secrets-at-most';
 import { CaseInsensitiveWebhookNames1764400000001 } from './1764400000001-case-insensitive-webhook-names';
 import { DeliveryLanes1764500000000 } from './1764500000000-delivery-lanes';
+import { WebhookReplays1764600000400 } from './1764600000400-webhook-replays';
 
 /** Listed, not globbed: bundled builds have no migrations folder to scan. Append new ones at the end. */
 export const WEBHOOK_DOMAIN_MIGRATIONS = [
@@ -9,4 +10,5 @@ export const WEBHOOK_DOMAIN_MIGRATIONS = [
   TwoSigningSecretsAtMost1764400000000,
   CaseInsensitiveWebhookNames1764400000001,
   DeliveryLanes1764500000000,
+  WebhookReplays1764600000400,
 ];
