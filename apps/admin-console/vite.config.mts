@@ -8,7 +8,8 @@ export default defineConfig({
   build: {
     outDir: '../../dist/admin-console',
     emptyOutDir: true,
-    sourcemap: true,
+    // No source maps: the console is served to anyone who asks, and its sources are not theirs to read.
+    sourcemap: false,
     // Inline nothing from outside; assets get hashed names so they can be cached forever.
     assetsInlineLimit: 0,
   },
