@@ -328,7 +328,10 @@ export function loadIngestionConfig(env: Record<string, string | undefined> = pr
       eventsPartitions: reader.int('KAFKA_EVENTS_PARTITIONS', 12, { min: 1, max: 1000 }),
       consumerGroup: reader.string('KAFKA_CONSUMER_GROUP', 'lms-webhooks-ingestion'),
       sessionTimeoutMs: reader.duration('KAFKA_SESSION_TIMEOUT_MS', '30s', { min: 6000 }),
-      ...readKafkaDecodeLimits(reader),
+      maxDecompressedBatchBytes: reader.int('KAFKA_MAX_DECOMPRESSED_BATCH_BYTES', 64 * 1024 * 1024, {
+        min: 64 * 1024,
+        max: 1024 * 1024 * 1024,
+      }),
     },
     retentionDays: reader.int('RETENTION_DAYS', 7, { min: 1, max: 3650 }),
     relayIntervalMs: reader.duration('RELAY_INTERVAL_MS', '5s', { min: 100 }),
