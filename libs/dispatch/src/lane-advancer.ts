@@ -10,8 +10,9 @@ import { MicroBatcher } from './micro-batcher';
 
 /**
  * Moves lanes forward: after a lane wakes up, and after each of its requests finishes (sent, dead or
- * cancelled), advance_lane creates its next request(s) from the oldest waiting events, or lets it go
- * idle. Calls from concurrent jobs are gathered group-commit style into one statement, and the new
+ * cancelled), advance_lane creates its next request(s) from the oldest waiting events (at most
+ * maxEventsPerRequest, and no more than fit in MAX_REQUEST_BODY_BYTES), or lets it go idle. Calls
+ * from concurrent jobs are gathered group-commit style into one statement, and the new
  * deliveries are queued (job id = delivery id) only after that statement committed. Each request
  * goes through the queue on its own, so thousands of busy lanes take turns on the workers.
  */
@@ -50,7 +51,9 @@ export class LaneAdvancer implements OnApplicationShutdown {
 
   private async advanceMany(lanes: LaneKey[]): Promise<LaneDelivery[][]> {
     // advance_lanes locks lanes in one order, but a lane lock can still meet an ingestion's: try again.
-    const created = await retryOnDeadlock(() => this.lanes.advance(lanes, this.config.batchMaxEvents));
+    const created = await retryOnDeadlock(() =>
+      this.lanes.advance(lanes, this.config.batchMaxEvents, this.config.maxRequestBodyBytes),
+    );
     await enqueueDeliveries(
       this.queue,
       created.map((delivery) => delivery.deliveryId),

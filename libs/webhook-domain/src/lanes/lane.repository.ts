@@ -126,14 +126,16 @@ const WAKE_LANES = (touched: string) => `
 
 // One statement stores a whole Kafka batch: the events, then, for the events that were new, one lane
 // item per subscribed active webhook, in the order the events came off the partition, then the
-// wake-up of the real-time lanes it touched (BATCH items wait for the release). Data-modifying CTEs
+// wake-up of the real-time lanes it touched (BATCH items wait for the release). data_bytes is the
+// size the lane step sums to keep a request under the byte cap (measured here, while the text is at
+// hand: measuring a stored 1 MiB value later means reading it back). Data-modifying CTEs
 // run as one implicit transaction: all or nothing, one round trip, one commit. The join with
 // webhooks re-checks each target against the row itself: a webhook deactivated a moment ago gets
 // nothing.
 const STORE_INGESTED_BATCH = `
   WITH new_events AS (
-    INSERT INTO events (account_id, event_id, event_name, realtime, occurred_at, event_info, data, source_partition, source_offset)
-    SELECT t.account_id, t.event_id, t.event_name, t.realtime, t.occurred_at, t.event_info, t.data::json, t.source_partition, t.source_offset
+    INSERT INTO events (account_id, event_id, event_name, realtime, occurred_at, event_info, data, data_bytes, source_partition, source_offset)
+    SELECT t.account_id, t.event_id, t.event_name, t.realtime, t.occurred_at, t.event_info, t.data::json, octet_length(t.data), t.source_partition, t.source_offset
       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::boolean[], $5::bigint[], $6::text[], $7::text[], $8::int[], $9::bigint[])
         AS t(account_id, event_id, event_name, realtime, occurred_at, event_info, data, source_partition, source_offset)
     ON CONFLICT (account_id, event_id) DO NOTHING
@@ -200,15 +202,21 @@ export class LaneRepository {
 
   /**
    * Moves lanes: creates the next deliveries of each (up to its free in-flight slots) or sets it
-   * idle. One round trip for any number of lanes; locks are taken in one global order.
+   * idle. One round trip for any number of lanes; locks are taken in one global order. A request takes
+   * up to the lane's events-per-request, fewer when its body would pass `maxRequestBytes` (never none).
    */
-  async advance(lanes: readonly LaneKey[], batchMaxEvents: number): Promise<LaneDelivery[]> {
+  async advance(
+    lanes: readonly LaneKey[],
+    batchMaxEvents: number,
+    maxRequestBytes: number,
+  ): Promise<LaneDelivery[]> {
     if (lanes.length === 0) return [];
     const rows = await this.dataSource.query<
       Array<{ webhook_id: string; kind: DeliveryKind; delivery_id: string; event_count: number }>
     >(
-      `SELECT webhook_id, kind, delivery_id, event_count FROM advance_lanes($1::uuid[], $2::text[], $3::int)`,
-      [lanes.map((lane) => lane.webhookId), lanes.map((lane) => lane.kind), batchMaxEvents],
+      `SELECT webhook_id, kind, delivery_id, event_count
+         FROM advance_lanes($1::uuid[], $2::text[], $3::int, $4::bigint)`,
+      [lanes.map((lane) => lane.webhookId), lanes.map((lane) => lane.kind), batchMaxEvents, maxRequestBytes],
     );
     return rows.map((row) => ({
       webhookId: row.webhook_id,

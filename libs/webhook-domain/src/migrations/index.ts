@@ -2,6 +2,7 @@ import { InitialSchema1764300000000 } from './1764300000000-initial-schema';
 import { TwoSigningSecretsAtMost1764400000000 } from './1764400000000-two-signing-secrets-at-most';
 import { CaseInsensitiveWebhookNames1764400000001 } from './1764400000001-case-insensitive-webhook-names';
 import { DeliveryLanes1764500000000 } from './1764500000000-delivery-lanes';
+import { RequestByteCap1764600000200 } from './1764600000200-request-byte-cap';
 import { WebhookReplays1764600000400 } from './1764600000400-webhook-replays';
 
 /** Listed, not globbed: bundled builds have no migrations folder to scan. Append new ones at the end. */
@@ -10,5 +11,6 @@ export const WEBHOOK_DOMAIN_MIGRATIONS = [
   TwoSigningSecretsAtMost1764400000000,
   CaseInsensitiveWebhookNames1764400000001,
   DeliveryLanes1764500000000,
+  RequestByteCap1764600000200,
   WebhookReplays1764600000400,
 ];
