@@ -42,6 +42,7 @@ describe('app config', () => {
       allowHttpTargets: false,
     });
     expect(config.batchMaxEvents).toBe(100);
+    expect(config.maxUnexpectedErrors).toBe(5);
   });
 
   it('reads one deadline per attempt from DELIVERY_TIMEOUT_MS, and refuses one a timer cannot hold', () => {
@@ -53,6 +54,15 @@ describe('app config', () => {
     expect(problemsOf(() => loadDispatcherConfig({ NODE_ENV: 'test', DELIVERY_TIMEOUT_MS: '30d' }))).toEqual([
       'DELIVERY_TIMEOUT_MS',
     ]);
+  });
+
+  it('reads DELIVERY_MAX_UNEXPECTED_ERRORS and refuses 0 (a delivery would be given up without a try)', () => {
+    expect(
+      loadDispatcherConfig({ NODE_ENV: 'test', DELIVERY_MAX_UNEXPECTED_ERRORS: '2' }).maxUnexpectedErrors,
+    ).toBe(2);
+    expect(
+      problemsOf(() => loadDispatcherConfig({ NODE_ENV: 'test', DELIVERY_MAX_UNEXPECTED_ERRORS: '0' })),
+    ).toEqual(['DELIVERY_MAX_UNEXPECTED_ERRORS']);
   });
 
   it('refuses a cron expression the scheduler would reject, at boot', () => {

@@ -116,6 +116,8 @@ export interface DispatcherConfig extends CommonConfig {
   secretsKey: Buffer;
   delivery: DeliveryHttpConfig;
   concurrency: number;
+  /** Unexpected errors (not a failed attempt: a bug, a refused write) after which a delivery is given up as DEAD. */
+  maxUnexpectedErrors: number;
   /** Fair share: one account's requests in flight at once, at most this percent of `concurrency` (at least one). */
   accountMaxSharePercent: number;
   /** Cap on one request's body: a request takes fewer than maxEventsPerRequest events to stay under it. */
@@ -352,6 +354,7 @@ export function loadDispatcherConfig(
     secretsKey: readSecretsKey(reader, common.env),
     delivery: readDeliveryHttp(reader),
     concurrency: reader.int('DISPATCH_CONCURRENCY', 100, { min: 1, max: 10_000 }),
+    maxUnexpectedErrors: reader.int('DELIVERY_MAX_UNEXPECTED_ERRORS', 5, { min: 1, max: 1000 }),
     accountMaxSharePercent: reader.int('DISPATCH_ACCOUNT_MAX_SHARE_PERCENT', 25, { min: 1, max: 100 }),
     // At least 2 MiB: an event is at most 1 MiB at ingestion, so one event always fits under the cap.
     // At most 256 MiB: the body is one JS string, and V8 refuses strings of ~512 MiB.

@@ -3,6 +3,7 @@ import {
   LaneRepository,
   retryOnDeadlock,
   type DeliveryOutcome,
+  type LaneKey,
   type WrittenOutcome,
 } from '@lms/webhook-domain';
 import { MicroBatcher } from './micro-batcher';
@@ -25,6 +26,14 @@ export class DeliveryOutcomeWriter implements OnApplicationShutdown {
 
   record(outcome: DeliveryOutcome): Promise<WrittenOutcome> {
     return this.batcher.submit(outcome);
+  }
+
+  /**
+   * Makes an open delivery DEAD with `reason`, without an attempt (the dispatcher gave up on it). Rare,
+   * so not batched. Answers its lane, and whether it was still open; null when it vanished.
+   */
+  giveUp(deliveryId: string, reason: string): Promise<{ lane: LaneKey; gaveUp: boolean } | null> {
+    return retryOnDeadlock(() => this.deliveries.giveUp(deliveryId, reason));
   }
 
   async onApplicationShutdown(): Promise<void> {

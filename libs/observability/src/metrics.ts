@@ -99,6 +99,25 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /**
+   * error: the error's class (QueryFailedError, RangeError…). Every unexpected error of a deliver job
+   * (not a failed attempt: those are outcomes), and the infrastructure ones that never give a delivery up.
+   */
+  readonly deliveryUnexpectedErrors = new Counter({
+    name: 'lmsw_delivery_unexpected_errors_total',
+    help: 'Deliver jobs that failed on an unexpected error (a bug, a refused write, the database unreachable), by error class',
+    labelNames: ['error'] as const,
+    registers: [this.registry],
+  });
+
+  /** error: the class of the last unexpected error. Each of these deliveries is DEAD with that error as its reason. */
+  readonly deliveriesGivenUp = new Counter({
+    name: 'lmsw_deliveries_given_up_total',
+    help: 'Deliveries made DEAD after DELIVERY_MAX_UNEXPECTED_ERRORS unexpected errors, by error class',
+    labelNames: ['error'] as const,
+    registers: [this.registry],
+  });
+
   /** reason: receiver_gone | auto_disabled */
   readonly webhooksDisabled = new Counter({
     name: 'lmsw_webhooks_disabled_total',

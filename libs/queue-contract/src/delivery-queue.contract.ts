@@ -12,6 +12,11 @@ export const ADVANCE_LANE_JOB = 'advance-lane';
 
 export interface DeliverJobData {
   deliveryId: string;
+  /**
+   * Unexpected errors (not failed attempts) this job has met so far: kept in the job so the count
+   * survives a restart or a stalled job moving to another replica. Absent = none.
+   */
+  unexpectedErrors?: number;
 }
 
 export interface AdvanceLaneJobData {
@@ -26,7 +31,7 @@ export const DELIVERY_BACKOFF_STRATEGY = 'delivery-schedule';
  * Job id = delivery id, so a second enqueue of the same delivery (relay after a crash, redelivery
  * races) is a no-op while the first job exists. Retries are Bull retries of the same job with our own
  * schedule; the attempt budget is effectively unbounded because the dispatcher decides when a delivery
- * is DEAD (by age, from Postgres), not Bull.
+ * is DEAD (by age, from Postgres; or after DELIVERY_MAX_UNEXPECTED_ERRORS unexpected errors), not Bull.
  */
 export function deliverJobOptions(deliveryId: string, delayMs = 0): JobOptions {
   return {

@@ -430,6 +430,27 @@ export class LaneRepository {
     );
   }
 
+  /**
+   * Makes an open delivery DEAD without an attempt (the dispatcher gave up on it after unexpected
+   * errors, see DELIVERY_MAX_UNEXPECTED_ERRORS): `reason` becomes its last error. The webhook's
+   * failing_since is left alone: the listener did not fail. Answers the delivery's lane (to move on)
+   * and whether it was open, or null when it vanished.
+   */
+  async giveUp(deliveryId: string, reason: string): Promise<{ lane: LaneKey; gaveUp: boolean } | null> {
+    const rows: Array<{ webhook_id: string; kind: DeliveryKind; was_open: boolean }> =
+      await this.dataSource.query(
+        `WITH dead AS (
+         UPDATE deliveries SET status = 'DEAD', last_error = $2, updated_at = now()
+          WHERE id = $1 AND status IN ${OPEN_STATUSES_SQL}
+         RETURNING id
+       )
+       SELECT d.webhook_id, d.kind, EXISTS (SELECT 1 FROM dead) AS was_open FROM deliveries d WHERE d.id = $1`,
+        [deliveryId, reason],
+      );
+    const [row] = rows;
+    return row ? { lane: { webhookId: row.webhook_id, kind: row.kind }, gaveUp: row.was_open } : null;
+  }
+
   /** Cancels the open requests of these webhooks (retire, delete, disable), in the caller's transaction. */
   async cancelOpenDeliveries(
     manager: EntityManager,
