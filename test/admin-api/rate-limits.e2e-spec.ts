@@ -69,12 +69,42 @@ describe('admin API: request limits per account and per client', () => {
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
       // A fresh account from the refused address is refused too: the address limit comes first.
       expect((await api.call('GET', '/api/v1/webhooks', { token: api.tokenFor(7003) })).status).toBe(429);
+      // No proxy is trusted by default: naming another address in X-Forwarded-For changes nothing.
+      const spoofed = await api.call('GET', '/api/v1/webhooks', {
+        token: null,
+        headers: { 'x-forwarded-for': '203.0.113.99' },
+      });
+      expect(spoofed.status).toBe(429);
 
       for (const probe of ['/health/live', '/health/ready', '/metrics']) {
         for (let call = 0; call < 3; call++) {
           expect({ probe, status: (await api.call('GET', probe)).status }).toEqual({ probe, status: 200 });
         }
       }
+    });
+  });
+
+  describe('behind a trusted proxy (ADMIN_API_TRUST_PROXY)', () => {
+    let api: AdminApiHarness;
+
+    beforeAll(async () => {
+      api = await startAdminApi('rate_limits_proxy', {
+        ADMIN_RATE_LIMIT_PER_CLIENT: '3',
+        ADMIN_RATE_LIMIT_WINDOW: '1h',
+        ADMIN_API_TRUST_PROXY: 'loopback',
+      });
+    });
+    afterAll(async () => {
+      await api?.close();
+    });
+
+    it('counts each client the proxy names apart', async () => {
+      const from = (client: string) =>
+        api.call('GET', '/api/v1/webhooks', { token: null, headers: { 'x-forwarded-for': client } });
+      const first: number[] = [];
+      for (let call = 0; call < 4; call++) first.push((await from('203.0.113.7')).status);
+      expect(first).toEqual([401, 401, 401, 429]);
+      expect((await from('203.0.113.8')).status).toBe(401);
     });
   });
 

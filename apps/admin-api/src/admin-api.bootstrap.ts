@@ -26,6 +26,8 @@ export async function createAdminApiApp(config: AdminApiConfig): Promise<INestAp
   app.useLogger(app.get(AppLogger));
   reportConfigFlags(allowFlags(config.delivery), config.env, app.get(Metrics), app.get(AppLogger));
   app.disable('x-powered-by');
+  // Who the client is, for the per-client limit: the peer address unless proxies are trusted to say.
+  if (config.trustProxy !== false) app.set('trust proxy', config.trustProxy);
   // No Content-Encoding: bodies are small, and a decompressor is one more thing a hostile client can feed.
   app.useBodyParser('json', { limit: MAX_BODY_BYTES, inflate: false, verify: assertUtf8JsonBody });
   // body-parser errors carry a `type`; tag them here so the exception filter answers 400/413/415, not 500.

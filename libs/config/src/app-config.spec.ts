@@ -190,6 +190,24 @@ describe('admin API limits', () => {
     ]);
   });
 
+  it('trusts no proxy by default; takes hops or proxy addresses, and refuses "true"', () => {
+    expect(loadAdminApiConfig(validAdminEnv()).trustProxy).toBe(false);
+    expect(loadAdminApiConfig(validAdminEnv({ ADMIN_API_TRUST_PROXY: '2' })).trustProxy).toBe(2);
+    expect(
+      loadAdminApiConfig(validAdminEnv({ ADMIN_API_TRUST_PROXY: 'loopback, 10.0.0.0/8, fd00::1' }))
+        .trustProxy,
+    ).toEqual(['loopback', '10.0.0.0/8', 'fd00::1']);
+    for (const bad of ['true', '0', '10.0.0.0/33', 'proxy.internal', '10.0.0.1/8/1']) {
+      expect({
+        bad,
+        problems: problemsOf(() => loadAdminApiConfig(validAdminEnv({ ADMIN_API_TRUST_PROXY: bad }))),
+      }).toEqual({
+        bad,
+        problems: ['ADMIN_API_TRUST_PROXY'],
+      });
+    }
+  });
+
   it("refuses an account's concurrent test-send share larger than the whole", () => {
     expect(
       problemsOf(() =>

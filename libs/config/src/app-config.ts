@@ -67,7 +67,15 @@ export interface AdminApiConfig extends CommonConfig {
   maxWebhooksPerAccount: number;
   secretRotationOverlapMs: number;
   limits: AdminApiLimitsConfig;
+  /** Which proxies may name the client (X-Forwarded-For), for the per-client limit (ADMIN_API_TRUST_PROXY). */
+  trustProxy: TrustProxyConfig;
 }
+
+/**
+ * Proxies trusted to name the client: none (the client is the peer address), a number of hops, or
+ * the proxies' addresses/CIDRs and Express's names for ranges (loopback, linklocal, uniquelocal).
+ */
+export type TrustProxyConfig = false | number | string[];
 
 /** A fixed-window rate: at most `limit` in `windowMs`; past it, refused until the window ends. */
 export interface RateLimitConfig {
@@ -270,9 +278,44 @@ export function loadAdminApiConfig(env: Record<string, string | undefined> = pro
     maxWebhooksPerAccount: reader.int('MAX_WEBHOOKS_PER_ACCOUNT', 5, { min: 1, max: 1000 }),
     secretRotationOverlapMs: reader.duration('SECRET_ROTATION_OVERLAP', '24h', { min: 0 }),
     limits: readAdminApiLimits(reader),
+    trustProxy: readTrustProxy(reader),
   };
   reader.done();
   return config;
+}
+
+const TRUST_PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * Off by default: behind a proxy every client then shares the proxy's address (one per-client count),
+ * which is safe; trusting X-Forwarded-For from anyone would let each request choose its own address.
+ */
+function readTrustProxy(reader: EnvReader): TrustProxyConfig {
+  const raw = reader.optionalString('ADMIN_API_TRUST_PROXY')?.trim();
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops < 1 || hops > 10) reader.problem('ADMIN_API_TRUST_PROXY', `hops must be 1-10 (got ${raw})`);
+    return hops;
+  }
+  const entries = raw.split(',').map((entry) => entry.trim());
+  const bad = entries.filter((entry) => !isTrustedProxyEntry(entry));
+  if (bad.length > 0) {
+    reader.problem(
+      'ADMIN_API_TRUST_PROXY',
+      `must be a number of hops (1-10) or a list of proxy addresses, CIDRs, ${TRUST_PROXY_RANGES.join(', ')}; "true" would let every client pick its address (got "${bad.join('", "')}")`,
+    );
+  }
+  return entries;
+}
+
+function isTrustedProxyEntry(entry: string): boolean {
+  if (TRUST_PROXY_RANGES.includes(entry)) return true;
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 /**
