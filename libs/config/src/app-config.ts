@@ -34,6 +34,13 @@ export interface KafkaConfig {
   sessionTimeoutMs: number;
   /** Cap on one record batch's decompressed size: a batch past it (a decompression bomb) is unreadable, not fatal. */
   maxDecompressedBatchBytes: number;
+  /**
+   * Cap on what all batches of one fetch decompress to together (≥ the batch cap); past it the rest
+   * of the fetch is left undecoded and fetched again, so a fetch never holds dozens of capped batches.
+   */
+  maxDecompressedFetchBytes: number;
+  /** Cap on the records one fetch decodes; a batch declaring more on its own is unreadable. */
+  maxRecordsPerFetch: number;
 }
 
 export interface DeliveryHttpConfig {
@@ -373,10 +380,7 @@ export function loadIngestionConfig(env: Record<string, string | undefined> = pr
       eventsPartitions: reader.int('KAFKA_EVENTS_PARTITIONS', 12, { min: 1, max: 1000 }),
       consumerGroup: reader.string('KAFKA_CONSUMER_GROUP', 'lms-webhooks-ingestion'),
       sessionTimeoutMs: reader.duration('KAFKA_SESSION_TIMEOUT_MS', '30s', { min: 6000 }),
-      maxDecompressedBatchBytes: reader.int('KAFKA_MAX_DECOMPRESSED_BATCH_BYTES', 64 * 1024 * 1024, {
-        min: 64 * 1024,
-        max: 1024 * 1024 * 1024,
-      }),
+      ...readKafkaDecodeLimits(reader),
     },
     retentionDays: reader.int('RETENTION_DAYS', 7, { min: 1, max: 3650 }),
     relayIntervalMs: reader.duration('RELAY_INTERVAL_MS', '5s', { min: 100 }),
@@ -385,6 +389,33 @@ export function loadIngestionConfig(env: Record<string, string | undefined> = pr
   };
   reader.done();
   return config;
+}
+
+/**
+ * How much one Kafka fetch may decode. Defaults: a batch 64 MiB, a fetch 128 MiB (a fetch is at most
+ * 32 MiB compressed; LMS events compress ~5-10×), 100,000 records a fetch (~40 MB of events; a Java
+ * batch of LMS events holds a few thousand).
+ */
+function readKafkaDecodeLimits(
+  reader: EnvReader,
+): Pick<KafkaConfig, 'maxDecompressedBatchBytes' | 'maxDecompressedFetchBytes' | 'maxRecordsPerFetch'> {
+  const maxDecompressedBatchBytes = reader.int('KAFKA_MAX_DECOMPRESSED_BATCH_BYTES', 64 * 1024 * 1024, {
+    min: 64 * 1024,
+    max: 1024 * 1024 * 1024,
+  });
+  const maxDecompressedFetchBytes = reader.int('KAFKA_MAX_DECOMPRESSED_FETCH_BYTES', 128 * 1024 * 1024, {
+    min: 64 * 1024,
+    max: 4 * 1024 * 1024 * 1024,
+  });
+  // A fetch below the batch cap could never hold a batch the batch cap lets through.
+  if (maxDecompressedFetchBytes < maxDecompressedBatchBytes) {
+    reader.problem(
+      'KAFKA_MAX_DECOMPRESSED_FETCH_BYTES',
+      `must be ≥ KAFKA_MAX_DECOMPRESSED_BATCH_BYTES (${maxDecompressedBatchBytes}); got ${maxDecompressedFetchBytes}`,
+    );
+  }
+  const maxRecordsPerFetch = reader.int('KAFKA_MAX_RECORDS_PER_FETCH', 100_000, { min: 100, max: 10_000_000 });
+  return { maxDecompressedBatchBytes, maxDecompressedFetchBytes, maxRecordsPerFetch };
 }
 
 export function loadDispatcherConfig(

@@ -1,8 +1,9 @@
-import type { KafkaMessage } from 'kafkajs';
+import { setFetchDecodeLimits, type KafkaMessage } from 'kafkajs';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { DEFAULT_MAX_DECOMPRESSED_BATCH_BYTES, registerCompressionCodecs } from './compression-codecs';
+import { batchOfEmptyRecords, recordSetBytes, withBaseOffset } from './record-batch.factory';
 import { unreadableBatchOf } from './unreadable-record';
 
 // The functions patches/kafkajs+2.2.4.patch changes, loaded from node_modules as the consumer runs them.
@@ -50,6 +51,23 @@ const Batch = kafkajs('./src/consumer/batch') as BatchClass;
 const Decoder = kafkajs('./src/protocol/decoder') as KafkajsDecoder;
 const decodeRecordBatch = kafkajs('./src/protocol/recordBatch/v0/decoder') as RecordBatchDecoder;
 const decodeMessages = kafkajs('./src/protocol/requests/fetch/v4/decodeMessages') as DecodeMessages;
+interface KafkajsEncoder {
+  buffer: Buffer;
+}
+const { RecordBatch } = kafkajs('./src/protocol/recordBatch/v0') as {
+  RecordBatch: (batch: {
+    firstOffset: string;
+    records: KafkajsEncoder[];
+    transactional?: boolean;
+    producerId?: string;
+    lastOffsetDelta?: number;
+  }) => Promise<KafkajsEncoder>;
+};
+const Record = kafkajs('./src/protocol/recordBatch/record/v0') as (record: {
+  offsetDelta: number;
+  key: Buffer | null;
+  value: Buffer | null;
+}) => KafkajsEncoder;
 
 // ---- read_committed: crafted messages as the fetch decoder produces them ----
 
@@ -213,19 +231,8 @@ const PRODUCER_ID_AT = 43; // int64
 
 const decodeBatch = async (bytes: Buffer) => (await decodeRecordBatch(new Decoder(bytes))).records;
 
-/** A fetch response's record set: int32 size, then the batches back to back. */
-function recordSet(...batches: Buffer[]): unknown {
-  const body = Buffer.concat(batches);
-  const size = Buffer.alloc(4);
-  size.writeInt32BE(body.length);
-  return new Decoder(Buffer.concat([size, body]));
-}
-
-function withBaseOffset(batch: Buffer, baseOffset: bigint): Buffer {
-  const copy = Buffer.from(batch);
-  copy.writeBigInt64BE(baseOffset, 0);
-  return copy;
-}
+/** A fetch response's record set, as the decoder reads it. */
+const recordSet = (...batches: Buffer[]): unknown => new Decoder(recordSetBytes(...batches));
 
 describe('patched kafkajs: a batch that cannot be decoded becomes one placeholder message', () => {
   const CAP = 512 * 1024;
@@ -328,5 +335,251 @@ describe('patched kafkajs: a batch that cannot be decoded becomes one placeholde
     expect(messages).toHaveLength(1);
     expect(filterAbortedMessages({ messages, abortedTransactions: [aborted('4242', 100)] })).toEqual([]);
     expect(filterAbortedMessages({ messages, abortedTransactions: [aborted('4243', 100)] })).toHaveLength(1);
+  });
+});
+
+// ---- bounded work per fetch ----
+
+const CONTROL_BATCH = 0x20;
+
+/** A record batch as kafkajs' own encoder writes it (uncompressed), optionally marked as a control batch. */
+async function encodeBatch({
+  firstOffset,
+  values,
+  key = null,
+  producerId = '-1',
+  transactional = false,
+  control = false,
+}: {
+  firstOffset: number;
+  values: Array<Buffer | null>;
+  key?: Buffer | null;
+  producerId?: string;
+  transactional?: boolean;
+  control?: boolean;
+}): Promise<Buffer> {
+  const encoded = await RecordBatch({
+    firstOffset: String(firstOffset),
+    lastOffsetDelta: values.length - 1,
+    transactional,
+    producerId,
+    records: values.map((value, offsetDelta) => Record({ offsetDelta, key, value })),
+  });
+  const batch = Buffer.from(encoded.buffer);
+  if (control) batch.writeInt16BE(batch.readInt16BE(ATTRIBUTES_AT) | CONTROL_BATCH, ATTRIBUTES_AT);
+  return batch;
+}
+
+const offsetsOf = (messages: DecodedMessage[]) => messages.map((message) => Number(message.offset));
+
+describe('patched kafkajs: one fetch decodes a bounded number of bytes and records', () => {
+  // The gzip fixture decompresses to 70,087 bytes (3 records); the bomb to ~600 KiB (1 record).
+  const BATCH_CAP = 1024 * 1024;
+  beforeAll(() => registerCompressionCodecs(BATCH_CAP));
+  afterAll(() => registerCompressionCodecs(DEFAULT_MAX_DECOMPRESSED_BATCH_BYTES));
+  afterEach(() => setFetchDecodeLimits({}));
+
+  const gzipAt = (offset: number) => withBaseOffset(fixture('gzip'), BigInt(offset));
+
+  it('stops decoding at the byte budget; the batches left over decode in the next fetch, none lost', async () => {
+    setFetchDecodeLimits({ maxDecompressedBytes: 150_000 });
+    const first = await decodeMessages(recordSet(gzipAt(100), gzipAt(103), gzipAt(106), gzipAt(109)));
+    expect(offsetsOf(first)).toEqual([100, 101, 102, 103, 104, 105]);
+    // The consumer's next fetch starts after the last record it was given.
+    const second = await decodeMessages(recordSet(gzipAt(106), gzipAt(109)));
+    expect(offsetsOf(second)).toEqual([106, 107, 108, 109, 110, 111]);
+    expect(second.every((message) => message.unreadable === undefined)).toBe(true);
+  });
+
+  it('a batch past what the fetch has left (not its own cap) waits for the next fetch instead of becoming unreadable', async () => {
+    setFetchDecodeLimits({ maxDecompressedBytes: BATCH_CAP });
+    const bombAt = (offset: number) => withBaseOffset(fixture('gzip-bomb'), BigInt(offset));
+    const first = await decodeMessages(recordSet(bombAt(100), bombAt(101)));
+    expect(first.map((message) => [message.offset, message.unreadable === undefined])).toEqual([
+      ['100', true],
+    ]);
+    const second = await decodeMessages(recordSet(bombAt(101)));
+    expect(second.map((message) => [message.offset, message.unreadable === undefined])).toEqual([
+      ['101', true],
+    ]);
+  });
+
+  it('once the budget is spent, the later partitions of the same fetch response are left whole', async () => {
+    setFetchDecodeLimits({ maxDecompressedBytes: 100_000 });
+    const response = Buffer.concat([
+      (recordSet(gzipAt(100), gzipAt(103)) as { buffer: Buffer }).buffer,
+      (recordSet(gzipAt(200)) as { buffer: Buffer }).buffer,
+    ]);
+    const decoder = new Decoder(response);
+    expect(offsetsOf(await decodeMessages(decoder))).toEqual([100, 101, 102]);
+    expect(offsetsOf(await decodeMessages(decoder))).toEqual([]);
+    // A new fetch response has a budget of its own.
+    expect(offsetsOf(await decodeMessages(recordSet(gzipAt(200))))).toEqual([200, 201, 202]);
+  });
+
+  it('stops at the record budget, counting records declared before any is decoded', async () => {
+    setFetchDecodeLimits({ maxRecords: 4 });
+    const messages = await decodeMessages(recordSet(fixture('none'), withBaseOffset(fixture('zstd'), 103n)));
+    expect(offsetsOf(messages)).toEqual([100, 101, 102]);
+  });
+
+  it('a batch declaring more records than a whole fetch may hold is one placeholder, wherever it is', async () => {
+    setFetchDecodeLimits({ maxRecords: 2 });
+    const [placeholder, ...rest] = await decodeMessages(recordSet(fixture('lz4')));
+    expect(rest).toEqual([]);
+    expect(placeholder.unreadable).toEqual({
+      firstOffset: '100',
+      lastOffset: '102',
+      reason: 'batch declares 3 records, more than the 2 one fetch may decode',
+    });
+  });
+
+  it('a declared record count of 2^31-1 is refused before anything is allocated for it', async () => {
+    setFetchDecodeLimits({ maxRecords: 100_000 });
+    const lying = Buffer.from(fixture('gzip'));
+    lying.writeInt32BE(0x7fffffff, 57); // the records count, last field of the 61-byte header
+    const [placeholder] = await decodeBatch(lying);
+    expect(placeholder.unreadable?.reason).toBe(
+      'batch declares 2147483647 records, more than the 100000 one fetch may decode',
+    );
+  });
+
+  it('the records of a fetch are gathered without spreading them as arguments (150,000 records in one batch)', async () => {
+    const count = 150_000;
+    // kafkajs 2.2.4 did records.push(...batch.records): "Maximum call stack size exceeded".
+    const messages = await decodeMessages(recordSet(batchOfEmptyRecords(count)));
+    expect(messages).toHaveLength(count);
+    expect(messages[count - 1].offset).toBe(String(count - 1));
+  });
+
+  /** The 'none' fixture's three records as a zstd batch of raw blocks of `blockSize` bytes. */
+  function zstdBatchOfRawBlocks(offset: number, blockSize: number): Buffer {
+    const records = fixture('none').subarray(61);
+    const blocks: Buffer[] = [];
+    for (let start = 0; start < records.length; start += blockSize) {
+      const data = records.subarray(start, start + blockSize);
+      const last = start + blockSize >= records.length ? 1 : 0;
+      blocks.push(
+        Buffer.from([
+          ((data.length << 3) | last) & 0xff,
+          (data.length >> 5) & 0xff,
+          (data.length >> 13) & 0xff,
+        ]),
+        data,
+      );
+    }
+    // Magic, no content size, window descriptor 0x58 (2 MiB, what zstd-jni declares).
+    const frame = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58]), ...blocks]);
+    const batch = Buffer.concat([fixture('none').subarray(0, 61), frame]);
+    batch.writeInt16BE(batch.readInt16BE(ATTRIBUTES_AT) | 0x04, ATTRIBUTES_AT);
+    batch.writeInt32BE(batch.length - 12, 8);
+    return withBaseOffset(batch, BigInt(offset));
+  }
+
+  it('zstd decoding work is charged to the fetch as well as its output', async () => {
+    // 69 blocks of 1 KiB: 70 KB of output, charged ~4 KiB a block and its window shifts on top.
+    setFetchDecodeLimits({ maxDecompressedBytes: 500 * 1024 });
+    const messages = await decodeMessages(
+      recordSet(zstdBatchOfRawBlocks(100, 1024), zstdBatchOfRawBlocks(103, 1024)),
+    );
+    expect(offsetsOf(messages)).toEqual([100, 101, 102]);
+    expect(messages[2].value?.toString()).toMatch(/^event 0;event 7919;/);
+    // Charged by output alone, both would have fit: 128 KiB blocks are charged little more than that.
+    setFetchDecodeLimits({ maxDecompressedBytes: 500 * 1024 });
+    const large = await decodeMessages(
+      recordSet(zstdBatchOfRawBlocks(100, 65_536), zstdBatchOfRawBlocks(103, 65_536)),
+    );
+    expect(offsetsOf(large)).toEqual([100, 101, 102, 103, 104, 105]);
+  });
+
+  it('a zstd frame of one-byte blocks is past its cap before any decoding, alone: one placeholder', async () => {
+    const [placeholder, ...rest] = await decodeMessages(recordSet(zstdBatchOfRawBlocks(100, 1)));
+    expect(rest).toEqual([]);
+    expect(placeholder.unreadable?.reason).toBe(
+      `zstd batch decompresses to more than the ${BATCH_CAP}-byte cap`,
+    );
+  });
+});
+
+describe('patched kafkajs: an undecodable control batch never lets an aborted transaction through', () => {
+  // A corrupt control batch: it declares 5 records and holds one.
+  async function unreadableMarker(offset: number, producerId: string): Promise<Buffer> {
+    const batch = await encodeBatch({
+      firstOffset: offset,
+      values: [Buffer.alloc(6)],
+      producerId,
+      transactional: true,
+      control: true,
+    });
+    batch.writeInt32BE(5, 57);
+    return batch;
+  }
+  const transactional = (offset: number, producerId: string) =>
+    encodeBatch({
+      firstOffset: offset,
+      values: [Buffer.from(`${producerId}@${offset}`)],
+      producerId,
+      transactional: true,
+    });
+
+  it('its placeholder keeps the control flag, so it never reaches the application', async () => {
+    const messages = await decodeMessages(recordSet(await unreadableMarker(7, '42')));
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatchObject({ offset: '7', isControlRecord: true });
+    expect(messages[0].unreadable?.reason).toEqual(expect.any(String));
+    const batch = new Batch('lms.events', '7', {
+      partition: 0,
+      highWatermark: '8',
+      abortedTransactions: [],
+      messages,
+    });
+    expect(batch.messages).toEqual([]);
+  });
+
+  it("inside the producer's aborted transaction it ends it: the aborted records stay dropped, its next transaction is read", async () => {
+    //   0 P1  1 P2  2 P:abort (undecodable)  3 P3 (next transaction, committed)  4 Q (committed)
+    const messages = await decodeMessages(
+      recordSet(
+        await transactional(0, '42'),
+        await transactional(1, '42'),
+        await unreadableMarker(2, '42'),
+        await transactional(3, '42'),
+        await transactional(4, '43'),
+      ),
+    );
+    const batch = new Batch('lms.events', '0', {
+      partition: 0,
+      highWatermark: '5',
+      abortedTransactions: [aborted('42', 0)],
+      messages,
+    });
+    expect(offsetsOf(batch.messages)).toEqual([3, 4]);
+  });
+
+  it('outside an aborted transaction (a commit marker) it changes nothing: a later aborted transaction is still dropped', async () => {
+    //   0 P1  1 P:commit (undecodable)  2 P2  3 P:abort  (aborted list: P from 2)
+    const abortMarker = await encodeBatch({
+      firstOffset: 3,
+      values: [Buffer.alloc(6)],
+      key: Buffer.from([0, 0, 0, 0]), // control key: version 0, type 0 (abort)
+      producerId: '42',
+      transactional: true,
+      control: true,
+    });
+    const messages = await decodeMessages(
+      recordSet(
+        await transactional(0, '42'),
+        await unreadableMarker(1, '42'),
+        await transactional(2, '42'),
+        abortMarker,
+      ),
+    );
+    const batch = new Batch('lms.events', '0', {
+      partition: 0,
+      highWatermark: '4',
+      abortedTransactions: [aborted('42', 2)],
+      messages,
+    });
+    expect(offsetsOf(batch.messages)).toEqual([0]);
   });
 });
