@@ -132,6 +132,28 @@ describe('admin API: credentials stay with their origin, and the secret download
     expect(elsewhere.requests).toHaveLength(calledBefore);
   });
 
+  it("does not decrypt a password copied into another webhook's row: the copy is never sent", async () => {
+    const victim = await basicWebhook();
+    const created = await api.call('POST', BASE, {
+      token,
+      body: webhookBody({
+        targetUrl: `${elsewhere.origin}/hooks/lms`,
+        authentication: { type: 'BASIC', username: 'lms', password: 'elsewhere-password' },
+      }),
+    });
+    const thief = created.body.id as string;
+    expect(await storedRow(victim)).toMatchObject({ basic_password_enc: expect.stringMatching(/^v2:/) });
+    // Someone with write access to the table (not the key) moves the victim's ciphertext.
+    await api.sql.query(
+      `UPDATE webhooks SET basic_password_enc = (SELECT basic_password_enc FROM webhooks WHERE id = $1) WHERE id = $2`,
+      [victim, thief],
+    );
+    const calledBefore = elsewhere.requests.length;
+    const answer = await api.call('POST', `${BASE}/${thief}/test`, { token, body: {} });
+    expect(answer.status).toBe(500);
+    expect(elsewhere.requests).toHaveLength(calledBefore);
+  });
+
   it('audits every download of the signing secret: who, when, which webhook', async () => {
     const created = await api.call('POST', BASE, {
       token,

@@ -324,7 +324,7 @@ describe('admin API: webhook management', () => {
         [created.body.id],
       );
       expect(raw.rows[0].row).not.toContain(password);
-      expect(raw.rows[0].basic_password_enc).toMatch(/^v1:/);
+      expect(raw.rows[0].basic_password_enc).toMatch(/^v2:/);
     });
 
     it('stores the signing secret encrypted; only the signature download shows it', async () => {
@@ -356,7 +356,7 @@ describe('admin API: webhook management', () => {
       ]);
       expect(rows.rows).toHaveLength(1);
       expect(rows.rows[0].secret_enc).not.toContain(secret.slice(6));
-      expect(rows.rows[0].secret_enc).toMatch(/^v1:/);
+      expect(rows.rows[0].secret_enc).toMatch(/^v2:/);
       expect((await api.call('GET', `${BASE}/${created.body.id}`, { token })).text).not.toContain(
         secret.slice(6),
       );

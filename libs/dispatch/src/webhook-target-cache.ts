@@ -104,9 +104,11 @@ export class WebhookTargetCache implements OnModuleInit, OnModuleDestroy {
       rateLimitPerSecond: row.rate_limit_per_second,
       authType: row.auth_type,
       basicUsername: row.basic_username,
-      basicPassword: row.basic_password_enc ? this.cipher.decrypt(row.basic_password_enc) : null,
+      basicPassword: row.basic_password_enc
+        ? this.cipher.decrypt(row.basic_password_enc, { webhookId: row.id, field: 'basic_password' })
+        : null,
       secrets: (row.secrets ?? []).map((secret) => ({
-        secret: this.cipher.decrypt(secret.secret_enc),
+        secret: this.cipher.decrypt(secret.secret_enc, { webhookId: row.id, field: 'signing_secret' }),
         expiresAt: secret.expires_at ? new Date(secret.expires_at) : null,
       })),
     };

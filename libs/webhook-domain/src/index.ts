@@ -1,4 +1,5 @@
 export * from './crypto/secret-cipher';
+export * from './crypto/legacy-secret-rewriter';
 export * from './database/advisory-locks';
 export * from './database/run-once-job';
 export * from './database/retry-on-deadlock';

@@ -36,7 +36,9 @@ export class DispatchFactories {
         input.targetUrl,
         input.authType ?? 'NONE',
         input.basic?.username ?? null,
-        input.basic ? this.cipher.encrypt(input.basic.password) : null,
+        input.basic
+          ? this.cipher.encrypt(input.basic.password, { webhookId: id, field: 'basic_password' })
+          : null,
         ['COURSE_ENROLLMENT'],
         input.status ?? 'ACTIVE',
         input.rateLimitPerSecond ?? null,
@@ -46,7 +48,12 @@ export class DispatchFactories {
     for (const secret of input.secrets ?? []) {
       await this.pool.query(
         `INSERT INTO webhook_secrets (id, webhook_id, secret_enc, expires_at) VALUES ($1, $2, $3, $4)`,
-        [randomUUID(), id, this.cipher.encrypt(secret.secret), secret.expiresAt ?? null],
+        [
+          randomUUID(),
+          id,
+          this.cipher.encrypt(secret.secret, { webhookId: id, field: 'signing_secret' }),
+          secret.expiresAt ?? null,
+        ],
       );
     }
     return { id, accountId };

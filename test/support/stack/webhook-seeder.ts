@@ -55,7 +55,7 @@ export async function seedSignatureWebhooks(
       await client.query(`INSERT INTO webhook_secrets (id, webhook_id, secret_enc) VALUES ($1, $2, $3)`, [
         randomUUID(),
         webhook.id,
-        cipher.encrypt(webhook.secret),
+        cipher.encrypt(webhook.secret, { webhookId: webhook.id, field: 'signing_secret' }),
       ]);
     }
     await client.query('COMMIT');

@@ -58,7 +58,10 @@ export class TestSendUseCase {
     return this.send(accountId, targetUrl, chosen, {
       authType: webhook.authType,
       basicUsername: webhook.basicUsername,
-      basicPassword: webhook.basicPasswordEnc === null ? null : this.cipher.decrypt(webhook.basicPasswordEnc),
+      basicPassword:
+        webhook.basicPasswordEnc === null
+          ? null
+          : this.cipher.decrypt(webhook.basicPasswordEnc, { webhookId: webhook.id, field: 'basic_password' }),
       secrets: webhook.authType === 'SIGNATURE' ? await this.signatures.currentSecrets(webhook.id) : [],
     });
   }

@@ -1,5 +1,6 @@
 import { LaneRepository } from '../lanes/lane.repository';
 import { DynamicModule, Module } from '@nestjs/common';
+import { LegacySecretRewriter } from '../crypto/legacy-secret-rewriter';
 import { SecretCipher } from '../crypto/secret-cipher';
 import { TargetUrlPolicy } from './target-url-policy';
 import { WEBHOOK_MANAGEMENT_OPTIONS, type WebhookManagementOptions } from './webhook-management-options';
@@ -21,6 +22,8 @@ export class WebhookManagementModule {
         WebhookRepository,
         WebhookManagementService,
         WebhookSignatureService,
+        // Rewrites secrets stored before they were bound to their webhook, once, at boot.
+        LegacySecretRewriter,
       ],
       exports: [
         WebhookManagementService,

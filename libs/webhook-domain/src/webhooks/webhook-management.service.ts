@@ -252,7 +252,10 @@ export class WebhookManagementService {
       webhook.basicUsername = authentication.username;
       // Omitting the password keeps the stored one: admins cannot read it back to send it again.
       if (authentication.password !== undefined)
-        webhook.basicPasswordEnc = this.cipher.encrypt(authentication.password);
+        webhook.basicPasswordEnc = this.cipher.encrypt(authentication.password, {
+          webhookId: webhook.id,
+          field: 'basic_password',
+        });
       if (before === 'SIGNATURE') await this.webhooks.deleteSecrets(manager, webhook.id);
       return before !== 'BASIC' || usernameChanged || authentication.password !== undefined;
     }
@@ -269,14 +272,16 @@ export class WebhookManagementService {
     if (authentication.type !== 'BASIC') return;
     webhook.basicUsername = authentication.username;
     webhook.basicPasswordEnc =
-      authentication.password === undefined ? null : this.cipher.encrypt(authentication.password);
+      authentication.password === undefined
+        ? null
+        : this.cipher.encrypt(authentication.password, { webhookId: webhook.id, field: 'basic_password' });
   }
 
   private async addSigningSecret(manager: EntityManager, webhookId: string): Promise<void> {
     await this.webhooks.addSecret(manager, {
       id: randomUUID(),
       webhookId,
-      secretEnc: this.cipher.encrypt(generateSigningSecret()),
+      secretEnc: this.cipher.encrypt(generateSigningSecret(), { webhookId, field: 'signing_secret' }),
       createdAt: new Date(),
       expiresAt: null,
     });

@@ -54,7 +54,7 @@ export class WebhookSignatureService {
       });
       return this.file(
         webhook.id,
-        this.cipher.decrypt(newest.secretEnc),
+        this.cipher.decrypt(newest.secretEnc, { webhookId: webhook.id, field: 'signing_secret' }),
         newest.createdAt,
         previous?.expiresAt ?? null,
       );
@@ -78,7 +78,7 @@ export class WebhookSignatureService {
         {
           id: randomUUID(),
           webhookId: webhook.id,
-          secretEnc: this.cipher.encrypt(secret),
+          secretEnc: this.cipher.encrypt(secret, { webhookId: webhook.id, field: 'signing_secret' }),
           createdAt,
           expiresAt: null,
         },
@@ -98,7 +98,7 @@ export class WebhookSignatureService {
   /** Every unexpired secret (newest first), decrypted with its expiry, for the test sender. */
   async currentSecrets(webhookId: string): Promise<SigningSecretEntry[]> {
     return (await this.webhooks.unexpiredSecrets(webhookId)).map((secret) => ({
-      secret: this.cipher.decrypt(secret.secretEnc),
+      secret: this.cipher.decrypt(secret.secretEnc, { webhookId, field: 'signing_secret' }),
       expiresAt: secret.expiresAt,
     }));
   }

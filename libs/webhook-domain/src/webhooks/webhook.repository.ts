@@ -7,6 +7,15 @@ import { LaneRepository } from '../lanes/lane.repository';
 
 const INT4_MAX = 2_147_483_647;
 
+/** A secret as stored before ciphertexts were bound to their place (`v1:`), and where it is stored. */
+export interface LegacyCiphertext {
+  field: 'basic_password' | 'signing_secret';
+  /** The webhook's id (basic_password) or the secret row's (signing_secret). */
+  id: string;
+  webhookId: string;
+  stored: string;
+}
+
 /** The queries behind webhook management. Every read of a webhook is scoped by account and skips deleted ones. */
 @Injectable()
 export class WebhookRepository {
@@ -149,6 +158,31 @@ export class WebhookRepository {
       `INSERT INTO audit_log (account_id, webhook_id, actor, action, details) VALUES ($1, $2, $3, $4, $5)`,
       [entry.accountId, entry.webhookId, entry.actor, entry.action, JSON.stringify(entry.details)],
     );
+  }
+
+  /**
+   * Every stored ciphertext still in the unbound v1 format (see SecretCipher), deleted webhooks'
+   * included: what LegacySecretRewriter rewrites once. `id` is the row's own (webhook or secret).
+   */
+  async legacyCiphertexts(manager: EntityManager): Promise<LegacyCiphertext[]> {
+    return manager.query<LegacyCiphertext[]>(
+      `SELECT 'basic_password' AS field, id, id AS "webhookId", basic_password_enc AS stored
+         FROM webhooks WHERE basic_password_enc LIKE 'v1:%'
+       UNION ALL
+       SELECT 'signing_secret' AS field, id, webhook_id AS "webhookId", secret_enc AS stored
+         FROM webhook_secrets WHERE secret_enc LIKE 'v1:%'`,
+    );
+  }
+
+  /** Compare-and-set: replaces the ciphertext only if it is still `legacy.stored`. Returns whether it did. */
+  async replaceCiphertext(manager: EntityManager, legacy: LegacyCiphertext, next: string): Promise<boolean> {
+    const [, changed] = await manager.query<[unknown, number]>(
+      legacy.field === 'basic_password'
+        ? `UPDATE webhooks SET basic_password_enc = $3 WHERE id = $1 AND basic_password_enc = $2`
+        : `UPDATE webhook_secrets SET secret_enc = $3 WHERE id = $1 AND secret_enc = $2`,
+      [legacy.id, legacy.stored, next],
+    );
+    return changed === 1;
   }
 
   auditTrail(accountId: number, webhookId: string, limit: number): Promise<AuditLogEntry[]> {
