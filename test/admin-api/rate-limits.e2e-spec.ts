@@ -81,6 +81,10 @@ describe('admin API: request limits per account and per client', () => {
           expect({ probe, status: (await api.call('GET', probe)).status }).toEqual({ probe, status: 200 });
         }
       }
+      // Each refusal is counted by the limit that made it.
+      const metrics = (await api.call('GET', '/metrics')).text;
+      expect(metrics).toContain('lmsw_admin_requests_limited_total{limit="account"} 2');
+      expect(metrics).toContain('lmsw_admin_requests_limited_total{limit="client"} 5');
     });
   });
 

@@ -146,5 +146,9 @@ describe('admin API: test-send limits', () => {
 
     // Other accounts are not affected.
     expect((await testSend(8101)).status).toBe(200);
+
+    const metrics = (await api.call('GET', '/metrics')).text;
+    expect(metrics).toContain('lmsw_admin_requests_limited_total{limit="testSendConcurrency"} 2');
+    expect(metrics).toContain('lmsw_admin_requests_limited_total{limit="testSend"} 2');
   });
 });

@@ -178,6 +178,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** limit: account, client, testSend (rates) or testSendConcurrency: the admin API's 429s, by the limit that refused. */
+  readonly adminRequestsLimited = new Counter({
+    name: 'lmsw_admin_requests_limited_total',
+    help: 'Admin API requests refused with 429 by a rate or concurrency limit',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+
   /** name: an ALLOW_* variable; 1 when it loosens the rules in this process, so a dashboard can alert on it. */
   readonly configFlag = new Gauge({
     name: 'lmsw_config_flag',

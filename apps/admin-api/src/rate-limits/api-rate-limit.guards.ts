@@ -9,7 +9,7 @@ import {
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import type { AdminPrincipal } from '@lms/auth';
-import { PUBLIC_ROUTE } from '@lms/observability';
+import { Metrics, PUBLIC_ROUTE } from '@lms/observability';
 import { RateLimitExceededError } from './rate-limit-exceeded.error';
 import { RATE_LIMITS, rateLimitKey, type RateLimitSettings } from './rate-limit-keys';
 
@@ -31,6 +31,7 @@ abstract class ApiRateLimitGuard extends ThrottlerGuard {
     @InjectThrottlerStorage() storage: ThrottlerStorage,
     reflector: Reflector,
     @Inject(RATE_LIMITS) protected readonly settings: RateLimitSettings,
+    private readonly metrics: Metrics,
   ) {
     super(options, storage, reflector);
   }
@@ -56,6 +57,7 @@ abstract class ApiRateLimitGuard extends ThrottlerGuard {
     _context: ExecutionContext,
     detail: ThrottlerLimitDetail,
   ): Promise<void> {
+    this.metrics.adminRequestsLimited.inc({ limit: this.scope });
     throw RateLimitExceededError.requests(this.scope, detail.limit, detail.ttl, detail.timeToBlockExpire);
   }
 }

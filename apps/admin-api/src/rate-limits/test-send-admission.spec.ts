@@ -1,4 +1,5 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
+import { Metrics } from '@lms/observability';
 import type { RateLimitSettings } from './rate-limit-keys';
 import { RateLimitExceededError } from './rate-limit-exceeded.error';
 import { TestSendAdmission } from './test-send-admission';
@@ -49,7 +50,7 @@ async function refusal(attempt: Promise<unknown>): Promise<RateLimitExceededErro
 
 describe('TestSendAdmission', () => {
   it("refuses an account's test-send beyond its concurrent share, not another account's", async () => {
-    const admission = new TestSendAdmission(settings(), new CountingStorage());
+    const admission = new TestSendAdmission(settings(), new CountingStorage(), new Metrics());
     const held = deferred();
     const first = admission.run(1, () => held.promise);
     const refused = await refusal(admission.run(1, () => Promise.resolve('second')));
@@ -62,7 +63,11 @@ describe('TestSendAdmission', () => {
   });
 
   it('refuses beyond the whole capacity, naming it', async () => {
-    const admission = new TestSendAdmission(settings({ maxConcurrent: 1 }), new CountingStorage());
+    const admission = new TestSendAdmission(
+      settings({ maxConcurrent: 1 }),
+      new CountingStorage(),
+      new Metrics(),
+    );
     const held = deferred();
     const first = admission.run(1, () => held.promise);
     const refused = await refusal(admission.run(2, () => Promise.resolve('x')));
@@ -73,7 +78,7 @@ describe('TestSendAdmission', () => {
 
   it('counts test-sends per account and window, with the time to wait; a refused one sends nothing', async () => {
     const storage = new CountingStorage();
-    const admission = new TestSendAdmission(settings(), storage);
+    const admission = new TestSendAdmission(settings(), storage, new Metrics());
     let sent = 0;
     const send = () => Promise.resolve(++sent);
     await admission.run(5, send);
@@ -90,7 +95,7 @@ describe('TestSendAdmission', () => {
   });
 
   it('frees the slot when the send fails', async () => {
-    const admission = new TestSendAdmission(settings(), new CountingStorage());
+    const admission = new TestSendAdmission(settings(), new CountingStorage(), new Metrics());
     await expect(admission.run(1, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     await expect(admission.run(1, () => Promise.resolve('next'))).resolves.toBe('next');
   });

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
+import { Metrics } from '@lms/observability';
 import { ConcurrencyShares } from './concurrency-shares';
 import { RateLimitExceededError } from './rate-limit-exceeded.error';
 import { RATE_LIMITS, rateLimitKey, type RateLimitSettings } from './rate-limit-keys';
@@ -19,6 +20,7 @@ export class TestSendAdmission {
   constructor(
     @Inject(RATE_LIMITS) private readonly settings: RateLimitSettings,
     @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
+    private readonly metrics: Metrics,
   ) {
     this.slots = new ConcurrencyShares(
       settings.testSend.maxConcurrent,
@@ -29,6 +31,7 @@ export class TestSendAdmission {
   async run<T>(accountId: number, send: () => Promise<T>): Promise<T> {
     const slot = this.slots.tryAcquire(accountId);
     if (typeof slot === 'string') {
+      this.metrics.adminRequestsLimited.inc({ limit: 'testSendConcurrency' });
       const { maxConcurrent, maxConcurrentPerAccount } = this.settings.testSend;
       throw RateLimitExceededError.concurrentTestSends(
         slot,
@@ -53,6 +56,7 @@ export class TestSendAdmission {
       TEST_SEND_THROTTLER,
     );
     if (record.isBlocked) {
+      this.metrics.adminRequestsLimited.inc({ limit: 'testSend' });
       throw RateLimitExceededError.requests('testSend', limit, windowMs, record.timeToBlockExpire);
     }
   }
