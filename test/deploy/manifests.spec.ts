@@ -29,6 +29,7 @@ import {
 import { exportedMetricCatalogue } from './support/metric-catalogue';
 import { checkPromql } from './support/promql-check';
 import { scrapeTargetLabels } from './support/scrape-labels';
+import { unknownFieldFinder } from './support/unknown-fields';
 
 interface AppManifest {
   app: 'admin-api' | 'event-ingestion' | 'dispatcher';
@@ -81,6 +82,31 @@ describe('deploy/: rendered Kubernetes manifests', () => {
       ]),
     );
     expect(migrate.map((object) => object.kind)).toEqual(['Job']);
+  });
+
+  it('uses no field the schemas do not define (kubectl apply validates fields strictly)', () => {
+    const all = OVERLAYS.flatMap((overlay) => renderOverlay(overlay));
+    const unknownFields = unknownFieldFinder(all);
+    expect(all.flatMap((object) => unknownFields(object))).toEqual([]);
+
+    // The finder sees a misspelt field at any depth, in core kinds and in the CRDs' alike.
+    const deployment = structuredClone(find(production, 'Deployment', 'lms-webhooks-dispatcher'));
+    const pod = podSpec(deployment) as unknown as Record<string, unknown> & {
+      containers: Array<Record<string, unknown>>;
+    };
+    pod.containers[0].readinesProbe = pod.containers[0].readinessProbe;
+    pod.terminationGracePeriod = 30;
+    deployment.metadata.labels = { ...deployment.metadata.labels, 'any-label': 'is fine' };
+    const scaledObject = structuredClone(find(production, 'ScaledObject', 'lms-webhooks-dispatcher'));
+    (scaledObject.spec as { triggers: Array<Record<string, unknown>> }).triggers[0].metdata = {};
+    expect([...unknownFields(deployment), ...unknownFields(scaledObject)]).toEqual([
+      {
+        object: 'Deployment lms-webhooks-dispatcher',
+        path: '.spec.template.spec.containers[0].readinesProbe',
+      },
+      { object: 'Deployment lms-webhooks-dispatcher', path: '.spec.template.spec.terminationGracePeriod' },
+      { object: 'ScaledObject lms-webhooks-dispatcher', path: '.spec.triggers[0].metdata' },
+    ]);
   });
 
   it('has a schema check that refuses what the API server would refuse, and kinds it has no schema for', () => {
