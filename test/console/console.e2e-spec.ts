@@ -22,6 +22,7 @@ describe('console: the LMS Webhooks page in a real browser', () => {
   let listener: TestListener;
   let ui: WebhooksConsole;
   const account = randomInt(100_000, 1_000_000_000);
+  const subject = 'alice';
   let accountToken: string;
   const token = () => accountToken;
   const name = 'HR sync';
@@ -37,7 +38,7 @@ describe('console: the LMS Webhooks page in a real browser', () => {
       ConsoleStack.start('console'),
       startListener(answerJson(200, '{"received":true}')),
     ]);
-    accountToken = stack.tokenFor(account);
+    accountToken = stack.tokenFor(account, { sub: subject });
     ui = new WebhooksConsole(browser.page);
   });
 
@@ -115,19 +116,98 @@ describe('console: the LMS Webhooks page in a real browser', () => {
     });
   });
 
-  it('signs in with the console URL: the token leaves the address bar and stays in sessionStorage', async () => {
+  it('signs in with the console URL only after Continue on a dialog naming the account and subject', async () => {
     const { page } = browser;
     await page.goto(stack.consoleUrl(token()));
-    await ui.expectWebhooksPage();
+    const dialog = ui.linkSignInDialog();
+    await dialog.getByText(ui.t('linkSignInQuestion', { account, subject }), { exact: true }).waitFor();
+    // While the question is open the fragment is already gone and nothing is signed in.
     await waitFor('the fragment to leave the address bar', () => new URL(page.url()).hash === '');
-    // The tests compile without the DOM library: the page runs this expression, not Node.
-    const stored = await page.evaluate<string[]>('Object.values(sessionStorage)');
-    expect(stored).toContain(token());
+    expect(await ui.storedTokens()).not.toContain(token());
+    expect(await ui.heading('webhooks').count()).toBe(0);
+    await browser.screenshot('01-link-sign-in');
+
+    await ui.continueLinkSignIn(account, subject);
+    await ui.expectWebhooksPage();
+    await ui.signedInAs(account, subject).waitFor();
+    expect(await ui.storedTokens()).toContain(token());
     await browser.screenshot('01-signed-in');
+  });
+
+  it('Cancel on the link dialog signs nothing in; a link whose token cannot be read offers no Continue', async () => {
+    const tab = await browser.context.newPage();
+    const tabUi = new WebhooksConsole(tab);
+    try {
+      await tab.goto(stack.consoleUrl(token()));
+      const dialog = tabUi.linkSignInDialog();
+      await dialog.getByText(tabUi.t('linkSignInQuestion', { account, subject }), { exact: true }).waitFor();
+      await tabUi.button('cancel', dialog).click();
+      await dialog.waitFor({ state: 'hidden' });
+      await tabUi.field('token').waitFor();
+      expect(new URL(tab.url()).hash).toBe('');
+      expect(await tabUi.storedTokens()).not.toContain(token());
+
+      // Cancel has the focus, so a hurried Enter signs nothing in either (Continue would keep the
+      // dialog open until the API answered, and store the token before closing it).
+      await tab.goto(stack.consoleUrl(token()));
+      await dialog.getByText(tabUi.t('linkSignInQuestion', { account, subject }), { exact: true }).waitFor();
+      await tab.keyboard.press('Enter');
+      await dialog.waitFor({ state: 'hidden' });
+      expect(await tabUi.storedTokens()).not.toContain(token());
+      await tabUi.field('token').waitFor();
+
+      // Only the fragment changes here: the open page asks as well (hashchange), and cannot use it.
+      await tab.goto(stack.consoleUrl('not-a-token'));
+      await dialog.getByText(tabUi.t('linkTokenUnreadable'), { exact: true }).waitFor();
+      expect(await tabUi.button('continue', dialog).count()).toBe(0);
+      await waitFor('the fragment to leave the address bar', () => new URL(tab.url()).hash === '');
+      await tabUi.button('cancel', dialog).click();
+      await tabUi.field('token').waitFor();
+      expect(await tabUi.storedTokens()).not.toContain('not-a-token');
+    } finally {
+      await tab.close();
+    }
+  });
+
+  it("names the tab's current account before a link for another replaces it, and keeps it on Cancel", async () => {
+    const other = randomInt(100_000, 1_000_000_000);
+    const otherSubject = 'mallory';
+    const otherToken = stack.tokenFor(other, { sub: otherSubject });
+    const tab = await browser.context.newPage();
+    const tabUi = new WebhooksConsole(tab);
+    try {
+      await tab.goto(stack.consoleUrl(token()));
+      await tabUi.continueLinkSignIn(account, subject);
+      await tabUi.signedInAs(account, subject).waitFor();
+
+      // A fresh load of the other account's link, with this tab's token in sessionStorage.
+      await tab.goto('about:blank');
+      await tab.goto(stack.consoleUrl(otherToken));
+      const dialog = tabUi.linkSignInDialog();
+      await dialog
+        .getByText(tabUi.t('linkSignInQuestion', { account: other, subject: otherSubject }), { exact: true })
+        .waitFor();
+      await dialog.getByText(tabUi.t('linkSignInReplaces', { account, subject }), { exact: true }).waitFor();
+      await browser.screenshot('01c-link-for-another-account', tab);
+      await tabUi.button('cancel', dialog).click();
+      await dialog.waitFor({ state: 'hidden' });
+      await tabUi.expectWebhooksPage();
+      await tabUi.signedInAs(account, subject).waitFor();
+      expect(await tabUi.storedTokens()).toEqual([token()]);
+
+      // The same link again in the open page: Continue switches the tab to the other account.
+      await tab.goto(stack.consoleUrl(otherToken));
+      await tabUi.continueLinkSignIn(other, otherSubject);
+      await tabUi.signedInAs(other, otherSubject).waitFor();
+      expect(await tabUi.storedTokens()).toEqual([otherToken]);
+    } finally {
+      await tab.close();
+    }
   });
 
   it('turns an expired token and a token without the Integration Admin role away, saying which', async () => {
     const tab = await browser.context.newPage();
+    const tabUi = new WebhooksConsole(tab);
     try {
       const cases = [
         { token: stack.tokenFor(account, { ttlSeconds: -60 }), says: ui.t('tokenExpired') },
@@ -135,12 +215,18 @@ describe('console: the LMS Webhooks page in a real browser', () => {
       ];
       for (const { token: refused, says } of cases) {
         await tab.goto(stack.consoleUrl(refused));
-        await tab.getByRole('alert').filter({ hasText: says }).waitFor();
+        // Continue asks the API first: the refusal is shown in the dialog, which then offers only Cancel.
+        const dialog = tabUi.linkSignInDialog();
+        await tabUi.button('continue', dialog).click();
+        await dialog.getByRole('alert').filter({ hasText: says }).waitFor();
+        expect(await tabUi.button('continue', dialog).count()).toBe(0);
+        expect(await tabUi.storedTokens()).not.toContain(refused);
+        await browser.screenshot('01b-expired-token', tab);
+        await tabUi.button('cancel', dialog).click();
         // Back on the sign-in form, and the refused token is not kept.
         await tab.getByLabel(en.token, { exact: true }).waitFor();
-        expect(await tab.evaluate<string[]>('Object.values(sessionStorage)')).not.toContain(refused);
+        expect(await tabUi.storedTokens()).not.toContain(refused);
       }
-      await browser.screenshot('01b-expired-token', tab);
     } finally {
       await tab.close();
     }
@@ -198,6 +284,8 @@ describe('console: the LMS Webhooks page in a real browser', () => {
 
   step('Download Signature saves the JSON file with the signing secret', async () => {
     await ui.button('edit', ui.webhookRow(name)).click();
+    // Every page's header says whose account it is.
+    await ui.signedInAs(account, subject).waitFor();
     const file = await ui.downloadSignature();
     expect(file.fileName).toBe(`webhook-${webhookId}-signing-secret.json`);
     expect(file.json.webhookId).toBe(webhookId);
@@ -243,6 +331,7 @@ describe('console: the LMS Webhooks page in a real browser', () => {
       await page()
         .getByRole('heading', { name: ui.t('deliveryHeading', { id: firstDeliveryId }) })
         .waitFor();
+      await ui.signedInAs(account, subject).waitFor();
       await page().getByRole('cell', { name: eventId }).waitFor();
       await browser.screenshot('06-delivery-log');
     },
@@ -347,6 +436,7 @@ describe('console: the LMS Webhooks page in a real browser', () => {
     try {
       await tab.goto(stack.consoleUrl(fullToken));
       const fullUi = new WebhooksConsole(tab);
+      await fullUi.continueLinkSignIn(full, `admin-${full}`);
       await fullUi.webhookRow('Webhook 5').waitFor();
       const add = fullUi.button('addWebhook');
       expect(await add.isDisabled()).toBe(true);
@@ -377,6 +467,7 @@ describe('console: the LMS Webhooks page in a real browser', () => {
       await zh.field('token').fill(otherToken);
       await zh.button('signIn').click();
       await zh.expectWebhooksPage();
+      await zh.signedInAs(other, `admin-${other}`).waitFor();
       await browser.screenshot('12-zh-signed-in', tab);
 
       await zh.openAddForm();
@@ -397,6 +488,36 @@ describe('console: the LMS Webhooks page in a real browser', () => {
         expect.objectContaining({ name: '人事同步', events: ['COURSE_ENROLLMENT'] }),
       ]);
       await browser.screenshot('14-zh-list', tab);
+    } finally {
+      await tab.close();
+    }
+  });
+
+  it('asks about a link sign-in in Simplified Chinese too, and the header names the account', async () => {
+    const zhAccount = randomInt(100_000, 1_000_000_000);
+    const zhSubject = '王芳';
+    const zhToken = stack.tokenFor(zhAccount, { sub: zhSubject });
+    const tab = await browser.context.newPage();
+    const zh = new WebhooksConsole(tab, zhCN);
+    try {
+      await tab.goto(`${stack.baseUrl}/console/`);
+      // The language is the browser profile's choice (localStorage): whichever it is now, pick Chinese.
+      await tab
+        .getByLabel(en.language, { exact: true })
+        .or(tab.getByLabel(zhCN.language, { exact: true }))
+        .selectOption({ label: '简体中文' });
+      await tab.goto(stack.consoleUrl(zhToken));
+      const dialog = zh.linkSignInDialog();
+      await dialog
+        .getByText(zh.t('linkSignInQuestion', { account: zhAccount, subject: zhSubject }), { exact: true })
+        .waitFor();
+      await dialog.getByText(zh.t('linkSignInWarning', { account: zhAccount }), { exact: true }).waitFor();
+      expect(await zh.storedTokens()).not.toContain(zhToken);
+      await browser.screenshot('15-zh-link-sign-in', tab);
+      await zh.continueLinkSignIn(zhAccount, zhSubject);
+      await zh.expectWebhooksPage();
+      await zh.signedInAs(zhAccount, zhSubject).waitFor();
+      expect(await zh.storedTokens()).toEqual([zhToken]);
     } finally {
       await tab.close();
     }

@@ -1,10 +1,15 @@
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { AdminApiClient } from './api/admin-api-client';
 import type { ApiError } from './api/api-error';
-import { clearToken, saveToken, takeToken } from './auth/token-store';
+import { linkSignIn } from './auth/link-sign-in';
+import { readTokenClaims } from './auth/token-claims';
+import { clearToken, saveToken, storedToken } from './auth/token-store';
+import { useLinkToken } from './auth/use-link-token';
 import { DeliveriesPage } from './components/deliveries-page';
 import { LanguageSwitch } from './components/language-switch';
+import { LinkSignInDialog } from './components/link-sign-in-dialog';
 import { SignIn } from './components/sign-in';
+import { SignedInAs } from './components/signed-in-as';
 import { WebhookForm } from './components/webhook-form';
 import { WebhooksPage } from './components/webhooks-page';
 import { useI18n } from './i18n/i18n-context';
@@ -15,12 +20,23 @@ export type View =
   | { page: 'form'; webhookId?: string }
   | { page: 'deliveries'; webhookId: string; webhookName: string };
 
-/** Signed out (with why), or signed in with a token; the views talk to the API through one client. */
+/**
+ * Signed out (with why), or signed in with a token; the views talk to the API through one client. A
+ * token from a console URL waits in a dialog over whatever is shown until the person says whose it is.
+ */
 export function App() {
   const { t } = useI18n();
-  const [token, setToken] = useState<string | undefined>(takeToken);
+  const [token, setToken] = useState<string | undefined>(storedToken);
   const [signInProblem, setSignInProblem] = useState<MessageKey | undefined>();
   const [view, setView] = useState<View>({ page: 'list' });
+  const { linkToken, dismissLinkToken } = useLinkToken();
+  const link = linkSignIn(linkToken, token);
+  const signedIn = useMemo(() => (token ? readTokenClaims(token) : undefined), [token]);
+
+  useEffect(() => {
+    // A link with the token the tab already uses asks nothing; forget it so signing out does not revive it.
+    if (linkToken && linkToken === token) dismissLinkToken();
+  }, [linkToken, token, dismissLinkToken]);
 
   const signOut = useCallback((problem?: MessageKey) => {
     clearToken();
@@ -43,6 +59,9 @@ export function App() {
     saveToken(newToken);
     setSignInProblem(undefined);
     setToken(newToken);
+    // Another account's webhook must not stay open: start from its list.
+    setView({ page: 'list' });
+    dismissLinkToken();
   };
 
   return (
@@ -50,6 +69,7 @@ export function App() {
       <header className="top-bar">
         <span className="brand">{t('appTitle')}</span>
         <div className="top-bar-actions">
+          {client && signedIn && <SignedInAs claims={signedIn} />}
           <LanguageSwitch />
           {client && (
             <button type="button" onClick={() => signOut('signedOut')}>
@@ -81,6 +101,9 @@ export function App() {
           <WebhooksPage client={client} notice={view.notice} onNavigate={setView} />
         )}
       </main>
+      {link && (
+        <LinkSignInDialog key={link.token} link={link} onSignedIn={signIn} onCancel={dismissLinkToken} />
+      )}
     </>
   );
 }

@@ -88,7 +88,7 @@ export class ConsoleStack {
     return consoleUrl(token, { ADMIN_API_PORT: String(this.adminApi.port) });
   }
 
-  tokenFor(accountId: number, options: { roles?: string[]; ttlSeconds?: number } = {}): string {
+  tokenFor(accountId: number, options: { sub?: string; roles?: string[]; ttlSeconds?: number } = {}): string {
     return mintAdminToken({ secret: this.env.ADMIN_JWT_SECRET }, { accountId, ...options });
   }
 

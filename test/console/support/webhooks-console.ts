@@ -56,6 +56,33 @@ export class WebhooksConsole {
     return this.page.getByRole('row').filter({ hasText: this.t(`delivery${status}`) });
   }
 
+  /** The dialog a console URL's token opens: it names the account and subject before anything is used. */
+  linkSignInDialog(): Locator {
+    return this.page.getByRole('dialog', { name: this.t('linkSignInHeading'), exact: true });
+  }
+
+  /** Whose account the header says the tab is signed in to. */
+  signedInAs(accountId: number, subject: string): Locator {
+    return this.page
+      .getByRole('banner')
+      .getByText(this.t('signedInAs', { account: accountId, subject }), { exact: true });
+  }
+
+  /** Waits for the link's dialog to ask about this account and subject, then presses Continue. */
+  async continueLinkSignIn(accountId: number, subject: string): Promise<void> {
+    const dialog = this.linkSignInDialog();
+    await dialog
+      .getByText(this.t('linkSignInQuestion', { account: accountId, subject }), { exact: true })
+      .waitFor();
+    await this.button('continue', dialog).click();
+    await dialog.waitFor({ state: 'hidden' });
+  }
+
+  /** The tokens the tab keeps (sessionStorage); the page runs the expression, the tests have no DOM types. */
+  storedTokens(): Promise<string[]> {
+    return this.page.evaluate<string[]>('Object.values(sessionStorage)');
+  }
+
   eventCheckbox(eventName: string): Locator {
     return this.page.getByRole('checkbox', { name: new RegExp(`^${eventName}\\b`) });
   }

@@ -1,6 +1,6 @@
-// The admin's token lives in sessionStorage (gone with the tab). A console URL carries it in the
-// fragment, which browsers never send to the server; it is taken from there and then erased from
-// the address bar and the history entry so it is not bookmarked or shared by accident.
+// The admin's token lives in sessionStorage (gone with the tab). A console URL carries a token in the
+// fragment, which browsers never send to the server; the console asks the person before using it
+// (use-link-token.ts, link-sign-in.ts) and erases the fragment from the address bar and history.
 
 const STORAGE_KEY = 'lms-webhooks.console.token';
 
@@ -11,13 +11,13 @@ export function tokenFromFragment(hash: string): string | undefined {
   return token ? token : undefined;
 }
 
-/** Moves a fragment token into sessionStorage, then returns whatever token the tab holds. */
-export function takeToken(): string | undefined {
-  const fromFragment = tokenFromFragment(window.location.hash);
-  if (fromFragment) {
-    saveToken(fromFragment);
-    window.history.replaceState(window.history.state, '', window.location.pathname + window.location.search);
-  }
+/** Removes the fragment from the address bar and the current history entry, without a reload. */
+export function dropFragment(): void {
+  window.history.replaceState(window.history.state, '', window.location.pathname + window.location.search);
+}
+
+/** The token this tab signed in with, if any. */
+export function storedToken(): string | undefined {
   return sessionStorage.getItem(STORAGE_KEY) ?? undefined;
 }
 

@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, type KeyboardEvent } from 'react';
+import { useEffect, useId, useRef, type KeyboardEvent, type ReactNode } from 'react';
 import { useI18n } from '../i18n/i18n-context';
 
 const FOCUSABLE =
@@ -8,7 +8,13 @@ interface ConfirmDialogProps {
   heading: string;
   text: string;
   confirmLabel: string;
+  /** Deleting is `danger` (the default); a choice that is not destructive is `primary`. */
+  confirmTone?: 'danger' | 'primary';
+  /** False hides the confirm button, leaving Cancel: for a question that can no longer be said yes to. */
+  canConfirm?: boolean;
   busy?: boolean;
+  /** More to read below the text (a warning, an outcome). */
+  children?: ReactNode;
   onConfirm: () => void;
   onCancel: () => void;
 }
@@ -22,7 +28,10 @@ export function ConfirmDialog({
   heading,
   text,
   confirmLabel,
+  confirmTone = 'danger',
+  canConfirm = true,
   busy,
+  children,
   onConfirm,
   onCancel,
 }: ConfirmDialogProps) {
@@ -73,10 +82,13 @@ export function ConfirmDialog({
     >
       <h2 id={headingId}>{heading}</h2>
       <p id={textId}>{text}</p>
+      {children}
       <div className="actions">
-        <button type="button" className="danger" onClick={onConfirm} disabled={busy}>
-          {confirmLabel}
-        </button>
+        {canConfirm && (
+          <button type="button" className={confirmTone} onClick={onConfirm} disabled={busy}>
+            {confirmLabel}
+          </button>
+        )}
         <button type="button" ref={cancelRef} onClick={onCancel}>
           {t('cancel')}
         </button>

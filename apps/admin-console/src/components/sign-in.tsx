@@ -1,8 +1,8 @@
 import { useId, useState, type FormEvent } from 'react';
 import { AdminApiClient } from '../api/admin-api-client';
-import { ApiError } from '../api/api-error';
 import type { MessageKey } from '../i18n/catalogue';
 import { useI18n } from '../i18n/i18n-context';
+import { describeSignInError } from './sign-in-error';
 
 interface SignInProps {
   problem?: MessageKey;
@@ -62,16 +62,4 @@ export function SignIn({ problem, onSignIn }: SignInProps) {
       </form>
     </section>
   );
-}
-
-function describeSignInError(
-  error: unknown,
-  t: (key: MessageKey, values?: Record<string, string>) => string,
-) {
-  if (error instanceof ApiError) {
-    if (error.status === 401) return t('tokenExpired');
-    if (error.status === 403) return t('tokenForbidden');
-    return t('errorGeneric', { message: error.message });
-  }
-  return t('errorNetwork');
 }

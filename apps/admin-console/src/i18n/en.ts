@@ -21,6 +21,14 @@ export const en = {
   tokenExpired: 'Your token has expired or is not valid for this server. Sign in with a new token.',
   tokenForbidden: 'This token does not carry the Integration Admin role, so it cannot manage webhooks.',
   signedOut: 'You are signed out.',
+  signedInAs: 'Account {account} · {subject}',
+  linkSignInHeading: 'Sign in from a link',
+  linkSignInQuestion: 'Sign in to account {account} as {subject}?',
+  linkSignInWarning:
+    'Continue only if you asked for this link and this is your account: whatever you save from now on, passwords included, goes to account {account}.',
+  linkSignInReplaces: 'You are signed in to account {account} as {subject}. Continue signs you out of it.',
+  linkTokenUnreadable: 'This link carries no token the console can read, so it cannot sign you in.',
+  continue: 'Continue',
 
   webhooks: 'Webhooks',
   webhooksIntro: 'Send data from the LMS to your systems the moment something happens.',

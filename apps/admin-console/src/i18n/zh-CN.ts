@@ -20,6 +20,14 @@ export const zhCN: Messages = {
   tokenExpired: '令牌已过期或对此服务器无效。请使用新令牌登录。',
   tokenForbidden: '此令牌不具备集成管理员角色，无法管理 Webhook。',
   signedOut: '您已退出登录。',
+  signedInAs: '账户 {account} · {subject}',
+  linkSignInHeading: '通过链接登录',
+  linkSignInQuestion: '以 {subject} 身份登录账户 {account}？',
+  linkSignInWarning:
+    '仅当此链接是您本人请求的、且这是您的账户时才继续：此后保存的一切（包括密码）都将存入账户 {account}。',
+  linkSignInReplaces: '您当前以 {subject} 身份登录账户 {account}。继续将退出该登录。',
+  linkTokenUnreadable: '此链接中没有控制台可读取的令牌，无法用于登录。',
+  continue: '继续',
 
   webhooks: 'Webhook',
   webhooksIntro: '在事件发生的那一刻，将 LMS 的数据推送到您的系统。',
