@@ -7,7 +7,7 @@
  * with exit 0 well inside its pod's terminationGracePeriodSeconds.
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -17,6 +17,7 @@ import {
   connectLmsProducer,
   createTestDatabase,
   deleteTestTopics,
+  seedSignatureWebhooks,
   startAppProcess,
   stopAppProcess,
   TestDatabase,
@@ -37,6 +38,7 @@ import { checkPromql, expandGrafanaVariables, SelectorUse } from './support/prom
 import { scrapeTargetLabels } from './support/scrape-labels';
 
 const APPS: AppName[] = ['admin-api', 'event-ingestion', 'dispatcher'];
+const DEAD_ACCOUNT = 4242;
 const production = renderOverlay('overlays/production');
 const migrate = renderOverlay('overlays/production/migrate');
 const deployment = (app: AppName) => find(production, 'Deployment', `lms-webhooks-${app}`);
@@ -64,26 +66,51 @@ function parseExposition(text: string): { types: Map<string, string>; samples: S
   return { types, samples };
 }
 
+function matches(sample: Sample, metric: string, own: SelectorUse['matchers']): boolean {
+  return sample.name === metric && own.every((matcher) => sample.labels[matcher.label] === matcher.value);
+}
+
+/** A valid LMS event, as an LMS would produce it (key = accountId). */
+function courseEnrollment(accountId: number) {
+  return {
+    accountId,
+    eventId: randomUUID(),
+    eventName: 'COURSE_ENROLLMENT',
+    timestamp: 1727414643000,
+    eventInfo: '1727414643000-047210-84242-0',
+    data: {
+      userId: 4279332,
+      loId: 'course:7374992',
+      loInstanceId: 'course:7376092_10250977',
+      loType: 'course',
+      enrollmentSource: 'SELF_ENROLL',
+      dateEnrolled: 1727414643,
+    },
+  };
+}
+
 describe('deploy/ against the real apps', () => {
   const kafka = uniqueKafkaNames('deploy');
   let database: TestDatabase;
   const apps = new Map<AppName, AppProcess>();
   let migrationOutput = '';
 
-  const secrets = () =>
-    testSecrets({ DATABASE_URL: database.url, REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' });
+  // One set of Secret values for every app of the stack (the dispatcher must decrypt what is seeded).
+  let secrets: ReturnType<typeof testSecrets>;
   const queuePrefix = `lmsw-test-deploy-${randomBytes(4).toString('hex')}`;
 
   /** The Deployment's environment; only where things are (brokers, topic, group, queue prefix) is the test's. */
   function manifestEnvironment(app: AppName): Record<string, string> {
     return {
-      ...containerEnvironment(production, podSpec(deployment(app)).containers[0], secrets()),
+      ...containerEnvironment(production, podSpec(deployment(app)).containers[0], secrets),
       KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
       KAFKA_EVENTS_TOPIC: kafka.topic,
       KAFKA_CONSUMER_GROUP: kafka.group,
       KAFKA_EVENTS_PARTITIONS: '2',
       QUEUE_PREFIX: queuePrefix,
       LOG_LEVEL: 'warn',
+      // A delivery whose first attempt fails is DEAD at once, so the test sees outcome="dead".
+      ...(app === 'dispatcher' ? { RETRY_MAX_AGE: '1' } : {}),
     };
   }
 
@@ -94,16 +121,34 @@ describe('deploy/ against the real apps', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('deploy');
+    secrets = testSecrets({
+      DATABASE_URL: database.url,
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    });
     const [job] = podSpec(find(migrate, 'Job', 'lms-webhooks-migrate')).containers;
     const [command, ...args] = job.command!;
     const run = spawnSync(command === 'node' ? process.execPath : command, args, {
       cwd: REPOSITORY_ROOT,
-      env: { PATH: process.env.PATH, ...containerEnvironment(migrate, job, secrets()) },
+      env: { PATH: process.env.PATH, ...containerEnvironment(migrate, job, secrets) },
       encoding: 'utf8',
       timeout: 60_000,
     });
     migrationOutput = `${run.stdout}${run.stderr}`;
     if (run.status !== 0) throw new Error(`migration Job command failed (${run.status}): ${migrationOutput}`);
+    // A webhook the production config refuses to deliver to (plain http, loopback): its delivery fails
+    // without any connection being made, and goes DEAD.
+    await seedSignatureWebhooks(
+      database.url,
+      Buffer.from(secrets('lms-webhooks-secrets', 'SECRETS_ENCRYPTION_KEY'), 'base64'),
+      [
+        {
+          accountId: DEAD_ACCOUNT,
+          name: 'deploy-dead',
+          targetUrl: 'http://127.0.0.1:9/',
+          events: ['COURSE_ENROLLMENT'],
+        },
+      ],
+    );
     for (const app of APPS) apps.set(app, await startAppProcess(app, manifestEnvironment(app)));
   }, 180_000);
 
@@ -164,11 +209,17 @@ describe('deploy/ against the real apps', () => {
     expect([...expanded].sort()).toEqual([...catalogue.keys()].sort());
   });
 
-  it('every series an alert, the dashboard or the autoscaler selects by app is set by that app', async () => {
+  it('every series an alert, the dashboard or the autoscaler selects by app is set by that app, and every label value it matches is one the apps write', async () => {
     // A malformed record gives the consumer a batch to measure lag on (and the dead-letter topic one record).
     const producer = await connectLmsProducer();
     try {
-      await producer.send({ topic: kafka.topic, messages: [{ key: '1', value: 'not json' }] });
+      await producer.send({
+        topic: kafka.topic,
+        messages: [
+          { key: '1', value: 'not json' },
+          { key: String(DEAD_ACCOUNT), value: JSON.stringify(courseEnrollment(DEAD_ACCOUNT)) },
+        ],
+      });
     } finally {
       await producer.disconnect();
     }
@@ -195,34 +246,45 @@ describe('deploy/ against the real apps', () => {
     ];
     const catalogue = exportedMetricCatalogue();
     const targetLabels = scrapeTargetLabels(production);
-    const byApp = new Map<string, { app: AppName; selector: SelectorUse }>();
+    // Each distinct selector once, with the matchers a scrape can show: the metric's own labels with
+    // a fixed value (not the scrape's labels such as namespace, nor a dashboard variable).
+    const selections = new Map<
+      string,
+      { app?: AppName; selector: SelectorUse; own: SelectorUse['matchers'] }
+    >();
     for (const expr of expressions) {
       for (const selector of checkPromql(expr, catalogue, targetLabels).selectors) {
         const app = selector.matchers.find((matcher) => matcher.label === 'app')?.value as
           AppName | undefined;
-        if (app) byApp.set(JSON.stringify(selector), { app, selector });
+        const own = selector.matchers.filter(
+          (matcher) =>
+            matcher.op === '=' && !targetLabels.has(matcher.label) && !matcher.value.startsWith('$'),
+        );
+        selections.set(JSON.stringify(selector), { app, selector, own });
       }
     }
-    expect(byApp.size).toBeGreaterThan(5);
+    const byApp = [...selections.values()].filter((selection) => selection.app !== undefined);
+    expect(byApp.length).toBeGreaterThan(5);
 
-    for (const { app, selector } of byApp.values()) {
-      // Only the metric's own labels with a fixed value can be looked for in a scrape (not $namespace).
-      const own = selector.matchers.filter(
-        (matcher) => matcher.op === '=' && !targetLabels.has(matcher.label) && !matcher.value.startsWith('$'),
-      );
-      // The consumer joins, the dispatcher samples its gauges every 5 s: wait for the series to appear.
+    // The consumer joins, the dispatcher samples its gauges every 5 s, the seeded webhook's delivery
+    // goes DEAD: wait for each series to appear in the app the selector names, or in any app.
+    for (const { app, selector, own } of [...selections.values()]) {
+      if (app === undefined && own.length === 0) continue;
+      const candidates = app ? [app] : APPS;
       await waitFor(
-        `${app} to export ${selector.metric}${JSON.stringify(own)}`,
-        async () =>
-          (await scrape(app)).samples.some(
-            (sample) =>
-              sample.name === selector.metric &&
-              own.every((matcher) => sample.labels[matcher.label] === matcher.value),
-          ),
+        `${candidates.join(' or ')} to export ${selector.metric}${JSON.stringify(own)}`,
+        async () => {
+          for (const candidate of candidates) {
+            const { samples } = await scrape(candidate);
+            if (samples.some((sample) => matches(sample, selector.metric, own))) return true;
+          }
+          return false;
+        },
         30_000,
         500,
       );
     }
+
     // Why the rules select lmsw_consumer_running by app: it is 1 where the consumer runs, and an
     // unset 0 in the apps that have no consumer.
     const consumerRunning = async (app: AppName) =>
