@@ -1,4 +1,6 @@
-import { createTestDatabase, startListener, TestDatabase, TestListener, waitFor } from '@lms/testing';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createTestDatabase, TestDatabase, waitFor } from '@lms/testing';
 import { SecretCipher } from '@lms/webhook-domain';
 import { Pool } from 'pg';
 import { DispatchFactories } from '../dispatcher/support/dispatch-factories';
@@ -20,7 +22,10 @@ describe('dispatcher: a delivery failing on unexpected errors is given up (real 
   let dispatcher: RunningDispatcher;
   let pool: Pool;
   let factories: DispatchFactories;
-  let target: TestListener;
+  let listener: Server;
+  let origin: string;
+  /** webhook-id of every request, by path, in arrival order. */
+  const received: Record<string, string[]> = { '/doomed': [], '/quiet': [] };
 
   beforeAll(async () => {
     database = await createTestDatabase('unexpected_errors');
@@ -29,18 +34,32 @@ describe('dispatcher: a delivery failing on unexpected errors is given up (real 
     );
     pool = new Pool({ connectionString: database.url, max: 4 });
     factories = new DispatchFactories(pool, new SecretCipher(dispatcher.config.secretsKey));
-    target = await startListener(() => ({ status: 200, body: 'ok' }));
+    // The first request of each path is held until both are in, then both are answered at once, so
+    // their outcomes reach the dispatcher's writer together (one group-committed write).
+    const held: ServerResponse[] = [];
+    listener = createServer((req, res) => {
+      req.resume();
+      const path = req.url ?? '';
+      received[path]?.push(String(req.headers['webhook-id']));
+      if (received['/doomed'].length + received['/quiet'].length > 2)
+        return void res.writeHead(200).end('ok');
+      held.push(res);
+      if (held.length === 2) held.forEach((response) => response.writeHead(200).end('ok'));
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
   });
 
   afterAll(async () => {
     await dispatcher?.close();
-    await target?.close();
+    listener?.closeAllConnections();
+    await new Promise((resolve) => listener?.close(resolve));
     await pool?.end();
     await database?.drop();
   });
 
   it('is DEAD with the reason after DELIVERY_MAX_UNEXPECTED_ERRORS, counted on /metrics, and its lane moves on', async () => {
-    const webhook = await factories.webhook({ targetUrl: target.url, accountId: 7101 });
+    const webhook = await factories.webhook({ targetUrl: `${origin}/doomed`, accountId: 7101 });
     const doomed = await factories.delivery(webhook);
     const [behind] = await factories.events(webhook.accountId, 1);
     await factories.laneItems(webhook, [behind], { kind: 'REALTIME' });
@@ -53,7 +72,11 @@ describe('dispatcher: a delivery failing on unexpected errors is given up (real 
       CREATE TRIGGER refuse_attempt BEFORE INSERT ON delivery_attempts FOR EACH ROW
         WHEN (NEW.delivery_id = '${doomed}'::uuid) EXECUTE FUNCTION refuse_attempt();`);
 
-    await dispatcher.enqueue(doomed);
+    // Another account's request, answered at the same moment: its outcome shares the failing write.
+    const quiet = await factories.webhook({ targetUrl: `${origin}/quiet`, accountId: 7102 });
+    const quietDelivery = await factories.delivery(quiet);
+
+    await dispatcher.enqueue(doomed, quietDelivery);
 
     const dead = await waitFor(
       'the delivery DEAD',
@@ -76,11 +99,14 @@ describe('dispatcher: a delivery failing on unexpected errors is given up (real 
     });
     expect(await factories.laneEventPks(webhook.id, 'REALTIME')).toEqual([]);
     // Sent once per try (its outcome never stuck), then the next request: nothing after giving up.
-    expect(target.requests.map((request) => request.headers['webhook-id'])).toEqual([
-      doomed,
-      doomed,
-      next.id,
-    ]);
+    expect(received['/doomed']).toEqual([doomed, doomed, next.id]);
+
+    expect(await factories.deliveryRow(quietDelivery)).toMatchObject({
+      status: 'SUCCEEDED',
+      attempt_count: 1,
+    });
+    // Recorded on its first try and sent once: the other account's failing outcome was not its failure.
+    expect(received['/quiet']).toEqual([quietDelivery]);
 
     const metrics = await (await fetch(`http://127.0.0.1:${dispatcher.port}/metrics`)).text();
     expect(metrics).toContain('lmsw_deliveries_given_up_total{error="QueryFailedError"} 1');

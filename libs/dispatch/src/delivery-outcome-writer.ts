@@ -7,16 +7,24 @@ import {
   type WrittenOutcome,
 } from '@lms/webhook-domain';
 import { MicroBatcher } from './micro-batcher';
+import { isInfrastructureError } from './retry-delivery-error';
+
+/** One job's share of a batched write: its written outcome, or the error that is its alone. */
+type OutcomeWrite = { written: WrittenOutcome } | { error: unknown };
 
 /**
  * After the HTTP call, the status and attempt writes are the dispatcher's bottleneck. Outcomes of
  * concurrent jobs are gathered while earlier writes are in flight and written by one set-based statement
  * (LaneRepository.recordOutcomes); each job's promise settles only after the commit, so its Bull job
  * stays unacknowledged until its row is written (a crash before that means the job is retried, never lost).
+ *
+ * The outcomes of one batch come from many accounts' listeners: a write that fails for one of them
+ * (anything but the database being unreachable) is split until that outcome is alone, so its error goes
+ * to its own job only and every other outcome is written.
  */
 @Injectable()
 export class DeliveryOutcomeWriter implements OnApplicationShutdown {
-  private readonly batcher = new MicroBatcher<DeliveryOutcome, WrittenOutcome>(
+  private readonly batcher = new MicroBatcher<DeliveryOutcome, OutcomeWrite>(
     (outcomes) => this.write(outcomes),
     // Two writes in flight: one commits while the next batch gathers.
     { maxSize: 250, maxInFlight: 2 },
@@ -24,8 +32,10 @@ export class DeliveryOutcomeWriter implements OnApplicationShutdown {
 
   constructor(private readonly deliveries: LaneRepository) {}
 
-  record(outcome: DeliveryOutcome): Promise<WrittenOutcome> {
-    return this.batcher.submit(outcome);
+  async record(outcome: DeliveryOutcome): Promise<WrittenOutcome> {
+    const write = await this.batcher.submit(outcome);
+    if ('error' in write) throw write.error;
+    return write.written;
   }
 
   /**
@@ -40,10 +50,10 @@ export class DeliveryOutcomeWriter implements OnApplicationShutdown {
     await this.batcher.drain();
   }
 
-  private async write(outcomes: DeliveryOutcome[]): Promise<WrittenOutcome[]> {
+  private async write(outcomes: DeliveryOutcome[]): Promise<OutcomeWrite[]> {
     // One UPDATE ... FROM unnest touches a row once: a repeated id (a stalled job running twice) waits
     // for the next statement round.
-    const results = new Array<WrittenOutcome>(outcomes.length);
+    const results = new Array<OutcomeWrite>(outcomes.length);
     let remaining = outcomes.map((outcome, index) => ({ outcome, index }));
     while (remaining.length > 0) {
       const seen = new Set<string>();
@@ -51,12 +61,24 @@ export class DeliveryOutcomeWriter implements OnApplicationShutdown {
         ({ outcome }) => !seen.has(outcome.deliveryId) && seen.add(outcome.deliveryId),
       );
       remaining = remaining.filter((entry) => !round.includes(entry));
-      // A deadlock with another replica's lane step aborts one side: write again rather than resend.
-      const written = await retryOnDeadlock(() =>
-        this.deliveries.recordOutcomes(round.map(({ outcome }) => outcome)),
-      );
+      const written = await this.writeIsolatingFailures(round.map(({ outcome }) => outcome));
       round.forEach(({ index }, position) => (results[index] = written[position]));
     }
     return results;
+  }
+
+  private async writeIsolatingFailures(outcomes: DeliveryOutcome[]): Promise<OutcomeWrite[]> {
+    try {
+      // A deadlock with another replica's lane step aborts one side: write again rather than resend.
+      const written = await retryOnDeadlock(() => this.deliveries.recordOutcomes(outcomes));
+      return written.map((outcome) => ({ written: outcome }));
+    } catch (error) {
+      // The database away is everyone's error: no split (it would only multiply the failing statements).
+      if (outcomes.length === 1 || isInfrastructureError(error)) return outcomes.map(() => ({ error }));
+      const half = Math.ceil(outcomes.length / 2);
+      const first = await this.writeIsolatingFailures(outcomes.slice(0, half));
+      const second = await this.writeIsolatingFailures(outcomes.slice(half));
+      return [...first, ...second];
+    }
   }
 }
