@@ -118,13 +118,8 @@ describe('LegacySecretRewriter (real Postgres)', () => {
       basic.id,
       changedMeanwhile,
     ]);
-    expect(
-      await repository.replaceCiphertext(
-        dataSource.manager,
-        legacy,
-        cipher.encrypt('old', { webhookId: basic.id, field: 'basic_password' }),
-      ),
-    ).toBe(false);
+    const next = cipher.encrypt('old', { webhookId: basic.id, field: 'basic_password' });
+    expect(await repository.replaceCiphertexts(dataSource.manager, [{ legacy, next }])).toBe(0);
     expect(await storedPassword(basic.id)).toBe(changedMeanwhile);
   });
 

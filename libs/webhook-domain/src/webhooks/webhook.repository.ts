@@ -174,15 +174,34 @@ export class WebhookRepository {
     );
   }
 
-  /** Compare-and-set: replaces the ciphertext only if it is still `legacy.stored`. Returns whether it did. */
-  async replaceCiphertext(manager: EntityManager, legacy: LegacyCiphertext, next: string): Promise<boolean> {
-    const [, changed] = await manager.query<[unknown, number]>(
-      legacy.field === 'basic_password'
-        ? `UPDATE webhooks SET basic_password_enc = $3 WHERE id = $1 AND basic_password_enc = $2`
-        : `UPDATE webhook_secrets SET secret_enc = $3 WHERE id = $1 AND secret_enc = $2`,
-      [legacy.id, legacy.stored, next],
-    );
-    return changed === 1;
+  /**
+   * Compare-and-set, one statement per column: each row's ciphertext is replaced only if it still holds
+   * the value that was read, so an edit made meanwhile is never undone. Returns how many were replaced.
+   */
+  async replaceCiphertexts(
+    manager: EntityManager,
+    replacements: ReadonlyArray<{ legacy: LegacyCiphertext; next: string }>,
+  ): Promise<number> {
+    let replaced = 0;
+    for (const field of ['basic_password', 'signing_secret'] as const) {
+      const rows = replacements.filter(({ legacy }) => legacy.field === field);
+      if (rows.length === 0) continue;
+      const [table, column] =
+        field === 'basic_password' ? ['webhooks', 'basic_password_enc'] : ['webhook_secrets', 'secret_enc'];
+      // TypeORM answers an UPDATE with [rows, affected count].
+      const [, changed] = await manager.query<[unknown, number]>(
+        `UPDATE ${table} AS target SET ${column} = given.next
+           FROM unnest($1::uuid[], $2::text[], $3::text[]) AS given(id, stored, next)
+          WHERE target.id = given.id AND target.${column} = given.stored`,
+        [
+          rows.map(({ legacy }) => legacy.id),
+          rows.map(({ legacy }) => legacy.stored),
+          rows.map(({ next }) => next),
+        ],
+      );
+      replaced += changed;
+    }
+    return replaced;
   }
 
   auditTrail(accountId: number, webhookId: string, limit: number): Promise<AuditLogEntry[]> {
