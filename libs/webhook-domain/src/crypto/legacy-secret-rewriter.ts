@@ -2,9 +2,10 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { ADVISORY_LOCK } from '../database/advisory-locks';
 import { withAdvisoryLock } from '../database/run-once-job';
 import { WebhookRepository, type LegacyCiphertext } from '../webhooks/webhook.repository';
-
-const REWRITE_CHUNK = 1000;
 import { SecretCipher } from './secret-cipher';
+
+/** Rows per UPDATE: bounds one statement's parameters while keeping round trips few. */
+const REWRITE_CHUNK = 1000;
 
 export interface LegacySecretRewriteResult {
   rewritten: number;
