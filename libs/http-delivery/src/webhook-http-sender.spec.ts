@@ -219,7 +219,8 @@ describe('WebhookHttpSender', () => {
       });
       expect(outcome.failure?.code).toBe(DeliveryFailureCode.TIMEOUT);
       expect(outcome.durationMs).toBeGreaterThanOrEqual(390);
-      expect(outcome.durationMs).toBeLessThan(1400);
+      // Well past the deadline only on a loaded machine; without it the drip went on for ever.
+      expect(outcome.durationMs).toBeLessThan(2400);
       await dripping.socketClosed; // the listener sees its connection go: nothing is left open
     });
 
@@ -231,12 +232,12 @@ describe('WebhookHttpSender', () => {
         headers: {},
       });
       expect(outcome.error).toBe('TIMEOUT: no complete response within 300 ms');
-      expect(outcome.durationMs).toBeLessThan(1300);
+      expect(outcome.durationMs).toBeLessThan(2300);
     });
 
     it('defaults to the connect and response timeouts together (a listener within both is never cut off)', async () => {
       const target = await listener((_, res) => setTimeout(() => res.writeHead(204).end(), 300));
-      const outcome = await sender({ connectTimeoutMs: 200, responseTimeoutMs: 400 }).send({
+      const outcome = await sender({ connectTimeoutMs: 100, responseTimeoutMs: 3000 }).send({
         url: target.url,
         body,
         headers: {},
