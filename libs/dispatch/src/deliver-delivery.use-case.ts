@@ -123,7 +123,7 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
 
     if (sent.statusCode === 410) await this.disabler.disableByReceiver(target.id, deliveryId);
     if (written.status === 'RETRYING') {
-      throw new RetryDeliveryError(`attempt ${written.attemptNumber} failed: ${sent.error}`, retryInMs);
+      throw new RetryDeliveryError(`attempt ${written.attemptNumber} failed: ${sent.error}`, retryInMs, true);
     }
     if (written.status === 'DEAD') {
       this.logger.warn({

@@ -84,6 +84,31 @@ describe('DeliverJobHandler: no delivery is retried for ever on an unexpected er
     expect(giveUp).toHaveBeenCalledTimes(1);
   });
 
+  it('counts unexpected errors in a row: an attempt recorded in between starts the count again, a deferral does not', async () => {
+    let next: () => Promise<never> = async () => {
+      throw new Error('hiccup');
+    };
+    const { handler, giveUp } = setUp(() => next(), 2);
+    const job = jobOf({ deliveryId: 'delivery-6' });
+    await failureOf(handler.handle(job));
+    expect(job.data.unexpectedErrors).toBe(1);
+    next = async () => {
+      throw new RetryDeliveryError('account holds its share', 1_000);
+    };
+    await failureOf(handler.handle(job));
+    expect(job.data.unexpectedErrors).toBe(1);
+    next = async () => {
+      throw new RetryDeliveryError('attempt 2 failed: HTTP 503', 10_000, true);
+    };
+    await failureOf(handler.handle(job));
+    expect(job.data.unexpectedErrors).toBe(0);
+    next = async () => {
+      throw new Error('hiccup');
+    };
+    expect(await failureOf(handler.handle(job))).toBeInstanceOf(RetryDeliveryError);
+    expect(giveUp).not.toHaveBeenCalled();
+  });
+
   it('leaves a planned retry (a failed attempt, a rate limit) alone: it is not counted', async () => {
     const planned = new RetryDeliveryError('attempt 1 failed: HTTP 500', 5_000);
     const { handler, giveUp, counted } = setUp(async () => {

@@ -16,8 +16,9 @@ import { isInfrastructureError, RetryDeliveryError, unexpectedErrorRetryMs } fro
  * rate limit is planned (RetryDeliveryError: Bull retries it on the delivery's schedule, which ends at
  * RETRY_MAX_AGE); anything else (a bug, a write Postgres refuses, a body that cannot be built) would
  * most likely fail again on every retry, holding the delivery's lane for ever. After
- * maxUnexpectedErrors of them the delivery is DEAD with the error as its reason, and its lane moves on
- * as for any dead request.
+ * maxUnexpectedErrors of them in a row (an attempt recorded in between starts the count again: a
+ * rare hiccup over a week of retries is not a reason to give up; a deferral before sending does not)
+ * the delivery is DEAD with the error as its reason, and its lane moves on as for any dead request.
  */
 @Injectable()
 export class DeliverJobHandler implements DeliveryJobHandler {
@@ -36,8 +37,11 @@ export class DeliverJobHandler implements DeliveryJobHandler {
     try {
       return await this.deliver.execute(job.data.deliveryId);
     } catch (error) {
-      if (error instanceof RetryDeliveryError) throw error;
-      return this.afterUnexpectedError(job, error);
+      if (!(error instanceof RetryDeliveryError)) return this.afterUnexpectedError(job, error);
+      if (error.afterRecordedAttempt && job.data.unexpectedErrors) {
+        await job.update({ ...job.data, unexpectedErrors: 0 }).catch(() => undefined);
+      }
+      throw error;
     }
   }
 

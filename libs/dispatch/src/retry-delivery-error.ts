@@ -6,6 +6,8 @@ export class RetryDeliveryError extends Error {
   constructor(
     message: string,
     readonly retryInMs: number,
+    /** An attempt was sent and its outcome recorded (not a deferral before sending). */
+    readonly afterRecordedAttempt = false,
   ) {
     super(message);
     this.name = 'RetryDeliveryError';
