@@ -37,6 +37,9 @@ import {
 
 const NOT_A_SIGNATURE_WEBHOOK = ['NOT_A_SIGNATURE_WEBHOOK'];
 
+/** GET /webhooks answers the account's webhook limit in this header, so the console hard-codes none. */
+export const WEBHOOK_LIMIT_HEADER = 'X-Webhook-Limit';
+
 /** The account's webhooks. The account is the token's; another account's webhook is 404. */
 @ApiTags('webhooks')
 @ApiAuthenticatedErrors()
@@ -48,10 +51,24 @@ export class WebhooksController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: "List the account's webhooks" })
-  @ApiOkResponse({ type: [WebhookResponse] })
-  list(@CurrentActor() actor: AdminActor): Promise<WebhookView[]> {
-    return this.webhooks.list(actor.accountId);
+  @ApiOperation({ summary: "List the account's webhooks, each with its lanes, and the account's limit" })
+  @ApiOkResponse({
+    type: [WebhookDetailResponse],
+    headers: {
+      [WEBHOOK_LIMIT_HEADER]: {
+        description: 'How many webhooks the account may have (MAX_WEBHOOKS_PER_ACCOUNT)',
+        schema: { type: 'integer', minimum: 1 },
+      },
+    },
+  })
+  async list(
+    @CurrentActor() actor: AdminActor,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<WebhookDetailView[]> {
+    // A header, not an envelope: the body stays the array clients already read.
+    const { webhooks, maxWebhooksPerAccount } = await this.webhooks.list(actor.accountId);
+    response.setHeader(WEBHOOK_LIMIT_HEADER, String(maxWebhooksPerAccount));
+    return webhooks;
   }
 
   @Post()

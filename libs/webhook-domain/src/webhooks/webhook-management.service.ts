@@ -19,7 +19,7 @@ import {
 } from './webhook-commands';
 import { WEBHOOK_MANAGEMENT_OPTIONS, type WebhookManagementOptions } from './webhook-management-options';
 import { WebhookRepository } from './webhook.repository';
-import { toWebhookView, type WebhookDetailView, type WebhookView } from './webhook-view';
+import { toWebhookView, type WebhookDetailView, type WebhookList, type WebhookView } from './webhook-view';
 
 const UNIQUE_VIOLATION = '23505';
 const AUDIT_TRAIL_LIMIT = 500;
@@ -38,8 +38,23 @@ export class WebhookManagementService {
     @Inject(WEBHOOK_MANAGEMENT_OPTIONS) private readonly options: WebhookManagementOptions,
   ) {}
 
-  async list(accountId: number): Promise<WebhookView[]> {
-    return (await this.webhooks.listForAccount(accountId)).map(toWebhookView);
+  /**
+   * The account's webhooks with their lanes (one lane query for all of them, so a list page costs one
+   * request), and how many webhooks the account may have (MAX_WEBHOOKS_PER_ACCOUNT).
+   */
+  async list(accountId: number): Promise<WebhookList> {
+    const webhooks = await this.webhooks.listForAccount(accountId);
+    const lanes = await this.lanes.laneViews(
+      accountId,
+      webhooks.map((webhook) => webhook.id),
+    );
+    return {
+      webhooks: webhooks.map((webhook) => ({
+        ...toWebhookView(webhook),
+        lanes: lanes.get(webhook.id) ?? [],
+      })),
+      maxWebhooksPerAccount: this.options.maxWebhooksPerAccount,
+    };
   }
 
   /** The webhook and its lanes. Read one after the other, not in one snapshot: the lanes move anyway. */

@@ -24,6 +24,12 @@ export interface WebhookDetailView extends WebhookView {
   lanes: LaneView[];
 }
 
+/** GET /webhooks: every webhook of the account with its lanes, and the account's webhook limit. */
+export interface WebhookList {
+  webhooks: WebhookDetailView[];
+  maxWebhooksPerAccount: number;
+}
+
 export function toWebhookView(webhook: Webhook): WebhookView {
   return {
     id: webhook.id,
