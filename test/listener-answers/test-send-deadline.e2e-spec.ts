@@ -20,9 +20,11 @@ describe('admin API: test-send has the one deadline per attempt', () => {
       ALLOW_PRIVATE_TARGETS: 'true',
       ALLOW_HTTP_TARGETS: 'true',
       // Every single pause is shorter than any of these; only the whole attempt's deadline ends it.
+      // Connect + response (300 + 400) differs from the deadline, so a sender built without
+      // DELIVERY_TIMEOUT_MS (falling back to their sum) would answer "within 700 ms" and fail.
       DELIVERY_TIMEOUT_MS: '500',
-      DELIVERY_CONNECT_TIMEOUT_MS: '200',
-      DELIVERY_RESPONSE_TIMEOUT_MS: '300',
+      DELIVERY_CONNECT_TIMEOUT_MS: '300',
+      DELIVERY_RESPONSE_TIMEOUT_MS: '400',
     });
     dripping = createServer((req, res) => {
       req.resume();

@@ -23,6 +23,7 @@ export class WebhookTestModule {
           {
             connectTimeoutMs: config.delivery.connectTimeoutMs,
             responseTimeoutMs: config.delivery.responseTimeoutMs,
+            attemptTimeoutMs: config.delivery.attemptTimeoutMs,
             allowPrivateTargets: config.delivery.allowPrivateTargets,
             allowHttpTargets: config.delivery.allowHttpTargets,
             userAgent: DEFAULT_USER_AGENT,
