@@ -136,7 +136,7 @@ describe('DeliverDeliveryUseCase within its account’s fair share', () => {
       const error = (result as PromiseRejectedResult).reason as RetryDeliveryError;
       expect(error).toBeInstanceOf(RetryDeliveryError);
       expect(error.retryInMs).toBeGreaterThanOrEqual(50);
-      expect(error.retryInMs).toBeLessThanOrEqual(1_000);
+      expect(error.retryInMs).toBeLessThanOrEqual(1_500);
     }
     expect(recorded).toHaveLength(0);
     expect(await deferralsCounted(metrics)).toBe(3);

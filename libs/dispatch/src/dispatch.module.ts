@@ -1,10 +1,11 @@
-import { BullModule } from '@nestjs/bull';
+import { BullModule, getQueueToken } from '@nestjs/bull';
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import type { DispatcherConfig } from '@lms/config';
 import { DEFAULT_USER_AGENT, WebhookHttpSender } from '@lms/http-delivery';
 import { DELIVERY_BACKOFF_STRATEGY, DELIVERY_QUEUE } from '@lms/queue-contract';
 import { LaneRepository, SecretCipher, WebhookChangeFeed } from '@lms/webhook-domain';
+import type { Queue } from 'bull';
 import Redis from 'ioredis';
 import { AccountFairShare, accountSlotsPerDispatcher } from './account-fair-share';
 import { AutoDisableScheduler } from './auto-disable.scheduler';
@@ -25,10 +26,24 @@ import { WebhookRateLimiter } from './webhook-rate-limiter';
 import { WebhookTargetCache } from './webhook-target-cache';
 
 /**
- * A request over its account's share comes back after about the time the account's requests hold a slot:
- * never sooner than 50 ms (no hot loop through Redis), never later than 1 s (a freed slot is soon used).
+ * A request over its account's share comes back at about its turn among the account's waiting requests
+ * (AccountFairShare.deferralDelayMs), or sooner when a slot of its account frees (onTurn): never
+ * sooner than 50 ms (no hot loop through Redis), and within 15 s ±50 % jitter, so that hundreds of an
+ * account's requests behind slow listeners cost a few re-checks a second in all.
  */
-const ACCOUNT_DEFERRAL_BOUNDS = { minDeferralMs: 50, maxDeferralMs: 1_000 };
+const ACCOUNT_DEFERRAL_BOUNDS = { minDeferralMs: 50, maxDeferralMs: 15_000 };
+
+/**
+ * A freed slot's turn: the deferred deliver job (job id = delivery id) leaves Bull's delayed set now.
+ * One that is no longer delayed (running, waiting, retried on another replica, gone) is left as it is.
+ */
+async function promoteDelayedJob(queue: Queue, jobId: string): Promise<void> {
+  try {
+    await (await queue.getJob(jobId))?.promote();
+  } catch {
+    // Not in the delayed set any more: it runs anyway.
+  }
+}
 
 /**
  * The delivery engine: queue worker, lane advancer, sender, outcome writer, batch release and auto-disable. Needs the
@@ -74,11 +89,13 @@ export class DispatchModule {
         { provide: RetryPolicy, useFactory: () => new RetryPolicy(config.retry) },
         {
           provide: AccountFairShare,
-          useFactory: () =>
+          useFactory: (queue: Queue) =>
             new AccountFairShare({
               slotsPerAccount: accountSlotsPerDispatcher(config.concurrency, config.accountMaxSharePercent),
               ...ACCOUNT_DEFERRAL_BOUNDS,
+              onTurn: (deliveryId) => void promoteDelayedJob(queue, deliveryId),
             }),
+          inject: [getQueueToken(DELIVERY_QUEUE)],
         },
         {
           provide: RATE_LIMIT_REDIS,

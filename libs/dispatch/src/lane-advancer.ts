@@ -2,9 +2,10 @@ import { InjectQueue } from '@nestjs/bull';
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type { DispatcherConfig } from '@lms/config';
 import { Metrics } from '@lms/observability';
-import { DELIVERY_QUEUE, enqueueDeliveries, enqueueMissingDeliveries } from '@lms/queue-contract';
+import { DELIVERY_QUEUE, deliverJob, enqueueDeliveries, enqueueMissingDeliveries } from '@lms/queue-contract';
 import { LaneRepository, retryOnDeadlock, type LaneDelivery, type LaneKey } from '@lms/webhook-domain';
 import type { Queue } from 'bull';
+import { AccountFairShare } from './account-fair-share';
 import { DISPATCHER_CONFIG } from './dispatch-tokens';
 import { MicroBatcher } from './micro-batcher';
 
@@ -27,6 +28,7 @@ export class LaneAdvancer implements OnApplicationShutdown {
     private readonly lanes: LaneRepository,
     @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue,
     @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
+    private readonly fairShare: AccountFairShare,
     private readonly metrics: Metrics,
   ) {}
 
@@ -54,10 +56,7 @@ export class LaneAdvancer implements OnApplicationShutdown {
     const created = await retryOnDeadlock(() =>
       this.lanes.advance(lanes, this.config.batchMaxEvents, this.config.maxRequestBodyBytes),
     );
-    await enqueueDeliveries(
-      this.queue,
-      created.map((delivery) => delivery.deliveryId),
-    );
+    await this.enqueueWithinShares(created);
     for (const delivery of created) {
       this.metrics.deliveriesCreated.inc({ kind: delivery.kind });
       this.metrics.eventsPerRequest.observe({ kind: delivery.kind }, delivery.eventCount);
@@ -66,4 +65,35 @@ export class LaneAdvancer implements OnApplicationShutdown {
       created.filter((delivery) => delivery.webhookId === lane.webhookId && delivery.kind === lane.kind),
     );
   }
+
+  /**
+   * New requests are queued at once as far as their account's free share of this dispatcher goes; the
+   * rest are queued with the delay of a deferral (and remembered as deferred). A burst of one account
+   * (3 webhooks × maxInFlight 50 is 150 requests in one statement) then waits outside the queue
+   * instead of standing in front of every other account's next request.
+   */
+  private async enqueueWithinShares(created: readonly LaneDelivery[]): Promise<void> {
+    const byAccount = new Map<number, string[]>();
+    for (const delivery of created) {
+      const ids = byAccount.get(delivery.accountId) ?? [];
+      ids.push(delivery.deliveryId);
+      byAccount.set(delivery.accountId, ids);
+    }
+    const now: string[] = [];
+    const later: Array<ReturnType<typeof deliverJob>> = [];
+    for (const [accountId, deliveryIds] of byAccount) {
+      const delays = this.fairShare.queueingDelays(accountId, deliveryIds);
+      deliveryIds.forEach((deliveryId, index) =>
+        delays[index] === 0 ? now.push(deliveryId) : later.push(deliverJob(deliveryId, delays[index])),
+      );
+    }
+    await enqueueDeliveries(this.queue, now);
+    for (let start = 0; start < later.length; start += MAX_JOBS_PER_ADD) {
+      await this.queue.addBulk(later.slice(start, start + MAX_JOBS_PER_ADD));
+    }
+    if (later.length > 0) this.metrics.accountShareDeferrals.inc(later.length);
+  }
 }
+
+/** One Redis pipeline per thousand jobs, as enqueueDeliveries does. */
+const MAX_JOBS_PER_ADD = 1000;

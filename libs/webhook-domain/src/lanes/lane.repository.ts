@@ -49,6 +49,8 @@ export interface WokenLane extends LaneKey {
 export interface LaneDelivery extends LaneKey {
   deliveryId: string;
   eventCount: number;
+  /** Its webhook's account: whose fair share the request is sent in. */
+  accountId: number;
 }
 
 /** One event of an ingested batch, as the store statement takes it. */
@@ -212,10 +214,19 @@ export class LaneRepository {
   ): Promise<LaneDelivery[]> {
     if (lanes.length === 0) return [];
     const rows = await this.dataSource.query<
-      Array<{ webhook_id: string; kind: DeliveryKind; delivery_id: string; event_count: number }>
+      Array<{
+        webhook_id: string;
+        kind: DeliveryKind;
+        delivery_id: string;
+        event_count: number;
+        account_id: string;
+      }>
     >(
-      `SELECT webhook_id, kind, delivery_id, event_count
-         FROM advance_lanes($1::uuid[], $2::text[], $3::int, $4::bigint)`,
+      `SELECT a.webhook_id, a.kind, a.delivery_id, a.event_count, w.account_id
+         FROM advance_lanes($1::uuid[], $2::text[], $3::int, $4::bigint)
+              WITH ORDINALITY AS a(webhook_id, kind, delivery_id, event_count, n)
+         JOIN webhooks w ON w.id = a.webhook_id
+        ORDER BY a.n`,
       [lanes.map((lane) => lane.webhookId), lanes.map((lane) => lane.kind), batchMaxEvents, maxRequestBytes],
     );
     return rows.map((row) => ({
@@ -223,6 +234,7 @@ export class LaneRepository {
       kind: row.kind,
       deliveryId: row.delivery_id,
       eventCount: row.event_count,
+      accountId: Number(row.account_id),
     }));
   }
 

@@ -126,6 +126,7 @@ describe('lane step: per-request byte cap', () => {
     const created = await lanes.advance([lane], BATCH_MAX_EVENTS, MIB);
 
     expect(created.map((delivery) => delivery.eventCount)).toEqual([3, 3, 3, 1]);
+    expect(created.every((delivery) => delivery.accountId === ACCOUNT)).toBe(true);
     // One statement created them all (same created_at): their order is the order advance answered.
     const requests = await requestsOf(created.map((delivery) => delivery.deliveryId));
     expect(requests.flat().map((event) => event.eventId)).toEqual(events.map((event) => event.eventId));
