@@ -8,3 +8,4 @@ export * from './stack';
 export * from './test-database';
 export * from './wait-for';
 export * from './lane-rows';
+export * from './dripping-listener';
