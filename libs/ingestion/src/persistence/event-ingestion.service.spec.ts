@@ -2,9 +2,13 @@ import { Metrics } from '@lms/observability';
 import { buildExampleEvent } from '@lms/payload-schemas';
 import type { DeliveryEnqueuer } from '../queue/delivery-enqueuer';
 import type { WebhookSubscriptionCache } from '../subscriptions/webhook-subscription-cache';
-import type { IngestedBatch, LaneRepository } from '@lms/webhook-domain';
+import type { IngestedBatch, LaneRepository, WokenLane } from '@lms/webhook-domain';
 import { EventIngestionService } from './event-ingestion.service';
 import type { SourcedEvent } from './sourced-event';
+
+const dataError = Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), {
+  code: '22021',
+});
 
 /** A record of `events` envelope events at `offset` of partition 0. */
 function record(offset: number, events = 1): SourcedEvent[] {
@@ -18,34 +22,62 @@ function record(offset: number, events = 1): SourcedEvent[] {
   });
 }
 
-/** Refuses, like Postgres would, any statement holding an event of the poisoned records. */
+/**
+ * Refuses, like Postgres would, any statement holding an event of the poisoned records. Every statement
+ * it accepts flips one lane from idle to busy (named after the statement's first offset), so the test
+ * can see which lanes the service wakes.
+ */
 class RefusingRepository {
   readonly statements: string[][] = [];
   constructor(
-    private readonly poisoned: ReadonlySet<string>,
-    private readonly error: Error & { code?: string },
+    private readonly poisoned: ReadonlySet<string> = new Set(),
+    private readonly error: Error & { code?: string } = dataError,
   ) {}
   async storeIngestedBatch(events: ReadonlyArray<{ sourceOffset: string }>): Promise<IngestedBatch> {
-    this.statements.push([...new Set(events.map(({ sourceOffset }) => sourceOffset))].sort());
+    const offsets = [...new Set(events.map(({ sourceOffset }) => sourceOffset))].sort();
+    this.statements.push(offsets);
     if (events.some(({ sourceOffset }) => this.poisoned.has(sourceOffset))) throw this.error;
-    return { inserted: events.length, appended: 0, woken: [] };
+    return { inserted: events.length, appended: events.length, woken: [wokenLane(offsets[0])] };
   }
 }
 
-function serviceWith(repository: RefusingRepository): EventIngestionService {
-  const subscriptions = { subscriptionsOf: async () => new Map() } as unknown as WebhookSubscriptionCache;
-  const enqueuer = { enqueue: async () => undefined } as unknown as DeliveryEnqueuer;
+function wokenLane(firstOffset: string): WokenLane {
+  return { webhookId: `webhook-${firstOffset}`, kind: 'REALTIME', activation: `tx-${firstOffset}` };
+}
+
+/** The one method the service calls on its enqueuer (typed, so a rename or a new call fails to compile). */
+class RecordingWakeUps implements Pick<DeliveryEnqueuer, 'wakeLanes'> {
+  readonly calls: WokenLane[][] = [];
+  constructor(private readonly failure?: Error) {}
+  async wakeLanes(lanes: readonly WokenLane[]): Promise<void> {
+    this.calls.push([...lanes]);
+    if (this.failure) throw this.failure;
+  }
+}
+
+function serviceWith(
+  repository: RefusingRepository,
+  wakeUps = new RecordingWakeUps(),
+  metrics = new Metrics(),
+): EventIngestionService {
+  const subscriptions: Pick<WebhookSubscriptionCache, 'subscriptionsOf'> = {
+    subscriptionsOf: async () => new Map(),
+  };
   return new EventIngestionService(
     repository as unknown as LaneRepository,
-    subscriptions,
-    enqueuer,
-    new Metrics(),
+    subscriptions as WebhookSubscriptionCache,
+    wakeUps as unknown as DeliveryEnqueuer,
+    metrics,
   );
 }
 
-const dataError = Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), {
-  code: '22021',
-});
+async function counterValue(metrics: Metrics, name: string, labels: Record<string, string>): Promise<number> {
+  const metric = await metrics.registry.getSingleMetric(name)?.get();
+  return (
+    metric?.values.find((value) => Object.entries(labels).every(([k, v]) => value.labels[k] === v))?.value ??
+    0
+  );
+}
 
 describe('EventIngestionService: a record Postgres refuses', () => {
   it('splits the batch by record down to the bad ones and stores every other record', async () => {
@@ -90,5 +122,44 @@ describe('EventIngestionService: a record Postgres refuses', () => {
 
     await expect(serviceWith(repository).ingest(record(1))).rejects.toBe(lost);
     expect(repository.statements).toHaveLength(1);
+  });
+});
+
+describe('EventIngestionService: waking the lanes the batch flipped', () => {
+  it('queues one wake-up call with every lane the stored statements flipped, after storing them', async () => {
+    const repository = new RefusingRepository(new Set(['3']));
+    const wakeUps = new RecordingWakeUps();
+    const metrics = new Metrics();
+
+    const result = await serviceWith(repository, wakeUps, metrics).ingest(
+      [1, 2, 3, 4].flatMap((o) => record(o)),
+    );
+
+    // Statements 1-4 and 3-4 and 3 were refused; 1-2 and 4 were stored, each flipping one lane.
+    expect(result.wokenLanes).toEqual([wokenLane('1'), wokenLane('4')]);
+    expect(wakeUps.calls).toEqual([[wokenLane('1'), wokenLane('4')]]);
+    expect(await counterValue(metrics, 'lmsw_lane_wakeups_total', { source: 'ingestion' })).toBe(2);
+    expect(await counterValue(metrics, 'lmsw_enqueue_failures_total', { source: 'ingestion' })).toBe(0);
+  });
+
+  it('still resolves when Redis refuses the wake-ups (the relay queues them), and counts them as failed', async () => {
+    const wakeUps = new RecordingWakeUps(new Error('Connection is closed.'));
+    const metrics = new Metrics();
+
+    const result = await serviceWith(new RefusingRepository(), wakeUps, metrics).ingest(record(1, 2));
+
+    expect(result.inserted).toBe(2);
+    expect(wakeUps.calls).toEqual([[wokenLane('1')]]);
+    expect(await counterValue(metrics, 'lmsw_enqueue_failures_total', { source: 'ingestion' })).toBe(1);
+  });
+
+  it('stores nothing and wakes nothing for an empty batch', async () => {
+    const repository = new RefusingRepository();
+    const wakeUps = new RecordingWakeUps();
+
+    await serviceWith(repository, wakeUps).ingest([]);
+
+    expect(repository.statements).toEqual([]);
+    expect(wakeUps.calls).toEqual([]);
   });
 });
