@@ -2,6 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+// Polling waits use Node's promise timer, which Jest's fake timers leave real.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AppSupervisor, AppSupervisorOptions } from './app-supervisor';
 
 // A real child app: records each run (pid, time) in a file, exits 1 on its first `failRuns` runs, then
@@ -40,6 +42,7 @@ describe('AppSupervisor', () => {
   });
 
   afterEach(async () => {
+    jest.useRealTimers();
     await Promise.all(supervisors.splice(0).map((supervisor) => supervisor.stop()));
     rmSync(dir, { recursive: true, force: true });
   });
@@ -93,7 +96,7 @@ describe('AppSupervisor', () => {
   }
 
   it('restarts an app that exits non-zero, with doubling delays up to the cap, until it stays up', async () => {
-    const { logs, output } = supervise({ failRuns: 3 });
+    const { supervisor, logs, output } = supervise({ failRuns: 3 });
 
     await waitFor(() => runs().length === 4);
     expect(logs).toEqual([
@@ -109,8 +112,12 @@ describe('AppSupervisor', () => {
     await waitFor(() => output.includes('[app] run 4'));
     expect(output.filter((line) => line === '[app] failing on purpose')).toHaveLength(3);
 
-    await sleep(300);
+    // It stays up: the fourth run is still the running one (a restart only follows an exit, decided and
+    // logged at the exit), so no fifth run can be on its way.
+    expect(isAlive(runs()[3].pid)).toBe(true);
     expect(runs()).toHaveLength(4);
+    expect(supervisor.restarts).toBe(3);
+    expect(logs).toHaveLength(3);
   });
 
   it('starts again from the first delay after a run that stayed up long enough', async () => {
@@ -142,19 +149,43 @@ describe('AppSupervisor', () => {
 
     await supervisor.stop();
 
+    // stop() resolves after the app's exit, which the supervisor handled first: a restart would have
+    // been counted and logged right there, so nothing is left to wait for.
     expect(isAlive(runs()[0].pid)).toBe(false);
-    await sleep(300);
-    expect(runs()).toHaveLength(1);
+    expect(supervisor.restarts).toBe(0);
     expect(logs).toEqual([]);
+    expect(runs()).toHaveLength(1);
   });
 
   it('stop() during a backoff wait cancels the pending restart', async () => {
-    const { supervisor } = supervise({ failRuns: 100 }, { backoff: { initialMs: 200 } });
-    await waitFor(() => runs().length === 1);
+    // Only setTimeout is faked (the supervisor's restart timer): the child, its pipes and this test's
+    // polling stay real, and the restart delay is passed by moving the clock, not by sleeping through it.
+    jest.useFakeTimers({
+      doNotFake: [
+        'Date',
+        'hrtime',
+        'nextTick',
+        'performance',
+        'queueMicrotask',
+        'setImmediate',
+        'clearImmediate',
+        'setInterval',
+        'clearInterval',
+      ],
+    });
+    let spawns = 0;
+    const { supervisor, logs } = supervise(
+      { failRuns: 100 },
+      { backoff: { initialMs: 200 }, onSpawn: () => spawns++ },
+    );
+    await waitFor(() => logs.length === 1); // the first run exited and its restart is scheduled
+    expect(jest.getTimerCount()).toBe(1);
 
     await supervisor.stop();
 
-    await sleep(400);
+    expect(jest.getTimerCount()).toBe(0);
+    jest.advanceTimersByTime(10_000);
+    expect(spawns).toBe(1);
     expect(runs()).toHaveLength(1);
   });
 
@@ -179,10 +210,6 @@ describe('AppSupervisor', () => {
     expect(logs[1]).toMatch(/restarting in 100 ms \(restart 2\)$/);
   });
 });
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 function isAlive(pid: number): boolean {
   try {
