@@ -128,9 +128,10 @@ const WAKE_LANES = (touched: string) => `
 
 // One statement stores a whole Kafka batch: the events, then, for the events that were new, one lane
 // item per subscribed active webhook, in the order the events came off the partition, then the
-// wake-up of the real-time lanes it touched (BATCH items wait for the release). data_bytes is the
-// size the lane step sums to keep a request under the byte cap (measured here, while the text is at
-// hand: measuring a stored 1 MiB value later means reading it back). Data-modifying CTEs
+// wake-up of the real-time lanes it touched (BATCH items wait for the release). Each item carries its
+// event's size in a request body (lane_event_body_bytes), which the lane step sums to keep a request
+// under the byte cap: measured here, while the text is at hand (measuring a stored 1 MiB value later
+// means reading it back). Data-modifying CTEs
 // run as one implicit transaction: all or nothing, one round trip, one commit. The join with
 // webhooks re-checks each target against the row itself: a webhook deactivated a moment ago gets
 // nothing.
@@ -141,11 +142,12 @@ const STORE_INGESTED_BATCH = `
       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::boolean[], $5::bigint[], $6::text[], $7::text[], $8::int[], $9::bigint[])
         AS t(account_id, event_id, event_name, realtime, occurred_at, event_info, data, source_partition, source_offset)
     ON CONFLICT (account_id, event_id) DO NOTHING
-    RETURNING id, account_id, event_id
+    RETURNING id, account_id, event_id,
+              lane_event_body_bytes(data_bytes, data, event_id, event_name, event_info) AS body_bytes
   ),
   appended AS (
-    INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, released)
-    SELECT t.webhook_id, t.kind, e.id, e.account_id, t.kind = 'REALTIME'
+    INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, released, body_bytes)
+    SELECT t.webhook_id, t.kind, e.id, e.account_id, t.kind = 'REALTIME', e.body_bytes
       FROM unnest($10::bigint[], $11::text[], $12::uuid[], $13::text[], $14::int[])
         AS t(account_id, event_id, webhook_id, kind, ord)
       JOIN new_events e ON e.account_id = t.account_id AND e.event_id = t.event_id
@@ -268,8 +270,9 @@ export class LaneRepository {
   ): Promise<{ appended: number; woken: WokenLane[] }> {
     if (eventPks.length === 0) return { appended: 0, woken: [] };
     const rows = await manager.query<unknown[]>(
-      `INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, released, redelivery_of)
-       SELECT $1, $2, e.id, e.account_id, $4, $5
+      `INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, released, redelivery_of, body_bytes)
+       SELECT $1, $2, e.id, e.account_id, $4, $5,
+              lane_event_body_bytes(e.data_bytes, e.data, e.event_id, e.event_name, e.event_info)
          FROM unnest($3::bigint[]) WITH ORDINALITY AS t(event_pk, ord)
          JOIN events e ON e.id = t.event_pk
         ORDER BY t.ord

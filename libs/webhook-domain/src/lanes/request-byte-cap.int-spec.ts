@@ -165,6 +165,26 @@ describe('lane step: per-request byte cap', () => {
     expect(cut.eventCount).toBe(2);
   });
 
+  it('sizes the items a redelivery or replay appends, too', async () => {
+    const source = await webhook(BATCH_MAX_EVENTS);
+    const events = Array.from({ length: 10 }, (_, i) => lmsEvent(i, 300 * KIB));
+    await ingest(source, events);
+    const eventPks = (
+      await dataSource.query<Array<{ id: string }>>(
+        `SELECT id FROM events WHERE event_id = ANY($1) ORDER BY occurred_at`,
+        [events.map((event) => event.eventId)],
+      )
+    ).map((row) => Number(row.id));
+    const replayed = await webhook(BATCH_MAX_EVENTS);
+    await dataSource.transaction((manager) =>
+      lanes.append(manager, replayed, eventPks, { releaseNow: true }),
+    );
+
+    const created = await lanes.advance([replayed], BATCH_MAX_EVENTS, MIB);
+
+    expect(created.map((delivery) => delivery.eventCount)).toEqual([3, 3, 3, 1]);
+  });
+
   it('sends an event bigger than the cap alone rather than never', async () => {
     const lane = await webhook(BATCH_MAX_EVENTS);
     await ingest(lane, [lmsEvent(0, 600 * KIB), lmsEvent(1, 10 * KIB), lmsEvent(2, 10 * KIB)]);
@@ -186,7 +206,7 @@ describe('lane step: per-request byte cap', () => {
     expect(created.map((delivery) => delivery.eventCount)).toEqual([100, 100, 50]);
   });
 
-  it('records each event’s data size at ingestion, and measures rows stored before the column at claim time', async () => {
+  it('records each event’s size at ingestion, and measures items appended before the columns at claim time', async () => {
     const lane = await webhook(BATCH_MAX_EVENTS);
     const events = Array.from({ length: 10 }, (_, i) => lmsEvent(i, 300 * KIB));
     await ingest(lane, events);
@@ -197,9 +217,15 @@ describe('lane step: per-request byte cap', () => {
       [events.map((event) => event.eventId)],
     );
     expect(stored).toEqual({ sized: 10, exact: 10 });
+    const [items] = await dataSource.query<Array<{ sized: number }>>(
+      `SELECT count(*)::int AS sized FROM lane_items WHERE webhook_id = $1 AND body_bytes > 300 * 1024`,
+      [lane.webhookId],
+    );
+    expect(items.sized).toBe(10);
     await dataSource.query(`UPDATE events SET data_bytes = NULL WHERE event_id = ANY($1)`, [
       events.map((event) => event.eventId),
     ]);
+    await dataSource.query(`UPDATE lane_items SET body_bytes = NULL WHERE webhook_id = $1`, [lane.webhookId]);
 
     const created = await lanes.advance([lane], BATCH_MAX_EVENTS, MIB);
 
@@ -231,26 +257,28 @@ describe('migration RequestByteCap1764600000200', () => {
         source
           .query<Array<{ signature: string }>>(
             `SELECT p.oid::regprocedure::text AS signature FROM pg_proc p
-              WHERE p.proname IN ('advance_lane', 'advance_lanes') ORDER BY 1`,
+              WHERE p.proname IN ('advance_lane', 'advance_lanes', 'lane_event_body_bytes') ORDER BY 1`,
           )
           .then((rows) => rows.map((row) => row.signature));
-      const hasDataBytes = () =>
+      const hasSizeColumns = () =>
         source
           .query<unknown[]>(
-            `SELECT 1 FROM information_schema.columns WHERE table_name = 'events' AND column_name = 'data_bytes'`,
+            `SELECT 1 FROM information_schema.columns
+              WHERE (table_name, column_name) IN (('events', 'data_bytes'), ('lane_items', 'body_bytes'))`,
           )
-          .then((rows) => rows.length === 1);
+          .then((rows) => rows.length === 2);
 
       expect(await signatures()).toEqual([
         'advance_lane(uuid,text,integer,bigint)',
         'advance_lanes(uuid[],text[],integer,bigint)',
+        'lane_event_body_bytes(integer,json,text,text,text)',
       ]);
       await source.undoLastMigration();
       expect(await signatures()).toEqual([
         'advance_lane(uuid,text,integer)',
         'advance_lanes(uuid[],text[],integer)',
       ]);
-      expect(await hasDataBytes()).toBe(false);
+      expect(await hasSizeColumns()).toBe(false);
       // What the lane step did before: the whole window in one request, whatever its size.
       const webhookId = randomUUID();
       await source.query(
@@ -278,8 +306,9 @@ describe('migration RequestByteCap1764600000200', () => {
       expect(await signatures()).toEqual([
         'advance_lane(uuid,text,integer,bigint)',
         'advance_lanes(uuid[],text[],integer,bigint)',
+        'lane_event_body_bytes(integer,json,text,text,text)',
       ]);
-      expect(await hasDataBytes()).toBe(true);
+      expect(await hasSizeColumns()).toBe(true);
     } finally {
       await source.destroy();
     }
