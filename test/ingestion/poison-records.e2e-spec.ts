@@ -10,7 +10,14 @@ import type { ReceivedRequest } from '@lms/testing';
 import { generateSigningSecret } from '@lms/http-delivery';
 import { SecretCipher } from '@lms/webhook-domain';
 import type { INestApplication } from '@nestjs/common';
-import { CompressionTypes, type Consumer, type IHeaders, type Message, type Producer } from 'kafkajs';
+import {
+  CompressionCodecs,
+  CompressionTypes,
+  type Consumer,
+  type IHeaders,
+  type Message,
+  type Producer,
+} from 'kafkajs';
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -37,6 +44,16 @@ interface DeadLetter {
 const POISONED = 0;
 const OTHER = 1;
 
+// Decode limits well below the defaults so that the fetch-wide cap is reached with a few batches;
+// far above every other record of the corpus (the largest, the 10,000-event envelope, is ~5 MB).
+const MiB = 1024 * 1024;
+const MAX_DECOMPRESSED_BATCH_BYTES = 8 * MiB;
+const MAX_DECOMPRESSED_FETCH_BYTES = 16 * MiB;
+// Above the corpus's 3,000-record batch. (A batch past the default 100,000 cannot be produced here:
+// kafkajs' producer is quadratic in the messages of one send, 28 s for 40,000.)
+const MAX_RECORDS_PER_FETCH = 5000;
+const OVER_THE_RECORD_CAP = 10_000;
+
 /**
  * No record stops ingestion (issue 10): every hostile record a producer can write is dead-lettered
  * with its reason, the valid events behind it on the same partition and on another partition are
@@ -59,7 +76,11 @@ describe('ingestion: poison records are dead-lettered and nothing stops', () => 
   const accountB = accountA + 1;
 
   beforeAll(async () => {
-    env = await createIngestionTestEnv('poison');
+    env = await createIngestionTestEnv('poison', {
+      KAFKA_MAX_DECOMPRESSED_BATCH_BYTES: String(MAX_DECOMPRESSED_BATCH_BYTES),
+      KAFKA_MAX_DECOMPRESSED_FETCH_BYTES: String(MAX_DECOMPRESSED_FETCH_BYTES),
+      KAFKA_MAX_RECORDS_PER_FETCH: String(MAX_RECORDS_PER_FETCH),
+    });
     // An operator may allow larger records on the events topic than on the DLQ (both default to
     // 1 MB): that is how a record too large for the DLQ itself reaches ingestion.
     const admin = testKafka('poison-admin').admin();
@@ -353,6 +374,157 @@ describe('ingestion: poison records are dead-lettered and nothing stops', () => 
           'webhook-signature': String(request.headers['webhook-signature']),
         }),
       ).not.toThrow();
+    }
+  });
+
+  /** Dead letters standing for the unreadable batch that starts at `firstOffset` of the poisoned partition. */
+  const unreadableBatchStubs = (firstOffset: string) =>
+    deadLetters.filter(
+      ({ headers }) =>
+        headers['x-source-partition'] === String(POISONED) &&
+        headers['x-source-first-offset'] === firstOffset,
+    );
+
+  /**
+   * Sends `messages` as ONE real zstd record batch whose records section is `frameOf(records)`: our
+   * codec table entry (shared with the ingestion app in this process) compresses with it for this
+   * send only. The broker decompresses and validates the batch like any other.
+   */
+  async function sendCraftedZstd(messages: Message[], frameOf: (records: Buffer) => Buffer): Promise<string> {
+    const registry = CompressionCodecs as unknown as Record<number, () => Record<string, unknown>>;
+    const registered = registry[CompressionTypes.ZSTD];
+    registry[CompressionTypes.ZSTD] = () => ({
+      ...registered(),
+      compress: async ({ buffer }: { buffer: Buffer }) => frameOf(buffer),
+    });
+    try {
+      const [result] = await send(POISONED, messages, CompressionTypes.ZSTD);
+      return String(result.baseOffset);
+    } finally {
+      registry[CompressionTypes.ZSTD] = registered;
+    }
+  }
+
+  it('a zstd frame of one-byte blocks under an 8 MiB window (fzstd: ~2 TiB of window copying): dead-lettered as UNREADABLE_BATCH', async () => {
+    // One raw block per byte of the records (~260,000 blocks), window descriptor 2^23 (8 MiB, the
+    // largest this corpus's 8 MiB cap lets through; with the default 64 MiB cap, 64 MiB passes too).
+    const oneByteBlocks = (records: Buffer) =>
+      Buffer.concat([
+        Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 13 << 3]),
+        ...[...records].map((byte, index) =>
+          Buffer.from([8 | (index === records.length - 1 ? 1 : 0), 0, 0, byte]),
+        ),
+      ]);
+    let firstOffset = '';
+    let count = 0;
+    await poisonThenValid(async (marker) => {
+      const events = Array.from({ length: 600 }, () =>
+        wireEvent(accountA, 'COURSE_ENROLLMENT', { eventInfo: marker }),
+      );
+      count = events.length;
+      firstOffset = await sendCraftedZstd(
+        events.map((event) => record(accountA, JSON.stringify(event))),
+        oneByteBlocks,
+      );
+    });
+
+    const [stub] = await waitFor('the stub of the batch', () =>
+      unreadableBatchStubs(firstOffset).length === 1 ? unreadableBatchStubs(firstOffset) : undefined,
+    );
+    expect(stub.headers).toMatchObject({
+      'x-error-code': 'UNREADABLE_BATCH',
+      'x-source-offset': String(BigInt(firstOffset) + BigInt(count - 1)),
+      'x-error-message': expect.stringContaining(
+        `zstd batch decompresses to more than the ${MAX_DECOMPRESSED_BATCH_BYTES}-byte cap`,
+      ),
+    });
+  });
+
+  it('a batch declaring more records than one fetch may decode: one UNREADABLE_BATCH stub, nothing decoded', async () => {
+    let firstOffset = '';
+    await poisonThenValid(async () => {
+      const tiny = Array.from({ length: OVER_THE_RECORD_CAP }, (): Message => ({ value: Buffer.from('x') }));
+      const [result] = await send(POISONED, tiny, CompressionTypes.GZIP);
+      firstOffset = String(result.baseOffset);
+    });
+
+    const [stub] = await waitFor('the stub of the batch', () =>
+      unreadableBatchStubs(firstOffset).length === 1 ? unreadableBatchStubs(firstOffset) : undefined,
+    );
+    expect(stub.headers).toMatchObject({
+      'x-error-code': 'UNREADABLE_BATCH',
+      'x-source-offset': String(BigInt(firstOffset) + BigInt(OVER_THE_RECORD_CAP - 1)),
+      'x-error-message': expect.stringContaining(
+        `declares ${OVER_THE_RECORD_CAP} records, more than the ${MAX_RECORDS_PER_FETCH} one fetch may decode`,
+      ),
+    });
+  });
+
+  it('the same batch in an aborted transaction: nothing of it is read, not even a stub', async () => {
+    const transactional = testKafka('poison-txn').producer({
+      transactionalId: `poison-${randomBytes(4).toString('hex')}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await transactional.connect();
+    let firstOffset = '';
+    try {
+      await poisonThenValid(async () => {
+        const transaction = await transactional.transaction();
+        const [result] = await transaction.send({
+          topic: env.config.kafka.eventsTopic,
+          compression: CompressionTypes.GZIP,
+          messages: Array.from({ length: OVER_THE_RECORD_CAP }, () => ({
+            partition: POISONED,
+            value: Buffer.from('x'),
+          })),
+        });
+        firstOffset = String(result.baseOffset);
+        await transaction.abort();
+      });
+    } finally {
+      await transactional.disconnect();
+    }
+    // The valid event behind it on the same partition was delivered: the batch was read past.
+    expect(unreadableBatchStubs(firstOffset)).toEqual([]);
+    expect(deadLetters.filter(({ value }) => value?.equals(Buffer.from('x')))).toEqual([]);
+  });
+
+  it('batches that together pass the fetch cap, read in one fetch: the rest is fetched again, every record arrives', async () => {
+    // Three batches of ~6 MiB decompressed (a few KB on the wire) committed together, so one fetch
+    // returns all three: 18 MiB, past the 16 MiB a fetch may decompress.
+    const transactional = testKafka('poison-fetch-cap').producer({
+      transactionalId: `poison-fetch-${randomBytes(4).toString('hex')}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await transactional.connect();
+    try {
+      const marker = await poisonThenValid(async (marker) => {
+        const transaction = await transactional.transaction();
+        for (let copy = 0; copy < 3; copy++) {
+          await transaction.send({
+            topic: env.config.kafka.eventsTopic,
+            compression: CompressionTypes.GZIP,
+            messages: [
+              {
+                partition: POISONED,
+                ...record(accountA, `{"eventInfo":"${marker}","pad":"${'p'.repeat(6 * MiB)}"}`),
+              },
+            ],
+          });
+        }
+        await transaction.commit();
+      });
+      const copies = await waitFor('three DLQ copies', () =>
+        deadLettersWith(marker).length === 3 ? deadLettersWith(marker) : undefined,
+      );
+      expect(copies.map(({ headers }) => headers['x-error-code'])).toEqual(
+        Array(3).fill('MESSAGE_TOO_LARGE'),
+      );
+      expect(copies.every(({ value }) => (value?.length ?? 0) > 6 * MiB)).toBe(true);
+    } finally {
+      await transactional.disconnect();
     }
   });
 

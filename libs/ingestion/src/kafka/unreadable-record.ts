@@ -2,10 +2,14 @@ import type { KafkaMessage } from 'kafkajs';
 
 /**
  * A record batch kafkajs could not decode: its codec threw, it decompressed past the cap of
- * compression-codecs.ts, or its compression type is unknown. Our kafkajs patch
+ * compression-codecs.ts (output plus the work charged for its blocks), it declares more records than
+ * one fetch may decode, or its compression type is unknown. Our kafkajs patch
  * (patches/kafkajs+2.2.4.patch) hands such a batch on as ONE placeholder message at the batch's last
  * offset (null key and value, no headers) instead of throwing inside the fetch, so the consumer can
- * dead-letter a stub with these coordinates and commit past it rather than stop for ever.
+ * dead-letter a stub with these coordinates and commit past it rather than stop for ever. A batch
+ * that is only past what its FETCH has left is not a placeholder: it is fetched again. The
+ * placeholder of a control batch (a transaction marker) never gets here: it keeps the control flag,
+ * kafkajs drops it, and it ends its producer's aborted transaction (filterAbortedMessages.js).
  */
 export interface UnreadableBatch {
   /** Offset of the batch's first record (int64 as a decimal string). */
