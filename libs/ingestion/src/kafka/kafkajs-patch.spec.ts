@@ -583,3 +583,51 @@ describe('patched kafkajs: an undecodable control batch never lets an aborted tr
     expect(offsetsOf(batch.messages)).toEqual([0]);
   });
 });
+
+describe('patched kafkajs: each fetch asks for the partitions in a different order', () => {
+  interface FetchRequest {
+    topics: Array<{ topic: string; partitions: Array<{ partition: number }> }>;
+  }
+  const ConsumerGroup = kafkajs('./src/consumer/consumerGroup') as {
+    prototype: { fetch(nodeId: number): Promise<unknown[]> };
+  };
+
+  /** A ConsumerGroup assigned partitions 0-2 of one topic, whose broker records what it is asked. */
+  function consumerGroupRecordingFetches(requests: FetchRequest[]) {
+    const assigned = [{ topic: 'lms.events', partitions: [0, 1, 2] }];
+    return Object.assign(Object.create(ConsumerGroup.prototype) as object, {
+      cluster: {
+        refreshMetadataIfNecessary: async () => undefined,
+        findBroker: async () => ({
+          fetch: async (request: FetchRequest) => {
+            requests.push(structuredClone(request));
+            return { responses: [] };
+          },
+        }),
+      },
+      checkForStaleAssignment: () => undefined,
+      subscriptionState: { assigned: () => assigned, isPaused: () => false },
+      filterPartitionsByNode: (_nodeId: number, topicPartitions: unknown) => topicPartitions,
+      seekOffsets: async () => undefined,
+      offsetManager: {
+        committedOffsets: () => ({ 'lms.events': { 0: '0', 1: '0', 2: '0' } }),
+        nextOffset: () => ({ toString: () => '0' }),
+      },
+      getActiveTopicPartitions: () => ({ 'lms.events': new Set([0, 1, 2]) }),
+      seekOffset: { has: () => false },
+      preferredReadReplicasPerTopicPartition: {},
+      maxBytesPerPartition: 1024,
+    }) as { fetch(nodeId: number): Promise<unknown[]> };
+  }
+
+  it('every partition comes first in turn, so a backlog that fills the fetch cannot hold the others back', async () => {
+    const requests: FetchRequest[] = [];
+    const consumerGroup = consumerGroupRecordingFetches(requests);
+    for (let round = 0; round < 3; round++) await consumerGroup.fetch(1);
+    expect(requests.map(({ topics }) => topics[0].partitions.map(({ partition }) => partition))).toEqual([
+      [1, 2, 0],
+      [2, 0, 1],
+      [0, 1, 2],
+    ]);
+  });
+});
