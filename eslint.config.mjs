@@ -2,6 +2,7 @@
 // places that ignore them, non-exhaustive switches over our enums).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.kafka/**', 'coverage/**', '**/*.js', '**/*.mjs'] },
@@ -32,6 +33,9 @@ export default tseslint.config(
       ],
     },
   },
+  // The console's components: hooks only at the top level, and every value an effect reads in its deps
+  // (a stale closure there is how an older answer overwrites a newer one).
+  { ...reactHooks.configs.flat.recommended, files: ['apps/admin-console/**/*.{ts,tsx}'] },
   {
     files: ['**/*.spec.ts', '**/*.e2e-spec.ts', '**/*.int-spec.ts', 'test/**/*.ts'],
     rules: {

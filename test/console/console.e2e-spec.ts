@@ -112,7 +112,7 @@ describe('console: the LMS Webhooks page in a real browser', () => {
       status: 'Status',
       from: 'From',
       to: 'To',
-      limitReached: 'At most {max} webhooks per account',
+      limitReached: { one: 'At most {max} webhook per account', other: 'At most {max} webhooks per account' },
     });
   });
 
@@ -440,7 +440,7 @@ describe('console: the LMS Webhooks page in a real browser', () => {
       await fullUi.webhookRow('Webhook 5').waitFor();
       const add = fullUi.button('addWebhook');
       expect(await add.isDisabled()).toBe(true);
-      const reason = ui.t('limitReached', { max: 5 });
+      const reason = ui.t('limitReached', { count: 5, max: 5 });
       expect(reason).toBe('At most 5 webhooks per account');
       await tab.getByText(reason, { exact: true }).waitFor();
       // The reason is the disabled button's description, so a screen reader hears why.

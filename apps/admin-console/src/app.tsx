@@ -11,14 +11,12 @@ import { LinkSignInDialog } from './components/link-sign-in-dialog';
 import { SignIn } from './components/sign-in';
 import { SignedInAs } from './components/signed-in-as';
 import { WebhookForm } from './components/webhook-form';
+import { NotFound } from './components/not-found';
 import { WebhooksPage } from './components/webhooks-page';
 import { useI18n } from './i18n/i18n-context';
 import type { MessageKey } from './i18n/catalogue';
-
-export type View =
-  | { page: 'list'; notice?: string }
-  | { page: 'form'; webhookId?: string }
-  | { page: 'deliveries'; webhookId: string; webhookName: string };
+import type { Route } from './routing/routes';
+import { useRoute } from './routing/use-route';
 
 /**
  * Signed out (with why), or signed in with a token; the views talk to the API through one client. A
@@ -28,7 +26,16 @@ export function App() {
   const { t } = useI18n();
   const [token, setToken] = useState<string | undefined>(storedToken);
   const [signInProblem, setSignInProblem] = useState<MessageKey | undefined>();
-  const [view, setView] = useState<View>({ page: 'list' });
+  const { route, navigate } = useRoute();
+  // What the last save or delete said, shown once on the list it returned to.
+  const [notice, setNotice] = useState<string | undefined>();
+  const go = useCallback(
+    (next: Route, withNotice?: string) => {
+      setNotice(withNotice);
+      navigate(next);
+    },
+    [navigate],
+  );
   const { linkToken, dismissLinkToken } = useLinkToken();
   const link = linkSignIn(linkToken, token);
   const signedIn = useMemo(() => (token ? readTokenClaims(token) : undefined), [token]);
@@ -38,12 +45,15 @@ export function App() {
     if (linkToken && linkToken === token) dismissLinkToken();
   }, [linkToken, token, dismissLinkToken]);
 
-  const signOut = useCallback((problem?: MessageKey) => {
-    clearToken();
-    setToken(undefined);
-    setSignInProblem(problem);
-    setView({ page: 'list' });
-  }, []);
+  const signOut = useCallback(
+    (problem?: MessageKey) => {
+      clearToken();
+      setToken(undefined);
+      setSignInProblem(problem);
+      go({ page: 'list' });
+    },
+    [go],
+  );
 
   const client = useMemo(
     () =>
@@ -60,7 +70,7 @@ export function App() {
     setSignInProblem(undefined);
     setToken(newToken);
     // Another account's webhook must not stay open: start from its list.
-    setView({ page: 'list' });
+    go({ page: 'list' });
     dismissLinkToken();
   };
 
@@ -81,24 +91,26 @@ export function App() {
       <main id="main">
         {!client ? (
           <SignIn problem={signInProblem} onSignIn={signIn} />
-        ) : view.page === 'form' ? (
+        ) : route.page === 'add' || route.page === 'edit' ? (
           <WebhookForm
-            key={view.webhookId ?? 'new'}
+            key={route.page === 'edit' ? route.webhookId : 'new'}
             client={client}
-            webhookId={view.webhookId}
-            onDone={(notice) => setView({ page: 'list', notice })}
-            onCancel={() => setView({ page: 'list' })}
+            webhookId={route.page === 'edit' ? route.webhookId : undefined}
+            onDone={(done) => go({ page: 'list' }, done)}
+            onCancel={() => go({ page: 'list' })}
           />
-        ) : view.page === 'deliveries' ? (
+        ) : route.page === 'deliveries' ? (
           <DeliveriesPage
-            key={view.webhookId}
+            key={route.webhookId}
             client={client}
-            webhookId={view.webhookId}
-            webhookName={view.webhookName}
-            onBack={() => setView({ page: 'list' })}
+            webhookId={route.webhookId}
+            deliveryId={route.deliveryId}
+            onNavigate={go}
           />
+        ) : route.page === 'not-found' ? (
+          <NotFound onBack={() => go({ page: 'list' })} />
         ) : (
-          <WebhooksPage client={client} notice={view.notice} onNavigate={setView} />
+          <WebhooksPage key={notice} client={client} notice={notice} onNavigate={go} />
         )}
       </main>
       {link && (

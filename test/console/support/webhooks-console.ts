@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import type { Locator, Page } from 'playwright-core';
 import { waitFor } from '@lms/testing';
-import { en, format, type MessageKey, type Messages } from '../../../apps/admin-console/src/i18n/catalogue';
+import {
+  en,
+  format,
+  zhCN,
+  type MessageKey,
+  type Messages,
+} from '../../../apps/admin-console/src/i18n/catalogue';
 
 export interface WebhookForm {
   name: string;
@@ -29,7 +35,7 @@ export class WebhooksConsole {
   ) {}
 
   t(key: MessageKey, values?: Record<string, string | number>): string {
-    return format(this.messages[key], values);
+    return format(this.messages[key], values, this.messages === zhCN ? 'zh-CN' : 'en');
   }
 
   button(key: MessageKey, within: Page | Locator = this.page): Locator {

@@ -5,14 +5,26 @@ import type {
   DeliveryPage,
   DeliveryStatus,
   EventType,
+  Redelivery,
+  ReplayResult,
   SigningSecretFile,
   TestResult,
+  UnsavedWebhookTest,
   Webhook,
+  WebhookChanges,
   WebhookDetail,
   WebhookInput,
+  WebhookList,
 } from './api-types';
 
 const API_BASE = '/api/v1';
+/** GET /webhooks answers the account's limit (MAX_WEBHOOKS_PER_ACCOUNT) in this header. */
+const WEBHOOK_LIMIT_HEADER = 'X-Webhook-Limit';
+
+/** Every read takes an AbortSignal: a page that moved on cancels what it no longer needs. */
+export interface ReadOptions {
+  signal?: AbortSignal;
+}
 
 /** The admin REST API with the signed-in admin's token. 401 and 403 are also reported to `onAuthFailure`. */
 export class AdminApiClient {
@@ -21,73 +33,79 @@ export class AdminApiClient {
     private readonly onAuthFailure: (error: ApiError) => void = () => undefined,
   ) {}
 
-  listEventTypes(): Promise<EventType[]> {
-    return this.request('GET', '/event-types');
+  listEventTypes(options?: ReadOptions): Promise<EventType[]> {
+    return this.json('GET', '/event-types', undefined, options);
   }
 
-  listWebhooks(): Promise<Webhook[]> {
-    return this.request('GET', '/webhooks');
+  async listWebhooks(options?: ReadOptions): Promise<WebhookList> {
+    const response = await this.send('GET', '/webhooks', undefined, options);
+    const limit = Number(response.headers.get(WEBHOOK_LIMIT_HEADER));
+    return {
+      webhooks: (await readJson(response)) as WebhookDetail[],
+      limit: Number.isInteger(limit) && limit > 0 ? limit : undefined,
+    };
   }
 
-  getWebhook(id: string): Promise<WebhookDetail> {
-    return this.request('GET', `/webhooks/${encodeURIComponent(id)}`);
+  getWebhook(id: string, options?: ReadOptions): Promise<WebhookDetail> {
+    return this.json('GET', `/webhooks/${encodeURIComponent(id)}`, undefined, options);
   }
 
   createWebhook(input: WebhookInput): Promise<Webhook> {
-    return this.request('POST', '/webhooks', input);
+    return this.json('POST', '/webhooks', input);
   }
 
-  updateWebhook(id: string, input: Partial<WebhookInput>): Promise<Webhook> {
-    return this.request('PATCH', `/webhooks/${encodeURIComponent(id)}`, input);
+  updateWebhook(id: string, changes: WebhookChanges): Promise<Webhook> {
+    return this.json('PATCH', `/webhooks/${encodeURIComponent(id)}`, changes);
   }
 
-  deleteWebhook(id: string): Promise<void> {
-    return this.request('DELETE', `/webhooks/${encodeURIComponent(id)}`);
+  async deleteWebhook(id: string): Promise<void> {
+    await this.send('DELETE', `/webhooks/${encodeURIComponent(id)}`);
   }
 
-  testUnsavedWebhook(
-    input: Pick<WebhookInput, 'targetUrl' | 'authentication' | 'events'>,
-  ): Promise<TestResult> {
-    return this.request('POST', '/webhooks/test', input);
+  testUnsavedWebhook(input: UnsavedWebhookTest): Promise<TestResult> {
+    return this.json('POST', '/webhooks/test', input);
   }
 
   downloadSignature(id: string): Promise<SigningSecretFile> {
-    return this.request('GET', `/webhooks/${encodeURIComponent(id)}/signature`);
+    return this.json('GET', `/webhooks/${encodeURIComponent(id)}/signature`);
   }
 
-  auditLog(id: string): Promise<AuditEntry[]> {
-    return this.request('GET', `/webhooks/${encodeURIComponent(id)}/audit`);
+  auditLog(id: string, options?: ReadOptions): Promise<AuditEntry[]> {
+    return this.json('GET', `/webhooks/${encodeURIComponent(id)}/audit`, undefined, options);
   }
 
   listDeliveries(
     webhookId: string,
     filter: { status?: DeliveryStatus; cursor?: string; limit?: number },
+    options?: ReadOptions,
   ): Promise<DeliveryPage> {
     const query = new URLSearchParams();
     if (filter.status) query.set('status', filter.status);
     if (filter.cursor) query.set('cursor', filter.cursor);
     if (filter.limit) query.set('limit', String(filter.limit));
     const suffix = query.size > 0 ? `?${query.toString()}` : '';
-    return this.request('GET', `/webhooks/${encodeURIComponent(webhookId)}/deliveries${suffix}`);
+    const path = `/webhooks/${encodeURIComponent(webhookId)}/deliveries${suffix}`;
+    return this.json('GET', path, undefined, options);
   }
 
-  getDelivery(id: string): Promise<DeliveryDetail> {
-    return this.request('GET', `/deliveries/${encodeURIComponent(id)}`);
+  getDelivery(id: string, options?: ReadOptions): Promise<DeliveryDetail> {
+    return this.json('GET', `/deliveries/${encodeURIComponent(id)}`, undefined, options);
   }
 
-  redeliver(id: string): Promise<{ eventCount: number }> {
-    return this.request('POST', `/deliveries/${encodeURIComponent(id)}/redeliver`);
+  redeliver(id: string): Promise<Redelivery> {
+    return this.json('POST', `/deliveries/${encodeURIComponent(id)}/redeliver`);
   }
 
-  replay(
-    webhookId: string,
-    from: string,
-    to: string,
-  ): Promise<{ count: number; realtimeEvents: number; batchedEvents: number }> {
-    return this.request('POST', `/webhooks/${encodeURIComponent(webhookId)}/replay`, { from, to });
+  replay(webhookId: string, from: string, to: string): Promise<ReplayResult> {
+    return this.json('POST', `/webhooks/${encodeURIComponent(webhookId)}/replay`, { from, to });
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async json<T>(method: string, path: string, body?: unknown, options?: ReadOptions): Promise<T> {
+    return (await readJson(await this.send(method, path, body, options))) as T;
+  }
+
+  /** The answer when it is a success; an ApiError (read once, here) when it is not. */
+  private async send(method: string, path: string, body?: unknown, options?: ReadOptions): Promise<Response> {
     const headers: Record<string, string> = {
       Authorization: `Bearer ${this.token}`,
       Accept: 'application/json',
@@ -98,19 +116,19 @@ export class AdminApiClient {
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
+      signal: options?.signal,
     });
-    const text = await response.text();
-    const parsed = parseJson(text);
     if (!response.ok) {
-      const error = ApiError.fromBody(response.status, parsed);
+      const error = ApiError.fromBody(response.status, await readJson(response));
       if (response.status === 401 || response.status === 403) this.onAuthFailure(error);
       throw error;
     }
-    return parsed as T;
+    return response;
   }
 }
 
-function parseJson(text: string): unknown {
+async function readJson(response: Response): Promise<unknown> {
+  const text = await response.text();
   if (text === '') return undefined;
   try {
     return JSON.parse(text) as unknown;

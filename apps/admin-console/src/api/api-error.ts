@@ -5,6 +5,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details: readonly ApiErrorDetail[] = [],
+    /** A 500's id in the server's logs, for the operators. */
+    readonly errorId?: string,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -24,7 +26,8 @@ export class ApiError extends Error {
             typeof (detail as ApiErrorDetail).message === 'string',
         )
       : [];
-    return new ApiError(status, code, message, details);
+    const errorId = typeof record.errorId === 'string' ? record.errorId : undefined;
+    return new ApiError(status, code, message, details, errorId);
   }
 }
 

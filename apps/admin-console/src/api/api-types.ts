@@ -1,111 +1,40 @@
-// The admin API's shapes as the console reads them (see /docs-json). Fields that newer servers add
-// (maxInFlight, maxEventsPerRequest, lanes) are optional here so an older server still renders.
+// The console's names for the admin API's shapes. Every one is a type generated from the server's
+// OpenAPI document (admin-api.schema.ts, checked against /docs-json by test/console/api-types.e2e-spec.ts),
+// so a changed DTO breaks the console's type-check instead of its pages.
+import type * as Api from './admin-api.schema';
 
-export type AuthenticationType = 'NONE' | 'BASIC' | 'SIGNATURE';
-export type WebhookStatus = 'ACTIVE' | 'INACTIVE' | 'DISABLED';
-export type DeliveryStatus = 'PENDING' | 'RETRYING' | 'SUCCEEDED' | 'DEAD' | 'CANCELLED';
-export const DELIVERY_STATUSES: readonly DeliveryStatus[] = [
+export type Webhook = Api.WebhookResponse;
+export type WebhookDetail = Api.WebhookDetailResponse;
+export type Lane = Api.LaneResponse;
+export type EventType = Api.EventTypeResponse;
+export type WebhookInput = Api.CreateWebhookDto;
+export type WebhookChanges = Api.UpdateWebhookDto;
+export type UnsavedWebhookTest = Api.TestUnsavedWebhookDto;
+export type TestResult = Api.WebhookTestResponse;
+export type DeliverySummary = Api.DeliverySummaryResponse;
+export type DeliveryPage = Api.DeliveryPageResponse;
+export type DeliveryDetail = Api.DeliveryDetailResponse;
+export type Redelivery = Api.RedeliveryResponse;
+export type ReplayResult = Api.ReplayResponse;
+export type AuditEntry = Api.AuditEntryResponse;
+export type SigningSecretFile = Api.SigningSecretResponse;
+
+export type AuthenticationType = Api.WebhookAuthenticationDto['type'];
+export type WebhookStatus = Webhook['status'];
+export type DeliveryStatus = DeliverySummary['status'];
+export type AuditAction = AuditEntry['action'];
+
+export const DELIVERY_STATUSES = [
   'PENDING',
   'RETRYING',
   'SUCCEEDED',
   'DEAD',
   'CANCELLED',
-];
+] as const satisfies readonly DeliveryStatus[];
 
-export interface EventType {
-  name: string;
-  realtime: boolean;
-  description: string;
-}
-
-export interface Webhook {
-  id: string;
-  name: string;
-  description: string | null;
-  targetUrl: string;
-  authentication: { type: AuthenticationType; username?: string };
-  events: string[];
-  active: boolean;
-  status: WebhookStatus;
-  disabledReason: string | null;
-  rateLimitPerSecond: number | null;
-  maxInFlight?: number;
-  maxEventsPerRequest?: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface Lane {
-  kind: 'REALTIME' | 'BATCH';
-  pendingEvents: number;
-  heldEvents?: number;
-  blockedSince: string | null;
-}
-
-export interface WebhookDetail extends Webhook {
-  lanes?: Lane[];
-}
-
-export interface WebhookInput {
-  name: string;
-  description: string | null;
-  targetUrl: string;
-  authentication: { type: AuthenticationType; username?: string; password?: string };
-  events: string[];
-  active: boolean;
-  rateLimitPerSecond?: number | null;
-  maxInFlight?: number;
-  maxEventsPerRequest?: number;
-}
-
-export interface TestResult {
-  delivered: boolean;
-  statusCode: number | null;
-  durationMs: number;
-  responseBody: string;
-  error: string | null;
-  eventName: string;
-}
-
-export interface DeliverySummary {
-  id: string;
-  kind: 'REALTIME' | 'BATCH';
-  status: DeliveryStatus;
-  eventCount: number;
-  eventNames: string[];
-  attemptCount: number;
-  lastStatusCode: number | null;
-  lastError: string | null;
-  redeliveryOf: string | null;
-  createdAt: string;
-}
-
-export interface DeliveryPage {
-  items: DeliverySummary[];
-  nextCursor: string | null;
-}
-
-export interface DeliveryDetail extends DeliverySummary {
-  events: { eventId: string; eventName: string; timestamp: number }[];
-  attempts: {
-    attemptNumber: number;
-    startedAt: string;
-    durationMs: number;
-    statusCode: number | null;
-    error: string | null;
-    responseSnippet: string | null;
-  }[];
-}
-
-export interface AuditEntry {
-  action: string;
-  actor: string;
-  at: string;
-  details: Record<string, unknown>;
-}
-
-export interface SigningSecretFile {
-  webhookId: string;
-  secret: string;
-  [key: string]: unknown;
+/** GET /webhooks: the webhooks with their lanes, and the account's limit (X-Webhook-Limit). */
+export interface WebhookList {
+  webhooks: WebhookDetail[];
+  /** Undefined when the server did not say (an older admin API). */
+  limit: number | undefined;
 }

@@ -3,7 +3,7 @@ import { AdminApiClient } from '../api/admin-api-client';
 import type { LinkSignIn } from '../auth/link-sign-in';
 import { useI18n } from '../i18n/i18n-context';
 import { ConfirmDialog } from './confirm-dialog';
-import { describeSignInError } from './sign-in-error';
+import { describeSignInError } from '../api/describe-api-error';
 
 interface LinkSignInDialogProps {
   link: LinkSignIn;

@@ -2,7 +2,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { AdminApiClient } from '../api/admin-api-client';
 import type { MessageKey } from '../i18n/catalogue';
 import { useI18n } from '../i18n/i18n-context';
-import { describeSignInError } from './sign-in-error';
+import { describeSignInError } from '../api/describe-api-error';
 
 interface SignInProps {
   problem?: MessageKey;

@@ -1,82 +1,59 @@
-import { useCallback, useEffect, useId, useState } from 'react';
+import { useCallback, useId, useState } from 'react';
 import type { AdminApiClient } from '../api/admin-api-client';
-import type { Lane, Webhook } from '../api/api-types';
-import type { View } from '../app';
+import type { WebhookDetail } from '../api/api-types';
+import { describeApiError } from '../api/describe-api-error';
+import { useApi } from '../api/use-api';
 import { useI18n } from '../i18n/i18n-context';
+import type { Route } from '../routing/routes';
 import { ConfirmDialog } from './confirm-dialog';
-import { errorText } from './error-text';
 import { Notice, type NoticeMessage } from './notice';
-
-/** The product's limit (PRODUCT.md); the API refuses a sixth webhook with WEBHOOK_LIMIT_REACHED anyway. */
-export const MAX_WEBHOOKS_PER_ACCOUNT = 5;
+import { WebhookRow } from './webhook-row';
 
 interface WebhooksPageProps {
   client: AdminApiClient;
   notice?: string;
-  onNavigate: (view: View) => void;
+  onNavigate: (route: Route) => void;
 }
 
-type LaneHealth = { pendingEvents: number; blockedSince: string | null } | 'unknown';
-
+/** The account's webhooks in one request (GET /webhooks carries lanes and the account's limit). */
 export function WebhooksPage({ client, notice, onNavigate }: WebhooksPageProps) {
-  const { t, formatTime } = useI18n();
-  const [webhooks, setWebhooks] = useState<Webhook[] | undefined>();
-  const [health, setHealth] = useState<Record<string, LaneHealth>>({});
+  const { t } = useI18n();
+  const { read, reload } = useApi(
+    useCallback((signal: AbortSignal) => client.listWebhooks({ signal }), [client]),
+  );
   const [message, setMessage] = useState<NoticeMessage | undefined>(
     notice ? { text: notice, error: false } : undefined,
   );
-  const [toDelete, setToDelete] = useState<Webhook | undefined>();
+  const [toDelete, setToDelete] = useState<WebhookDetail | undefined>();
   const [busy, setBusy] = useState(false);
   const limitId = useId();
 
-  const load = useCallback(async () => {
-    try {
-      const list = await client.listWebhooks();
-      setWebhooks(list);
-      // Lane health is on GET /webhooks/:id only; at most 5 webhooks, so one call each is fine.
-      const details = await Promise.all(
-        list.map(async (webhook) => {
-          try {
-            return [webhook.id, summarizeLanes((await client.getWebhook(webhook.id)).lanes)] as const;
-          } catch {
-            return [webhook.id, 'unknown' as const] as const;
-          }
-        }),
-      );
-      setHealth(Object.fromEntries(details));
-    } catch (error) {
-      setMessage({ text: errorText(error, t), error: true });
-    }
-  }, [client, t]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
-
-  async function toggle(webhook: Webhook) {
+  async function toggle(webhook: WebhookDetail) {
     try {
       const updated = await client.updateWebhook(webhook.id, { active: !webhook.active });
       setMessage({ text: t(updated.active ? 'activated' : 'retired', { name: webhook.name }), error: false });
     } catch (error) {
-      setMessage({ text: errorText(error, t), error: true });
+      setMessage({ text: describeApiError(error, t), error: true });
     }
-    await load();
+    reload();
   }
 
-  async function confirmDelete(webhook: Webhook) {
+  async function confirmDelete(webhook: WebhookDetail) {
     setBusy(true);
     try {
       await client.deleteWebhook(webhook.id);
       setMessage({ text: t('deleted', { name: webhook.name }), error: false });
     } catch (error) {
-      setMessage({ text: errorText(error, t), error: true });
+      setMessage({ text: describeApiError(error, t), error: true });
     }
     setBusy(false);
     setToDelete(undefined);
-    await load();
+    reload();
   }
 
-  const full = (webhooks?.length ?? 0) >= MAX_WEBHOOKS_PER_ACCOUNT;
+  const list = read.data;
+  const limit = list?.limit;
+  const full = list !== undefined && limit !== undefined && list.webhooks.length >= limit;
 
   return (
     <section aria-labelledby="webhooks-heading">
@@ -89,25 +66,25 @@ export function WebhooksPage({ client, notice, onNavigate }: WebhooksPageProps) 
           <button
             type="button"
             className="primary"
-            disabled={!webhooks || full}
+            disabled={!list || full}
             aria-describedby={full ? limitId : undefined}
-            onClick={() => onNavigate({ page: 'form' })}
+            onClick={() => onNavigate({ page: 'add' })}
           >
             {t('addWebhook')}
           </button>
           {full && (
             <p id={limitId} className="hint">
-              {t('limitReached', { max: MAX_WEBHOOKS_PER_ACCOUNT })}
+              {t('limitReached', { count: limit, max: limit })}
             </p>
           )}
         </div>
       </div>
 
-      <Notice message={message} />
+      <Notice message={read.state === 'failed' ? { text: read.error, error: true } : message} />
 
-      {!webhooks ? (
+      {read.state === 'loading' ? (
         <p>{t('loading')}</p>
-      ) : webhooks.length === 0 ? (
+      ) : !list ? null : list.webhooks.length === 0 ? (
         <p>{t('noWebhooks')}</p>
       ) : (
         <div className="table-wrap">
@@ -125,72 +102,15 @@ export function WebhooksPage({ client, notice, onNavigate }: WebhooksPageProps) 
               </tr>
             </thead>
             <tbody>
-              {webhooks.map((webhook) => {
-                const lane = health[webhook.id];
-                return (
-                  <tr key={webhook.id}>
-                    <th scope="row">{webhook.name}</th>
-                    <td className="url">{webhook.targetUrl}</td>
-                    <td>{t(`auth${webhook.authentication.type}`)}</td>
-                    <td>{t('eventCount', { count: webhook.events.length })}</td>
-                    <td>
-                      <input
-                        type="checkbox"
-                        role="switch"
-                        className="switch"
-                        checked={webhook.active}
-                        aria-label={t('activationFor', { name: webhook.name })}
-                        onChange={() => void toggle(webhook)}
-                      />
-                    </td>
-                    <td>
-                      <span className={`status status-${webhook.status.toLowerCase()}`}>
-                        {t(`status${webhook.status}`)}
-                      </span>
-                      {webhook.status === 'DISABLED' && webhook.disabledReason && (
-                        <span className="reason">
-                          {t('disabledReason', { reason: webhook.disabledReason })}
-                        </span>
-                      )}
-                    </td>
-                    <td className="lane-health">
-                      {lane === undefined ? (
-                        t('loading')
-                      ) : lane === 'unknown' ? (
-                        t('laneUnknown')
-                      ) : (
-                        <>
-                          <span>{t('pendingEvents', { count: lane.pendingEvents })}</span>
-                          <span className={lane.blockedSince ? 'error' : undefined}>
-                            {lane.blockedSince
-                              ? t('blockedSince', { time: formatTime(lane.blockedSince) })
-                              : t('notBlocked')}
-                          </span>
-                        </>
-                      )}
-                    </td>
-                    <td className="row-actions">
-                      <button
-                        type="button"
-                        onClick={() => onNavigate({ page: 'form', webhookId: webhook.id })}
-                      >
-                        {t('edit')}
-                      </button>
-                      <button
-                        type="button"
-                        onClick={() =>
-                          onNavigate({ page: 'deliveries', webhookId: webhook.id, webhookName: webhook.name })
-                        }
-                      >
-                        {t('deliveries')}
-                      </button>
-                      <button type="button" className="danger" onClick={() => setToDelete(webhook)}>
-                        {t('delete')}
-                      </button>
-                    </td>
-                  </tr>
-                );
-              })}
+              {list.webhooks.map((webhook) => (
+                <WebhookRow
+                  key={webhook.id}
+                  webhook={webhook}
+                  onToggle={(target) => void toggle(target)}
+                  onDelete={setToDelete}
+                  onNavigate={onNavigate}
+                />
+              ))}
             </tbody>
           </table>
         </div>
@@ -208,17 +128,4 @@ export function WebhooksPage({ client, notice, onNavigate }: WebhooksPageProps) 
       )}
     </section>
   );
-}
-
-/** Both lanes in one line: events waiting, and since when the oldest failing request blocks. */
-function summarizeLanes(lanes: Lane[] | undefined): LaneHealth {
-  if (!Array.isArray(lanes)) return 'unknown';
-  const blocked = lanes
-    .map((lane) => lane.blockedSince)
-    .filter((since): since is string => typeof since === 'string')
-    .sort();
-  return {
-    pendingEvents: lanes.reduce((sum, lane) => sum + (lane.pendingEvents ?? 0) + (lane.heldEvents ?? 0), 0),
-    blockedSince: blocked[0] ?? null,
-  };
 }

@@ -1,7 +1,8 @@
-import { en, type MessageKey, type Messages } from './en';
+import { en, type MessageKey, type Messages, type PluralMessage } from './en';
 import { zhCN } from './zh-CN';
 
-export type { MessageKey, Messages };
+export type { MessageKey, Messages, PluralMessage };
+export type Message = string | PluralMessage;
 export { en, zhCN };
 
 export const LANGUAGES = ['en', 'zh-CN'] as const;
@@ -26,14 +27,39 @@ export function isLanguage(value: unknown): value is Language {
   return typeof value === 'string' && (LANGUAGES as readonly string[]).includes(value);
 }
 
-/** Fills `{name}` placeholders; an unknown placeholder stays as written so a gap is visible. */
-export function format(template: string, values: Record<string, string | number> = {}): string {
+/**
+ * Fills `{name}` placeholders; an unknown placeholder stays as written so a gap is visible. A plural
+ * message picks its form for `{count}` by the language's plural rules ("1 event", "2 events", "2 个事件").
+ */
+export function format(
+  message: Message,
+  values: Record<string, string | number> = {},
+  language: Language = 'en',
+): string {
+  const template = typeof message === 'string' ? message : pluralForm(message, values.count, language);
   return template.replace(/\{(\w+)\}/g, (whole, key: string) =>
     key in values ? String(values[key]) : whole,
   );
 }
 
-/** The placeholders a template uses, sorted: both catalogues must use the same ones per key. */
-export function placeholders(template: string): string[] {
-  return [...template.matchAll(/\{(\w+)\}/g)].map((match) => match[1]).sort();
+function pluralForm(message: PluralMessage, count: string | number | undefined, language: Language): string {
+  const category = new Intl.PluralRules(language).select(Number(count));
+  return message[category] ?? message.other;
+}
+
+const PLURAL_CATEGORIES = ['zero', 'one', 'two', 'few', 'many', 'other'] as const;
+
+/** The forms of a message: one string, or each plural form. */
+export function forms(message: Message): string[] {
+  return typeof message === 'string'
+    ? [message]
+    : PLURAL_CATEGORIES.map((category) => message[category]).filter((form) => form !== undefined);
+}
+
+/** The placeholders a message uses, sorted: both catalogues must use the same ones per key. */
+export function placeholders(message: Message): string[] {
+  const found = new Set(
+    forms(message).flatMap((form) => [...form.matchAll(/\{(\w+)\}/g)].map((match) => match[1])),
+  );
+  return [...found].sort();
 }

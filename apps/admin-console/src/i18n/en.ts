@@ -33,7 +33,7 @@ export const en = {
   webhooks: 'Webhooks',
   webhooksIntro: 'Send data from the LMS to your systems the moment something happens.',
   addWebhook: 'Add Webhook',
-  limitReached: 'At most {max} webhooks per account',
+  limitReached: { one: 'At most {max} webhook per account', other: 'At most {max} webhooks per account' },
   noWebhooks: 'No webhooks yet. Choose Add Webhook to register a listener URL.',
   colName: 'Name',
   colTargetUrl: 'Target URL',
@@ -43,9 +43,10 @@ export const en = {
   colStatus: 'Status',
   colLaneHealth: 'Lane health',
   colActions: 'Actions',
-  eventCount: '{count} events',
+  eventCount: { one: '{count} event', other: '{count} events' },
   activationFor: 'Activation status for {name}',
   pendingEvents: 'Pending events: {count}',
+  laneHealthLoading: 'Lane health is loading',
   blockedSince: 'Blocked since: {time}',
   notBlocked: 'Not blocked',
   laneUnknown: 'Lane health unavailable',
@@ -153,13 +154,19 @@ export const en = {
   colResponse: 'Response snippet',
   durationMs: '{ms} ms',
   redeliver: 'Redeliver',
-  redelivered: 'Redelivery queued: {count} events appended to the lane.',
+  redelivered: {
+    one: 'Redelivery queued: {count} event appended to the lane.',
+    other: 'Redelivery queued: {count} events appended to the lane.',
+  },
   replayHeading: 'Replay',
   replayIntro: "Re-send the account's subscribed events of a time range (your local time).",
   from: 'From',
   to: 'To',
   replay: 'Replay',
-  replayed: 'Replay queued: {count} events ({realtime} real-time, {batched} non-real-time).',
+  replayed: {
+    one: 'Replay queued: {count} event ({realtime} real-time, {batched} non-real-time).',
+    other: 'Replay queued: {count} events ({realtime} real-time, {batched} non-real-time).',
+  },
   rangeRequired: 'Choose both From and To.',
   auditLog: 'Audit log',
   noAudit: 'No entries.',
@@ -168,11 +175,58 @@ export const en = {
   colActor: 'Actor',
   colDetails: 'Details',
 
+  auditCREATED: 'Created',
+  auditUPDATED: 'Updated',
+  auditACTIVATED: 'Activated',
+  auditRETIRED: 'Retired',
+  auditDELETED: 'Deleted',
+  auditSECRET_ROTATED: 'Signing secret rotated',
+  auditSECRET_DOWNLOADED: 'Signing secret downloaded',
+  auditAUTO_DISABLED: 'Disabled by the platform',
+  auditDISABLED_BY_RECEIVER: 'Disabled by the receiver (410 Gone)',
+  actorSystem: 'The platform',
+  deliveryLink: 'Link to this delivery',
+  notFoundHeading: 'Page not found',
+  notFoundText: 'The console has no page at this address.',
+
+  errorVALIDATION_FAILED: 'Some values are not valid.',
+  errorMALFORMED_JSON: 'The request was not valid JSON.',
+  errorWEBHOOK_NOT_FOUND: 'This webhook does not exist (any more) in your account.',
+  errorDELIVERY_NOT_FOUND: 'This delivery does not exist in your account.',
+  errorWEBHOOK_NAME_TAKEN: 'Another webhook of this account already has this name.',
+  errorWEBHOOK_LIMIT_REACHED: 'This account has as many webhooks as it may have. Delete one first.',
+  errorTARGET_NOT_ALLOWED: 'This target URL is not allowed.',
+  errorUNKNOWN_EVENT_TYPE: 'An event type is unknown to the server.',
+  errorNOT_A_SIGNATURE_WEBHOOK: 'Only webhooks with Signature authentication have a signing secret.',
+  errorDELIVERY_NOT_REDELIVERABLE: 'This delivery cannot be redelivered now.',
+  errorEVENT_NOT_SUBSCRIBED: 'The webhook does not subscribe to this event.',
+  errorREPLAY_RANGE_TOO_LARGE: 'The time range is too long to replay at once.',
+  errorREPLAY_ALREADY_QUEUED: 'A replay of this webhook is already queued.',
+  errorPENDING_EVENTS_LIMIT_REACHED: 'Too many events already wait for this webhook. Try again later.',
+  errorTOO_MANY_REQUESTS: 'Too many requests. Wait a moment and try again.',
+  errorTOO_MANY_CONCURRENT_TEST_SENDS: 'Too many tests are running at once. Wait for one to finish.',
+  errorPAYLOAD_TOO_LARGE: 'The request is too large.',
+  errorINTERNAL_ERROR: 'The server failed. Quote this to the operators: {errorId}',
   errorGeneric: 'Something went wrong: {message}',
   errorNetwork: 'The admin API cannot be reached. Is it running?',
 } as const;
 
 export type MessageKey = keyof typeof en;
 
-/** A catalogue: every key of the English one, each a string. */
-export type Messages = Record<MessageKey, string>;
+/**
+ * A message that depends on a number: one form per plural category of the language (Intl.PluralRules),
+ * `other` always. English has `one` and `other`; Chinese has only `other`. The number is `{count}`.
+ */
+export interface PluralMessage {
+  zero?: string;
+  one?: string;
+  two?: string;
+  few?: string;
+  many?: string;
+  other: string;
+}
+
+/** A catalogue: every key of the English one; a plural message where English has one. */
+export type Messages = {
+  [Key in MessageKey]: (typeof en)[Key] extends string ? string : PluralMessage;
+};

@@ -34,7 +34,7 @@ export function I18nProvider({ children }: { children: ReactNode }) {
         localStorage.setItem(STORAGE_KEY, next);
         setLanguageState(next);
       },
-      t: (key, values) => format(catalogue[key], values),
+      t: (key, values) => format(catalogue[key], values, language),
       formatTime: (time) => {
         if (time === null || time === undefined) return catalogue.none;
         const date = new Date(time);
