@@ -16,6 +16,8 @@ import { DeliveryOutcomeWriter } from './delivery-outcome-writer';
 import { DISPATCHER_CONFIG } from './dispatch-tokens';
 
 const QUEUE_DEPTH_SAMPLE_MS = 5_000;
+/** Bull's name for a processor that takes jobs of every name. */
+const ANY_JOB_NAME = '*';
 
 /** Every job name the delivery queue carries; each needs exactly one handler. */
 export const DELIVERY_QUEUE_JOB_NAMES: readonly string[] = [DELIVER_JOB, ADVANCE_LANE_JOB];
@@ -58,21 +60,24 @@ export class DeliveryQueueWorker implements OnApplicationBootstrap, BeforeApplic
   }
 
   onApplicationBootstrap(): void {
-    for (const handler of this.handlers) {
-      // Bull starts its loop inside process(); the returned promise only settles when the queue closes.
-      void this.queue
-        .process(handler.jobName, this.config.concurrency, async (job) => {
-          this.active += 1;
+    const handlerFor = new Map(this.handlers.map((handler) => [handler.jobName, handler]));
+    // One processor for every job name: Bull adds up the concurrency of named processors, so one per
+    // name would run (number of names) × DISPATCH_CONCURRENCY jobs at once.
+    // Bull starts its loop inside process(); the returned promise only settles when the queue closes.
+    void this.queue
+      .process(ANY_JOB_NAME, this.config.concurrency, async (job) => {
+        const handler = handlerFor.get(job.name);
+        if (!handler) throw new Error(`delivery queue job "${job.name}" has no handler`);
+        this.active += 1;
+        this.metrics.activeJobs.set(this.active);
+        try {
+          return await handler.handle(job);
+        } finally {
+          this.active -= 1;
           this.metrics.activeJobs.set(this.active);
-          try {
-            return await handler.handle(job);
-          } finally {
-            this.active -= 1;
-            this.metrics.activeJobs.set(this.active);
-          }
-        })
-        .catch((error: Error) => this.logger.error(`queue processing stopped: ${error.message}`));
-    }
+        }
+      })
+      .catch((error: Error) => this.logger.error(`queue processing stopped: ${error.message}`));
     this.queue.on('error', (error) => this.logger.error(`queue error: ${error.message}`));
     // Queue depth and lane backlog for /metrics: a backlog (waiting, released events) or a wall of retries
     // (delayed, blocked lanes) is what an operator watches.

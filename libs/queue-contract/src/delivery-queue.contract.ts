@@ -39,6 +39,9 @@ export function deliverJobOptions(deliveryId: string, delayMs = 0): JobOptions {
     delay: delayMs > 0 ? delayMs : undefined,
     attempts: 1_000_000,
     backoff: { type: DELIVERY_BACKOFF_STRATEGY },
+    // Every planned retry and fair-share deferral is a Bull failure that appends a stack trace to the
+    // job's hash, re-saved whole each time: keep only the latest.
+    stackTraceLimit: 1,
     removeOnComplete: true,
     removeOnFail: true,
   };
