@@ -3,11 +3,16 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DispatcherConfig } from '@lms/config';
 import { Metrics } from '@lms/observability';
-import { ADVISORY_LOCK, scheduleRunOnceJob, withAdvisoryLock, type RunOnceJob } from '@lms/webhook-domain';
+import {
+  ADVISORY_LOCK,
+  scheduleRunOnceJob,
+  WebhookLifecycle,
+  withAdvisoryLock,
+  type RunOnceJob,
+} from '@lms/webhook-domain';
 import { DataSource } from 'typeorm';
 import { DISPATCHER_CONFIG } from './dispatch-tokens';
 import { sqlRows } from './sql-rows';
-import { WebhookDisabler } from './webhook-disabler';
 
 const INTERVAL_NAME = 'auto-disable';
 
@@ -23,7 +28,7 @@ export class AutoDisableScheduler implements OnApplicationBootstrap, OnApplicati
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
-    private readonly disabler: WebhookDisabler,
+    private readonly lifecycle: WebhookLifecycle,
     private readonly schedulerRegistry: SchedulerRegistry,
     private readonly metrics: Metrics,
   ) {}
@@ -53,7 +58,7 @@ export class AutoDisableScheduler implements OnApplicationBootstrap, OnApplicati
         [this.config.autoDisableAfterMs],
       );
       if (due.length === 0) return [];
-      return this.disabler.disable(runner, {
+      return this.lifecycle.disable(runner.manager, {
         webhookIds: due.map((row) => row.id),
         action: 'AUTO_DISABLED',
         reason: `No successful delivery for ${Math.round(this.config.autoDisableAfterMs / 1000)} s`,

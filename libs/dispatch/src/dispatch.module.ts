@@ -4,7 +4,14 @@ import { ScheduleModule } from '@nestjs/schedule';
 import type { DispatcherConfig } from '@lms/config';
 import { DEFAULT_USER_AGENT, WebhookHttpSender } from '@lms/http-delivery';
 import { DELIVERY_BACKOFF_STRATEGY, DELIVERY_QUEUE } from '@lms/queue-contract';
-import { LaneRepository, SecretCipher, WebhookChangeFeed } from '@lms/webhook-domain';
+import {
+  LaneRepository,
+  SecretCipher,
+  WebhookChangeFeed,
+  WebhookCredentialsReader,
+  WebhookLifecycle,
+  WebhookRepository,
+} from '@lms/webhook-domain';
 import type { Queue } from 'bull';
 import Redis from 'ioredis';
 import { AccountFairShare, accountSlotsPerDispatcher } from './account-fair-share';
@@ -74,14 +81,8 @@ export class DispatchModule {
       providers: [
         { provide: DISPATCHER_CONFIG, useValue: config },
         { provide: SecretCipher, useFactory: () => new SecretCipher(config.secretsKey) },
-        {
-          provide: WebhookChangeFeed,
-          useFactory: async () => {
-            const feed = new WebhookChangeFeed(config.database.url);
-            await feed.start();
-            return feed;
-          },
-        },
+        // Starts itself once, when the module initialises.
+        { provide: WebhookChangeFeed, useFactory: () => new WebhookChangeFeed(config.database.url) },
         {
           provide: WebhookHttpSender,
           useFactory: () => new WebhookHttpSender({ ...config.delivery, userAgent: DEFAULT_USER_AGENT }),
@@ -105,6 +106,9 @@ export class DispatchModule {
         DeliveryLoader,
         WebhookTargetCache,
         DeliveryOutcomeWriter,
+        WebhookRepository,
+        WebhookLifecycle,
+        WebhookCredentialsReader,
         WebhookDisabler,
         WebhookRateLimiter,
         LaneRepository,

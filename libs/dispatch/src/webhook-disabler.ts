@@ -1,33 +1,26 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Metrics } from '@lms/observability';
-import { LaneRepository } from '@lms/webhook-domain';
-import { DataSource, QueryRunner } from 'typeorm';
-import { inTransaction, sqlRows } from './sql-rows';
-
-export type DisableAction = 'DISABLED_BY_RECEIVER' | 'AUTO_DISABLED';
-
-export const SYSTEM_ACTOR = 'system';
-export const CANCELLED_BY_WEBHOOK_DISABLED = 'system:webhook-disabled';
-export const CANCELLED_BY_WEBHOOK_INACTIVE = 'system:webhook-inactive';
+import { WebhookLifecycle } from '@lms/webhook-domain';
+import { DataSource } from 'typeorm';
+import { inTransaction } from './sql-rows';
 
 /**
- * The platform disabling a webhook on its own: status DISABLED with a reason, an audit_log row by
- * `system`, and its other waiting deliveries cancelled (they would only fail the same way).
+ * What the dispatcher does to a webhook on its own, through the domain's WebhookLifecycle (the one way
+ * out of service), counted on /metrics.
  */
 @Injectable()
 export class WebhookDisabler {
-  private readonly logger = new Logger(WebhookDisabler.name);
-
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly lanes: LaneRepository,
+    private readonly lifecycle: WebhookLifecycle,
     private readonly metrics: Metrics,
   ) {}
 
+  /** The receiver answered 410 Gone: the webhook is DISABLED. Returns whether this call disabled it. */
   async disableByReceiver(webhookId: string, deliveryId: string): Promise<boolean> {
     const disabled = await inTransaction(this.dataSource, (runner) =>
-      this.disable(runner, {
+      this.lifecycle.disable(runner.manager, {
         webhookIds: [webhookId],
         action: 'DISABLED_BY_RECEIVER',
         reason: 'The receiver answered 410 Gone',
@@ -38,59 +31,8 @@ export class WebhookDisabler {
     return disabled.length > 0;
   }
 
-  /** Disables ACTIVE webhooks among `webhookIds` (in the caller's transaction); returns those it changed. */
-  async disable(
-    runner: QueryRunner,
-    input: { webhookIds: string[]; action: DisableAction; reason: string; details?: Record<string, unknown> },
-  ): Promise<string[]> {
-    const changed = await sqlRows<{ id: string; account_id: string; failing_since: Date | null }>(
-      runner,
-      `UPDATE webhooks SET status = 'DISABLED', disabled_reason = $2, updated_at = now()
-        WHERE id = ANY($1::uuid[]) AND status = 'ACTIVE' AND deleted_at IS NULL
-       RETURNING id, account_id, failing_since`,
-      [input.webhookIds, input.reason],
-    );
-    if (changed.length === 0) return [];
-    await runner.query(
-      `INSERT INTO audit_log (account_id, webhook_id, actor, action, details)
-       SELECT account_id, webhook_id, $3, $4, details
-         FROM unnest($1::bigint[], $2::uuid[], $5::jsonb[]) AS t(account_id, webhook_id, details)`,
-      [
-        changed.map((row) => row.account_id),
-        changed.map((row) => row.id),
-        SYSTEM_ACTOR,
-        input.action,
-        changed.map((row) =>
-          JSON.stringify({ reason: input.reason, failingSince: row.failing_since, ...input.details }),
-        ),
-      ],
-    );
-    await this.cancelOpenDeliveries(
-      runner,
-      changed.map((row) => row.id),
-      CANCELLED_BY_WEBHOOK_DISABLED,
-    );
-    // The events waiting in its lanes go too, as when an admin retires a webhook.
-    await this.lanes.dropPending(
-      runner.manager,
-      changed.map((row) => row.id),
-    );
-    for (const row of changed) {
-      this.logger.warn({
-        msg: `webhook disabled: ${input.reason}`,
-        webhookId: row.id,
-        accountId: Number(row.account_id),
-      });
-    }
-    return changed.map((row) => row.id);
-  }
-
-  cancelOpenDeliveries(runner: QueryRunner, webhookIds: string[], cancelledBy: string): Promise<number> {
-    return this.lanes.cancelOpenDeliveries(runner.manager, webhookIds, cancelledBy);
-  }
-
-  /** One delivery whose webhook is no longer active: cancelled, not sent. */
-  cancelDelivery(deliveryId: string, cancelledBy: string): Promise<void> {
-    return this.lanes.cancelDelivery(deliveryId, cancelledBy);
+  /** A delivery whose webhook left service before its turn: cancelled, not sent. */
+  cancelDeliveryOfInactiveWebhook(deliveryId: string): Promise<void> {
+    return this.lifecycle.cancelDeliveryOfInactiveWebhook(deliveryId);
   }
 }

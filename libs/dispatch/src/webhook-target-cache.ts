@@ -1,27 +1,26 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { SecretCipher, WebhookChangeFeed, WebhookStatus } from '@lms/webhook-domain';
+import type { WebhookCredentials } from '@lms/http-delivery';
+import {
+  ChangeFeedCache,
+  WebhookChangeFeed,
+  WebhookCredentialsReader,
+  type WebhookStatus,
+} from '@lms/webhook-domain';
 import { DataSource } from 'typeorm';
 import { sqlRows, withConnection } from './sql-rows';
 
-export interface SigningSecret {
-  secret: string;
-  /** null = current; a rotated-out secret signs until it expires. */
-  expiresAt: Date | null;
-}
-
-/** What a delivery needs of its webhook, secrets decrypted. Held in memory only, never logged. */
-export interface WebhookTarget {
+/**
+ * What a delivery needs of its webhook, credentials decrypted (every secret with its expiry: a
+ * rotated-out one signs until it expires). Held in memory only, never logged.
+ */
+export interface WebhookTarget extends WebhookCredentials {
   id: string;
   accountId: number;
   targetUrl: string;
   status: WebhookStatus;
   deleted: boolean;
   rateLimitPerSecond: number | null;
-  authType: 'NONE' | 'BASIC' | 'SIGNATURE';
-  basicUsername: string | null;
-  basicPassword: string | null;
-  secrets: SigningSecret[];
 }
 
 interface WebhookRow {
@@ -39,28 +38,31 @@ interface WebhookRow {
 
 /** A backstop if a notification is ever lost without the feed noticing. */
 const MAX_AGE_MS = 60_000;
+// Far above any fleet's webhook count: a bound, not a working limit.
+const MAX_CACHED_WEBHOOKS = 100_000;
 
 /**
  * Webhooks and their decrypted credentials, cached per replica: decrypting and querying per delivery
  * would cost more than the HTTP call. WebhookChangeFeed (a DB trigger on every webhook/secret write)
- * evicts an entry the moment anything about that webhook changes.
+ * evicts an entry the moment anything about that webhook changes; concurrent jobs share one load.
  */
 @Injectable()
 export class WebhookTargetCache implements OnModuleInit, OnModuleDestroy {
-  private readonly entries = new Map<string, { loadedAt: number; target: Promise<WebhookTarget | null> }>();
+  private readonly cache = new ChangeFeedCache<string, WebhookTarget | null>({
+    keyOf: (change) => change.webhookId,
+    ttlMs: MAX_AGE_MS,
+    maxEntries: MAX_CACHED_WEBHOOKS,
+  });
   private unsubscribe?: () => void;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly cipher: SecretCipher,
+    private readonly credentials: WebhookCredentialsReader,
     private readonly changeFeed: WebhookChangeFeed,
   ) {}
 
   onModuleInit(): void {
-    this.unsubscribe = this.changeFeed.subscribe((change) => {
-      if (change === null) this.entries.clear();
-      else this.entries.delete(change.webhookId);
-    });
+    this.unsubscribe = this.cache.listenTo(this.changeFeed);
   }
 
   onModuleDestroy(): void {
@@ -68,17 +70,7 @@ export class WebhookTargetCache implements OnModuleInit, OnModuleDestroy {
   }
 
   get(webhookId: string): Promise<WebhookTarget | null> {
-    const cached = this.entries.get(webhookId);
-    if (cached && Date.now() - cached.loadedAt < MAX_AGE_MS) return cached.target;
-    // The promise is cached at once, so concurrent jobs share one load, and an eviction that arrives
-    // while it runs removes it (the next job loads again).
-    const target = this.load(webhookId);
-    const entry = { loadedAt: Date.now(), target };
-    this.entries.set(webhookId, entry);
-    target.catch(() => {
-      if (this.entries.get(webhookId) === entry) this.entries.delete(webhookId);
-    });
-    return target;
+    return this.cache.get(webhookId, (id) => this.load(id));
   }
 
   private async load(webhookId: string): Promise<WebhookTarget | null> {
@@ -102,15 +94,16 @@ export class WebhookTargetCache implements OnModuleInit, OnModuleDestroy {
       status: row.status,
       deleted: row.deleted_at !== null,
       rateLimitPerSecond: row.rate_limit_per_second,
-      authType: row.auth_type,
-      basicUsername: row.basic_username,
-      basicPassword: row.basic_password_enc
-        ? this.cipher.decrypt(row.basic_password_enc, { webhookId: row.id, field: 'basic_password' })
-        : null,
-      secrets: (row.secrets ?? []).map((secret) => ({
-        secret: this.cipher.decrypt(secret.secret_enc, { webhookId: row.id, field: 'signing_secret' }),
-        expiresAt: secret.expires_at ? new Date(secret.expires_at) : null,
-      })),
+      ...this.credentials.decrypt({
+        webhookId: row.id,
+        authType: row.auth_type,
+        basicUsername: row.basic_username,
+        basicPasswordEnc: row.basic_password_enc,
+        secrets: (row.secrets ?? []).map((secret) => ({
+          secretEnc: secret.secret_enc,
+          expiresAt: secret.expires_at ? new Date(secret.expires_at) : null,
+        })),
+      }),
     };
   }
 }

@@ -1,4 +1,3 @@
 export * from './admin-access.guard';
-export * from './current-admin.decorator';
 export * from './public.decorator';
 export * from './roles.decorator';

@@ -7,6 +7,7 @@ export * from './database/data-source-options';
 export * from './database/database.module';
 export * from './database/run-migrations-locked';
 export * from './database/webhook-change-feed';
+export * from './database/change-feed-cache';
 export * from './entities';
 export * from './errors/domain-error';
 export * from './migrations';

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   DeliveryLogService,
+  RedeliverCommand,
   type AdminActor,
   type DeliveryDetailView,
   type DeliveryPage,
@@ -77,7 +78,7 @@ export class DeliveriesController {
     @CurrentActor() actor: AdminActor,
     @Param('id', UuidParamPipe) id: string,
   ): Promise<RedeliveryResult> {
-    return this.deliveries.redeliver(actor, id);
+    return this.deliveries.redeliver(RedeliverCommand.create({ actor, deliveryId: id }));
   }
 
   @Post('webhooks/:id/replay')
@@ -97,6 +98,6 @@ export class DeliveriesController {
     @Param('id', UuidParamPipe) webhookId: string,
     @Body() body: ReplayDto,
   ): Promise<ReplayResult> {
-    return this.deliveries.replay(actor, webhookId, body.from, body.to);
+    return this.deliveries.replay(body.toCommand(actor, webhookId));
   }
 }

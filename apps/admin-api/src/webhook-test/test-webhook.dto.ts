@@ -1,5 +1,6 @@
 import { ApiPropertyOptional, IntersectionType, PartialType, PickType } from '@nestjs/swagger';
 import { IsString, MaxLength } from 'class-validator';
+import { TestUnsavedWebhookCommand, type AdminActor } from '@lms/webhook-domain';
 import { IsOptionalNotNull } from '../http/is-optional-not-null.decorator';
 import { CreateWebhookDto } from '../webhooks/dto/create-webhook.dto';
 
@@ -19,4 +20,14 @@ export class TestUnsavedWebhookDto extends IntersectionType(
   PickType(CreateWebhookDto, ['targetUrl', 'authentication', 'events'] as const),
   PartialType(PickType(CreateWebhookDto, ['name', 'description', 'active', 'rateLimitPerSecond'] as const)),
   TestEventChoiceDto,
-) {}
+) {
+  toCommand(actor: AdminActor): TestUnsavedWebhookCommand {
+    return TestUnsavedWebhookCommand.create({
+      actor,
+      targetUrl: this.targetUrl,
+      authentication: this.authentication.toInput(),
+      events: this.events,
+      eventName: this.eventName,
+    });
+  }
+}

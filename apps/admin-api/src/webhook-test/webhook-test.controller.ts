@@ -1,6 +1,11 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { TestSendUseCase, type AdminActor, type TestSendResult } from '@lms/webhook-domain';
+import {
+  TestSavedWebhookCommand,
+  TestSendUseCase,
+  type AdminActor,
+  type TestSendResult,
+} from '@lms/webhook-domain';
 import {
   ApiAuthenticatedErrors,
   ApiJsonBodyErrors,
@@ -50,13 +55,8 @@ export class WebhookTestController {
     @CurrentActor() actor: AdminActor,
     @Body() body: TestUnsavedWebhookDto,
   ): Promise<TestSendResult> {
-    return this.admission.run(actor.accountId, () =>
-      this.testSend.sendToUnsaved(
-        actor.accountId,
-        { targetUrl: body.targetUrl, authentication: body.authentication.toInput(), events: body.events },
-        body.eventName,
-      ),
-    );
+    // The command is built inside the admission, as the check it runs counts against the account's test-sends.
+    return this.admission.run(actor.accountId, () => this.testSend.sendToUnsaved(body.toCommand(actor)));
   }
 
   @Post(':id/test')
@@ -77,7 +77,9 @@ export class WebhookTestController {
     @Body() body: TestEventChoiceDto,
   ): Promise<TestSendResult> {
     return this.admission.run(actor.accountId, () =>
-      this.testSend.sendToSaved(actor.accountId, id, body.eventName),
+      this.testSend.sendToSaved(
+        TestSavedWebhookCommand.create({ actor, webhookId: id, eventName: body.eventName }),
+      ),
     );
   }
 }

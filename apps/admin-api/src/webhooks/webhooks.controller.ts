@@ -9,6 +9,8 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import {
+  DeleteWebhookCommand,
+  RotateSigningSecretCommand,
   WebhookManagementService,
   WebhookSignatureService,
   type AdminActor,
@@ -116,7 +118,7 @@ export class WebhooksController {
   @ApiNoContentResponse({ description: 'Deleted; its pending deliveries are cancelled' })
   @ApiWebhookNotFound()
   async delete(@CurrentActor() actor: AdminActor, @Param('id', UuidParamPipe) id: string): Promise<void> {
-    await this.webhooks.delete(actor, id);
+    await this.webhooks.delete(DeleteWebhookCommand.create({ actor, webhookId: id }));
   }
 
   @Get(':id/signature')
@@ -158,7 +160,7 @@ export class WebhooksController {
     @CurrentActor() actor: AdminActor,
     @Param('id', UuidParamPipe) id: string,
   ): Promise<SigningSecretFile> {
-    return this.signatures.rotate(actor, id);
+    return this.signatures.rotate(RotateSigningSecretCommand.create({ actor, webhookId: id }));
   }
 
   @Get(':id/audit')

@@ -1,4 +1,4 @@
-import { Logger, OnModuleDestroy } from '@nestjs/common';
+import { Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Client } from 'pg';
 
 export interface WebhookChange {
@@ -14,14 +14,16 @@ const CHANNEL = 'webhooks_changed';
 /**
  * Streams the `webhooks_changed` notifications that the schema's triggers send on every webhook or
  * secret write. Caches of webhooks (ingestion's subscriptions, the dispatcher's targets and secrets)
- * listen here. A dedicated connection, not a pool one: LISTEN is per session.
+ * listen here (through ChangeFeedCache). A dedicated connection, not a pool one: LISTEN is per session.
+ * It starts itself once, when its module initialises; no cache starts it.
  */
-export class WebhookChangeFeed implements OnModuleDestroy {
+export class WebhookChangeFeed implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(WebhookChangeFeed.name);
   private readonly handlers = new Set<WebhookChangeHandler>();
   private client?: Client;
   private stopped = false;
   private reconnectTimer?: NodeJS.Timeout;
+  private started?: Promise<void>;
 
   constructor(private readonly databaseUrl: string) {}
 
@@ -30,7 +32,17 @@ export class WebhookChangeFeed implements OnModuleDestroy {
     return () => this.handlers.delete(handler);
   }
 
-  async start(): Promise<void> {
+  onModuleInit(): Promise<void> {
+    return this.start();
+  }
+
+  /** Listens from now on. Idempotent: a second call answers the first one's start. */
+  start(): Promise<void> {
+    this.started ??= this.connect();
+    return this.started;
+  }
+
+  private async connect(): Promise<void> {
     const client = new Client({
       connectionString: this.databaseUrl,
       application_name: 'lms-webhooks-change-feed',
@@ -67,7 +79,7 @@ export class WebhookChangeFeed implements OnModuleDestroy {
     this.emit(null);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
-      this.start().catch((error: Error) => {
+      this.connect().catch((error: Error) => {
         this.logger.warn(`change feed reconnect failed: ${error.message}`);
         this.scheduleReconnect();
       });

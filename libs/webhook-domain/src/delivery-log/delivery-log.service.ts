@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { serializeEnvelope } from '@lms/http-delivery';
 import { DomainError } from '../errors/domain-error';
 import { LaneRepository, type WokenLane } from '../lanes/lane.repository';
-import type { AdminActor } from '../webhooks/webhook-commands';
+import type { RedeliverCommand, ReplayCommand } from './delivery-log-commands';
 import { decodeDeliveryCursor, encodeDeliveryCursor } from './delivery-cursor';
 import type {
   DeliveryDetailView,
@@ -95,7 +95,8 @@ export class DeliveryLogService {
    * behind what the lane already holds. Committed before the queue is told; a lost wake-up is
    * re-queued by the relay. Refused when it would take the webhook's waiting events past the cap.
    */
-  async redeliver(actor: AdminActor, deliveryId: string): Promise<RedeliveryResult> {
+  async redeliver(command: RedeliverCommand): Promise<RedeliveryResult> {
+    const { actor, deliveryId } = command;
     const { woken, eventCount } = await this.deliveries.transaction(async (manager) => {
       const original = await this.deliveries.findOne(actor.accountId, deliveryId, manager);
       if (!original) throw DomainError.deliveryNotFound(deliveryId);
@@ -132,8 +133,8 @@ export class DeliveryLogService {
    * Refused when the same replay (webhook and range) made earlier still has events waiting, and when
    * it would take the webhook's waiting events past the cap.
    */
-  async replay(actor: AdminActor, webhookId: string, fromMs: number, toMs: number): Promise<ReplayResult> {
-    if (fromMs > toMs) throw DomainError.invalidField('from', 'must not be after to');
+  async replay(command: ReplayCommand): Promise<ReplayResult> {
+    const { actor, webhookId, fromMs, toMs } = command;
     const webhook = await this.deliveries.webhookStatus(actor.accountId, webhookId);
     if (!webhook) throw DomainError.webhookNotFound(webhookId);
     if (webhook.status !== 'ACTIVE')

@@ -1,4 +1,5 @@
 export * from './delivery-cursor';
+export * from './delivery-log-commands';
 export * from './delivery-log-views';
 export * from './delivery-log.module';
 export * from './delivery-log.service';

@@ -7,12 +7,11 @@ import {
   type WebhookCredentials,
 } from '@lms/http-delivery';
 import { buildExampleEvent, isEventName } from '@lms/payload-schemas';
-import { SecretCipher } from '../crypto/secret-cipher';
 import { DomainError } from '../errors/domain-error';
 import { TargetUrlPolicy } from './target-url-policy';
-import { assertKnownEvents, requireBasicPassword, type WebhookAuthenticationInput } from './webhook-commands';
+import type { TestSavedWebhookCommand, TestUnsavedWebhookCommand } from './webhook-commands';
+import { WebhookCredentialsReader } from './webhook-credentials-reader';
 import { WebhookManagementService } from './webhook-management.service';
-import { WebhookSignatureService } from './webhook-signature.service';
 
 export interface TestSendResult {
   delivered: boolean;
@@ -28,13 +27,6 @@ export interface TestSendResult {
   signingSecret?: string;
 }
 
-/** An unsaved webhook as on the Add page: only what a test-send needs. */
-export interface UnsavedWebhookTarget {
-  targetUrl: string;
-  authentication: WebhookAuthenticationInput;
-  events: string[];
-}
-
 /**
  * "Test webhook": sends the catalogue example of one event now, through the dispatcher's sender and
  * its request builder, so the headers, auth and signature are those of a real delivery. It records
@@ -45,38 +37,25 @@ export class TestSendUseCase {
   constructor(
     private readonly sender: WebhookHttpSender,
     private readonly webhooks: WebhookManagementService,
-    private readonly signatures: WebhookSignatureService,
     private readonly targets: TargetUrlPolicy,
-    private readonly cipher: SecretCipher,
+    private readonly credentials: WebhookCredentialsReader,
   ) {}
 
-  async sendToSaved(accountId: number, webhookId: string, eventName?: string): Promise<TestSendResult> {
-    const webhook = await this.webhooks.requireLive(accountId, webhookId);
-    const chosen = chooseEvent(webhook.events, eventName);
+  async sendToSaved(command: TestSavedWebhookCommand): Promise<TestSendResult> {
+    const accountId = command.actor.accountId;
+    const webhook = await this.webhooks.requireLive(accountId, command.webhookId);
+    const chosen = chooseEvent(webhook.events, command.eventName);
     // The rules may have changed since the URL was saved (or the host's DNS has).
     const targetUrl = (await this.targets.assertAllowed(webhook.targetUrl)).href;
-    return this.send(accountId, targetUrl, chosen, {
-      authType: webhook.authType,
-      basicUsername: webhook.basicUsername,
-      basicPassword:
-        webhook.basicPasswordEnc === null
-          ? null
-          : this.cipher.decrypt(webhook.basicPasswordEnc, { webhookId: webhook.id, field: 'basic_password' }),
-      secrets: webhook.authType === 'SIGNATURE' ? await this.signatures.currentSecrets(webhook.id) : [],
-    });
+    return this.send(accountId, targetUrl, chosen, await this.credentials.read(webhook));
   }
 
-  async sendToUnsaved(
-    accountId: number,
-    webhook: UnsavedWebhookTarget,
-    eventName?: string,
-  ): Promise<TestSendResult> {
-    assertKnownEvents(webhook.events);
-    const chosen = chooseEvent(webhook.events, eventName);
-    const authentication = webhook.authentication;
+  async sendToUnsaved(command: TestUnsavedWebhookCommand): Promise<TestSendResult> {
+    const accountId = command.actor.accountId;
+    const chosen = chooseEvent(command.events, command.eventName);
+    const authentication = command.authentication;
     // Sent to the serialised URL, as it would be stored: the raw text may read differently.
-    const targetUrl = (await this.targets.assertAllowed(webhook.targetUrl)).href;
-    requireBasicPassword(authentication, 'is required for BASIC authentication');
+    const targetUrl = (await this.targets.assertAllowed(command.targetUrl)).href;
     const none = { basicUsername: null, basicPassword: null, secrets: [] };
     switch (authentication.type) {
       case 'NONE':

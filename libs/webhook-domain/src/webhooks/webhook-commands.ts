@@ -86,6 +86,73 @@ export class UpdateWebhookCommand {
   }
 }
 
+/** An action on one saved webhook of the actor's account (delete, rotate its signing secret). */
+abstract class WebhookActionCommand {
+  readonly actor: AdminActor;
+  readonly webhookId: string;
+
+  protected constructor(fields: { actor: AdminActor; webhookId: string }) {
+    assertActor(fields.actor);
+    assertId('webhookId', fields.webhookId);
+    this.actor = fields.actor;
+    this.webhookId = fields.webhookId;
+  }
+}
+
+/** Soft-deletes a webhook: nothing more is sent, its history stays for retention. */
+export class DeleteWebhookCommand extends WebhookActionCommand {
+  static create(fields: Fields<DeleteWebhookCommand>): DeleteWebhookCommand {
+    return new DeleteWebhookCommand(fields);
+  }
+}
+
+/** A new signing secret for a SIGNATURE webhook; the current one keeps signing for the overlap. */
+export class RotateSigningSecretCommand extends WebhookActionCommand {
+  static create(fields: Fields<RotateSigningSecretCommand>): RotateSigningSecretCommand {
+    return new RotateSigningSecretCommand(fields);
+  }
+}
+
+/** Test-send to a saved webhook: which event's example (default: the first it subscribes to). */
+export class TestSavedWebhookCommand {
+  readonly actor: AdminActor;
+  readonly webhookId: string;
+  readonly eventName?: string;
+
+  private constructor(fields: Fields<TestSavedWebhookCommand>) {
+    Object.assign(this, fields);
+  }
+
+  static create(fields: Fields<TestSavedWebhookCommand>): TestSavedWebhookCommand {
+    assertActor(fields.actor);
+    assertId('webhookId', fields.webhookId);
+    return new TestSavedWebhookCommand(fields);
+  }
+}
+
+/**
+ * Test-send to an unsaved webhook as on the Add page: only what sending needs. The events and the
+ * BASIC password are checked here; the target (DNS) by the use case.
+ */
+export class TestUnsavedWebhookCommand {
+  readonly actor: AdminActor;
+  readonly targetUrl: string;
+  readonly authentication: WebhookAuthenticationInput;
+  readonly events: string[];
+  readonly eventName?: string;
+
+  private constructor(fields: Fields<TestUnsavedWebhookCommand>) {
+    Object.assign(this, fields);
+  }
+
+  static create(fields: Fields<TestUnsavedWebhookCommand>): TestUnsavedWebhookCommand {
+    assertActor(fields.actor);
+    assertKnownEvents(fields.events);
+    requireBasicPassword(fields.authentication, 'is required for BASIC authentication');
+    return new TestUnsavedWebhookCommand(fields);
+  }
+}
+
 export function assertKnownEvents(events: readonly string[]): void {
   if (events.length === 0) throw DomainError.invalidField('events', 'should not be empty');
   const unknown = events
@@ -123,10 +190,16 @@ export function requirePasswordForNewOrigin(
   );
 }
 
-function assertActor(actor: AdminActor): void {
+/** Exported for the other commands of the domain (deliveries), so every command checks its actor alike. */
+export function assertActor(actor: AdminActor): void {
   if (!Number.isSafeInteger(actor.accountId) || actor.accountId <= 0 || actor.sub === '') {
     throw new Error('A command needs the verified actor (accountId and sub from the token)');
   }
+}
+
+/** An id a command names (a route parameter already checked its shape): never empty. */
+export function assertId(field: string, id: string): void {
+  if (typeof id !== 'string' || id === '') throw DomainError.invalidField(field, 'is required');
 }
 
 function assertRateLimit(limit: number | null | undefined): void {

@@ -4,6 +4,8 @@ import { LegacySecretRewriter } from '../crypto/legacy-secret-rewriter';
 import { SecretCipher } from '../crypto/secret-cipher';
 import { TargetUrlPolicy } from './target-url-policy';
 import { WEBHOOK_MANAGEMENT_OPTIONS, type WebhookManagementOptions } from './webhook-management-options';
+import { WebhookCredentialsReader } from './webhook-credentials-reader';
+import { WebhookLifecycle } from './webhook-lifecycle';
 import { WebhookManagementService } from './webhook-management.service';
 import { WebhookSignatureService } from './webhook-signature.service';
 import { WebhookRepository } from './webhook.repository';
@@ -20,6 +22,8 @@ export class WebhookManagementModule {
         { provide: TargetUrlPolicy, useFactory: () => new TargetUrlPolicy(options.targets) },
         LaneRepository,
         WebhookRepository,
+        WebhookLifecycle,
+        WebhookCredentialsReader,
         WebhookManagementService,
         WebhookSignatureService,
         // Rewrites secrets stored before they were bound to their webhook, once, at boot.
@@ -27,6 +31,7 @@ export class WebhookManagementModule {
       ],
       exports: [
         WebhookManagementService,
+        WebhookCredentialsReader,
         WebhookSignatureService,
         TargetUrlPolicy,
         SecretCipher,

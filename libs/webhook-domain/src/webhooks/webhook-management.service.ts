@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { generateSigningSecret } from '@lms/http-delivery';
 import { EntityManager } from 'typeorm';
 import { SecretCipher } from '../crypto/secret-cipher';
-import type { AuditLogEntry, Webhook, WebhookStatus } from '../entities';
+import type { AuditLogEntry, Webhook } from '../entities';
 import { DomainError } from '../errors/domain-error';
 import { LaneRepository } from '../lanes/lane.repository';
 import { TargetUrlPolicy } from './target-url-policy';
@@ -14,9 +14,12 @@ import {
   requirePasswordForNewOrigin,
   type AdminActor,
   type CreateWebhookCommand,
+  type DeleteWebhookCommand,
   type UpdateWebhookCommand,
   type WebhookAuthenticationInput,
 } from './webhook-commands';
+import { assignFields, changedFields, type FieldChanges } from './webhook-field-diff';
+import { WebhookLifecycle } from './webhook-lifecycle';
 import { WEBHOOK_MANAGEMENT_OPTIONS, type WebhookManagementOptions } from './webhook-management-options';
 import { WebhookRepository } from './webhook.repository';
 import { toWebhookView, type WebhookDetailView, type WebhookList, type WebhookView } from './webhook-view';
@@ -35,6 +38,7 @@ export class WebhookManagementService {
     private readonly lanes: LaneRepository,
     private readonly targets: TargetUrlPolicy,
     private readonly cipher: SecretCipher,
+    private readonly lifecycle: WebhookLifecycle,
     @Inject(WEBHOOK_MANAGEMENT_OPTIONS) private readonly options: WebhookManagementOptions,
   ) {}
 
@@ -139,46 +143,25 @@ export class WebhookManagementService {
       this.webhooks.transaction(async (manager) => {
         const webhook = await this.webhooks.findLiveForUpdate(manager, actor.accountId, command.webhookId);
         if (!webhook) throw DomainError.webhookNotFound(command.webhookId);
-        const changed: string[] = [];
         const previousTargetUrl = webhook.targetUrl;
-
-        if (name !== undefined && name !== webhook.name) {
-          if (await this.webhooks.isNameTaken(manager, actor.accountId, name, webhook.id))
-            throw DomainError.webhookNameTaken(name);
-          webhook.name = name;
-          changed.push('name');
-        }
-        if (command.description !== undefined && command.description !== webhook.description) {
-          webhook.description = command.description;
-          changed.push('description');
-        }
-        if (targetUrl !== undefined && targetUrl !== webhook.targetUrl) {
-          webhook.targetUrl = targetUrl;
-          changed.push('targetUrl');
-        }
-        if (command.events !== undefined && !sameMembers(command.events, webhook.events)) {
-          webhook.events = command.events;
-          changed.push('events');
-        }
+        const fieldChanges: FieldChanges = {
+          name,
+          description: command.description,
+          targetUrl,
+          events: command.events,
+          rateLimitPerSecond: command.rateLimitPerSecond,
+          maxInFlight: command.maxInFlight,
+          maxEventsPerRequest: command.maxEventsPerRequest,
+        };
+        const changedPlainFields = changedFields(webhook, fieldChanges);
         if (
-          command.rateLimitPerSecond !== undefined &&
-          command.rateLimitPerSecond !== webhook.rateLimitPerSecond
-        ) {
-          webhook.rateLimitPerSecond = command.rateLimitPerSecond;
-          changed.push('rateLimitPerSecond');
-        }
-        // The lane reads both when it next advances: a change applies from the next request on.
-        if (command.maxInFlight !== undefined && command.maxInFlight !== webhook.maxInFlight) {
-          webhook.maxInFlight = command.maxInFlight;
-          changed.push('maxInFlight');
-        }
-        if (
-          command.maxEventsPerRequest !== undefined &&
-          command.maxEventsPerRequest !== webhook.maxEventsPerRequest
-        ) {
-          webhook.maxEventsPerRequest = command.maxEventsPerRequest;
-          changed.push('maxEventsPerRequest');
-        }
+          name !== undefined &&
+          changedPlainFields.includes('name') &&
+          (await this.webhooks.isNameTaken(manager, actor.accountId, name, webhook.id))
+        )
+          throw DomainError.webhookNameTaken(name);
+        assignFields(webhook, fieldChanges, changedPlainFields);
+        const changed: string[] = [...changedPlainFields];
         if (command.authentication !== undefined) {
           if (await this.applyAuthenticationChange(manager, webhook, command.authentication))
             changed.push('authentication');
@@ -187,8 +170,9 @@ export class WebhookManagementService {
           requirePasswordForNewOrigin(previousTargetUrl, webhook.targetUrl, command.authentication);
         }
 
+        const activating = command.active === true && webhook.status !== 'ACTIVE';
         const statusBefore = webhook.status;
-        if (command.active === true && webhook.status !== 'ACTIVE') {
+        if (activating) {
           // The rules may have tightened since the URL was saved (ALLOW_HTTP_TARGETS, ALLOW_PRIVATE_TARGETS)
           // or its DNS changed: a webhook starts delivering only to a target allowed now.
           if (targetUrl === undefined) await this.targets.assertAllowed(webhook.targetUrl);
@@ -196,53 +180,35 @@ export class WebhookManagementService {
           webhook.status = 'ACTIVE';
           webhook.disabledReason = null;
           webhook.failingSince = null;
-        } else if (command.active === false) {
-          webhook.status = 'INACTIVE';
-          await this.webhooks.cancelOpenWork(manager, webhook.id, `admin:${actor.sub}`);
         }
 
-        if (changed.length > 0 || webhook.status !== statusBefore) {
+        if (changed.length > 0 || activating) {
           webhook.updatedAt = new Date();
           await this.webhooks.save(manager, webhook);
         }
         if (changed.length > 0) {
           await this.auditEntry(manager, actor, webhook.id, 'UPDATED', { changed });
         }
-        if (webhook.status !== statusBefore) {
-          await this.auditEntry(
-            manager,
-            actor,
-            webhook.id,
-            webhook.status === 'ACTIVE' ? 'ACTIVATED' : 'RETIRED',
-            {
-              from: statusBefore,
-              to: webhook.status,
-            },
-          );
+        if (activating) {
+          await this.auditEntry(manager, actor, webhook.id, 'ACTIVATED', {
+            from: statusBefore,
+            to: 'ACTIVE',
+          });
         }
+        // Out of service the one way every retire, delete, 410 and auto-disable goes.
+        if (command.active === false) await this.lifecycle.retire(manager, webhook, actor);
         return toWebhookView(webhook);
       }),
     );
   }
 
   /** Soft delete: the delivery history stays readable for retention, the name becomes free, nothing more is sent. */
-  async delete(actor: AdminActor, webhookId: string): Promise<void> {
+  async delete(command: DeleteWebhookCommand): Promise<void> {
+    const { actor, webhookId } = command;
     await this.webhooks.transaction(async (manager) => {
       const webhook = await this.webhooks.findLiveForUpdate(manager, actor.accountId, webhookId);
       if (!webhook) throw DomainError.webhookNotFound(webhookId);
-      const cancelled = await this.webhooks.cancelOpenWork(manager, webhook.id, `admin:${actor.sub}`);
-      await this.webhooks.deleteSecrets(manager, webhook.id);
-      const statusBefore: WebhookStatus = webhook.status;
-      webhook.status = 'INACTIVE';
-      webhook.basicPasswordEnc = null;
-      webhook.deletedAt = new Date();
-      webhook.updatedAt = webhook.deletedAt;
-      await this.webhooks.save(manager, webhook);
-      await this.auditEntry(manager, actor, webhook.id, 'DELETED', {
-        name: webhook.name,
-        statusBefore,
-        cancelledDeliveries: cancelled,
-      });
+      await this.lifecycle.delete(manager, webhook, actor);
     });
   }
 
@@ -331,8 +297,4 @@ export class WebhookManagementService {
       throw error;
     }
   }
-}
-
-function sameMembers(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((item, index) => item === b[index]);
 }

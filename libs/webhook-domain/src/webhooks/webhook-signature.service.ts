@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { generateSigningSecret, type SigningSecretEntry } from '@lms/http-delivery';
+import { generateSigningSecret } from '@lms/http-delivery';
 import { SecretCipher } from '../crypto/secret-cipher';
 import type { Webhook } from '../entities';
 import { DomainError } from '../errors/domain-error';
-import type { AdminActor } from './webhook-commands';
+import type { AdminActor, RotateSigningSecretCommand } from './webhook-commands';
 import { WEBHOOK_MANAGEMENT_OPTIONS, type WebhookManagementOptions } from './webhook-management-options';
 import { WebhookRepository } from './webhook.repository';
 
@@ -66,7 +66,8 @@ export class WebhookSignatureService {
    * receivers can switch without rejecting a single delivery. Never more than two: rotating again
    * during an overlap retires the older previous secret at once (see WebhookRepository.rotateSecret).
    */
-  async rotate(actor: AdminActor, webhookId: string): Promise<SigningSecretFile> {
+  async rotate(command: RotateSigningSecretCommand): Promise<SigningSecretFile> {
+    const { actor, webhookId } = command;
     return this.webhooks.transaction(async (manager) => {
       const webhook = await this.webhooks.findLiveForUpdate(manager, actor.accountId, webhookId);
       if (!webhook) throw DomainError.webhookNotFound(webhookId);
@@ -93,14 +94,6 @@ export class WebhookSignatureService {
       });
       return this.file(webhook.id, secret, createdAt, previousExpiresAt);
     });
-  }
-
-  /** Every unexpired secret (newest first), decrypted with its expiry, for the test sender. */
-  async currentSecrets(webhookId: string): Promise<SigningSecretEntry[]> {
-    return (await this.webhooks.unexpiredSecrets(webhookId)).map((secret) => ({
-      secret: this.cipher.decrypt(secret.secretEnc, { webhookId, field: 'signing_secret' }),
-      expiresAt: secret.expiresAt,
-    }));
   }
 
   private file(

@@ -16,6 +16,15 @@ export interface LegacyCiphertext {
   stored: string;
 }
 
+/** One audit_log row as written. */
+export interface AuditRow {
+  accountId: number;
+  webhookId: string;
+  actor: string;
+  action: AuditAction;
+  details: Record<string, unknown>;
+}
+
 /** The queries behind webhook management. Every read of a webhook is scoped by account and skips deleted ones. */
 @Injectable()
 export class WebhookRepository {
@@ -135,25 +144,62 @@ export class WebhookRepository {
   }
 
   /**
-   * Cancels everything still waiting for this webhook, in the caller's transaction: open deliveries say
-   * who cancelled them, and the events waiting in its lanes are dropped.
+   * Cancels everything still waiting for these webhooks, in the caller's transaction: open deliveries
+   * say who cancelled them, then the events waiting in their lanes are dropped (in that order, so a
+   * re-activated webhook's first event wakes its lane at once). Called by WebhookLifecycle only.
    */
-  async cancelOpenWork(manager: EntityManager, webhookId: string, cancelledBy: string): Promise<number> {
-    const cancelled = await this.lanes.cancelOpenDeliveries(manager, [webhookId], cancelledBy);
-    await this.lanes.dropPending(manager, [webhookId]);
+  async cancelOpenWork(
+    manager: EntityManager,
+    webhookIds: readonly string[],
+    cancelledBy: string,
+  ): Promise<number> {
+    const cancelled = await this.lanes.cancelOpenDeliveries(manager, [...webhookIds], cancelledBy);
+    await this.lanes.dropPending(manager, webhookIds);
     return cancelled;
   }
 
-  async audit(
+  /**
+   * DISABLED with a reason, for the ACTIVE, live ones among `webhookIds` (a webhook an admin retired or
+   * deleted meanwhile stays as the admin left it). Returns those it changed.
+   */
+  async disableActive(
     manager: EntityManager,
-    entry: {
-      accountId: number;
-      webhookId: string;
-      actor: string;
-      action: AuditAction;
-      details: Record<string, unknown>;
-    },
-  ): Promise<void> {
+    webhookIds: readonly string[],
+    reason: string,
+  ): Promise<Array<{ id: string; accountId: number; failingSince: Date | null }>> {
+    // TypeORM answers an UPDATE … RETURNING with [rows, affected count].
+    const [rows] = await manager.query<
+      [Array<{ id: string; account_id: string; failing_since: Date | null }>, number]
+    >(
+      `UPDATE webhooks SET status = 'DISABLED', disabled_reason = $2, updated_at = now()
+        WHERE id = ANY($1::uuid[]) AND status = 'ACTIVE' AND deleted_at IS NULL
+       RETURNING id, account_id, failing_since`,
+      [webhookIds, reason],
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      accountId: Number(row.account_id),
+      failingSince: row.failing_since,
+    }));
+  }
+
+  /** One audit row per entry, in one statement. */
+  async auditMany(manager: EntityManager, entries: readonly AuditRow[]): Promise<void> {
+    if (entries.length === 0) return;
+    await manager.query(
+      `INSERT INTO audit_log (account_id, webhook_id, actor, action, details)
+       SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[])`,
+      [
+        entries.map((entry) => entry.accountId),
+        entries.map((entry) => entry.webhookId),
+        entries.map((entry) => entry.actor),
+        entries.map((entry) => entry.action),
+        entries.map((entry) => JSON.stringify(entry.details)),
+      ],
+    );
+  }
+
+  async audit(manager: EntityManager, entry: AuditRow): Promise<void> {
     await manager.query(
       `INSERT INTO audit_log (account_id, webhook_id, actor, action, details) VALUES ($1, $2, $3, $4, $5)`,
       [entry.accountId, entry.webhookId, entry.actor, entry.action, JSON.stringify(entry.details)],

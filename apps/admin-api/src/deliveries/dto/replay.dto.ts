@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt } from 'class-validator';
+import { ReplayCommand, type AdminActor } from '@lms/webhook-domain';
 import { INSTANT_MESSAGE, INSTANT_SCHEMA, toInstant } from './instant';
 
 export class ReplayDto {
@@ -21,4 +22,8 @@ export class ReplayDto {
   @Transform(toInstant)
   @IsInt({ message: INSTANT_MESSAGE })
   to: number;
+
+  toCommand(actor: AdminActor, webhookId: string): ReplayCommand {
+    return ReplayCommand.create({ actor, webhookId, fromMs: this.from, toMs: this.to });
+  }
 }
