@@ -6,7 +6,13 @@
 #   scripts/kafka.sh reset   stop and wipe the broker's data (topics, offsets)
 #   scripts/kafka.sh jars    fetch the jars only (the Java-client tests use them, even when some other
 #                            broker is already running on KAFKA_PORT)
+#   scripts/kafka.sh cluster start|stop|status|reset
+#                            the same for a 3-node KRaft cluster on other ports (see cluster() below),
+#                            for trying failover by hand; the shared single broker is not touched
 # Idempotent: `start` on a running broker prints where it is and exits 0.
+# One node of a cluster is this script with KAFKA_NODE_ID, KAFKA_QUORUM_VOTERS, KAFKA_CLUSTER_ID,
+# KAFKA_REPLICATION_FACTOR and KAFKA_MIN_INSYNC_REPLICAS set (`cluster` and the fault suite's
+# test/faults/support/private-kafka-cluster.ts do that); unset, they give today's single node.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,14 +21,22 @@ KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx1g}"
 KAFKA_START_TIMEOUT_S="${KAFKA_START_TIMEOUT_S:-120}"
+KAFKA_NODE_ID="${KAFKA_NODE_ID:-1}"
+KAFKA_QUORUM_VOTERS="${KAFKA_QUORUM_VOTERS:-${KAFKA_NODE_ID}@127.0.0.1:${KAFKA_CONTROLLER_PORT}}"
+# Every topic the broker creates, the internal ones (consumer offsets, transactions) included, gets this
+# many replicas, and acks=all writes need KAFKA_MIN_INSYNC_REPLICAS of them in sync.
+KAFKA_REPLICATION_FACTOR="${KAFKA_REPLICATION_FACTOR:-1}"
+KAFKA_MIN_INSYNC_REPLICAS="${KAFKA_MIN_INSYNC_REPLICAS:-1}"
 POM="$ROOT/infra/kafka/pom.xml"
-LIBS="$KAFKA_DIR/libs"
+# The nodes of a cluster share one copy of the jars.
+LIBS="${KAFKA_LIBS:-$KAFKA_DIR/libs}"
 DATA="$KAFKA_DIR/data"
 CONF="$KAFKA_DIR/server.properties"
 LOG="$KAFKA_DIR/broker.log"
 PIDFILE="$KAFKA_DIR/broker.pid"
 # A fixed cluster id: the storage is formatted once per data directory, so it need not be random.
-CLUSTER_ID="bG1zLXdlYmhvb2tzLWRldg"
+# The nodes of one cluster must share it (they refuse to join a quorum formatted with another).
+CLUSTER_ID="${KAFKA_CLUSTER_ID:-bG1zLXdlYmhvb2tzLWRldg}"
 
 log() { echo "[kafka] $*" >&2; }
 
@@ -48,8 +62,8 @@ write_config() {
   mkdir -p "$KAFKA_DIR"
   cat > "$CONF" <<CONF
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:${KAFKA_CONTROLLER_PORT}
+node.id=${KAFKA_NODE_ID}
+controller.quorum.voters=${KAFKA_QUORUM_VOTERS}
 listeners=PLAINTEXT://127.0.0.1:${KAFKA_PORT},CONTROLLER://127.0.0.1:${KAFKA_CONTROLLER_PORT}
 advertised.listeners=PLAINTEXT://127.0.0.1:${KAFKA_PORT}
 controller.listener.names=CONTROLLER
@@ -57,12 +71,14 @@ listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 log.dirs=${DATA}
 num.partitions=1
-offsets.topic.replication.factor=1
+default.replication.factor=${KAFKA_REPLICATION_FACTOR}
+min.insync.replicas=${KAFKA_MIN_INSYNC_REPLICAS}
+offsets.topic.replication.factor=${KAFKA_REPLICATION_FACTOR}
 offsets.topic.num.partitions=4
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+transaction.state.log.replication.factor=${KAFKA_REPLICATION_FACTOR}
+transaction.state.log.min.isr=${KAFKA_MIN_INSYNC_REPLICAS}
+share.coordinator.state.topic.replication.factor=${KAFKA_REPLICATION_FACTOR}
+share.coordinator.state.topic.min.isr=${KAFKA_MIN_INSYNC_REPLICAS}
 # Tests create consumer groups all the time: do not wait 3 s for more members to join.
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
@@ -134,11 +150,55 @@ stop() {
   log "stopped"
 }
 
+# A 3-node cluster for local use: every node is broker and controller at once (combined mode), so three
+# JVMs make a real Raft quorum that survives losing any one node. Each node is this script run with its
+# own KAFKA_DIR and ports; they start together because none is ready until a quorum has formed.
+KAFKA_CLUSTER_DIR="${KAFKA_CLUSTER_DIR:-$KAFKA_DIR/cluster}"
+KAFKA_CLUSTER_PORTS="${KAFKA_CLUSTER_PORTS:-19092,19094,19096}"
+KAFKA_CLUSTER_CONTROLLER_PORTS="${KAFKA_CLUSTER_CONTROLLER_PORTS:-19093,19095,19097}"
+KAFKA_CLUSTER_REPLICATION_FACTOR="${KAFKA_CLUSTER_REPLICATION_FACTOR:-3}"
+KAFKA_CLUSTER_MIN_INSYNC_REPLICAS="${KAFKA_CLUSTER_MIN_INSYNC_REPLICAS:-2}"
+# Three brokers share the machine: a small heap each.
+KAFKA_CLUSTER_HEAP_OPTS="${KAFKA_CLUSTER_HEAP_OPTS:--Xms128m -Xmx256m}"
+
+cluster() {
+  local command="$1" ports controller_ports voters="" i failed=0 pids=()
+  IFS=, read -r -a ports <<<"$KAFKA_CLUSTER_PORTS"
+  IFS=, read -r -a controller_ports <<<"$KAFKA_CLUSTER_CONTROLLER_PORTS"
+  if (( ${#ports[@]} != ${#controller_ports[@]} )); then
+    log "KAFKA_CLUSTER_PORTS and KAFKA_CLUSTER_CONTROLLER_PORTS must list as many ports"; exit 2
+  fi
+  case "$command" in
+    status)
+      for i in "${!ports[@]}"; do port_open "${ports[i]}" || return 1; done
+      return 0 ;;
+    start) fetch_jars ;;
+    stop | reset) ;;
+    *) echo "usage: $0 cluster start|stop|status|reset" >&2; exit 2 ;;
+  esac
+  for i in "${!ports[@]}"; do voters+="${voters:+,}$((i + 1))@127.0.0.1:${controller_ports[i]}"; done
+  for i in "${!ports[@]}"; do
+    KAFKA_DIR="$KAFKA_CLUSTER_DIR/node-$((i + 1))" KAFKA_LIBS="$LIBS" KAFKA_NODE_ID="$((i + 1))" \
+      KAFKA_PORT="${ports[i]}" KAFKA_CONTROLLER_PORT="${controller_ports[i]}" \
+      KAFKA_QUORUM_VOTERS="$voters" KAFKA_CLUSTER_ID="$CLUSTER_ID" \
+      KAFKA_REPLICATION_FACTOR="$KAFKA_CLUSTER_REPLICATION_FACTOR" \
+      KAFKA_MIN_INSYNC_REPLICAS="$KAFKA_CLUSTER_MIN_INSYNC_REPLICAS" \
+      KAFKA_HEAP_OPTS="$KAFKA_CLUSTER_HEAP_OPTS" \
+      bash "${BASH_SOURCE[0]}" "$command" &
+    pids+=("$!")
+  done
+  for i in "${!pids[@]}"; do wait "${pids[i]}" || failed=1; done
+  if [[ "$command" == reset ]]; then rm -rf "$KAFKA_CLUSTER_DIR"; fi
+  if (( failed )); then log "cluster $command failed (node logs: $KAFKA_CLUSTER_DIR/node-*/broker.log)"; return 1; fi
+  if [[ "$command" == start ]]; then log "cluster ready: brokers 127.0.0.1:${KAFKA_CLUSTER_PORTS//,/,127.0.0.1:}"; fi
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) port_open "$KAFKA_PORT" ;;
   reset) stop; rm -rf "$DATA"; log "data wiped" ;;
   jars) fetch_jars ;;
-  *) echo "usage: $0 start|stop|status|reset|jars" >&2; exit 2 ;;
+  cluster) cluster "${2:-}" ;;
+  *) echo "usage: $0 start|stop|status|reset|jars|cluster start|stop|status|reset" >&2; exit 2 ;;
 esac
