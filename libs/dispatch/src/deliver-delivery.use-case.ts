@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import type { DispatcherConfig } from '@lms/config';
 import {
   buildWebhookRequest,
@@ -11,6 +11,7 @@ import type { DeliveryOutcome } from '@lms/webhook-domain';
 import { AccountFairShare } from './account-fair-share';
 import { DeliveryLoader, type LoadedDelivery } from './delivery-loader';
 import { DeliveryOutcomeWriter } from './delivery-outcome-writer';
+import { DISPATCH_CLOCK, systemDispatchClock, type DispatchClock } from './dispatch-clock';
 import { DISPATCHER_CONFIG } from './dispatch-tokens';
 import { LaneAdvancer } from './lane-advancer';
 import { RetryDeliveryError } from './retry-delivery-error';
@@ -41,6 +42,7 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
     private readonly lanes: LaneAdvancer,
     private readonly fairShare: AccountFairShare,
     private readonly metrics: Metrics,
+    @Optional() @Inject(DISPATCH_CLOCK) private readonly now: DispatchClock = systemDispatchClock,
   ) {}
 
   /** After the queue worker has drained (beforeApplicationShutdown), the connection pools can go. */
@@ -111,7 +113,7 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
         outcome = { ...base, status: 'DEAD', deadReason: `${sent.error} (${decision.reason})` };
       } else {
         retryInMs = decision.delayMs;
-        outcome = { ...base, status: 'RETRYING', nextAttemptAt: new Date(Date.now() + retryInMs) };
+        outcome = { ...base, status: 'RETRYING', nextAttemptAt: new Date(this.now().getTime() + retryInMs) };
       }
     }
 
@@ -159,7 +161,7 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
           throw new RetryDeliveryError(`rate limit of ${target.rateLimitPerSecond}/s reached`, waitMs);
         }
       }
-      const startedAt = new Date();
+      const startedAt = this.now();
       const sent = await this.sender.send(
         buildWebhookRequest({
           messageId: delivery.id,
