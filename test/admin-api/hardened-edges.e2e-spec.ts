@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { JwtService } from '@nestjs/jwt';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
-import { answerJson, startListener, type TestListener } from '@lms/testing';
+import { answerJson, insertWebhookRow, startListener, type TestListener } from '@lms/testing';
 import { startAdminApi, TEST_JWT_SECRET, type AdminApiHarness } from './support/admin-api-harness';
 import { PUBLIC_TARGET, webhookBody } from './support/webhook-factory';
 
@@ -35,12 +35,14 @@ describe('admin API hardened edges (private and http targets not allowed)', () =
   /** A webhook row as a looser configuration (or an older version) would have saved it. */
   async function savedRaw(targetUrl: string): Promise<string> {
     const id = randomUUID();
-    await api.sql.query(
-      `INSERT INTO webhooks (id, account_id, name, target_url, auth_type, events, status)
-       VALUES ($1, $2, $3, $4, 'NONE', $5, 'INACTIVE')`,
-      [id, ACCOUNT, `raw-${id.slice(0, 8)}`, targetUrl, ['COURSE_ENROLLMENT']],
-    );
-    return id;
+    return insertWebhookRow(api.sql, {
+      id,
+      accountId: ACCOUNT,
+      name: `raw-${id.slice(0, 8)}`,
+      targetUrl,
+      events: ['COURSE_ENROLLMENT'],
+      status: 'INACTIVE',
+    });
   }
 
   describe('item 2: IPv6 transition forms and special-purpose ranges are refused when saved', () => {

@@ -7,5 +7,6 @@ export * from './kafka-test-topics';
 export * from './stack';
 export * from './test-database';
 export * from './wait-for';
+export * from './webhook-rows';
 export * from './lane-rows';
 export * from './dripping-listener';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { enqueueLaneWakeUps } from '@lms/queue-contract';
+import { insertWebhookRow } from '@lms/testing';
 import { SecretCipher } from '@lms/webhook-domain';
 import type { Queue } from 'bull';
 import { Pool } from 'pg';
@@ -25,26 +26,20 @@ export class DispatchFactories {
   }): Promise<{ id: string; accountId: number }> {
     const id = randomUUID();
     const accountId = input.accountId ?? 1010;
-    await this.pool.query(
-      `INSERT INTO webhooks (id, account_id, name, target_url, auth_type, basic_username, basic_password_enc, events, status,
-                             rate_limit_per_second, deleted_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [
-        id,
-        accountId,
-        `hook-${id.slice(0, 8)}`,
-        input.targetUrl,
-        input.authType ?? 'NONE',
-        input.basic?.username ?? null,
-        input.basic
-          ? this.cipher.encrypt(input.basic.password, { webhookId: id, field: 'basic_password' })
-          : null,
-        ['COURSE_ENROLLMENT'],
-        input.status ?? 'ACTIVE',
-        input.rateLimitPerSecond ?? null,
-        input.deleted ? new Date() : null,
-      ],
-    );
+    await insertWebhookRow(this.pool, {
+      id,
+      accountId,
+      targetUrl: input.targetUrl,
+      authType: input.authType ?? 'NONE',
+      basicUsername: input.basic?.username ?? null,
+      basicPasswordEnc: input.basic
+        ? this.cipher.encrypt(input.basic.password, { webhookId: id, field: 'basic_password' })
+        : null,
+      events: ['COURSE_ENROLLMENT'],
+      status: input.status ?? 'ACTIVE',
+      rateLimitPerSecond: input.rateLimitPerSecond ?? null,
+      deletedAt: input.deleted ? new Date() : null,
+    });
     for (const secret of input.secrets ?? []) {
       await this.pool.query(
         `INSERT INTO webhook_secrets (id, webhook_id, secret_enc, expires_at) VALUES ($1, $2, $3, $4)`,

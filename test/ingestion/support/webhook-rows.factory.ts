@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { insertWebhookRow } from '@lms/testing';
 import type { Client } from 'pg';
 
 export interface WebhookRowOverrides {
@@ -16,19 +16,12 @@ export interface WebhookRowOverrides {
  * ingestion reads matter; the rest get plausible values.
  */
 export async function insertWebhook(db: Client, overrides: WebhookRowOverrides): Promise<string> {
-  const id = randomUUID();
-  await db.query(
-    `INSERT INTO webhooks (id, account_id, name, target_url, auth_type, events, status, deleted_at)
-     VALUES ($1, $2, $3, $4, 'NONE', $5::text[], $6, $7)`,
-    [
-      id,
-      overrides.accountId,
-      overrides.name ?? `hook-${id.slice(0, 8)}`,
-      overrides.targetUrl ?? 'https://listener.example.test/hook',
-      overrides.events,
-      overrides.status ?? 'ACTIVE',
-      overrides.deleted ? new Date() : null,
-    ],
-  );
-  return id;
+  return insertWebhookRow(db, {
+    accountId: overrides.accountId,
+    name: overrides.name,
+    targetUrl: overrides.targetUrl ?? 'https://listener.example.test/hook',
+    events: overrides.events,
+    status: overrides.status ?? 'ACTIVE',
+    deletedAt: overrides.deleted ? new Date() : null,
+  });
 }

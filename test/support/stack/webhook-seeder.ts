@@ -3,6 +3,7 @@ import { generateSigningSecret } from '@lms/http-delivery';
 import { buildDataSourceOptions, runMigrationsLocked, SecretCipher } from '@lms/webhook-domain';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { insertWebhookRow } from '../webhook-rows';
 
 export interface WebhookSpec {
   accountId: number;
@@ -47,11 +48,15 @@ export async function seedSignatureWebhooks(
   try {
     await client.query('BEGIN');
     for (const webhook of seeded) {
-      await client.query(
-        `INSERT INTO webhooks (id, account_id, name, target_url, auth_type, events, status)
-         VALUES ($1, $2, $3, $4, 'SIGNATURE', $5, 'ACTIVE')`,
-        [webhook.id, webhook.accountId, webhook.name, webhook.targetUrl, webhook.events],
-      );
+      await insertWebhookRow(client, {
+        id: webhook.id,
+        accountId: webhook.accountId,
+        name: webhook.name,
+        targetUrl: webhook.targetUrl,
+        authType: 'SIGNATURE',
+        events: webhook.events,
+        status: 'ACTIVE',
+      });
       await client.query(`INSERT INTO webhook_secrets (id, webhook_id, secret_enc) VALUES ($1, $2, $3)`, [
         randomUUID(),
         webhook.id,

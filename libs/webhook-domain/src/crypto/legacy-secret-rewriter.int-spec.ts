@@ -1,5 +1,5 @@
 import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '@lms/testing';
+import { createTestDatabase, insertWebhookRow, type TestDatabase } from '@lms/testing';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../database/data-source-options';
 import { runMigrationsLocked } from '../database/run-migrations-locked';
@@ -41,17 +41,16 @@ describe('LegacySecretRewriter (real Postgres)', () => {
   async function insertWebhook(passwordEnc: string | null, secretEnc: string | null) {
     const id = randomUUID();
     const secretId = randomUUID();
-    await dataSource.query(
-      `INSERT INTO webhooks (id, account_id, name, target_url, auth_type, basic_username, basic_password_enc, events, status)
-       VALUES ($1, 15, $2, 'https://127.0.0.1/hooks', $3, $4, $5, '{COURSE_ENROLLMENT}', 'INACTIVE')`,
-      [
-        id,
-        `hook-${id.slice(0, 8)}`,
-        passwordEnc ? 'BASIC' : 'SIGNATURE',
-        passwordEnc ? 'lms' : null,
-        passwordEnc,
-      ],
-    );
+    await insertWebhookRow(dataSource, {
+      id,
+      accountId: 15,
+      targetUrl: 'https://127.0.0.1/hooks',
+      authType: passwordEnc ? 'BASIC' : 'SIGNATURE',
+      basicUsername: passwordEnc ? 'lms' : null,
+      basicPasswordEnc: passwordEnc,
+      events: ['COURSE_ENROLLMENT'],
+      status: 'INACTIVE',
+    });
     if (secretEnc) {
       await dataSource.query(`INSERT INTO webhook_secrets (id, webhook_id, secret_enc) VALUES ($1, $2, $3)`, [
         secretId,

@@ -1,5 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { createTestDatabase, insertDeliveryRow, insertEventRow, type TestDatabase } from '@lms/testing';
+import {
+  createTestDatabase,
+  insertDeliveryRow,
+  insertEventRow,
+  insertWebhookRow,
+  type TestDatabase,
+} from '@lms/testing';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { WEBHOOK_DOMAIN_MIGRATIONS } from '../migrations';
@@ -39,13 +44,7 @@ describe('LaneRepository.recordOutcomes: one refused outcome never fails the oth
   });
 
   async function webhook(accountId: number): Promise<string> {
-    const id = randomUUID();
-    await sql.query(
-      `INSERT INTO webhooks (id, account_id, name, target_url, auth_type, events, status)
-       VALUES ($1, $2, $3, 'http://127.0.0.1:9/hook', 'NONE', '{COURSE_ENROLLMENT}', 'ACTIVE')`,
-      [id, accountId, `hook-${id.slice(0, 8)}`],
-    );
-    return id;
+    return insertWebhookRow(sql, { accountId, targetUrl: 'http://127.0.0.1:9/hook', status: 'ACTIVE' });
   }
 
   async function openDelivery(webhookId: string, accountId: number): Promise<string> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { serializeEnvelope, type EnvelopeEvent } from '@lms/http-delivery';
-import { createTestDatabase, type TestDatabase } from '@lms/testing';
+import { createTestDatabase, insertWebhookRow, type TestDatabase } from '@lms/testing';
 import { DataSource } from 'typeorm';
 import { DeliveryLanes1764500000000 } from '../migrations/1764500000000-delivery-lanes';
 import { RequestByteCap1764600000200 } from '../migrations/1764600000200-request-byte-cap';
@@ -61,12 +61,16 @@ describe('lane step: per-request byte cap', () => {
   /** A webhook with a lane wide enough to take every request at once (max_in_flight 50). */
   async function webhook(maxEventsPerRequest: number): Promise<LaneKey> {
     const id = randomUUID();
-    await dataSource.query(
-      `INSERT INTO webhooks (id, account_id, name, target_url, auth_type, events, status, max_in_flight,
-                             max_events_per_request)
-       VALUES ($1, $2, $3, 'http://127.0.0.1:9/hooks', 'NONE', '{COURSE_COMPLETED}', 'ACTIVE', 50, $4)`,
-      [id, ACCOUNT, `cap ${id}`, maxEventsPerRequest],
-    );
+    await insertWebhookRow(dataSource, {
+      id,
+      accountId: ACCOUNT,
+      name: `cap ${id}`,
+      targetUrl: 'http://127.0.0.1:9/hooks',
+      events: ['COURSE_COMPLETED'],
+      status: 'ACTIVE',
+      maxInFlight: 50,
+      maxEventsPerRequest,
+    });
     return { webhookId: id, kind: 'REALTIME' };
   }
 
@@ -280,12 +284,13 @@ describe('migration RequestByteCap1764600000200', () => {
       ]);
       expect(await hasSizeColumns()).toBe(false);
       // What the lane step did before: the whole window in one request, whatever its size.
-      const webhookId = randomUUID();
-      await source.query(
-        `INSERT INTO webhooks (id, account_id, name, target_url, auth_type, events, status)
-         VALUES ($1, $2, 'down', 'http://127.0.0.1:9/hooks', 'NONE', '{COURSE_COMPLETED}', 'ACTIVE')`,
-        [webhookId, ACCOUNT],
-      );
+      const webhookId = await insertWebhookRow(source, {
+        accountId: ACCOUNT,
+        name: 'down',
+        targetUrl: 'http://127.0.0.1:9/hooks',
+        events: ['COURSE_COMPLETED'],
+        status: 'ACTIVE',
+      });
       const big = JSON.stringify({ blob: 'x'.repeat(300 * KIB) });
       await source.query(
         `WITH e AS (
