@@ -18,6 +18,7 @@ import {
   TestDatabase,
   TestListener,
   uniqueKafkaNames,
+  waitFor,
 } from '@lms/testing';
 
 describe('walking skeleton: LMS event → Kafka → ingestion → dispatcher → listener', () => {
@@ -27,6 +28,7 @@ describe('walking skeleton: LMS event → Kafka → ingestion → dispatcher →
   const apps: AppProcess[] = [];
   let listener: TestListener;
   let producer: Producer;
+  let sql: Client;
 
   beforeAll(async () => {
     database = await createTestDatabase('skeleton');
@@ -38,9 +40,12 @@ describe('walking skeleton: LMS event → Kafka → ingestion → dispatcher →
       ...(await Promise.all([startAppProcess('event-ingestion', env), startAppProcess('dispatcher', env)])),
     );
     producer = await connectLmsProducer();
+    sql = new Client({ connectionString: database.url });
+    await sql.connect();
   }, 120_000);
 
   afterAll(async () => {
+    await sql?.end();
     await producer?.disconnect();
     await Promise.all(apps.map((app) => stopAppProcess(app)));
     await listener?.close();
@@ -66,6 +71,18 @@ describe('walking skeleton: LMS event → Kafka → ingestion → dispatcher →
     return (await response.json()) as { id: string };
   }
 
+  const carries = (request: { body: string }, eventId: string) =>
+    (JSON.parse(request.body) as { events: Array<{ eventId: string }> }).events.some(
+      (event) => event.eventId === eventId,
+    );
+
+  async function produce(...events: Array<ReturnType<typeof lmsEvent>>): Promise<void> {
+    await producer.send({
+      topic: kafkaNames.topic,
+      messages: events.map((event) => ({ key: String(event.accountId), value: JSON.stringify(event) })),
+    });
+  }
+
   function lmsEvent(accountId: number) {
     return {
       accountId,
@@ -88,10 +105,7 @@ describe('walking skeleton: LMS event → Kafka → ingestion → dispatcher →
   it('delivers exactly the documented envelope, once', async () => {
     const webhook = await createWebhook(1010, ['COURSE_ENROLLMENT']);
     const event = lmsEvent(1010);
-    await producer.send({
-      topic: kafkaNames.topic,
-      messages: [{ key: '1010', value: JSON.stringify(event) }],
-    });
+    await produce(event);
 
     const [request] = await listener.waitForRequests(1, 60_000);
     const { accountId, ...envelopeEvent } = event;
@@ -100,11 +114,15 @@ describe('walking skeleton: LMS event → Kafka → ingestion → dispatcher →
     expect(JSON.parse(request.body)).toEqual({ accountId, events: [envelopeEvent] });
     expect(request.headers['webhook-id']).toMatch(/^[0-9a-f-]{36}$/);
 
-    // Once: nothing else arrives for this webhook after a generous pause.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(
-      listener.requests.filter((r) => JSON.parse(r.body).events[0].eventId === event.eventId),
-    ).toHaveLength(1);
+    // Once: a marker event with the same key (same partition, same lane, one request in flight) can
+    // only arrive after everything the first event caused: a repeat of its request, a retry, or a
+    // second delivery of it. No pause on the clock: the marker's arrival is the point to look.
+    const marker = lmsEvent(1010);
+    await produce(marker);
+    await waitFor('the marker event at the listener', () =>
+      listener.requests.some((request) => carries(request, marker.eventId)),
+    );
+    expect(listener.requests.filter((request) => carries(request, event.eventId))).toHaveLength(1);
     expect(webhook.id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -113,33 +131,25 @@ describe('walking skeleton: LMS event → Kafka → ingestion → dispatcher →
     const orphan = lmsEvent(2020);
     const marker = lmsEvent(1010);
     // The marker proves the pipeline moved on; the database proves the orphan was consumed, not lost.
-    await producer.send({
-      topic: kafkaNames.topic,
-      messages: [
-        { key: '2020', value: JSON.stringify(orphan) },
-        { key: '1010', value: JSON.stringify(marker) },
-      ],
-    });
+    await produce(orphan, marker);
     await listener.waitForRequests(before + 1, 60_000);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    const received = listener.requests.slice(before).map((r) => JSON.parse(r.body) as { accountId: number });
-    expect(received.map((body) => body.accountId)).toEqual([1010]);
-
-    const client = new Client({ connectionString: database.url });
-    await client.connect();
-    try {
-      const events = await client.query(
+    // The orphan may sit on another partition than the marker: wait until it is stored. Its lane items
+    // and deliveries would be written in the same transaction, so none then means none will ever be
+    // sent (no pause on the clock).
+    await waitFor('the orphan event stored', async () => {
+      const stored = await sql.query(
         'SELECT count(*)::int AS n FROM events WHERE account_id = 2020 AND event_id = $1',
         [orphan.eventId],
       );
-      const deliveries = await client.query(
-        'SELECT count(*)::int AS n FROM deliveries WHERE account_id = 2020',
-      );
-      expect(events.rows[0].n).toBe(1);
-      expect(deliveries.rows[0].n).toBe(0);
-    } finally {
-      await client.end();
-    }
+      return stored.rows[0].n === 1;
+    });
+    const work = await sql.query(
+      `SELECT (SELECT count(*)::int FROM lane_items WHERE account_id = 2020) AS items,
+              (SELECT count(*)::int FROM deliveries WHERE account_id = 2020) AS deliveries`,
+    );
+    expect(work.rows[0]).toEqual({ items: 0, deliveries: 0 });
+    const received = listener.requests.slice(before).map((r) => JSON.parse(r.body) as { accountId: number });
+    expect(received.map((body) => body.accountId)).toEqual([1010]);
   });
 
   // Last: it stops the stack. Each app closes its consumers, queues and pools, then exits 0.
