@@ -1,15 +1,15 @@
-import { DomainError } from '../errors/domain-error';
 import { RedeliverCommand, ReplayCommand } from './delivery-log-commands';
 
 const actor = { accountId: 1010, sub: 'alice' };
 
-function refusal(build: () => unknown): unknown {
+/** What `build` threw (a DomainError carries the refused fields in `details`). */
+function thrown(build: () => unknown): (Error & { details?: unknown }) | undefined {
   try {
     build();
-    return undefined;
   } catch (error) {
-    return error instanceof DomainError ? error.details : (error as Error).message;
+    return error as Error;
   }
+  return undefined;
 }
 
 describe('ReplayCommand', () => {
@@ -22,25 +22,26 @@ describe('ReplayCommand', () => {
   });
 
   it('refuses from after to, naming from', () => {
-    expect(refusal(() => replay(2_000, 1_000))).toEqual([
+    expect(thrown(() => replay(2_000, 1_000))?.details).toEqual([
       expect.objectContaining({ field: 'from', message: 'must not be after to' }),
     ]);
   });
 
   it('refuses an instant that is not a whole number of ms', () => {
-    expect(refusal(() => replay(Number.NaN, 1_000))).toEqual([expect.objectContaining({ field: 'from' })]);
-    expect(refusal(() => replay(0, 1.5))).toEqual([expect.objectContaining({ field: 'to' })]);
+    expect(thrown(() => replay(Number.NaN, 1_000))?.details).toEqual([
+      expect.objectContaining({ field: 'from' }),
+    ]);
+    expect(thrown(() => replay(0, 1.5))?.details).toEqual([expect.objectContaining({ field: 'to' })]);
   });
 
   it('needs the verified actor and a webhook id', () => {
+    const anonymous = { accountId: 0, sub: 'x' };
     expect(
-      refusal(() =>
-        ReplayCommand.create({ actor: { accountId: 0, sub: 'x' }, webhookId: 'w', fromMs: 0, toMs: 1 }),
-      ),
+      thrown(() => ReplayCommand.create({ actor: anonymous, webhookId: 'w', fromMs: 0, toMs: 1 }))?.message,
     ).toMatch(/verified actor/);
-    expect(refusal(() => ReplayCommand.create({ actor, webhookId: '', fromMs: 0, toMs: 1 }))).toEqual([
-      expect.objectContaining({ field: 'webhookId' }),
-    ]);
+    expect(thrown(() => ReplayCommand.create({ actor, webhookId: '', fromMs: 0, toMs: 1 }))?.details).toEqual(
+      [expect.objectContaining({ field: 'webhookId' })],
+    );
   });
 });
 
@@ -50,10 +51,11 @@ describe('RedeliverCommand', () => {
   });
 
   it('needs the verified actor and a delivery id', () => {
-    expect(
-      refusal(() => RedeliverCommand.create({ actor: { accountId: 1, sub: '' }, deliveryId: 'd' })),
-    ).toMatch(/verified actor/);
-    expect(refusal(() => RedeliverCommand.create({ actor, deliveryId: '' }))).toEqual([
+    const noSub = { accountId: 1, sub: '' };
+    expect(thrown(() => RedeliverCommand.create({ actor: noSub, deliveryId: 'd' }))?.message).toMatch(
+      /verified actor/,
+    );
+    expect(thrown(() => RedeliverCommand.create({ actor, deliveryId: '' }))?.details).toEqual([
       expect.objectContaining({ field: 'deliveryId' }),
     ]);
   });

@@ -114,18 +114,15 @@ export class RotateSigningSecretCommand extends WebhookActionCommand {
 }
 
 /** Test-send to a saved webhook: which event's example (default: the first it subscribes to). */
-export class TestSavedWebhookCommand {
-  readonly actor: AdminActor;
-  readonly webhookId: string;
+export class TestSavedWebhookCommand extends WebhookActionCommand {
   readonly eventName?: string;
 
   private constructor(fields: Fields<TestSavedWebhookCommand>) {
-    Object.assign(this, fields);
+    super(fields);
+    this.eventName = fields.eventName;
   }
 
   static create(fields: Fields<TestSavedWebhookCommand>): TestSavedWebhookCommand {
-    assertActor(fields.actor);
-    assertId('webhookId', fields.webhookId);
     return new TestSavedWebhookCommand(fields);
   }
 }

@@ -46,14 +46,7 @@ export class WebhookLifecycle {
     if (statusBefore === 'INACTIVE') return false;
     webhook.status = 'INACTIVE';
     webhook.updatedAt = this.now();
-    await this.webhooks.save(manager, webhook);
-    await this.webhooks.audit(manager, {
-      accountId: webhook.accountId,
-      webhookId: webhook.id,
-      actor: actor.sub,
-      action: 'RETIRED',
-      details: { from: statusBefore, to: webhook.status },
-    });
+    await this.saveAudited(manager, webhook, actor, 'RETIRED', { from: statusBefore, to: webhook.status });
     return true;
   }
 
@@ -69,13 +62,10 @@ export class WebhookLifecycle {
     webhook.basicPasswordEnc = null;
     webhook.deletedAt = this.now();
     webhook.updatedAt = webhook.deletedAt;
-    await this.webhooks.save(manager, webhook);
-    await this.webhooks.audit(manager, {
-      accountId: webhook.accountId,
-      webhookId: webhook.id,
-      actor: actor.sub,
-      action: 'DELETED',
-      details: { name: webhook.name, statusBefore, cancelledDeliveries: cancelled },
+    await this.saveAudited(manager, webhook, actor, 'DELETED', {
+      name: webhook.name,
+      statusBefore,
+      cancelledDeliveries: cancelled,
     });
   }
 
@@ -118,6 +108,24 @@ export class WebhookLifecycle {
    */
   cancelDeliveryOfInactiveWebhook(deliveryId: string): Promise<void> {
     return this.lanes.cancelDelivery(deliveryId, CANCELLED_BY_WEBHOOK_INACTIVE);
+  }
+
+  /** An admin's change of the webhook row and its audit row, together. */
+  private async saveAudited(
+    manager: EntityManager,
+    webhook: Webhook,
+    actor: AdminActor,
+    action: 'RETIRED' | 'DELETED',
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    await this.webhooks.save(manager, webhook);
+    await this.webhooks.audit(manager, {
+      accountId: webhook.accountId,
+      webhookId: webhook.id,
+      actor: actor.sub,
+      action,
+      details,
+    });
   }
 }
 
