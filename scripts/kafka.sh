@@ -27,6 +27,9 @@ KAFKA_QUORUM_VOTERS="${KAFKA_QUORUM_VOTERS:-${KAFKA_NODE_ID}@127.0.0.1:${KAFKA_C
 # many replicas, and acks=all writes need KAFKA_MIN_INSYNC_REPLICAS of them in sync.
 KAFKA_REPLICATION_FACTOR="${KAFKA_REPLICATION_FACTOR:-1}"
 KAFKA_MIN_INSYNC_REPLICAS="${KAFKA_MIN_INSYNC_REPLICAS:-1}"
+# The log cleaner (compacted topics: consumer offsets) allocates this on the heap at start; 128 MiB is
+# Kafka's default.
+KAFKA_LOG_CLEANER_BUFFER_BYTES="${KAFKA_LOG_CLEANER_BUFFER_BYTES:-134217728}"
 POM="$ROOT/infra/kafka/pom.xml"
 # The nodes of a cluster share one copy of the jars.
 LIBS="${KAFKA_LIBS:-$KAFKA_DIR/libs}"
@@ -79,6 +82,7 @@ transaction.state.log.replication.factor=${KAFKA_REPLICATION_FACTOR}
 transaction.state.log.min.isr=${KAFKA_MIN_INSYNC_REPLICAS}
 share.coordinator.state.topic.replication.factor=${KAFKA_REPLICATION_FACTOR}
 share.coordinator.state.topic.min.isr=${KAFKA_MIN_INSYNC_REPLICAS}
+log.cleaner.dedupe.buffer.size=${KAFKA_LOG_CLEANER_BUFFER_BYTES}
 # Tests create consumer groups all the time: do not wait 3 s for more members to join.
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
@@ -158,8 +162,10 @@ KAFKA_CLUSTER_PORTS="${KAFKA_CLUSTER_PORTS:-19092,19094,19096}"
 KAFKA_CLUSTER_CONTROLLER_PORTS="${KAFKA_CLUSTER_CONTROLLER_PORTS:-19093,19095,19097}"
 KAFKA_CLUSTER_REPLICATION_FACTOR="${KAFKA_CLUSTER_REPLICATION_FACTOR:-3}"
 KAFKA_CLUSTER_MIN_INSYNC_REPLICAS="${KAFKA_CLUSTER_MIN_INSYNC_REPLICAS:-2}"
-# Three brokers share the machine: a small heap each.
+# Three brokers share the machine: a small heap each, and so a small log-cleaner buffer (the default
+# 128 MiB in a 256 MiB heap failed a node's start with OutOfMemoryError now and then).
 KAFKA_CLUSTER_HEAP_OPTS="${KAFKA_CLUSTER_HEAP_OPTS:--Xms128m -Xmx256m}"
+KAFKA_CLUSTER_LOG_CLEANER_BUFFER_BYTES="${KAFKA_CLUSTER_LOG_CLEANER_BUFFER_BYTES:-16777216}"
 
 cluster() {
   local command="$1" ports controller_ports voters="" i failed=0 pids=()
@@ -184,6 +190,7 @@ cluster() {
       KAFKA_REPLICATION_FACTOR="$KAFKA_CLUSTER_REPLICATION_FACTOR" \
       KAFKA_MIN_INSYNC_REPLICAS="$KAFKA_CLUSTER_MIN_INSYNC_REPLICAS" \
       KAFKA_HEAP_OPTS="$KAFKA_CLUSTER_HEAP_OPTS" \
+      KAFKA_LOG_CLEANER_BUFFER_BYTES="$KAFKA_CLUSTER_LOG_CLEANER_BUFFER_BYTES" \
       bash "${BASH_SOURCE[0]}" "$command" &
     pids+=("$!")
   done
