@@ -1,5 +1,6 @@
 import { expectEveryEventDelivered } from './support/delivery-ledger';
-import { DISPATCH_CONCURRENCY, FAULT_EVENTS, FaultHarness } from './support/fault-harness';
+import { waitFor } from '@lms/testing';
+import { DISPATCH_CONCURRENCY, FAULT_EVENTS, FAULT_RATE, FaultHarness } from './support/fault-harness';
 
 jest.setTimeout(300_000);
 
@@ -15,13 +16,16 @@ describe('fault: the ingestion app is SIGKILLed under load, then started again',
   });
 
   it('persists every event once and delivers every one after the restart', async () => {
-    const producing = harness.produceSteady('ik');
+    let produced = 0;
+    const producing = harness.produceSteady('ik', FAULT_EVENTS, FAULT_RATE, (count) => (produced = count));
     await harness.waitUntilAcknowledged('ik', Math.floor(FAULT_EVENTS * 0.3));
     const [victim] = harness.stack.ingestion;
     await harness.stack.kill(victim);
     expect(victim.child.signalCode).toBe('SIGKILL');
-    // The load keeps coming while nothing consumes it.
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    // The load keeps coming while nothing consumes it: two seconds' worth of events reach the broker
+    // (counted, not timed: a slow producer would otherwise put none there).
+    const backlog = Math.min(produced + 2 * FAULT_RATE, FAULT_EVENTS);
+    await waitFor(`${backlog} events on the broker`, () => produced >= backlog, 120_000, 50);
     await harness.stack.startIngestion();
     await producing;
 

@@ -1,5 +1,6 @@
 import { expectEveryEventDelivered } from './support/delivery-ledger';
-import { DISPATCH_CONCURRENCY, FAULT_EVENTS, FaultHarness } from './support/fault-harness';
+import { waitFor } from '@lms/testing';
+import { DISPATCH_CONCURRENCY, FAULT_EVENTS, FAULT_RATE, FaultHarness } from './support/fault-harness';
 import { PrivateRedis } from './support/private-redis';
 
 jest.setTimeout(300_000);
@@ -19,9 +20,15 @@ describe('fault: Redis restarts (empty) under load', () => {
   });
 
   it('rebuilds the lost queue from Postgres (outbox relay) and delivers every event', async () => {
-    const producing = harness.produceSteady('rr');
+    let produced = 0;
+    const producing = harness.produceSteady('rr', FAULT_EVENTS, FAULT_RATE, (count) => (produced = count));
     await harness.waitUntilAcknowledged('rr', Math.floor(FAULT_EVENTS * 0.3));
-    await redis.restart();
+    // Down for 1.5 s worth of load (counted on the broker, not timed): those events are ingested or
+    // waiting while no wake-up can be queued, so the relay must rebuild their work from Postgres.
+    await redis.restart(async () => {
+      const backlog = Math.min(produced + Math.round(1.5 * FAULT_RATE), FAULT_EVENTS);
+      await waitFor(`${backlog} events on the broker`, () => produced >= backlog, 120_000, 50);
+    });
     await producing;
 
     const summary = await harness.settle('rr', FAULT_EVENTS);

@@ -10,6 +10,7 @@ import {
   type ListenerReply,
   type LoadPlan,
   type ProduceResult,
+  type ProgressCallback,
   type ReceivedRequest,
   type TestListener,
 } from '@lms/testing';
@@ -116,9 +117,17 @@ export class FaultHarness {
     this.answering.current = reply;
   }
 
-  /** `count` events of `run` at `rate` per second; resolves when all are on the broker. */
-  produceSteady(run: string, count = FAULT_EVENTS, rate = FAULT_RATE): Promise<ProduceResult> {
-    return producePaced(this.producer, this.stack.topic, this.plan, run, count, rate);
+  /**
+   * `count` events of `run` at `rate` per second; resolves when all are on the broker. `onProgress`
+   * hears how many are on the broker so far (a scenario can wait for load, not for time).
+   */
+  produceSteady(
+    run: string,
+    count = FAULT_EVENTS,
+    rate = FAULT_RATE,
+    onProgress?: ProgressCallback,
+  ): Promise<ProduceResult> {
+    return producePaced(this.producer, this.stack.topic, this.plan, run, count, rate, onProgress);
   }
 
   async waitUntilAcknowledged(run: string, count: number): Promise<void> {
@@ -131,8 +140,9 @@ export class FaultHarness {
   }
 
   /**
-   * Waits until every event of `run` was accepted by the listener, then a short settle for late
-   * duplicates. Fails with the ledger (what is missing) if recovery does not finish in time.
+   * Waits until every event of `run` was accepted by the listener, then until nothing can be sent any
+   * more: no delivery open (a late duplicate is the retry of an open one) and no lane busy. Fails with
+   * the ledger (what is missing) if recovery does not finish in time.
    */
   async settle(run: string, expected: number, timeoutMs = 180_000): Promise<LedgerSummary> {
     try {
@@ -156,7 +166,20 @@ export class FaultHarness {
         { cause: error },
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // A request is received before its outcome is written: once every delivery is finished, every
+    // request that will ever arrive has arrived (no pause on the clock for late duplicates).
+    await waitFor(
+      'no open delivery and no busy lane',
+      async () => {
+        const [row] = await this.stack.query<{ open: string }>(
+          `SELECT (SELECT count(*) FROM deliveries WHERE status IN ('PENDING', 'RETRYING'))
+                + (SELECT count(*) FROM lanes WHERE busy) AS open`,
+        );
+        return Number(row.open) === 0;
+      },
+      60_000,
+      200,
+    );
     return this.ledger.summary(run, expected);
   }
 

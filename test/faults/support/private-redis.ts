@@ -22,10 +22,13 @@ export class PrivateRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** SIGKILL (no shutdown save), a pause, then a fresh empty server on the same port. */
-  async restart(downMs = 1_500): Promise<void> {
+  /**
+   * SIGKILL (no shutdown save), then a fresh empty server on the same port once `whileDown` resolves:
+   * the outage lasts until the scenario has seen it felt, not a fixed time.
+   */
+  async restart(whileDown: () => Promise<void>): Promise<void> {
     await this.kill();
-    await new Promise((resolve) => setTimeout(resolve, downMs));
+    await whileDown();
     await this.up();
   }
 
