@@ -1,9 +1,11 @@
 import { randomInt } from 'node:crypto';
 import { answerJson, startListener, waitFor, type ReceivedRequest, type TestListener } from '@lms/testing';
+import type { Locator } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
 import { wireEvent } from '../ingestion/support/lms-wire.factory';
 import { launchConsoleBrowser, type ConsoleBrowser } from './support/console-browser';
 import { ConsoleStack } from './support/console-stack';
+import { axeViolations, englishWordsOn } from './support/page-checks';
 import { en, zhCN } from '../../apps/admin-console/src/i18n/catalogue';
 import { WebhooksConsole } from './support/webhooks-console';
 
@@ -337,6 +339,35 @@ describe('console: the LMS Webhooks page in a real browser', () => {
     },
   );
 
+  step("each page has its URL: a reload keeps it, and a delivery's link opens its details", async () => {
+    const deliveryUrl = `${stack.baseUrl}/console/webhooks/${webhookId}/deliveries/${firstDeliveryId}`;
+    // Details opened from the log changed the address to the delivery's own.
+    expect(page().url()).toBe(deliveryUrl);
+    await page().reload();
+    const heading = page().getByRole('heading', { name: ui.t('deliveryHeading', { id: firstDeliveryId }) });
+    await heading.waitFor();
+    await ui.heading('deliveriesHeading').waitFor();
+    // The details take focus when they open, and only then: a filter that re-renders the page
+    // leaves focus on the filter (the heading used to take it on every render).
+    await waitFor('the details heading to have focus', () => hasFocus(heading));
+    await ui.field('status').focus();
+    await ui.field('status').selectOption({ label: ui.t('deliveryDEAD') });
+    await page().getByText(ui.t('noDeliveries'), { exact: true }).waitFor();
+    expect(await hasFocus(ui.field('status'))).toBe(true);
+    await ui.field('status').selectOption({ label: ui.t('allStatuses') });
+    await ui.deliveryRows('SUCCEEDED').waitFor();
+    // The link is a plain address: another tab opens it, signed in from this tab's session copy.
+    await page().goto(`${stack.baseUrl}/console/webhooks/${webhookId}`);
+    await ui.heading('editHeading').waitFor();
+    expect(await ui.field('name').inputValue()).toBe(name);
+    await page().goBack();
+    await heading.waitFor();
+    await page().goto(`${stack.baseUrl}/console/no-such-page`);
+    await ui.heading('notFoundHeading').waitFor();
+    await page().goto(deliveryUrl);
+    await heading.waitFor();
+  });
+
   step('Redeliver queues it: the new delivery appears with redeliveryOf when its turn comes', async () => {
     const before = listener.requests.length;
     await ui.button('redeliver').click();
@@ -523,11 +554,93 @@ describe('console: the LMS Webhooks page in a real browser', () => {
     }
   });
 
+  it('passes axe-core with 0 violations on every page in English and Chinese, and the Chinese pages show no English', async () => {
+    const owner = randomInt(100_000, 1_000_000_000);
+    const ownerSubject = '李雷';
+    const ownerToken = stack.tokenFor(owner, { sub: ownerSubject });
+    const created = await stack.call('POST', '/webhooks', ownerToken, {
+      name: '学习记录',
+      targetUrl: listener.url,
+      authentication: { type: 'SIGNATURE' },
+      events: ['COURSE_ENROLLMENT', 'CI_STATS'],
+      active: true,
+    });
+    expect(created.status).toBe(201);
+    const hookId: string = created.body.id;
+    await stack.produce(owner, [wireEvent(owner, 'COURSE_ENROLLMENT')]);
+    const delivery = await waitFor(
+      'the delivery to succeed',
+      async () => {
+        const log = await stack.call('GET', `/webhooks/${hookId}/deliveries`, ownerToken);
+        return (log.body.items as { id: string; status: string }[]).find(
+          (item) => item.status === 'SUCCEEDED',
+        );
+      },
+      60_000,
+    );
+
+    const tab = await browser.context.newPage();
+    try {
+      await tab.goto(stack.consoleUrl(ownerToken));
+      await new WebhooksConsole(tab).continueLinkSignIn(owner, ownerSubject).catch(async () => {
+        // The profile may already speak Chinese (an earlier test chose it).
+        await new WebhooksConsole(tab, zhCN).continueLinkSignIn(owner, ownerSubject);
+      });
+      const pages: { name: string; path: string; ready: (pageUi: WebhooksConsole) => Promise<void> }[] = [
+        { name: 'list', path: '', ready: (pageUi) => pageUi.webhookRow('学习记录').waitFor() },
+        { name: 'add', path: 'webhooks/new', ready: (pageUi) => pageUi.eventCheckbox('CI_STATS').waitFor() },
+        {
+          name: 'edit',
+          path: `webhooks/${hookId}`,
+          ready: async (pageUi) => {
+            await pageUi.button('downloadSignature').waitFor();
+          },
+        },
+        {
+          name: 'delivery',
+          path: `webhooks/${hookId}/deliveries/${delivery.id}`,
+          ready: async (pageUi) => {
+            await tab
+              .getByRole('heading', { name: pageUi.t('deliveryHeading', { id: delivery.id }) })
+              .waitFor();
+            await pageUi.deliveryRows('SUCCEEDED').first().waitFor();
+            await tab.getByRole('cell', { name: pageUi.t('auditCREATED'), exact: true }).waitFor();
+          },
+        },
+        {
+          name: 'not-found',
+          path: 'nowhere',
+          ready: (pageUi) => pageUi.heading('notFoundHeading').waitFor(),
+        },
+      ];
+      for (const [label, messages] of [
+        ['English', en],
+        ['简体中文', zhCN],
+      ] as const) {
+        const pageUi = new WebhooksConsole(tab, messages);
+        await tab
+          .getByLabel(en.language, { exact: true })
+          .or(tab.getByLabel(zhCN.language, { exact: true }))
+          .selectOption({ label });
+        for (const { name: pageName, path, ready } of pages) {
+          await tab.goto(`${stack.baseUrl}/console/${path}`);
+          await ready(pageUi);
+          await tab.getByText(pageUi.t('loading'), { exact: true }).first().waitFor({ state: 'detached' });
+          await browser.screenshot(`16-checked-${messages === zhCN ? 'zh' : 'en'}-${pageName}`, tab);
+          expect([pageName, label, await axeViolations(tab)]).toEqual([pageName, label, []]);
+          if (messages === zhCN) expect([pageName, await englishWordsOn(tab)]).toEqual([pageName, []]);
+        }
+      }
+    } finally {
+      await tab.close();
+    }
+  });
+
   function page() {
     return browser.page;
   }
 
-  /** The console keeps its view in memory: a fresh load opens the list, signed in from sessionStorage. */
+  /** A fresh load of the list's address, signed in from sessionStorage. */
   async function openList(): Promise<void> {
     await page().goto(`${stack.baseUrl}/console/`);
     await ui.expectWebhooksPage();
@@ -554,6 +667,14 @@ describe('console: the LMS Webhooks page in a real browser', () => {
     );
   }
 });
+
+/** Whether the element has the keyboard focus (the page answers; the tests compile without DOM types). */
+function hasFocus(locator: Locator): Promise<boolean> {
+  return locator.evaluate(
+    (element: { ownerDocument: { activeElement: unknown } }) =>
+      element === element.ownerDocument.activeElement,
+  );
+}
 
 function headersOf(request: ReceivedRequest): Record<string, string> {
   const headers: Record<string, string> = {};
