@@ -631,6 +631,11 @@ describe('console: the LMS Webhooks page in a real browser', () => {
           if (messages === zhCN) expect([pageName, await englishWordsOn(tab)]).toEqual([pageName, []]);
         }
       }
+      // The check sees English when there is some: an untranslated sentence on the Chinese page is named.
+      await tab.evaluate(
+        `document.querySelector('main').append(Object.assign(document.createElement('p'), { textContent: '1 events for COURSE_ENROLLMENT' }))`,
+      );
+      expect(await englishWordsOn(tab)).toEqual(['events', 'for']);
     } finally {
       await tab.close();
     }
