@@ -350,9 +350,21 @@ describe('console: the LMS Webhooks page in a real browser', () => {
     // The details take focus when they open, and only then: a filter that re-renders the page
     // leaves focus on the filter (the heading used to take it on every render).
     await waitFor('the details heading to have focus', () => hasFocus(heading));
+    // A read the page no longer needs is cancelled: Refresh's answer is held back by the browser,
+    // the filter changes meanwhile, and the held request is aborted instead of landing later over
+    // the filtered log (an older answer overwriting a newer one).
+    const unfiltered = (url: URL) =>
+      url.pathname.endsWith(`/webhooks/${webhookId}/deliveries`) && !url.searchParams.has('status');
+    await page().route(unfiltered, () => undefined);
+    const stale = page().waitForRequest((request) => unfiltered(new URL(request.url())));
+    await ui.button('refresh').click();
+    const staleRequest = await stale;
+    const aborted = page().waitForEvent('requestfailed', (request) => request === staleRequest);
     await ui.field('status').focus();
     await ui.field('status').selectOption({ label: ui.t('deliveryDEAD') });
     await page().getByText(ui.t('noDeliveries'), { exact: true }).waitFor();
+    await aborted;
+    await page().unroute(unfiltered);
     expect(await hasFocus(ui.field('status'))).toBe(true);
     await ui.field('status').selectOption({ label: ui.t('allStatuses') });
     await ui.deliveryRows('SUCCEEDED').waitFor();
