@@ -1,4 +1,4 @@
-import { startListener, type TestListener } from '@lms/testing';
+import { startListener, waitUntilNothingLeftToSend, type TestListener } from '@lms/testing';
 import { randomInt } from 'node:crypto';
 import { startDispatcher, type RunningDispatcher } from '../dispatcher/support/dispatcher-harness';
 import { LaneStack, OpenRequestGauge, receiptsOf, waitForEvents } from './support/lane-stack';
@@ -59,7 +59,7 @@ describe('lanes: coalescing and in-flight limits', () => {
     const { accountId, listener } = await laneTo(() => ({ status: 204 }), { maxEventsPerRequest: 1 });
     const produced = await stack.produce(accountId, 30);
     await waitForEvents(listener, produced);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitUntilNothingLeftToSend(stack.pool, accountId);
 
     expect(listener.requests).toHaveLength(30);
     expect(

@@ -1,4 +1,4 @@
-import { startListener, type TestListener } from '@lms/testing';
+import { startListener, waitUntilNothingLeftToSend, type TestListener } from '@lms/testing';
 import { randomInt } from 'node:crypto';
 import { startDispatcher, type RunningDispatcher } from '../dispatcher/support/dispatcher-harness';
 import { LaneStack, receiptsOf, waitForEvents } from './support/lane-stack';
@@ -49,7 +49,7 @@ describe('lanes: a failing request blocks the events behind it', () => {
       third = ids[2];
     });
     await waitForEvents(listener, produced);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await waitUntilNothingLeftToSend(stack.pool, accountId);
 
     const receipts = receiptsOf(listener.requests);
     const accepted = receipts.filter((receipt) => statuses[receipt.requestIndex] === 200);

@@ -4,6 +4,7 @@ export * from './delivery-rows';
 export * from './http-listener';
 export * from './java-lms-producer';
 export * from './kafka-test-topics';
+export * from './nothing-left-to-send';
 export * from './stack';
 export * from './test-database';
 export * from './wait-for';
