@@ -25,16 +25,19 @@ describe('withAdvisoryLock', () => {
     async (scope) => {
       let release!: () => void;
       const held = new Promise<void>((resolve) => (release = resolve));
+      let tookLock!: () => void;
+      const holding = new Promise<void>((resolve) => (tookLock = resolve));
       const first = withAdvisoryLock(
         dataSource,
         KEY,
         async () => {
+          tookLock();
           await held;
           return 'first';
         },
         scope,
       );
-      await new Promise((resolve) => setTimeout(resolve, 100)); // let the first take the lock
+      await holding; // its work runs only once it holds the lock: no pause on the clock
 
       const second = await withAdvisoryLock(dataSource, KEY, async () => 'second', scope);
       release();
