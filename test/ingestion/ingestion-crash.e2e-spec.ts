@@ -92,8 +92,22 @@ describe('event ingestion survives SIGKILL mid-run', () => {
     await producing;
     ingestion = await startAppProcess('event-ingestion', env.env);
     await waitFor('all events after the restart', async () => (await storedCount()) >= TOTAL_EVENTS, 45_000);
-    // Let the restarted consumer catch up with anything still re-delivered after the last new row.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // The restarted consumer has caught up with everything re-delivered after the last new row once its
+    // group's committed offsets reach the end of every partition (offsets are committed after storing).
+    const offsets = testKafka('ingest-crash-offsets').admin();
+    await offsets.connect();
+    try {
+      const { eventsTopic: topic, consumerGroup: groupId } = env.config.kafka;
+      await waitFor('every record consumed and committed after the restart', async () => {
+        const ends = await offsets.fetchTopicOffsets(topic);
+        const [committed] = await offsets.fetchOffsets({ groupId, topics: [topic] });
+        return ends.every(
+          (end) => committed.partitions.find((p) => p.partition === end.partition)?.offset === end.high,
+        );
+      });
+    } finally {
+      await offsets.disconnect();
+    }
 
     const {
       rows: [totals],
