@@ -595,7 +595,7 @@ describe('patched kafkajs: each fetch asks for the partitions in a different ord
   /** A ConsumerGroup assigned partitions 0-2 of one topic, whose broker records what it is asked. */
   function consumerGroupRecordingFetches(requests: FetchRequest[]) {
     const assigned = [{ topic: 'lms.events', partitions: [0, 1, 2] }];
-    return Object.assign(Object.create(ConsumerGroup.prototype) as object, {
+    return Object.assign(Object.create(ConsumerGroup.prototype) as typeof ConsumerGroup.prototype, {
       cluster: {
         refreshMetadataIfNecessary: async () => undefined,
         findBroker: async () => ({
