@@ -2,6 +2,7 @@ import type { WebhookDetail } from '../api/api-types';
 import {
   EMPTY_VALUES,
   INITIAL_FORM,
+  initialForm,
   createBody,
   formReducer,
   updateBody,
@@ -71,6 +72,16 @@ describe('the webhook form state', () => {
       }),
     ).toEqual(['maxInFlight', 'rateLimitPerSecond']);
     expect(validateNumbers(EMPTY_VALUES)).toEqual([]);
+  });
+
+  it('starts Edit filled with the saved webhook (the password never comes back), Add empty', () => {
+    expect(initialForm(saved).values).toMatchObject({
+      name: 'HR sync',
+      username: 'hr',
+      password: '',
+      rateLimitPerSecond: '10',
+    });
+    expect(initialForm(undefined)).toBe(INITIAL_FORM);
   });
 
   it('ends saving and testing when the API refuses, keeping what was typed', () => {

@@ -39,7 +39,6 @@ export interface FormState {
 }
 
 export type FormAction =
-  | { type: 'loaded'; webhook: WebhookDetail }
   | { type: 'changed'; values: Partial<FormValues> }
   | { type: 'refused'; errors: FieldErrors }
   | { type: 'saving' }
@@ -72,10 +71,13 @@ export const INITIAL_FORM: FormState = {
   confirmingDelete: false,
 };
 
+/** The Add form empty; the Edit form with the saved webhook's values. */
+export function initialForm(saved: WebhookDetail | undefined): FormState {
+  return saved ? { ...INITIAL_FORM, values: valuesOf(saved) } : INITIAL_FORM;
+}
+
 export function formReducer(state: FormState, action: FormAction): FormState {
   switch (action.type) {
-    case 'loaded':
-      return { ...state, values: valuesOf(action.webhook) };
     case 'changed':
       return { ...state, values: { ...state.values, ...action.values } };
     case 'refused':

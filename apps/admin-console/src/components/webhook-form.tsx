@@ -1,5 +1,6 @@
-import { useCallback, useEffect, useReducer, type FormEvent } from 'react';
+import { useCallback, useReducer, type FormEvent } from 'react';
 import type { AdminApiClient } from '../api/admin-api-client';
+import type { EventType, WebhookDetail } from '../api/api-types';
 import { describeApiError, formErrorsOf } from '../api/describe-api-error';
 import { useApi } from '../api/use-api';
 import { useI18n } from '../i18n/i18n-context';
@@ -11,7 +12,7 @@ import { saveJsonFile } from './save-json-file';
 import { TestOutcome } from './test-outcome';
 import { WebhookFields } from './webhook-fields';
 import {
-  INITIAL_FORM,
+  initialForm,
   createBody,
   formReducer,
   updateBody,
@@ -27,11 +28,9 @@ interface WebhookFormProps {
   onCancel: () => void;
 }
 
-/** Add and Edit: the LMS page's fields, Test Webhook on the unsaved values, Save, and for Edit Delete. */
+/** Add and Edit: loads the event types (and the saved webhook), then shows the editor filled with it. */
 export function WebhookForm({ client, webhookId, onDone, onCancel }: WebhookFormProps) {
   const { t } = useI18n();
-  const [state, dispatch] = useReducer(formReducer, INITIAL_FORM);
-  const ids = useFieldIds();
   const { read } = useApi(
     useCallback(
       async (signal: AbortSignal) => {
@@ -44,10 +43,27 @@ export function WebhookForm({ client, webhookId, onDone, onCancel }: WebhookForm
       [client, webhookId],
     ),
   );
-  const saved = read.data?.saved;
-  useEffect(() => {
-    if (saved) dispatch({ type: 'loaded', webhook: saved });
-  }, [saved]);
+  if (read.state === 'failed')
+    return (
+      <p role="alert" className="error banner">
+        {read.error}
+      </p>
+    );
+  if (read.state === 'loading') return <p>{t('loading')}</p>;
+  return <WebhookEditor client={client} {...read.data} onDone={onDone} onCancel={onCancel} />;
+}
+
+interface WebhookEditorProps extends Omit<WebhookFormProps, 'webhookId'> {
+  eventTypes: EventType[];
+  saved: WebhookDetail | undefined;
+}
+
+/** The LMS page's fields, Test Webhook on the unsaved values, Save, and for Edit Download Signature and Delete. */
+function WebhookEditor({ client, eventTypes, saved, onDone, onCancel }: WebhookEditorProps) {
+  const { t } = useI18n();
+  // Filled from the saved webhook on the first render: no empty form flashes before the values.
+  const [state, dispatch] = useReducer(formReducer, saved, initialForm);
+  const ids = useFieldIds();
 
   const { values, errors } = state;
   const change = (changed: Partial<FormValues>) => dispatch({ type: 'changed', values: changed });
@@ -113,14 +129,6 @@ export function WebhookForm({ client, webhookId, onDone, onCancel }: WebhookForm
     }
   }
 
-  if (read.state === 'failed')
-    return (
-      <p role="alert" className="error banner">
-        {read.error}
-      </p>
-    );
-  if (read.state === 'loading') return <p>{t('loading')}</p>;
-
   const hasErrors = errors.general.length > 0 || Object.keys(errors.fields).length > 0;
   return (
     <section aria-labelledby={ids.control('heading')}>
@@ -150,7 +158,7 @@ export function WebhookForm({ client, webhookId, onDone, onCancel }: WebhookForm
 
         <WebhookFields values={values} errors={errors} saved={saved} ids={ids} onChange={change} />
         <EventPicker
-          eventTypes={read.data.eventTypes}
+          eventTypes={eventTypes}
           selected={values.events}
           onChange={(events) => change({ events })}
           errorId={ids.error('events')}
