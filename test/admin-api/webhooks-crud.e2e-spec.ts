@@ -271,7 +271,10 @@ describe('admin API: webhook management', () => {
         ...mine,
         lanes: [idleLane('REALTIME'), idleLane('BATCH')],
       });
-      expect(list.body[0]).toEqual(mine);
+      // The list carries each webhook's lane health, so the console needs one request, and the
+      // account's webhook limit (MAX_WEBHOOKS_PER_ACCOUNT, 5 by default).
+      expect(list.body[0]).toEqual({ ...mine, lanes: [idleLane('REALTIME'), idleLane('BATCH')] });
+      expect(list.headers.get('x-webhook-limit')).toBe('5');
 
       for (const [method, path, body] of [
         ['GET', `${BASE}/${mine.id}`, undefined],
