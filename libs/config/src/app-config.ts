@@ -414,7 +414,10 @@ function readKafkaDecodeLimits(
       `must be ≥ KAFKA_MAX_DECOMPRESSED_BATCH_BYTES (${maxDecompressedBatchBytes}); got ${maxDecompressedFetchBytes}`,
     );
   }
-  const maxRecordsPerFetch = reader.int('KAFKA_MAX_RECORDS_PER_FETCH', 100_000, { min: 100, max: 10_000_000 });
+  const maxRecordsPerFetch = reader.int('KAFKA_MAX_RECORDS_PER_FETCH', 100_000, {
+    min: 100,
+    max: 10_000_000,
+  });
   return { maxDecompressedBatchBytes, maxDecompressedFetchBytes, maxRecordsPerFetch };
 }
 

@@ -38,11 +38,11 @@ describe('WebhookSubscriptionCache', () => {
   let feed: FakeChangeFeed;
   let cache: WebhookSubscriptionCache;
 
-  beforeEach(async () => {
+  beforeEach(() => {
     table = new FakeWebhookTable();
     feed = new FakeChangeFeed();
     cache = new WebhookSubscriptionCache(table.dataSource, feed as unknown as WebhookChangeFeed, 60_000);
-    await cache.onModuleInit();
+    cache.onModuleInit();
     table.rows = [
       { id: 'w1', account_id: '1', events: ['COURSE_ENROLLMENT'] },
       { id: 'w2', account_id: '1', events: ['COURSE_COMPLETED'] },
