@@ -22,10 +22,32 @@ export async function createTestDatabase(label = 'test'): Promise<TestDatabase> 
     name,
     url: url.toString(),
     drop: () =>
-      withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(
-        () => undefined,
-      ),
+      withAdminClient(async (client) => {
+        await untilNoBackends(client, name);
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      }),
   };
+}
+
+/** How long a closed pool's connections get to finish closing before the drop forces them out. */
+const BACKENDS_GONE_WITHIN_MS = 5_000;
+
+/**
+ * pg's `Pool.end()` resolves once it has asked its clients to end, not once they have: a backend still
+ * closing when `WITH (FORCE)` terminates it raises a FATAL on a client whose pool's error listener is
+ * gone, an unhandled error in whichever test file ran. So the drop waits until the database's backends
+ * have left (a leaked connection is still forced out after BACKENDS_GONE_WITHIN_MS, and fails loudly).
+ */
+async function untilNoBackends(client: Client, name: string): Promise<void> {
+  const deadline = Date.now() + BACKENDS_GONE_WITHIN_MS;
+  for (;;) {
+    const { rows } = await client.query<{ count: string }>(
+      'SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [name],
+    );
+    if (Number(rows[0].count) === 0 || Date.now() >= deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 async function withAdminClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
