@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { freePort, waitFor } from '@lms/testing';
@@ -32,17 +32,37 @@ export class PrivateKafkaCluster {
     private readonly env: Record<string, string>,
   ) {}
 
-  static async start(nodeCount = 3): Promise<PrivateKafkaCluster> {
-    const home = PrivateKafkaDirectory.create();
-    const nodes: KafkaClusterNode[] = [];
-    for (let nodeId = 1; nodeId <= nodeCount; nodeId += 1) {
-      nodes.push({
-        nodeId,
-        port: await freePort(),
-        controllerPort: await freePort(),
-        directory: path.join(home.path, 'cluster', `node-${nodeId}`),
-      });
+  /**
+   * Starts a cluster on fresh free ports. A port found free can be taken again before the JVM binds it
+   * (another test's client, a port still held by the previous cluster's sockets), so a start that fails
+   * is retried on new ports; the nodes' last log lines go with the error when every try fails.
+   */
+  static async start(nodeCount = 3, tries = 3): Promise<PrivateKafkaCluster> {
+    const failures: string[] = [];
+    for (let attempt = 1; attempt <= tries; attempt += 1) {
+      const cluster = await PrivateKafkaCluster.create(nodeCount);
+      try {
+        await cluster.home.script(['cluster', 'start'], cluster.env);
+        return cluster;
+      } catch (error) {
+        failures.push(`try ${attempt}: ${(error as Error).message}\n${cluster.nodeLogTails()}`);
+        await cluster.stopAndRemove();
+      }
     }
+    throw new Error(`the Kafka cluster did not start:\n${failures.join('\n')}`);
+  }
+
+  private static async create(nodeCount: number): Promise<PrivateKafkaCluster> {
+    const home = PrivateKafkaDirectory.create();
+    const ports = new Set<number>();
+    while (ports.size < 2 * nodeCount) ports.add(await freePort());
+    const [brokerPorts, controllerPorts] = [[...ports].slice(0, nodeCount), [...ports].slice(nodeCount)];
+    const nodes: KafkaClusterNode[] = brokerPorts.map((port, index) => ({
+      nodeId: index + 1,
+      port,
+      controllerPort: controllerPorts[index],
+      directory: path.join(home.path, 'cluster', `node-${index + 1}`),
+    }));
     const env = {
       KAFKA_CLUSTER_PORTS: nodes.map((node) => node.port).join(','),
       KAFKA_CLUSTER_CONTROLLER_PORTS: nodes.map((node) => node.controllerPort).join(','),
@@ -52,14 +72,19 @@ export class PrivateKafkaCluster {
       KAFKA_CLUSTER_MIN_INSYNC_REPLICAS: String(CLUSTER_MIN_INSYNC_REPLICAS),
       KAFKA_CLUSTER_HEAP_OPTS: '-Xms128m -Xmx256m',
     };
-    const cluster = new PrivateKafkaCluster(home, nodes, env);
-    try {
-      await home.script(['cluster', 'start'], env);
-    } catch (error) {
-      await cluster.stopAndRemove();
-      throw error;
-    }
-    return cluster;
+    return new PrivateKafkaCluster(home, nodes, env);
+  }
+
+  private nodeLogTails(): string {
+    return this.nodes
+      .map((node) => {
+        const log = path.join(node.directory, 'broker.log');
+        const tail = existsSync(log)
+          ? readFileSync(log, 'utf8').split('\n').slice(-15).join('\n')
+          : '(no log)';
+        return `node ${node.nodeId} (port ${node.port}, controller ${node.controllerPort}):\n${tail}`;
+      })
+      .join('\n');
   }
 
   get brokers(): string[] {
