@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { waitFor } from './wait-for';
 
 const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -39,15 +40,18 @@ const BACKENDS_GONE_WITHIN_MS = 5_000;
  * have left (a leaked connection is still forced out after BACKENDS_GONE_WITHIN_MS, and fails loudly).
  */
 async function untilNoBackends(client: Client, name: string): Promise<void> {
-  const deadline = Date.now() + BACKENDS_GONE_WITHIN_MS;
-  for (;;) {
-    const { rows } = await client.query<{ count: string }>(
-      'SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
-      [name],
-    );
-    if (Number(rows[0].count) === 0 || Date.now() >= deadline) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  await waitFor(
+    `the connections to ${name} to close`,
+    async () => {
+      const { rows } = await client.query<{ count: string }>(
+        'SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+        [name],
+      );
+      return Number(rows[0].count) === 0;
+    },
+    BACKENDS_GONE_WITHIN_MS,
+    25,
+  ).catch(() => undefined); // a leaked connection is forced out by the drop
 }
 
 async function withAdminClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
