@@ -156,7 +156,7 @@ export class LmsEventConsumer implements OnApplicationBootstrap, OnModuleDestroy
       }
       const parsed = parseGuarded(message);
       if (parsed.ok) {
-        for (const event of parsed.events) valid.push({ event, partition, offset: message.offset });
+        for (const event of parsed.events) valid.push({ event, partition, offset: message.offset, kafkaTimestampMs: Number(message.timestamp) });
       } else {
         rejected.push({
           message,

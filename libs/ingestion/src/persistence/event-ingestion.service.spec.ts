@@ -18,6 +18,7 @@ function record(offset: number, events = 1): SourcedEvent[] {
       event: { ...event, dataJson: JSON.stringify(event.data) },
       partition: 0,
       offset: String(offset),
+      kafkaTimestampMs: Date.now(),
     };
   });
 }

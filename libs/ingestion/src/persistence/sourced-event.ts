@@ -5,4 +5,6 @@ export interface SourcedEvent {
   event: ReceivedLmsEvent;
   partition: number;
   offset: string;
+  /** The record's Kafka timestamp (ms): where the event's time in the platform starts (stage metrics). */
+  kafkaTimestampMs: number;
 }
