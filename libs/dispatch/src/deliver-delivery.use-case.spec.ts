@@ -200,6 +200,37 @@ describe('DeliverDeliveryUseCase', () => {
     expect(await outcomesCounted(metrics)).toEqual({ succeeded: 1 });
   });
 
+  it('observes the lane stages of a first attempt: created → POST by the clock, the POST, the outcome write, the next lane step', async () => {
+    const { deliver, metrics } = useCaseWith();
+
+    await deliver.execute('delivery-1');
+
+    const values = (await metrics.laneStage.get()).values;
+    const counts = Object.fromEntries(
+      values
+        .filter((v) => v.metricName === 'lmsw_lane_stage_seconds_count')
+        .map((v) => [String(v.labels.stage), v.value]),
+    );
+    expect(counts).toEqual({ claim_to_post: 1, post: 1, outcome_commit: 1, advance: 1 });
+    // Created 5 s before the clock's POST start.
+    const claimToPostSum = values.find(
+      (v) => v.metricName === 'lmsw_lane_stage_seconds_sum' && v.labels.stage === 'claim_to_post',
+    )?.value;
+    expect(claimToPostSum).toBe(5);
+  });
+
+  it('observes no claim_to_post for a retried attempt (its created_at is its first attempt’s)', async () => {
+    const { deliver, metrics } = useCaseWith({ delivery: openDelivery({ attemptCount: 1 }) });
+
+    await deliver.execute('delivery-1');
+
+    const counts = (await metrics.laneStage.get()).values
+      .filter((v) => v.metricName === 'lmsw_lane_stage_seconds_count')
+      .map((v) => v.labels.stage);
+    expect(counts).not.toContain('claim_to_post');
+    expect(counts).toContain('post');
+  });
+
   it('records a failed attempt RETRYING with the next attempt one schedule step after the clock, and throws for the queue', async () => {
     const { deliver, writer, lanes } = useCaseWith({
       delivery: openDelivery({ attemptCount: 1 }),

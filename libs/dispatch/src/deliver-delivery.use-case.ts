@@ -67,7 +67,9 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
     }
     const result = await this.attempt(delivery);
     const lane = { webhookId: delivery.webhookId, kind: delivery.kind };
+    const stopAdvance = this.metrics.laneStage.startTimer({ stage: 'advance' });
     await this.lanes.advance(lane);
+    stopAdvance();
     // Only a repeated job finds its delivery finished: its first run may have died between creating
     // the lane's next request and queueing it.
     if (result === 'skipped') await this.lanes.requeueOpenDeliveries(lane);
@@ -117,7 +119,9 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
       }
     }
 
+    const stopOutcomeCommit = this.metrics.laneStage.startTimer({ stage: 'outcome_commit' });
     const written = await this.writer.record(outcome);
+    stopOutcomeCommit();
     const label =
       outcome.status === 'SUCCEEDED' ? 'succeeded' : outcome.status === 'DEAD' ? 'dead' : 'retrying';
     this.metrics.deliveryOutcomes.inc({ outcome: label });
@@ -162,6 +166,11 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
         }
       }
       const startedAt = this.now();
+      if (delivery.attemptCount === 0) {
+        const sinceCreated = Math.max(0, startedAt.getTime() - delivery.createdAt.getTime());
+        this.metrics.laneStage.observe({ stage: 'claim_to_post' }, sinceCreated / 1000);
+      }
+      const stopPost = this.metrics.laneStage.startTimer({ stage: 'post' });
       const sent = await this.sender.send(
         buildWebhookRequest({
           messageId: delivery.id,
@@ -173,6 +182,7 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
           userAgent: this.sender.userAgent,
         }),
       );
+      stopPost();
       return { startedAt, sent };
     } finally {
       slot.release();

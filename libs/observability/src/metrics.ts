@@ -150,6 +150,31 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /**
+   * Where a lane's time goes, one stage per label (issue 16: the same names before and after the lane
+   * engine is rewritten, so the two stage tables compare). stage:
+   * - kafka_to_commit: the Kafka record's timestamp → the ingestion statement that stored the event
+   *   committed (per event; producer clock vs ours: same host in the bench).
+   * - commit_to_wake: ingestion's commit → the dispatcher starts working the woken lane (the wake-up
+   *   job's creation time → its handler starts: queue wait included).
+   * - wake_to_claim: the handler starts → the lane step returned the lane's new deliveries.
+   * - claim_to_post: a delivery created (its created_at) → its first HTTP POST starts (queue hop,
+   *   re-read and the account's share included). First attempts only.
+   * - post: the HTTP attempt.
+   * - outcome_commit: the outcome handed to the outcome writer → its write committed.
+   * - advance: after an outcome, the lane step that creates the lane's next request → returned.
+   */
+  readonly laneStage = new Histogram({
+    name: 'lmsw_lane_stage_seconds',
+    help: 'Time spent in each stage of an event and its request on their way through a lane, by stage',
+    labelNames: ['stage'] as const,
+    buckets: [
+      0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3,
+      0.5, 0.75, 1, 2, 5, 10,
+    ],
+    registers: [this.registry],
+  });
+
   /** state: released (may be sent now) | held (non-real-time, waiting for BATCH_CRON). Sampled. */
   readonly lanePendingEvents = new Gauge({
     name: 'lmsw_lane_pending_events',

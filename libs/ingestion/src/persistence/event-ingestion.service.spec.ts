@@ -164,3 +164,26 @@ describe('EventIngestionService: waking the lanes the batch flipped', () => {
     expect(wakeUps.calls).toEqual([]);
   });
 });
+
+describe('EventIngestionService: the kafka_to_commit stage', () => {
+  it('observes each stored event once, from its record timestamp to the commit, and none of a refused record', async () => {
+    const metrics = new Metrics();
+    const events = [1, 2, 3].flatMap((offset) => record(offset));
+    events[0].kafkaTimestampMs = Date.now() - 4000; // 4 s old: lands above the 3 s bucket
+    events[1].kafkaTimestampMs = Date.now() - 4000;
+
+    await serviceWith(new RefusingRepository(new Set(['3'])), new RecordingWakeUps(), metrics).ingest(events);
+
+    const stage = (await metrics.laneStage.get()).values;
+    const of = (suffix: string, le?: number) =>
+      stage.find(
+        (v) =>
+          v.metricName === `lmsw_lane_stage_seconds${suffix}` &&
+          v.labels.stage === 'kafka_to_commit' &&
+          (le === undefined || (v.labels as Record<string, unknown>).le === le),
+      )?.value;
+    expect(of('_count')).toBe(2); // offsets 1 and 2 stored, 3 refused
+    expect(of('_bucket', 2)).toBe(0);
+    expect(of('_bucket', 5)).toBe(2);
+  });
+});

@@ -120,7 +120,7 @@ export class EventIngestionService {
     const unique = uniqueInKeyOrder(events);
     const stopTimer = this.metrics.ingestBatchDuration.startTimer();
     try {
-      return await this.lanes.storeIngestedBatch(
+      const stored = await this.lanes.storeIngestedBatch(
         unique.map(({ event, partition, offset }) => ({
           accountId: event.accountId,
           eventId: event.eventId,
@@ -134,6 +134,13 @@ export class EventIngestionService {
         })),
         targets,
       );
+      const committedAt = Date.now();
+      for (const { kafkaTimestampMs } of unique) {
+        if (!Number.isFinite(kafkaTimestampMs)) continue;
+        const seconds = Math.max(0, committedAt - kafkaTimestampMs) / 1000;
+        this.metrics.laneStage.observe({ stage: 'kafka_to_commit' }, seconds);
+      }
+      return stored;
     } finally {
       stopTimer();
     }
