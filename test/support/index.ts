@@ -11,3 +11,4 @@ export * from './wait-for';
 export * from './webhook-rows';
 export * from './lane-rows';
 export * from './dripping-listener';
+export * from './private-postgres';

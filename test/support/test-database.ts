@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { waitFor } from './wait-for';
 
-const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/**
+ * The server test databases are created on: the machine's shared Postgres unless
+ * TEST_DATABASE_ADMIN_URL names another. Read at each creation, so a test file can point it at a
+ * server it started itself (a PrivatePostgres) before building a stack.
+ */
+export function testDatabaseAdminUrl(): string {
+  return process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+}
 
 export interface TestDatabase {
   name: string;
@@ -14,16 +21,19 @@ export interface TestDatabase {
  * A fresh, empty database for one test file, so test files run in parallel without seeing each other.
  * The schema is created by the code under test (migrations at boot), never by `synchronize`.
  */
-export async function createTestDatabase(label = 'test'): Promise<TestDatabase> {
+export async function createTestDatabase(
+  label = 'test',
+  adminUrl = testDatabaseAdminUrl(),
+): Promise<TestDatabase> {
   const name = `lmsw_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
-  await withAdminClient((client) => client.query(`CREATE DATABASE ${name}`));
-  const url = new URL(ADMIN_URL);
+  await withAdminClient(adminUrl, (client) => client.query(`CREATE DATABASE ${name}`));
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
     name,
     url: url.toString(),
     drop: () =>
-      withAdminClient(async (client) => {
+      withAdminClient(adminUrl, async (client) => {
         await untilNoBackends(client, name);
         await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       }),
@@ -54,8 +64,8 @@ async function untilNoBackends(client: Client, name: string): Promise<void> {
   ).catch(() => undefined); // a leaked connection is forced out by the drop
 }
 
-async function withAdminClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: ADMIN_URL });
+async function withAdminClient<T>(adminUrl: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: adminUrl });
   await client.connect();
   try {
     return await work(client);

@@ -30,6 +30,8 @@ export interface IsolatedStackOptions {
   /** Extra env for every app (concurrency, retry schedule, log level …). */
   env?: Record<string, string>;
   redisUrl?: string;
+  /** The server the stack's database is created on (e.g. a PrivatePostgres's adminUrl); default testDatabaseAdminUrl(). */
+  databaseAdminUrl?: string;
 }
 
 /**
@@ -50,7 +52,7 @@ export class IsolatedStack {
   ) {}
 
   static async create(options: IsolatedStackOptions): Promise<IsolatedStack> {
-    const database = await createTestDatabase(options.label);
+    const database = await createTestDatabase(options.label, options.databaseAdminUrl);
     try {
       await migrateDatabase(database.url);
       const secretsKey = randomBytes(32);
