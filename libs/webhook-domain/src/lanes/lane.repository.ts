@@ -53,6 +53,25 @@ export interface LaneDelivery extends LaneKey {
   accountId: number;
 }
 
+/** One event of a claimed request, as the request body carries it (`dataJson` = the stored text). */
+export interface ClaimedEvent {
+  eventId: string;
+  eventName: string;
+  timestamp: number;
+  eventInfo: string;
+  dataJson: string;
+}
+
+/** A request a claim created (PENDING), with everything needed to send it. */
+export interface ClaimedRequest extends LaneKey {
+  deliveryId: string;
+  accountId: number;
+  attemptCount: number;
+  createdAt: Date;
+  /** In position order. */
+  events: ClaimedEvent[];
+}
+
 /** One event of an ingested batch, as the store statement takes it. */
 export interface IngestedEvent {
   accountId: number;
@@ -241,6 +260,76 @@ export class LaneRepository {
   }
 
   /**
+   * advance() with the payload: the lanes' next requests together with their events (data as stored),
+   * so the dispatcher sends them without reading them again. One round trip (lane_claim).
+   */
+  async claim(
+    lanes: readonly LaneKey[],
+    batchMaxEvents: number,
+    maxRequestBytes: number,
+  ): Promise<ClaimedRequest[]> {
+    if (lanes.length === 0) return [];
+    const rows = await this.dataSource.query<ClaimRow[]>(
+      `SELECT * FROM lane_claim($1::uuid[], $2::text[], $3::int, $4::bigint)`,
+      [lanes.map((lane) => lane.webhookId), lanes.map((lane) => lane.kind), batchMaxEvents, maxRequestBytes],
+    );
+    return claimedRequests(rows);
+  }
+
+  /**
+   * One round trip per request: records the outcomes (as recordOutcomes) and, in the same transaction,
+   * claims the next requests of every lane whose request is finished (succeeded, dead, or cancelled
+   * meanwhile), with their events. A RETRYING request keeps its lane blocked: nothing is claimed for it.
+   *
+   * When Postgres refuses an outcome's content, the outcomes are written by recordOutcomes (which
+   * isolates the refused one) and the finished lanes claimed after it: two round trips, only then.
+   */
+  async recordAndClaim(
+    outcomes: readonly DeliveryOutcome[],
+    batchMaxEvents: number,
+    maxRequestBytes: number,
+  ): Promise<{ written: WrittenOutcome[]; claimed: ClaimedRequest[] }> {
+    if (outcomes.length === 0) return { written: [], claimed: [] };
+    let rows: Array<ClaimRow & { row_kind: 'outcome' | 'claim'; status: DeliveryStatus }>;
+    try {
+      rows = await this.dataSource.query(
+        `SELECT * FROM lane_record_and_claim(${OUTCOME_PARAMS}, $14::int, $15::bigint)`,
+        [...outcomeParameters(outcomes, failingSinceChanges(outcomes)), batchMaxEvents, maxRequestBytes],
+      );
+    } catch (error) {
+      if (!isContentRefusal(error)) throw error;
+      const written = await this.recordOutcomes(outcomes);
+      const finished = outcomes
+        .filter(
+          (_, index) =>
+            !OPEN_DELIVERY_STATUSES.includes(written[index].status) && written[index].attemptNumber > 0,
+        )
+        .map((o) => o.deliveryId);
+      const lanes = await this.lanesOf(finished);
+      return { written, claimed: await this.claim(lanes, batchMaxEvents, maxRequestBytes) };
+    }
+    const byId = new Map(
+      rows.filter((row) => row.row_kind === 'outcome').map((row) => [row.delivery_id, row]),
+    );
+    const written = outcomes.map((o): WrittenOutcome => {
+      const row = byId.get(o.deliveryId);
+      return row
+        ? { status: row.status, attemptNumber: row.attempt_count }
+        : { status: 'CANCELLED', attemptNumber: 0 };
+    });
+    return { written, claimed: claimedRequests(rows.filter((row) => row.row_kind === 'claim')) };
+  }
+
+  private async lanesOf(deliveryIds: readonly string[]): Promise<LaneKey[]> {
+    if (deliveryIds.length === 0) return [];
+    const rows = await this.dataSource.query<Array<{ webhook_id: string; kind: DeliveryKind }>>(
+      `SELECT DISTINCT webhook_id, kind FROM deliveries WHERE id = ANY($1::uuid[])`,
+      [deliveryIds],
+    );
+    return rows.map((row) => ({ webhookId: row.webhook_id, kind: row.kind }));
+  }
+
+  /**
    * BATCH_CRON: releases every waiting non-real-time item and wakes its lanes, in the caller's
    * transaction (which holds the release lock: one releaser across replicas).
    */
@@ -377,71 +466,13 @@ export class LaneRepository {
     }
   }
 
-  private writeOutcomes(
+  private async writeOutcomes(
     outcomes: readonly DeliveryOutcome[],
     flips: FailingSinceChanges,
   ): Promise<WrittenOutcomeRow[]> {
-    // Only the webhooks of these outcomes: another part of a split batch flips its own.
-    const webhookIds = new Set(outcomes.map((o) => o.webhookId));
-    const succeededWebhooks = flips.succeededWebhooks.filter((id) => webhookIds.has(id));
-    const failingWebhooks = flips.failingWebhooks.filter((id) => webhookIds.has(id));
     return this.dataSource.query(
-      `WITH input AS (
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::text[],
-                              $7::timestamptz[], $8::int[], $9::text[])
-           AS u(id, status, started_at, status_code, error, dead_reason, next_attempt_at, duration_ms, snippet)
-       ),
-       updated AS (
-         UPDATE deliveries d SET
-           attempt_count = d.attempt_count + 1,
-           last_attempt_at = u.started_at,
-           last_status_code = u.status_code,
-           last_error = CASE WHEN u.status = 'SUCCEEDED' THEN NULL ELSE COALESCE(u.dead_reason, u.error) END,
-           -- a delivery cancelled while it was being sent stays CANCELLED
-           status = CASE WHEN d.status IN ('PENDING', 'RETRYING') THEN u.status ELSE d.status END,
-           next_attempt_at = COALESCE(u.next_attempt_at, d.next_attempt_at),
-           delivered_at = CASE WHEN u.status = 'SUCCEEDED' AND d.status IN ('PENDING', 'RETRYING') THEN now()
-                               ELSE d.delivered_at END,
-           updated_at = now()
-         FROM input u
-         WHERE d.id = u.id
-         RETURNING d.id, d.status, d.attempt_count
-       ),
-       recorded AS (
-         INSERT INTO delivery_attempts
-           (delivery_id, attempt_number, started_at, duration_ms, status_code, error, response_snippet)
-         SELECT u.id, up.attempt_count, u.started_at, u.duration_ms, u.status_code, u.error, u.snippet
-           FROM updated up JOIN input u ON u.id = up.id
-         ON CONFLICT DO NOTHING
-       ),
-       -- keep attempts 1..$10 and the latest $11; attempt_count still says how many there were
-       trimmed AS (
-         DELETE FROM delivery_attempts a USING updated up
-          WHERE up.attempt_count > $10::int + $11::int AND a.delivery_id = up.id
-            AND a.attempt_number > $10::int AND a.attempt_number <= up.attempt_count - $11::int
-       ),
-       recovered AS (
-         UPDATE webhooks SET failing_since = NULL WHERE id = ANY($12::uuid[]) AND failing_since IS NOT NULL
-       ),
-       failing AS (
-         UPDATE webhooks SET failing_since = now() WHERE id = ANY($13::uuid[]) AND failing_since IS NULL
-       )
-       SELECT id, status, attempt_count FROM updated`,
-      [
-        outcomes.map((o) => o.deliveryId),
-        outcomes.map((o) => o.status),
-        outcomes.map((o) => o.attempt.startedAt.toISOString()),
-        outcomes.map((o) => o.attempt.statusCode),
-        outcomes.map((o) => o.attempt.error),
-        outcomes.map((o) => o.deadReason ?? null),
-        outcomes.map((o) => o.nextAttemptAt?.toISOString() ?? null),
-        outcomes.map((o) => o.attempt.durationMs),
-        outcomes.map((o) => o.attempt.responseSnippet),
-        KEEP_FIRST_ATTEMPTS,
-        KEEP_LATEST_ATTEMPTS,
-        succeededWebhooks,
-        failingWebhooks,
-      ],
+      `SELECT id, status, attempt_count FROM lane_record_outcomes(${OUTCOME_PARAMS})`,
+      outcomeParameters(outcomes, flips),
     );
   }
 
@@ -667,4 +698,74 @@ function failingSinceChanges(outcomes: readonly DeliveryOutcome[]): FailingSince
     outcomes.filter((o) => o.status !== 'SUCCEEDED' && !succeeded.has(o.webhookId)).map((o) => o.webhookId),
   );
   return { succeededWebhooks: [...succeeded], failingWebhooks: [...failing] };
+}
+
+/** `lane_record_outcomes`' parameters, in order ($1..$13). */
+const OUTCOME_PARAMS =
+  '$1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::text[], $7::timestamptz[], ' +
+  '$8::int[], $9::text[], $10::int, $11::int, $12::uuid[], $13::uuid[]';
+
+function outcomeParameters(outcomes: readonly DeliveryOutcome[], flips: FailingSinceChanges): unknown[] {
+  // Only the webhooks of these outcomes: another part of a split batch flips its own.
+  const webhookIds = new Set(outcomes.map((o) => o.webhookId));
+  return [
+    outcomes.map((o) => o.deliveryId),
+    outcomes.map((o) => o.status),
+    outcomes.map((o) => o.attempt.startedAt.toISOString()),
+    outcomes.map((o) => o.attempt.statusCode),
+    outcomes.map((o) => o.attempt.error),
+    outcomes.map((o) => o.deadReason ?? null),
+    outcomes.map((o) => o.nextAttemptAt?.toISOString() ?? null),
+    outcomes.map((o) => o.attempt.durationMs),
+    outcomes.map((o) => o.attempt.responseSnippet),
+    KEEP_FIRST_ATTEMPTS,
+    KEEP_LATEST_ATTEMPTS,
+    flips.succeededWebhooks.filter((id) => webhookIds.has(id)),
+    flips.failingWebhooks.filter((id) => webhookIds.has(id)),
+  ];
+}
+
+/** One row per event of a claimed request (lane_claim), the request's columns repeated. */
+interface ClaimRow {
+  delivery_id: string;
+  webhook_id: string;
+  kind: DeliveryKind;
+  account_id: string;
+  attempt_count: number;
+  created_at: Date;
+  event_count: number;
+  event_position: number;
+  event_id: string;
+  event_name: string;
+  occurred_at: string;
+  event_info: string;
+  data: string;
+}
+
+/** Rows in claim order (request, then position) to requests with their events. */
+function claimedRequests(rows: readonly ClaimRow[]): ClaimedRequest[] {
+  const requests: ClaimedRequest[] = [];
+  let current: ClaimedRequest | undefined;
+  for (const row of rows) {
+    if (current?.deliveryId !== row.delivery_id) {
+      current = {
+        deliveryId: row.delivery_id,
+        webhookId: row.webhook_id,
+        kind: row.kind,
+        accountId: Number(row.account_id),
+        attemptCount: row.attempt_count,
+        createdAt: row.created_at,
+        events: [],
+      };
+      requests.push(current);
+    }
+    current.events.push({
+      eventId: row.event_id,
+      eventName: row.event_name,
+      timestamp: Number(row.occurred_at),
+      eventInfo: row.event_info,
+      dataJson: row.data,
+    });
+  }
+  return requests;
 }

@@ -68,7 +68,7 @@ const LANE_EVENT_BODY_BYTES = `
 // The lane step of DeliveryLanes1764500000000, with the window also cut where the body would pass the
 // byte cap: a running sum over the window (already bounded by max_events_per_request and by a
 // redelivery boundary), keeping the first item always.
-const ADVANCE_LANE_WITH_BYTE_CAP = `
+export const ADVANCE_LANE_WITH_BYTE_CAP = `
   CREATE FUNCTION advance_lane(p_webhook_id uuid, p_kind text, p_batch_max_events integer,
                                p_max_request_bytes bigint DEFAULT NULL)
   RETURNS TABLE (delivery_id uuid, event_count integer) AS $$
@@ -138,7 +138,7 @@ const ADVANCE_LANE_WITH_BYTE_CAP = `
   $$ LANGUAGE plpgsql`;
 
 // Several lanes in one round trip, locked in one global order so two callers cannot deadlock.
-const ADVANCE_LANES_WITH_BYTE_CAP = `
+export const ADVANCE_LANES_WITH_BYTE_CAP = `
   CREATE FUNCTION advance_lanes(p_webhook_ids uuid[], p_kinds text[], p_batch_max_events integer,
                                 p_max_request_bytes bigint DEFAULT NULL)
   RETURNS TABLE (webhook_id uuid, kind text, delivery_id uuid, event_count integer) AS $$

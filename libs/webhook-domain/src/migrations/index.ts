@@ -4,6 +4,7 @@ import { CaseInsensitiveWebhookNames1764400000001 } from './1764400000001-case-i
 import { DeliveryLanes1764500000000 } from './1764500000000-delivery-lanes';
 import { RequestByteCap1764600000200 } from './1764600000200-request-byte-cap';
 import { WebhookReplays1764600000400 } from './1764600000400-webhook-replays';
+import { LaneEngineV21764700000000 } from './1764700000000-lane-engine-v2';
 
 /** Listed, not globbed: bundled builds have no migrations folder to scan. Append new ones at the end. */
 export const WEBHOOK_DOMAIN_MIGRATIONS = [
@@ -13,4 +14,5 @@ export const WEBHOOK_DOMAIN_MIGRATIONS = [
   DeliveryLanes1764500000000,
   RequestByteCap1764600000200,
   WebhookReplays1764600000400,
+  LaneEngineV21764700000000,
 ];

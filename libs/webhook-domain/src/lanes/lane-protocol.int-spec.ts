@@ -1,0 +1,284 @@
+import { randomUUID } from 'node:crypto';
+import { createTestDatabase, insertWebhookRow, type TestDatabase } from '@lms/testing';
+import { DataSource } from 'typeorm';
+import { WEBHOOK_DOMAIN_MIGRATIONS } from '../migrations';
+import { LaneRepository, type DeliveryOutcome, type IngestedEvent, type LaneKey } from './lane.repository';
+
+const ACCOUNT = 5151;
+const MAX_EVENTS = 100;
+const MAX_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The lane protocol v2 (lanes/sql/lane-protocol-v2.sql) called directly against the real Postgres:
+ * the claim returns what it created with the events to send, and one call records an outcome and
+ * claims the lane's next request.
+ */
+describe('lane protocol v2: claim, and record-and-claim in one round trip', () => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let lanes: LaneRepository;
+  let sequence = 0;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('lane_protocol_v2');
+    dataSource = new DataSource({
+      type: 'postgres',
+      url: database.url,
+      migrations: WEBHOOK_DOMAIN_MIGRATIONS,
+      migrationsTableName: 'schema_migrations',
+    });
+    await dataSource.initialize();
+    await dataSource.runMigrations();
+    lanes = new LaneRepository(dataSource);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  async function webhook(
+    options: { maxInFlight?: number; maxEventsPerRequest?: number } = {},
+  ): Promise<LaneKey> {
+    const id = randomUUID();
+    await insertWebhookRow(dataSource, {
+      id,
+      accountId: ACCOUNT,
+      name: `protocol ${id}`,
+      targetUrl: 'http://127.0.0.1:9/hooks',
+      events: ['COURSE_COMPLETED'],
+      status: 'ACTIVE',
+      maxInFlight: options.maxInFlight ?? 1,
+      maxEventsPerRequest: options.maxEventsPerRequest ?? MAX_EVENTS,
+    });
+    return { webhookId: id, kind: 'REALTIME' };
+  }
+
+  function lmsEvent(dataJson = `{"n": ${sequence}}`): IngestedEvent {
+    sequence += 1;
+    return {
+      accountId: ACCOUNT,
+      eventId: `evt-${sequence}-${randomUUID()}`,
+      eventName: 'COURSE_COMPLETED',
+      realtime: true,
+      occurredAt: 1_764_700_000_000 + sequence,
+      eventInfo: `info ${sequence}`,
+      dataJson,
+      sourcePartition: 0,
+      sourceOffset: String(sequence),
+    };
+  }
+
+  async function ingest(lane: LaneKey, events: IngestedEvent[]): Promise<void> {
+    await lanes.storeIngestedBatch(
+      events,
+      events.map((event, order) => ({
+        accountId: event.accountId,
+        eventId: event.eventId,
+        webhookId: lane.webhookId,
+        kind: lane.kind,
+        order,
+      })),
+    );
+  }
+
+  function outcome(
+    deliveryId: string,
+    lane: LaneKey,
+    status: DeliveryOutcome['status'],
+    snippet = 'ok',
+  ): DeliveryOutcome {
+    return {
+      deliveryId,
+      webhookId: lane.webhookId,
+      status,
+      attempt: {
+        startedAt: new Date(),
+        durationMs: 12,
+        statusCode: status === 'SUCCEEDED' ? 200 : 503,
+        error: status === 'SUCCEEDED' ? null : 'HTTP 503',
+        responseSnippet: snippet,
+      },
+      nextAttemptAt: status === 'RETRYING' ? new Date(Date.now() + 60_000) : undefined,
+    };
+  }
+
+  async function laneRow(lane: LaneKey): Promise<{ busy: boolean; version: string }> {
+    const [row] = await dataSource.query<Array<{ busy: boolean; version: string }>>(
+      `SELECT busy, xmin::text AS version FROM lanes WHERE webhook_id = $1 AND kind = $2`,
+      [lane.webhookId, lane.kind],
+    );
+    return row;
+  }
+
+  it('claims a woken lane with its events, data exactly as stored (spacing, number forms, key order)', async () => {
+    const lane = await webhook();
+    const verbatim = '{"b": 1.50,  "a":[1e3, -0.0], "unicode":"\\u00e9"}';
+    const events = [lmsEvent(verbatim), lmsEvent()];
+    await ingest(lane, events);
+
+    const [request, ...others] = await lanes.claim([lane], MAX_EVENTS, MAX_BYTES);
+
+    expect(others).toEqual([]);
+    expect(request).toMatchObject({
+      webhookId: lane.webhookId,
+      kind: 'REALTIME',
+      accountId: ACCOUNT,
+      attemptCount: 0,
+    });
+    expect(request.events.map((event) => event.eventId)).toEqual(events.map((event) => event.eventId));
+    expect(request.events[0]).toEqual({
+      eventId: events[0].eventId,
+      eventName: 'COURSE_COMPLETED',
+      timestamp: events[0].occurredAt,
+      eventInfo: events[0].eventInfo,
+      dataJson: verbatim,
+    });
+    // The lane is blocked by its open request: a second claim creates nothing.
+    expect(await lanes.claim([lane], MAX_EVENTS, MAX_BYTES)).toEqual([]);
+  });
+
+  it('records a success and claims the next request in the same call; the moving lane row is not rewritten', async () => {
+    const lane = await webhook({ maxEventsPerRequest: 2 });
+    const events = [lmsEvent(), lmsEvent(), lmsEvent(), lmsEvent(), lmsEvent()];
+    await ingest(lane, events);
+    const [first] = await lanes.claim([lane], MAX_EVENTS, MAX_BYTES);
+    const before = await laneRow(lane);
+
+    const second = await lanes.recordAndClaim(
+      [outcome(first.deliveryId, lane, 'SUCCEEDED')],
+      MAX_EVENTS,
+      MAX_BYTES,
+    );
+
+    expect(second.written).toEqual([{ status: 'SUCCEEDED', attemptNumber: 1 }]);
+    expect(second.claimed).toHaveLength(1);
+    expect(second.claimed[0].events.map((event) => event.eventId)).toEqual([
+      events[2].eventId,
+      events[3].eventId,
+    ]);
+    const during = await laneRow(lane);
+    expect(during).toEqual({ busy: true, version: before.version });
+
+    const third = await lanes.recordAndClaim(
+      [outcome(second.claimed[0].deliveryId, lane, 'DEAD')],
+      MAX_EVENTS,
+      MAX_BYTES,
+    );
+    expect(third.written).toEqual([{ status: 'DEAD', attemptNumber: 1 }]);
+    expect(third.claimed.map((request) => request.events.map((event) => event.eventId))).toEqual([
+      [events[4].eventId],
+    ]);
+
+    // The last request finishes: nothing to claim, and the lane goes idle (its one write).
+    const last = await lanes.recordAndClaim(
+      [outcome(third.claimed[0].deliveryId, lane, 'SUCCEEDED')],
+      MAX_EVENTS,
+      MAX_BYTES,
+    );
+    expect(last.claimed).toEqual([]);
+    expect((await laneRow(lane)).busy).toBe(false);
+    const attempts = await dataSource.query<Array<{ n: number }>>(
+      `SELECT count(*)::int AS n FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.webhook_id = $1`,
+      [lane.webhookId],
+    );
+    expect(attempts[0].n).toBe(3);
+  });
+
+  it('a RETRYING request keeps its lane blocked: nothing is claimed behind it', async () => {
+    const lane = await webhook();
+    await ingest(lane, [lmsEvent()]);
+    const [first] = await lanes.claim([lane], MAX_EVENTS, MAX_BYTES);
+    await ingest(lane, [lmsEvent(), lmsEvent()]);
+
+    const retried = await lanes.recordAndClaim(
+      [outcome(first.deliveryId, lane, 'RETRYING')],
+      MAX_EVENTS,
+      MAX_BYTES,
+    );
+
+    expect(retried.written).toEqual([{ status: 'RETRYING', attemptNumber: 1 }]);
+    expect(retried.claimed).toEqual([]);
+    expect(await lanes.claim([lane], MAX_EVENTS, MAX_BYTES)).toEqual([]);
+  });
+
+  it('maxInFlight 2: two requests at once, and each finished one claims one more', async () => {
+    const lane = await webhook({ maxInFlight: 2, maxEventsPerRequest: 1 });
+    const events = [lmsEvent(), lmsEvent(), lmsEvent(), lmsEvent()];
+    await ingest(lane, events);
+
+    const claimed = await lanes.claim([lane], MAX_EVENTS, MAX_BYTES);
+    expect(claimed.map((request) => request.events[0].eventId)).toEqual([
+      events[0].eventId,
+      events[1].eventId,
+    ]);
+
+    const next = await lanes.recordAndClaim(
+      [outcome(claimed[1].deliveryId, lane, 'SUCCEEDED')],
+      MAX_EVENTS,
+      MAX_BYTES,
+    );
+    expect(next.claimed.map((request) => request.events[0].eventId)).toEqual([events[2].eventId]);
+  });
+
+  it('claims nothing for a webhook that is no longer active, and lets its lane go idle', async () => {
+    const lane = await webhook();
+    await ingest(lane, [lmsEvent()]);
+    await dataSource.query(`UPDATE webhooks SET status = 'DISABLED' WHERE id = $1`, [lane.webhookId]);
+
+    expect(await lanes.claim([lane], MAX_EVENTS, MAX_BYTES)).toEqual([]);
+    expect((await laneRow(lane)).busy).toBe(false);
+  });
+
+  it('a redelivery goes alone: new events wait for the next request', async () => {
+    const lane = await webhook();
+    const events = [lmsEvent(), lmsEvent()];
+    await ingest(lane, events);
+    const [original] = await lanes.claim([lane], MAX_EVENTS, MAX_BYTES);
+    const pks = await dataSource.query<Array<{ id: string }>>(
+      `SELECT e.id FROM delivery_events de JOIN events e ON e.id = de.event_pk WHERE de.delivery_id = $1 ORDER BY de.position`,
+      [original.deliveryId],
+    );
+    await lanes.recordAndClaim([outcome(original.deliveryId, lane, 'DEAD')], MAX_EVENTS, MAX_BYTES);
+    const fresh = lmsEvent();
+    await dataSource.transaction(async (manager) => {
+      await lanes.append(
+        manager,
+        lane,
+        pks.map((row) => Number(row.id)),
+        {
+          releaseNow: true,
+          redeliveryOf: original.deliveryId,
+        },
+      );
+    });
+    await ingest(lane, [fresh]);
+
+    const [redelivery] = await lanes.claim([lane], MAX_EVENTS, MAX_BYTES);
+    expect(redelivery.events.map((event) => event.eventId)).toEqual(events.map((event) => event.eventId));
+    const after = await lanes.recordAndClaim(
+      [outcome(redelivery.deliveryId, lane, 'SUCCEEDED')],
+      MAX_EVENTS,
+      MAX_BYTES,
+    );
+    expect(after.claimed.map((request) => request.events.map((event) => event.eventId))).toEqual([
+      [fresh.eventId],
+    ]);
+  });
+
+  it('an outcome Postgres refuses (a NUL in the snippet) is still written, and the lane still moves on', async () => {
+    const lane = await webhook({ maxEventsPerRequest: 1 });
+    const events = [lmsEvent(), lmsEvent()];
+    await ingest(lane, events);
+    const [first] = await lanes.claim([lane], MAX_EVENTS, MAX_BYTES);
+
+    const result = await lanes.recordAndClaim(
+      [outcome(first.deliveryId, lane, 'SUCCEEDED', 'bad\u0000answer')],
+      MAX_EVENTS,
+      MAX_BYTES,
+    );
+
+    expect(result.written).toEqual([{ status: 'SUCCEEDED', attemptNumber: 1 }]);
+    expect(result.claimed.map((request) => request.events[0].eventId)).toEqual([events[1].eventId]);
+  });
+});
