@@ -7,6 +7,6 @@ export * from './webhook-management.module';
 export * from './webhook-management.service';
 export * from './webhook-signature.service';
 export * from './webhook-view';
-export { WebhookRepository } from './webhook.repository';
+export { WebhookRepository, type StoredSendTarget } from './webhook.repository';
 export * from './test-send.module';
 export * from './test-send.use-case';

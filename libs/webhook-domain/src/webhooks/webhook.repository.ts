@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { ADVISORY_LOCK } from '../database/advisory-locks';
-import { AuditLogEntry, type AuditAction, Webhook, WebhookSecret } from '../entities';
+import { AuditLogEntry, type AuditAction, Webhook, WebhookSecret, type WebhookStatus } from '../entities';
 import { LaneRepository } from '../lanes/lane.repository';
+import type { StoredWebhookCredentials } from './webhook-credentials-reader';
 
 const INT4_MAX = 2_147_483_647;
 
@@ -23,6 +24,31 @@ export interface AuditRow {
   actor: string;
   action: AuditAction;
   details: Record<string, unknown>;
+}
+
+/** What sending to a webhook needs of its row, credentials still encrypted (see WebhookCredentialsReader). */
+export interface StoredSendTarget {
+  id: string;
+  accountId: number;
+  targetUrl: string;
+  status: WebhookStatus;
+  deleted: boolean;
+  rateLimitPerSecond: number | null;
+  /** Every secret, expired or not, oldest first: a rotated-out one signs until it expires. */
+  credentials: StoredWebhookCredentials;
+}
+
+interface SendTargetRow {
+  id: string;
+  account_id: string;
+  target_url: string;
+  status: WebhookStatus;
+  deleted_at: Date | null;
+  rate_limit_per_second: number | null;
+  auth_type: StoredWebhookCredentials['authType'];
+  basic_username: string | null;
+  basic_password_enc: string | null;
+  secrets: Array<{ secret_enc: string; expires_at: string | null }> | null;
 }
 
 /** The queries behind webhook management. Every read of a webhook is scoped by account and skips deleted ones. */
@@ -119,6 +145,42 @@ export class WebhookRepository {
       .orderBy('secret.created_at', 'DESC')
       .addOrderBy('secret.id', 'DESC')
       .getMany();
+  }
+
+  /**
+   * A webhook as the dispatcher sends to it, deleted or not, in any account (the delivery names it),
+   * with its secrets in the same query: one round trip per cache miss. Null when there is no such row.
+   */
+  async findSendTarget(webhookId: string): Promise<StoredSendTarget | null> {
+    const rows: SendTargetRow[] = await this.dataSource.query(
+      `SELECT w.id, w.account_id, w.target_url, w.status, w.deleted_at, w.rate_limit_per_second, w.auth_type,
+              w.basic_username, w.basic_password_enc,
+              (SELECT json_agg(json_build_object('secret_enc', s.secret_enc, 'expires_at', s.expires_at)
+                               ORDER BY s.created_at)
+                 FROM webhook_secrets s WHERE s.webhook_id = w.id) AS secrets
+         FROM webhooks w WHERE w.id = $1`,
+      [webhookId],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      id: row.id,
+      accountId: Number(row.account_id),
+      targetUrl: row.target_url,
+      status: row.status,
+      deleted: row.deleted_at !== null,
+      rateLimitPerSecond: row.rate_limit_per_second,
+      credentials: {
+        webhookId: row.id,
+        authType: row.auth_type,
+        basicUsername: row.basic_username,
+        basicPasswordEnc: row.basic_password_enc,
+        secrets: (row.secrets ?? []).map((secret) => ({
+          secretEnc: secret.secret_enc,
+          expiresAt: secret.expires_at ? new Date(secret.expires_at) : null,
+        })),
+      },
+    };
   }
 
   /**
