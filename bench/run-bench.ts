@@ -36,6 +36,7 @@ import {
   type ProduceResult,
 } from '@lms/testing';
 import { ProcessSampler, type UsageReport } from './stack/process-sampler';
+import { RunProbe, type ProbeResult } from './stack/run-probe';
 
 const ROOT = repositoryRoot();
 const BENCH_EVENT_NAMES: EventName[] = ['COURSE_ENROLLMENT', 'COURSE_COMPLETED'];
@@ -115,8 +116,11 @@ async function deliveryRun(
   events: number,
   produce: (onProgress: (produced: number) => void) => Promise<ProduceResult>,
   sampleUsage = false,
+  probeStages = false,
 ): Promise<DeliveryRunResult> {
   let produced = 0;
+  // Stages, Postgres and Redis counters, lock waits: read before the run starts and after it ends.
+  const probe = probeStages ? await RunProbe.start(context.stack) : undefined;
   const sampler = sampleUsage ? new ProcessSampler(() => watched) : undefined;
   let watched = await context.stack.watchedProcesses([
     { name: 'receiver', pid: context.receiver.pid },
@@ -129,6 +133,7 @@ async function deliveryRun(
   const production = await producing;
   const usage: UsageReport | undefined = sampler?.stop();
   watched = [];
+  const probed: ProbeResult | undefined = await probe?.finish(stats.uniqueEvents);
   const balance = balanceRun(events, stats);
   const seconds = ((stats.lastReceivedAt ?? Date.now()) - production.startedAt) / 1000;
   const result: DeliveryRunResult = {
@@ -149,6 +154,7 @@ async function deliveryRun(
       seconds: (production.finishedAt - production.startedAt) / 1000,
       maxLagMs: production.maxProducerLagMs,
     },
+    ...(probed ? { stages: probed.stages, counters: probed.counters } : {}),
   };
   progress.done(
     `[${label}] ${result.eventsPerSecond} events/s over ${result.seconds} s; latency p50/p99 ${stats.latencyMs?.p50 ?? '-'}/${stats.latencyMs?.p99 ?? '-'} ms; ` +
@@ -158,6 +164,17 @@ async function deliveryRun(
   if (usage) console.log(`  ${formatUsage('  usage', usage)}`);
   if (result.cpuMsPer1000Events)
     console.log(`    CPU ms per 1,000 events delivered: ${JSON.stringify(result.cpuMsPer1000Events)}`);
+  if (probed) {
+    const stages = Object.entries(probed.stages)
+      .map(([stage, s]) => `${stage} ${s.p50Ms ?? '-'}/${s.p99Ms ?? '-'} ms (${s.count})`)
+      .join(' · ');
+    console.log(`    lane stages p50/p99: ${stages}`);
+    const { perThousandEvents: per, totals, lockWaits } = probed.counters;
+    console.log(
+      `    per 1,000 events: ${per.commits ?? '-'} commits, ${per.statements ?? 'n/a'} statements, ${per.redisCommands ?? '-'} Redis commands; ` +
+        `deadlocks ${totals.deadlocks}; lock waiters seen in ${lockWaits.samplesWithWaiter}/${lockWaits.samples} samples`,
+    );
+  }
   return result;
 }
 
@@ -216,6 +233,7 @@ async function scenarioThroughput(context: BenchContext): Promise<void> {
     events,
     (onProgress) => produceBurst(producer, stack.topic, plan, 'tp', events, onProgress),
     true,
+    true,
   );
   const ceiling = context.results.ceiling?.requestsPerSecond;
   context.results.throughput = {
@@ -238,6 +256,7 @@ async function scenarioLatency(context: BenchContext): Promise<void> {
     events,
     (onProgress) =>
       producePaced(producer, stack.topic, plan, 'lat', events, settings.latencyRate, onProgress),
+    true,
     true,
   );
   context.results.latency = {

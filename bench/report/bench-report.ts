@@ -4,6 +4,8 @@ import type { ProcessUsage, UsageReport } from '../stack/process-sampler';
 import { CPU_GROUPS, type CpuMsPerThousandEvents } from './cpu-per-event';
 import type { RunBalance } from './run-balance';
 import { describeBalance } from './run-balance';
+import { CHURN_TABLES, type RunCounters } from './run-counters';
+import type { StageSummary } from './stage-histogram';
 
 export interface DeliveryRunResult {
   run: string;
@@ -23,6 +25,10 @@ export interface DeliveryRunResult {
   /** CPU ms per 1,000 events delivered, per process group (sampled runs only). */
   cpuMsPer1000Events?: CpuMsPerThousandEvents;
   producer: { seconds: number; maxLagMs: number };
+  /** lmsw_lane_stage_seconds observed during the run, summed over the apps, per stage (probed runs only). */
+  stages?: Record<string, StageSummary>;
+  /** Postgres and Redis counters over the run, and per 1,000 delivered events (probed runs only). */
+  counters?: RunCounters;
 }
 
 export interface IngestionRunResult {
@@ -136,7 +142,14 @@ export function formatTable(results: BenchResults): string {
       .join(' · ');
     rows.push(['6. Peak RSS during (2)', rss, '']);
   }
-  return [markdownTable(rows), formatCpuTable(results)].filter((table) => table !== '').join('\n\n');
+  return [
+    markdownTable(rows),
+    formatCpuTable(results),
+    formatStageTable(results),
+    formatCountersTable(results),
+  ]
+    .filter((table) => table !== '')
+    .join('\n\n');
 }
 
 /** `requests/s · events per request mean (p50/p99)`: how many events each signed POST carried. */
@@ -166,6 +179,72 @@ export function formatCpuTable(results: BenchResults): string {
     ]),
   ];
   return markdownTable(rows);
+}
+
+/** The probed runs (throughput, latency), by the label their tables use. */
+function probedRuns(results: BenchResults): [string, DeliveryRunResult][] {
+  const runs: [string, DeliveryRunResult | undefined][] = [
+    ['2. Throughput', results.throughput],
+    ['3. Latency', results.latency],
+  ];
+  return runs.filter((entry): entry is [string, DeliveryRunResult] => entry[1]?.stages !== undefined);
+}
+
+/** Per lane stage: count, p50 and p99 (ms, interpolated inside the histogram's buckets), one column pair per run. */
+export function formatStageTable(results: BenchResults): string {
+  const runs = probedRuns(results);
+  if (runs.length === 0) return '';
+  const stages = [...new Set(runs.flatMap(([, run]) => Object.keys(run.stages ?? {})))];
+  const ms = (value: number | null) => (value === null ? '-' : number(value));
+  const rows: string[][] = [
+    ['Lane stage (ms)', ...runs.flatMap(([label]) => [`${label}: p50 / p99`, 'count'])],
+    ...stages.map((stage) => [
+      stage,
+      ...runs.flatMap(([, run]) => {
+        const summary = run.stages?.[stage];
+        return summary ? [`${ms(summary.p50Ms)} / ${ms(summary.p99Ms)}`, number(summary.count)] : ['-', '-'];
+      }),
+    ]),
+  ];
+  return markdownTable(rows);
+}
+
+/** Per 1,000 delivered events: commits, statements, Redis commands, row versions per table; lock waits, deadlocks. */
+export function formatCountersTable(results: BenchResults): string {
+  const runs = probedRuns(results).filter(([, run]) => run.counters !== undefined);
+  if (runs.length === 0) return '';
+  const value = (figure: number | null | undefined) =>
+    figure === null || figure === undefined ? 'n/a' : number(figure);
+  const line = (name: string, pick: (counters: RunCounters) => string) => [
+    name,
+    ...runs.map(([, run]) => pick(run.counters as RunCounters)),
+  ];
+  const rows: string[][] = [
+    ['Per 1,000 delivered events', ...runs.map(([label]) => label)],
+    line('Postgres commits (xact_commit)', (c) => value(c.perThousandEvents.commits)),
+    line('Postgres statements (pg_stat_statements)', (c) => value(c.perThousandEvents.statements)),
+    line('Redis commands (commandstats, instance-wide)', (c) => value(c.perThousandEvents.redisCommands)),
+    ...CHURN_TABLES.map((table) =>
+      line(`${table}: dead versions (upd+del) · n_dead_tup Δ · HOT upd · ins`, (c) => {
+        const t = c.perThousandEvents.tables[table];
+        return t
+          ? `${number(t.deadVersionsCreated)} · ${number(t.deadTuples)} · ${number(t.hotUpdated)} · ${number(t.inserted)}`
+          : '-';
+      }),
+    ),
+    line('Deadlocks (run total)', (c) => number(c.totals.deadlocks)),
+    line('Rollbacks (run total)', (c) => number(c.totals.rollbacks)),
+    line('Lock waits: samples with a waiter / samples (max waiters)', (c) => {
+      const l = c.lockWaits;
+      return `${number(l.samplesWithWaiter)} / ${number(l.samples)} every ${l.intervalMs} ms (max ${l.maxWaiters})`;
+    }),
+  ];
+  // A note every run shares once; a run's own figure (Redis's idle rate) with its run's label.
+  const notes = [...new Set(runs.flatMap(([, run]) => run.counters?.notes ?? []))].flatMap((note) => {
+    const having = runs.filter(([, run]) => run.counters?.notes.includes(note));
+    return having.length === runs.length ? [note] : having.map(([label]) => `${label}: ${note}`);
+  });
+  return [markdownTable(rows), ...notes.map((note) => `- ${note}`)].join('\n');
 }
 
 function markdownTable(rows: string[][]): string {

@@ -1,0 +1,133 @@
+/**
+ * What one scenario cost Postgres and Redis, from their own counters read before and after the run:
+ * totals (deltas) and the same per 1,000 delivered events. Pure: the snapshots are taken by
+ * bench/stack/run-probe.ts.
+ */
+
+/** The tables whose churn the lane engine causes (dead row versions per event matter there). */
+export const CHURN_TABLES = ['lanes', 'lane_items', 'deliveries', 'delivery_events', 'events'] as const;
+
+export interface TableCounters {
+  /** pg_stat_user_tables: n_dead_tup (current), the others cumulative. */
+  deadTuples: number;
+  inserted: number;
+  updated: number;
+  hotUpdated: number;
+  deleted: number;
+}
+
+export interface CounterSnapshot {
+  /** pg_stat_database of the bench database. */
+  commits: number;
+  rollbacks: number;
+  deadlocks: number;
+  /** Sum of pg_stat_statements.calls for the bench database; null when the extension is not available. */
+  statements: number | null;
+  /** INFO commandstats: calls summed over every command (the whole Redis instance). */
+  redisCalls: number;
+  tables: Record<string, TableCounters>;
+}
+
+export interface LockWaitSamples {
+  intervalMs: number;
+  samples: number;
+  /** Samples that saw at least one backend of the bench database waiting on a lock. */
+  samplesWithWaiter: number;
+  maxWaiters: number;
+}
+
+export interface RunCounters {
+  /** Delivered events the per-1,000 figures divide by. */
+  events: number;
+  totals: {
+    commits: number;
+    rollbacks: number;
+    deadlocks: number;
+    statements: number | null;
+    redisCommands: number;
+    tables: Record<string, TableCounters>;
+  };
+  perThousandEvents: {
+    commits: number | null;
+    statements: number | null;
+    redisCommands: number | null;
+    /** Per table: n_dead_tup change, and the updates and deletes (each leaves a dead row version). */
+    tables: Record<string, TableCounters & { deadVersionsCreated: number }>;
+  };
+  lockWaits: LockWaitSamples;
+  /** Why statements is null, and what the Redis figure includes. */
+  notes: string[];
+}
+
+/** `value` per 1,000 `events`, two decimals; null when no event was delivered. */
+export function perThousand(value: number, events: number): number | null {
+  if (events <= 0) return null;
+  return Math.round((value / events) * 1000 * 100) / 100;
+}
+
+export function tableDelta(after: TableCounters, before: TableCounters | undefined): TableCounters {
+  const zero: TableCounters = { deadTuples: 0, inserted: 0, updated: 0, hotUpdated: 0, deleted: 0 };
+  const from = before ?? zero;
+  return {
+    deadTuples: after.deadTuples - from.deadTuples,
+    inserted: after.inserted - from.inserted,
+    updated: after.updated - from.updated,
+    hotUpdated: after.hotUpdated - from.hotUpdated,
+    deleted: after.deleted - from.deleted,
+  };
+}
+
+export function runCounters(
+  before: CounterSnapshot,
+  after: CounterSnapshot,
+  events: number,
+  lockWaits: LockWaitSamples,
+  notes: string[] = [],
+): RunCounters {
+  const tables: Record<string, TableCounters> = {};
+  for (const [table, counters] of Object.entries(after.tables)) {
+    tables[table] = tableDelta(counters, before.tables[table]);
+  }
+  const statements =
+    after.statements === null || before.statements === null ? null : after.statements - before.statements;
+  const totals = {
+    commits: after.commits - before.commits,
+    rollbacks: after.rollbacks - before.rollbacks,
+    deadlocks: after.deadlocks - before.deadlocks,
+    statements,
+    redisCommands: after.redisCalls - before.redisCalls,
+    tables,
+  };
+  const per = (value: number) => perThousand(value, events) ?? 0;
+  return {
+    events,
+    totals,
+    perThousandEvents: {
+      commits: perThousand(totals.commits, events),
+      statements: statements === null ? null : perThousand(statements, events),
+      redisCommands: perThousand(totals.redisCommands, events),
+      tables: Object.fromEntries(
+        Object.entries(tables).map(([table, delta]) => [
+          table,
+          {
+            deadTuples: per(delta.deadTuples),
+            inserted: per(delta.inserted),
+            updated: per(delta.updated),
+            hotUpdated: per(delta.hotUpdated),
+            deleted: per(delta.deleted),
+            deadVersionsCreated: per(delta.updated + delta.deleted),
+          },
+        ]),
+      ),
+    },
+    lockWaits,
+    notes,
+  };
+}
+
+/** INFO commandstats → calls summed over every command. */
+export function sumCommandCalls(info: string): number {
+  let calls = 0;
+  for (const match of info.matchAll(/^cmdstat_[^:]+:calls=(\d+)/gm)) calls += Number(match[1]);
+  return calls;
+}
