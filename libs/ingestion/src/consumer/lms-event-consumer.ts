@@ -8,6 +8,7 @@ import {
   type EachBatchPayload,
   type Kafka,
   type KafkaMessage,
+  type Offsets,
   type Producer,
 } from 'kafkajs';
 import { INGESTION_CONFIG } from '../ingestion-config.token';
@@ -29,14 +30,15 @@ const FETCH = {
   maxBytesPerPartition: 4 * 1024 * 1024,
   maxWaitTimeInMs: 250,
 };
-// Batches of different partitions persist in parallel (separate transactions, separate connections).
-const PARTITIONS_CONSUMED_CONCURRENTLY = 4;
 
 /**
  * The Kafka edge of ingestion: reads `lms.events` in batches, sends invalid messages to the DLQ,
  * hands valid events to EventIngestionService, and commits a partition's offsets only after the
- * batch is in Postgres (never past an event that is not stored). Offsets are committed explicitly,
- * per batch, after the transaction; a failure throws, and kafkajs re-reads from the last commit.
+ * batch is in Postgres (never past an event that is not stored). Every partition of a fetch is worked
+ * at once (one transaction each). A batch's offset is resolved and its commit sent once its
+ * transaction has committed; the next fetch does not wait for the broker's answer (see
+ * StoredOffsetCommits). A failed commit throws at the next batch, and kafkajs re-reads from the last
+ * resolved offset (from the last commit after a rebalance or a restart).
  *
  * No record can stop a partition: everything that reads a record's content is guarded and a record
  * that fails any step (decoding, parsing, validation, the insert) is dead-lettered with a reason; a
@@ -50,6 +52,7 @@ export class LmsEventConsumer implements OnApplicationBootstrap, OnModuleDestroy
   private readonly supervisor: ConsumerSupervisor<Consumer>;
   /** The batch each partition is working on, for the log line when the consumer stops. */
   private readonly inFlight = new Map<number, { firstOffset: string; lastOffset: string }>();
+  private readonly commits = new StoredOffsetCommits();
 
   constructor(
     @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
@@ -90,7 +93,7 @@ export class LmsEventConsumer implements OnApplicationBootstrap, OnModuleDestroy
 
   private createConsumer(): Consumer {
     const { consumerGroup, sessionTimeoutMs } = this.config.kafka;
-    return this.kafka.consumer({
+    const consumer = this.kafka.consumer({
       groupId: consumerGroup,
       sessionTimeout: sessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(sessionTimeoutMs / 10)),
@@ -100,17 +103,24 @@ export class LmsEventConsumer implements OnApplicationBootstrap, OnModuleDestroy
       readUncommitted: false,
       ...FETCH,
     });
+    // A new generation starts from the group's committed offsets: what was stored but not committed
+    // before the rebalance is read again, so an older failure or offset must not be committed now.
+    consumer.on(consumer.events.GROUP_JOIN, () => this.commits.reset());
+    return consumer;
   }
 
   private async run(consumer: Consumer): Promise<void> {
     this.inFlight.clear(); // a new consumer starts from the committed offsets
+    this.commits.reset();
     await consumer.connect();
     // A new group starts at the beginning: events produced before ingestion first ran are not skipped.
     await consumer.subscribe({ topic: this.config.kafka.eventsTopic, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: PARTITIONS_CONSUMED_CONCURRENTLY,
+      // One worker per partition of the topic, so every batch of a fetch is stored at once (separate
+      // transactions, separate connections) instead of waiting for a free worker.
+      partitionsConsumedConcurrently: this.config.kafka.eventsPartitions,
       eachBatch: (payload) => this.handleBatch(payload),
     });
   }
@@ -134,6 +144,7 @@ export class LmsEventConsumer implements OnApplicationBootstrap, OnModuleDestroy
     isStale,
   }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    this.commits.throwIfFailed();
     const startedAt = performance.now();
     const { topic, partition } = batch;
     const lastOffset = batch.messages[batch.messages.length - 1].offset;
@@ -156,7 +167,13 @@ export class LmsEventConsumer implements OnApplicationBootstrap, OnModuleDestroy
       }
       const parsed = parseGuarded(message);
       if (parsed.ok) {
-        for (const event of parsed.events) valid.push({ event, partition, offset: message.offset, kafkaTimestampMs: Number(message.timestamp) });
+        for (const event of parsed.events)
+          valid.push({
+            event,
+            partition,
+            offset: message.offset,
+            kafkaTimestampMs: Number(message.timestamp),
+          });
       } else {
         rejected.push({
           message,
@@ -187,18 +204,81 @@ export class LmsEventConsumer implements OnApplicationBootstrap, OnModuleDestroy
     const storedAt = performance.now();
 
     resolveOffset(lastOffset);
-    await commitOffsetsIfNecessary({
-      topics: [{ topic, partitions: [{ partition, offset: (BigInt(lastOffset) + 1n).toString() }] }],
-    });
+    const committed = this.commits.commitStored(topic, partition, lastOffset, commitOffsetsIfNecessary);
+    // While the consumer stops, kafkajs leaves the group once this handler returns: the last batch's
+    // commit is awaited so its partitions move to another replica without reading it again.
+    if (!isRunning()) await committed;
     this.inFlight.delete(partition);
     this.metrics.consumerLag.set({ topic, partition: String(partition) }, Number(batch.offsetLag()));
     this.logger.debug(
       `partition ${partition}: ${batch.messages.length} messages, ${result.inserted} new events, ` +
         `${rejected.length + result.rejected.length} rejected, ${result.appended} lane items, ${result.wokenLanes.length} lanes woken; ` +
         `parse ${(parsedAt - startedAt).toFixed(0)} ms, store+queue ${(storedAt - parsedAt).toFixed(0)} ms, ` +
-        `commit ${(performance.now() - storedAt).toFixed(0)} ms`,
+        `commit sent after ${(performance.now() - storedAt).toFixed(0)} ms`,
     );
     await heartbeat();
+  }
+}
+
+/**
+ * The offsets of stored batches, committed without holding up the next fetch. A commit is sent as soon
+ * as a batch is stored and carries every stored offset the broker has not acknowledged yet (a failed
+ * commit's offsets go again with the next one). Commits travel on the coordinator's one connection, so
+ * the broker applies them in the order they were sent and a partition's offset never goes back. Only
+ * offsets of stored (or dead-lettered) records ever get here.
+ */
+class StoredOffsetCommits {
+  private readonly logger = new Logger(LmsEventConsumer.name);
+  /** topic → partition → the next offset to read, stored but not yet acknowledged by the broker. */
+  private unacknowledged = new Map<string, Map<number, string>>();
+  private failure: Error | undefined;
+  private generation = 0;
+
+  /** Sends the commit of everything stored so far; resolves when the broker answered (never rejects). */
+  commitStored(
+    topic: string,
+    partition: number,
+    lastOffset: string,
+    commit: (offsets: Offsets) => Promise<void>,
+  ): Promise<void> {
+    const partitions = this.unacknowledged.get(topic) ?? new Map<number, string>();
+    this.unacknowledged.set(topic, partitions);
+    partitions.set(partition, (BigInt(lastOffset) + 1n).toString());
+    const sent = [...this.unacknowledged].map(([name, offsets]) => ({
+      topic: name,
+      partitions: [...offsets].map(([number, offset]) => ({ partition: number, offset })),
+    }));
+    const generation = this.generation;
+    return commit({ topics: sent }).then(
+      () => {
+        if (generation !== this.generation) return;
+        for (const { topic: name, partitions: acknowledged } of sent) {
+          const offsets = this.unacknowledged.get(name);
+          for (const { partition: number, offset } of acknowledged) {
+            if (offsets?.get(number) === offset) offsets.delete(number);
+          }
+        }
+      },
+      (error: Error) => {
+        if (generation !== this.generation) return;
+        this.logger.warn(`offset commit failed (sent again with the next batch's): ${error.message}`);
+        this.failure ??= error;
+      },
+    );
+  }
+
+  /** A failed commit fails the next batch, as an awaited commit would have failed its own batch. */
+  throwIfFailed(): void {
+    const failure = this.failure;
+    this.failure = undefined;
+    if (failure) throw failure;
+  }
+
+  /** A new consumer or a new group generation: kafkajs reads again from the committed offsets. */
+  reset(): void {
+    this.generation += 1;
+    this.unacknowledged = new Map();
+    this.failure = undefined;
   }
 }
 
