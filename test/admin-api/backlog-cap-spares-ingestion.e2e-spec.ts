@@ -96,6 +96,7 @@ describe('admin API: the backlog cap never refuses events from the LMS', () => {
     });
     expect(stillRefused.body.details[0]).toEqual({
       field: 'pending',
+      code: 'PENDING_EVENTS_LIMIT_REACHED',
       message: `more than ${CAP} events are waiting in the webhook's lanes`,
     });
   });

@@ -12,6 +12,7 @@ import {
 } from '@lms/testing';
 import { startAdminApi, type AdminApiHarness, type ApiAnswer } from './support/admin-api-harness';
 import { OpenApiValidator } from './support/openapi-validator';
+import { DETAIL_CODES, VALIDATION_DETAIL_CODES } from '../../apps/admin-api/src/http/validation-detail-codes';
 import { webhookBody } from './support/webhook-factory';
 
 const ACCOUNT = 4242;
@@ -284,6 +285,31 @@ describe('admin API: the OpenAPI document is lint-clean and describes what the s
       expect(answer.status).toBe(400);
     }
     await contractCall('DELETE', `/api/v1/webhooks/${created.body.id}`, '/api/v1/webhooks/{id}');
+  });
+
+  it("documents each detail's code (every one the server gives) and params; a 400 carries them as documented", async () => {
+    const detail = document.components.schemas.ApiErrorDetail;
+    expect(detail.required).toEqual(expect.arrayContaining(['field', 'code', 'message']));
+    const codes = detail.properties.code.enum ?? document.components.schemas.ApiErrorDetailCode?.enum;
+    expect([...codes].sort()).toEqual([...DETAIL_CODES].sort());
+    expect(codes).toEqual(
+      expect.arrayContaining([...VALIDATION_DETAIL_CODES, 'INVALID_VALUE', 'WEBHOOK_NAME_TAKEN']),
+    );
+    expect(detail.properties.params).toMatchObject({ type: 'object' });
+
+    const refused = await contractCall('POST', '/api/v1/webhooks', '/api/v1/webhooks', {
+      body: webhookBody({ name: 'x'.repeat(101), colour: 'blue' }),
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.details).toEqual([
+      { field: 'colour', code: 'UNKNOWN_FIELD', message: 'should not exist' },
+      {
+        field: 'name',
+        code: 'FIELD_TOO_LONG',
+        message: 'must be shorter than or equal to 100 characters',
+        params: { max: 100 },
+      },
+    ]);
   });
 
   it('every answer of a walk through all operations matches the document, errors included', async () => {

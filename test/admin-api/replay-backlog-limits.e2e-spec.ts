@@ -79,9 +79,17 @@ describe('admin API: replay and redeliver cannot pile up events', () => {
       code: 'PENDING_EVENTS_LIMIT_REACHED',
       message: `Webhook ${webhookId} has 4 events waiting; 2 more would pass the cap of 5 (MAX_PENDING_EVENTS_PER_WEBHOOK): wait until its lanes drain`,
       details: [
-        { field: 'pending', message: "4 events are waiting in the webhook's lanes" },
-        { field: 'requested', message: '2 events would be added' },
-        { field: 'cap', message: 'at most 5 events may wait per webhook' },
+        {
+          field: 'pending',
+          code: 'PENDING_EVENTS_LIMIT_REACHED',
+          message: "4 events are waiting in the webhook's lanes",
+        },
+        { field: 'requested', code: 'PENDING_EVENTS_LIMIT_REACHED', message: '2 events would be added' },
+        {
+          field: 'cap',
+          code: 'PENDING_EVENTS_LIMIT_REACHED',
+          message: 'at most 5 events may wait per webhook',
+        },
       ],
     });
     expect(await waiting(webhookId)).toBe(4);
@@ -106,9 +114,17 @@ describe('admin API: replay and redeliver cannot pile up events', () => {
     expect(refused.status).toBe(409);
     expect(refused.body.code).toBe('PENDING_EVENTS_LIMIT_REACHED');
     expect(refused.body.details).toEqual([
-      { field: 'pending', message: "4 events are waiting in the webhook's lanes" },
-      { field: 'requested', message: '2 events would be added' },
-      { field: 'cap', message: 'at most 5 events may wait per webhook' },
+      {
+        field: 'pending',
+        code: 'PENDING_EVENTS_LIMIT_REACHED',
+        message: "4 events are waiting in the webhook's lanes",
+      },
+      { field: 'requested', code: 'PENDING_EVENTS_LIMIT_REACHED', message: '2 events would be added' },
+      {
+        field: 'cap',
+        code: 'PENDING_EVENTS_LIMIT_REACHED',
+        message: 'at most 5 events may wait per webhook',
+      },
     ]);
     expect(await waiting(webhookId)).toBe(4);
 
@@ -134,7 +150,13 @@ describe('admin API: replay and redeliver cannot pile up events', () => {
       message: expect.stringMatching(
         /^The same replay \([0-9a-f-]{36}, 3 events, made at .+\) is still waiting to be sent; nothing was added$/,
       ),
-      details: [{ field: 'replayId', message: expect.stringMatching(/^[0-9a-f-]{36}$/) }],
+      details: [
+        {
+          field: 'replayId',
+          code: 'REPLAY_ALREADY_QUEUED',
+          message: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        },
+      ],
     });
     // The same range written differently (ISO text) is the same replay.
     const asText = await api.call('POST', `/api/v1/webhooks/${webhookId}/replay`, {

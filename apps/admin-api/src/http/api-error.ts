@@ -1,11 +1,33 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { DETAIL_CODES, type DetailParams } from './validation-detail-codes';
 
 export class ApiErrorDetail {
   @ApiProperty({ example: 'authentication.password' })
   field: string;
 
-  @ApiProperty({ example: 'must be a string' })
+  @ApiProperty({
+    enum: DETAIL_CODES,
+    enumName: 'ApiErrorDetailCode',
+    example: 'FIELD_TOO_LONG',
+    description:
+      'Stable, machine-readable: which rule the field broke (VALIDATION_FAILED), to be said in the ' +
+      "client's language with `params`. INVALID_VALUE: a rule without a finer code, `message` is the only " +
+      "text. On other errors, the error's own code (WEBHOOK_NAME_TAKEN on `name`).",
+  })
+  code: string;
+
+  @ApiProperty({ example: 'must be shorter than or equal to 100 characters', description: 'In English' })
   message: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: {
+      oneOf: [{ type: 'number' }, { type: 'string' }, { type: 'array', items: { type: 'string' } }],
+    },
+    example: { max: 100 },
+    description: "The rule's parameters, named (max, min, values)",
+  })
+  params?: DetailParams;
 }
 
 /** Every error answer of the admin API has this shape. */

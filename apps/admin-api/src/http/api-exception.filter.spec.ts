@@ -22,7 +22,7 @@ function capture(exception: unknown): { status: number; body: Record<string, unk
 }
 
 describe('ApiExceptionFilter', () => {
-  it('maps domain codes to statuses and keeps the details', () => {
+  it("maps domain codes to statuses and keeps the details, coded with the error's code", () => {
     const answer = capture(
       new DomainError(DomainErrorCode.WEBHOOK_NAME_TAKEN, 'taken', [{ field: 'name', message: 'is taken' }]),
     );
@@ -32,7 +32,7 @@ describe('ApiExceptionFilter', () => {
         statusCode: 409,
         code: 'WEBHOOK_NAME_TAKEN',
         message: 'taken',
-        details: [{ field: 'name', message: 'is taken' }],
+        details: [{ field: 'name', code: 'WEBHOOK_NAME_TAKEN', message: 'is taken' }],
       },
     });
     expect(capture(new DomainError(DomainErrorCode.TARGET_NOT_ALLOWED, 'no')).status).toBe(422);
@@ -86,14 +86,26 @@ describe('ApiExceptionFilter', () => {
     expect(capture(repeat)).toMatchObject({ status: 409, body: { code: 'REPLAY_ALREADY_QUEUED' } });
   });
 
-  it('answers validation errors as 400 VALIDATION_FAILED with field details', () => {
+  it('answers validation errors as 400 VALIDATION_FAILED with field details, codes and params', () => {
     const answer = capture(
-      new RequestValidationError([{ field: 'authentication.password', message: 'must be a string' }]),
+      new RequestValidationError([
+        { field: 'name', code: 'FIELD_TOO_LONG', message: 'is too long', params: { max: 100 } },
+      ]),
     );
-    expect(answer.body).toMatchObject({
+    expect(answer.body).toEqual({
       statusCode: 400,
       code: 'VALIDATION_FAILED',
-      details: [{ field: 'authentication.password' }],
+      message: 'name is too long',
+      details: [{ field: 'name', code: 'FIELD_TOO_LONG', message: 'is too long', params: { max: 100 } }],
+    });
+  });
+
+  it("codes a domain rule's detail INVALID_VALUE: the domain names no finer rule, its message says it", () => {
+    expect(capture(DomainError.invalidField('targetUrl', 'must use https')).body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'targetUrl must use https',
+      details: [{ field: 'targetUrl', code: 'INVALID_VALUE', message: 'must use https' }],
     });
   });
 

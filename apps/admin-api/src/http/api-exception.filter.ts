@@ -3,9 +3,10 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import type { Response } from 'express';
 import { DomainError, DomainErrorCode } from '@lms/webhook-domain';
 import { RateLimitExceededError } from '../rate-limits/rate-limit-exceeded.error';
-import type { ApiErrorBody } from './api-error';
+import type { ApiErrorBody, ApiErrorDetail } from './api-error';
 import { RequestBodyError } from './request-body.error';
 import { RequestValidationError } from './request-validation.error';
+import { INVALID_VALUE } from './validation-detail-codes';
 
 const STATUS_BY_DOMAIN_CODE: Record<DomainErrorCode, number> = {
   [DomainErrorCode.VALIDATION_FAILED]: HttpStatus.BAD_REQUEST,
@@ -61,7 +62,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
           code: exception.code,
           message: exception.message,
         },
-        exception.details,
+        exception.details.map((detail) => ({
+          ...detail,
+          // The domain's details name no rule yet: a refusal's detail repeats its error's code.
+          code: exception.code === DomainErrorCode.VALIDATION_FAILED ? INVALID_VALUE : exception.code,
+        })),
       );
     }
     if (exception instanceof RateLimitExceededError) {
@@ -98,10 +103,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
   }
 }
 
-function withDetails(
-  body: ApiErrorBody,
-  details: ReadonlyArray<{ field: string; message: string }>,
-): ApiErrorBody {
+function withDetails(body: ApiErrorBody, details: readonly ApiErrorDetail[]): ApiErrorBody {
   return details.length > 0 ? { ...body, details: [...details] } : body;
 }
 

@@ -1,4 +1,5 @@
 import { ArgumentMetadata, Injectable, ValidationPipe } from '@nestjs/common';
+import type { ApiErrorDetail } from './api-error';
 import { RequestValidationError } from './request-validation.error';
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -20,7 +21,8 @@ export class ApiValidationPipe extends ValidationPipe {
       forbidUnknownValues: true,
       transform: true,
       transformOptions: { enableImplicitConversion: false },
-      validationError: { target: false, value: false },
+      // The target lets a detail name its constraint's parameters; neither target nor value is answered.
+      validationError: { target: true, value: false },
       exceptionFactory: (errors) => RequestValidationError.fromValidationErrors(errors),
     });
   }
@@ -30,7 +32,9 @@ export class ApiValidationPipe extends ValidationPipe {
       // No body at all (no JSON content type): an empty object, so required fields are named one by one.
       const body = value === undefined ? {} : value;
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-        throw new RequestValidationError([{ field: '(body)', message: 'must be a JSON object' }]);
+        throw new RequestValidationError([
+          { field: '(body)', code: 'NOT_AN_OBJECT', message: 'must be a JSON object' },
+        ]);
       }
       const hostile = findForbiddenKey(body, '', 0);
       if (hostile) throw new RequestValidationError([hostile]);
@@ -44,21 +48,28 @@ export class ApiValidationPipe extends ValidationPipe {
   }
 }
 
-function findForbiddenKey(
-  value: unknown,
-  path: string,
-  depth: number,
-): { field: string; message: string } | null {
+function findForbiddenKey(value: unknown, path: string, depth: number): ApiErrorDetail | null {
   if (typeof value === 'string') {
     return LONE_SURROGATE.test(value)
-      ? { field: path || '(body)', message: 'must be well-formed Unicode (no lone surrogates)' }
+      ? {
+          field: path || '(body)',
+          code: 'MALFORMED_UNICODE',
+          message: 'must be well-formed Unicode (no lone surrogates)',
+        }
       : null;
   }
   if (typeof value !== 'object' || value === null) return null;
-  if (depth > MAX_DEPTH) return { field: path || '(body)', message: 'is nested too deeply' };
+  if (depth > MAX_DEPTH)
+    return {
+      field: path || '(body)',
+      code: 'NESTED_TOO_DEEPLY',
+      message: 'is nested too deeply',
+      params: { max: MAX_DEPTH },
+    };
   for (const key of Object.keys(value)) {
     const field = Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
-    if (FORBIDDEN_KEYS.has(key)) return { field, message: 'is not an allowed property name' };
+    if (FORBIDDEN_KEYS.has(key))
+      return { field, code: 'FORBIDDEN_PROPERTY_NAME', message: 'is not an allowed property name' };
     const nested = findForbiddenKey((value as Record<string, unknown>)[key], field, depth + 1);
     if (nested) return nested;
   }

@@ -8,7 +8,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class UuidParamPipe implements PipeTransform<string, string> {
   transform(value: string, metadata: ArgumentMetadata): string {
     if (!UUID.test(value))
-      throw new RequestValidationError([{ field: metadata.data ?? 'id', message: 'must be a UUID' }]);
+      throw new RequestValidationError([
+        { field: metadata.data ?? 'id', code: 'NOT_A_UUID', message: 'must be a UUID' },
+      ]);
     return value.toLowerCase();
   }
 }

@@ -3,6 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { EVENT_NAMES } from '@lms/payload-schemas';
 import type { DeliveryListFilter, DeliveryStatus } from '@lms/webhook-domain';
+import { coded } from '../../http/validation-detail-codes';
 import { INSTANT_MESSAGE, INSTANT_QUERY_SCHEMA, toInstant } from './instant';
 
 /** Page size when the query names none. */
@@ -34,7 +35,7 @@ export class ListDeliveriesQuery {
   })
   @IsOptional()
   @Transform(toInstant)
-  @IsInt({ message: INSTANT_MESSAGE })
+  @IsInt(coded('NOT_AN_INSTANT', { message: INSTANT_MESSAGE }))
   from?: number;
 
   @ApiPropertyOptional({
@@ -44,7 +45,7 @@ export class ListDeliveriesQuery {
   })
   @IsOptional()
   @Transform(toInstant)
-  @IsInt({ message: INSTANT_MESSAGE })
+  @IsInt(coded('NOT_AN_INSTANT', { message: INSTANT_MESSAGE }))
   to?: number;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: DEFAULT_PAGE_SIZE })

@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt } from 'class-validator';
 import { ReplayCommand, type AdminActor } from '@lms/webhook-domain';
+import { coded } from '../../http/validation-detail-codes';
 import { INSTANT_MESSAGE, INSTANT_SCHEMA, toInstant } from './instant';
 
 export class ReplayDto {
@@ -11,7 +12,7 @@ export class ReplayDto {
     description: 'Event time, inclusive (ISO-8601 or epoch ms)',
   })
   @Transform(toInstant)
-  @IsInt({ message: INSTANT_MESSAGE })
+  @IsInt(coded('NOT_AN_INSTANT', { message: INSTANT_MESSAGE }))
   from: number;
 
   @ApiProperty({
@@ -20,7 +21,7 @@ export class ReplayDto {
     description: 'Event time, inclusive (ISO-8601 or epoch ms)',
   })
   @Transform(toInstant)
-  @IsInt({ message: INSTANT_MESSAGE })
+  @IsInt(coded('NOT_AN_INSTANT', { message: INSTANT_MESSAGE }))
   to: number;
 
   toCommand(actor: AdminActor, webhookId: string): ReplayCommand {

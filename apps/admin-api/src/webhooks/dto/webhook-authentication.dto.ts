@@ -9,6 +9,7 @@ import {
   type ValidationOptions,
 } from 'class-validator';
 import type { WebhookAuthenticationInput } from '@lms/webhook-domain';
+import { coded } from '../../http/validation-detail-codes';
 
 export const AUTHENTICATION_TYPES = ['NONE', 'BASIC', 'SIGNATURE'] as const;
 type AuthenticationType = (typeof AUTHENTICATION_TYPES)[number];
@@ -42,7 +43,10 @@ export class WebhookAuthenticationDto {
   @OnlyForBasic()
   @IsString()
   @Length(1, 255)
-  @Matches(/^[^:\p{Cc}]*$/u, { message: 'must not contain ":" or control characters' })
+  @Matches(
+    /^[^:\p{Cc}]*$/u,
+    coded('USERNAME_CHARACTERS', { message: 'must not contain ":" or control characters' }),
+  )
   username?: string;
 
   @ApiPropertyOptional({

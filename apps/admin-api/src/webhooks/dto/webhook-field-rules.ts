@@ -20,6 +20,7 @@ import {
 import { NO_CONTROL_CHARACTERS, NO_CONTROL_CHARACTERS_EXCEPT_WHITESPACE } from '../../http/text-rules';
 import { MAX_EVENTS_PER_REQUEST, MAX_IN_FLIGHT } from '@lms/webhook-domain';
 import { IsOptionalNotNull } from '../../http/is-optional-not-null.decorator';
+import { coded } from '../../http/validation-detail-codes';
 import { WebhookAuthenticationDto } from './webhook-authentication.dto';
 
 /**
@@ -30,17 +31,23 @@ export const WebhookNameRules = () =>
   applyDecorators(
     IsString(),
     Length(1, 100),
-    Matches(/\S/, { message: 'must not be blank' }),
-    Matches(NO_CONTROL_CHARACTERS, { message: 'must not contain control characters' }),
+    Matches(/\S/, coded('FIELD_BLANK', { message: 'must not be blank' })),
+    Matches(
+      NO_CONTROL_CHARACTERS,
+      coded('CONTROL_CHARACTERS', { message: 'must not contain control characters' }),
+    ),
   );
 
 export const WebhookDescriptionRules = () =>
   applyDecorators(
     IsString(),
     MaxLength(500),
-    Matches(NO_CONTROL_CHARACTERS_EXCEPT_WHITESPACE, {
-      message: 'must not contain control characters other than tabs and newlines',
-    }),
+    Matches(
+      NO_CONTROL_CHARACTERS_EXCEPT_WHITESPACE,
+      coded('CONTROL_CHARACTERS_EXCEPT_WHITESPACE', {
+        message: 'must not contain control characters other than tabs and newlines',
+      }),
+    ),
   );
 
 export const TargetUrlRules = () => applyDecorators(IsString(), MaxLength(2048));
