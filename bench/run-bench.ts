@@ -171,7 +171,7 @@ async function deliveryRun(
     console.log(`    lane stages p50/p99: ${stages}`);
     const { perThousandEvents: per, totals, lockWaits } = probed.counters;
     console.log(
-      `    per 1,000 events: ${per.commits ?? '-'} commits, ${per.statements ?? 'n/a'} statements, ${per.redisCommands ?? '-'} Redis commands; ` +
+      `    per 1,000 events: ${per.commits ?? '-'} commits, ${per.statements ?? 'n/a'} statements, ${per.redisCommands ?? '-'} Redis commands (${per.redisCommandsLessIdle ?? '-'} less the idle rate); ` +
         `deadlocks ${totals.deadlocks}; lock waiters seen in ${lockWaits.samplesWithWaiter}/${lockWaits.samples} samples`,
     );
   }

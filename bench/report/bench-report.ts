@@ -224,6 +224,11 @@ export function formatCountersTable(results: BenchResults): string {
     line('Postgres commits (xact_commit)', (c) => value(c.perThousandEvents.commits)),
     line('Postgres statements (pg_stat_statements)', (c) => value(c.perThousandEvents.statements)),
     line('Redis commands (commandstats, instance-wide)', (c) => value(c.perThousandEvents.redisCommands)),
+    line('Redis commands less the idle rate (idle calls/s × window s)', (c) =>
+      c.redisBackground
+        ? `${value(c.perThousandEvents.redisCommandsLessIdle)} (${number(c.redisBackground.idleCallsPerSecond)}/s × ${number(c.redisBackground.windowSeconds)} s)`
+        : 'n/a',
+    ),
     ...CHURN_TABLES.map((table) =>
       line(`${table}: dead versions (upd+del) · n_dead_tup Δ · HOT upd · ins`, (c) => {
         const t = c.perThousandEvents.tables[table];

@@ -43,7 +43,14 @@ describe('runCounters', () => {
       },
     });
 
-    const counters = runCounters(before, after, 20_000, NO_LOCK_WAITS, ['a note']);
+    const counters = runCounters(
+      before,
+      after,
+      20_000,
+      NO_LOCK_WAITS,
+      { idleCallsPerSecond: 100, windowSeconds: 50 },
+      ['a note'],
+    );
 
     expect(counters.totals).toMatchObject({
       commits: 3_000,
@@ -54,6 +61,8 @@ describe('runCounters', () => {
     });
     expect(counters.perThousandEvents.commits).toBe(150);
     expect(counters.perThousandEvents.redisCommands).toBe(2_000);
+    // 40,000 less 100/s idle over the 50 s window: 35,000.
+    expect(counters.perThousandEvents.redisCommandsLessIdle).toBe(1_750);
     expect(counters.perThousandEvents.statements).toBeNull();
     expect(counters.perThousandEvents.tables.lanes).toEqual({
       deadTuples: 1_000,

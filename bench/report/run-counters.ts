@@ -36,6 +36,12 @@ export interface LockWaitSamples {
   maxWaiters: number;
 }
 
+/** The instance-wide Redis rate measured while the stack was idle, and how long the counted window lasted. */
+export interface RedisBackground {
+  idleCallsPerSecond: number;
+  windowSeconds: number;
+}
+
 export interface RunCounters {
   /** Delivered events the per-1,000 figures divide by. */
   events: number;
@@ -51,10 +57,13 @@ export interface RunCounters {
     commits: number | null;
     statements: number | null;
     redisCommands: number | null;
+    /** redisCommands less the idle rate over the window: an estimate of the stack's own share of the shared instance. */
+    redisCommandsLessIdle: number | null;
     /** Per table: n_dead_tup change, and the updates and deletes (each leaves a dead row version). */
     tables: Record<string, TableCounters & { deadVersionsCreated: number }>;
   };
   lockWaits: LockWaitSamples;
+  redisBackground: RedisBackground;
   /** Why statements is null, and what the Redis figure includes. */
   notes: string[];
 }
@@ -82,6 +91,7 @@ export function runCounters(
   after: CounterSnapshot,
   events: number,
   lockWaits: LockWaitSamples,
+  redisBackground: RedisBackground = { idleCallsPerSecond: 0, windowSeconds: 0 },
   notes: string[] = [],
 ): RunCounters {
   const tables: Record<string, TableCounters> = {};
@@ -106,6 +116,13 @@ export function runCounters(
       commits: perThousand(totals.commits, events),
       statements: statements === null ? null : perThousand(statements, events),
       redisCommands: perThousand(totals.redisCommands, events),
+      redisCommandsLessIdle: perThousand(
+        Math.max(
+          0,
+          totals.redisCommands - redisBackground.idleCallsPerSecond * redisBackground.windowSeconds,
+        ),
+        events,
+      ),
       tables: Object.fromEntries(
         Object.entries(tables).map(([table, delta]) => [
           table,
@@ -121,6 +138,7 @@ export function runCounters(
       ),
     },
     lockWaits,
+    redisBackground,
     notes,
   };
 }
