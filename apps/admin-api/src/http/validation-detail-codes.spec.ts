@@ -15,13 +15,16 @@ import {
   type ValidationDetailCode,
 } from './validation-detail-codes';
 
+/** A class, as class-validator keys its store. */
+type Class = abstract new (...args: never[]) => unknown;
+
 /** Metadata that only decides whether to validate (ValidateIf, IsOptional): it never fails. */
 const NEVER_FAILS = new Set<string>([ValidationTypes.CONDITIONAL_VALIDATION]);
 
 /** Every class class-validator knows, with its own metadata. */
-function validatedClasses(): Map<Function, ValidationMetadata[]> {
+function validatedClasses(): Map<Class, ValidationMetadata[]> {
   // Reading class-validator's store: the public API answers one class at a time, not which exist.
-  return (getMetadataStorage() as unknown as { validationMetadatas: Map<Function, ValidationMetadata[]> })
+  return (getMetadataStorage() as unknown as { validationMetadatas: Map<Class, ValidationMetadata[]> })
     .validationMetadatas;
 }
 
@@ -38,8 +41,8 @@ function sourceFiles(directory: string, pattern: RegExp): string[] {
  * store once every controller is loaded, beyond those the libraries brought (the LMS payload
  * schemas). A new DTO or a new decorator on an old one is in this list without anyone adding it.
  */
-function adminApiDtos(): Map<Function, ValidationMetadata[]> {
-  let dtos = new Map<Function, ValidationMetadata[]>();
+function adminApiDtos(): Map<Class, ValidationMetadata[]> {
+  let dtos = new Map<Class, ValidationMetadata[]>();
   // A fresh module registry, so the classes this spec imported above are registered again, after the mark.
   jest.isolateModules(() => {
     jest.requireActual('@lms/payload-schemas');
@@ -52,7 +55,7 @@ function adminApiDtos(): Map<Function, ValidationMetadata[]> {
   return dtos;
 }
 
-async function detailsOf(metatype: Function, body: unknown, type: 'body' | 'query' = 'body') {
+async function detailsOf(metatype: Class, body: unknown, type: 'body' | 'query' = 'body') {
   try {
     await new ApiValidationPipe().transform(body, { type, metatype: metatype as never });
   } catch (error) {
