@@ -14,8 +14,59 @@ export type ApiErrorBody = {
 
 export type ApiErrorDetail = {
   field: string;
+  /** Stable, machine-readable: which rule the field broke (VALIDATION_FAILED), to be said in the client's language with `params`. INVALID_VALUE: a rule without a finer code, `message` is the only text. On other errors, the error's own code (WEBHOOK_NAME_TAKEN on `name`). */
+  code: ApiErrorDetailCode;
+  /** In English */
   message: string;
+  /** The rule's parameters, named (max, min, values) */
+  params?: {
+    [key: string]: number | string | string[];
+  };
 };
+
+/** Stable, machine-readable: which rule the field broke (VALIDATION_FAILED), to be said in the client's language with `params`. INVALID_VALUE: a rule without a finer code, `message` is the only text. On other errors, the error's own code (WEBHOOK_NAME_TAKEN on `name`). */
+export type ApiErrorDetailCode =
+  | 'NOT_A_STRING'
+  | 'NOT_AN_INTEGER'
+  | 'NOT_A_BOOLEAN'
+  | 'NOT_AN_ARRAY'
+  | 'NOT_AN_OBJECT'
+  | 'NOT_A_UUID'
+  | 'NOT_AN_INSTANT'
+  | 'FIELD_TOO_SHORT'
+  | 'FIELD_TOO_LONG'
+  | 'LENGTH_OUT_OF_RANGE'
+  | 'FIELD_BLANK'
+  | 'CONTROL_CHARACTERS'
+  | 'CONTROL_CHARACTERS_EXCEPT_WHITESPACE'
+  | 'USERNAME_CHARACTERS'
+  | 'NOT_ONE_OF'
+  | 'TOO_SMALL'
+  | 'TOO_LARGE'
+  | 'ARRAY_EMPTY'
+  | 'ARRAY_TOO_LONG'
+  | 'ARRAY_NOT_UNIQUE'
+  | 'ITEMS_NOT_STRINGS'
+  | 'ITEM_TOO_LONG'
+  | 'EMPTY_OBJECT'
+  | 'ONLY_FOR_BASIC'
+  | 'UNKNOWN_FIELD'
+  | 'MALFORMED_UNICODE'
+  | 'NESTED_TOO_DEEPLY'
+  | 'FORBIDDEN_PROPERTY_NAME'
+  | 'INVALID_VALUE'
+  | 'WEBHOOK_NOT_FOUND'
+  | 'WEBHOOK_NAME_TAKEN'
+  | 'WEBHOOK_LIMIT_REACHED'
+  | 'TARGET_NOT_ALLOWED'
+  | 'UNKNOWN_EVENT_TYPE'
+  | 'NOT_A_SIGNATURE_WEBHOOK'
+  | 'DELIVERY_NOT_FOUND'
+  | 'DELIVERY_NOT_REDELIVERABLE'
+  | 'EVENT_NOT_SUBSCRIBED'
+  | 'REPLAY_RANGE_TOO_LARGE'
+  | 'PENDING_EVENTS_LIMIT_REACHED'
+  | 'REPLAY_ALREADY_QUEUED';
 
 export type AuditEntryResponse = {
   action:

@@ -7,19 +7,25 @@ describe('API errors on the form', () => {
       code: 'VALIDATION_FAILED',
       message: 'targetUrl must be a URL; authentication.password ...',
       details: [
-        { field: 'targetUrl', message: 'must be an absolute https URL' },
-        { field: 'authentication.password', message: 'is required for BASIC' },
-        { field: 'authentication.type', message: 'must be one of NONE, BASIC, SIGNATURE' },
-        { field: 'events[1]', message: 'is not an event type: NOPE' },
-        { field: 'events', message: 'must not be empty' },
+        { field: 'targetUrl', code: 'INVALID_VALUE', message: 'must be an absolute https URL' },
+        { field: 'authentication.password', code: 'INVALID_VALUE', message: 'is required for BASIC' },
+        {
+          field: 'authentication.type',
+          code: 'NOT_ONE_OF',
+          message: 'must be one of NONE, BASIC, SIGNATURE',
+        },
+        { field: 'events[1]', code: 'UNKNOWN_EVENT_TYPE', message: 'is not an event type: NOPE' },
+        { field: 'events', code: 'ARRAY_EMPTY', message: 'must not be empty' },
       ],
     });
+    // Nobody words them here: each is the server's English, marked so.
+    const sent = (text: string) => ({ text, verbatim: true });
     expect(toFieldErrors(error)).toEqual({
       fields: {
-        targetUrl: ['must be an absolute https URL'],
-        password: ['is required for BASIC'],
-        authentication: ['must be one of NONE, BASIC, SIGNATURE'],
-        events: ['is not an event type: NOPE', 'must not be empty'],
+        targetUrl: [sent('must be an absolute https URL')],
+        password: [sent('is required for BASIC')],
+        authentication: [sent('must be one of NONE, BASIC, SIGNATURE')],
+        events: [sent('is not an event type: NOPE'), sent('must not be empty')],
       },
       general: [],
     });
@@ -28,12 +34,14 @@ describe('API errors on the form', () => {
   it('keeps what names no form field, and the message of an error without details', () => {
     expect(
       toFieldErrors(
-        new ApiError(400, 'VALIDATION_FAILED', 'bad', [{ field: 'cursor', message: 'is stale' }]),
+        new ApiError(400, 'VALIDATION_FAILED', 'bad', [
+          { field: 'cursor', code: 'INVALID_VALUE', message: 'is stale' },
+        ]),
       ),
-    ).toEqual({ fields: {}, general: ['cursor: is stale'] });
+    ).toEqual({ fields: {}, general: [{ text: 'cursor: is stale', verbatim: true }] });
     expect(toFieldErrors(new ApiError(409, 'WEBHOOK_LIMIT_REACHED', 'At most 5'))).toEqual({
       fields: {},
-      general: ['At most 5'],
+      general: [{ text: 'At most 5', verbatim: true }],
     });
   });
 
@@ -46,8 +54,20 @@ describe('API errors on the form', () => {
       [],
     ]);
     expect(
-      ApiError.fromBody(400, { details: [{ field: 1 }, { field: 'name', message: 'x' }] }).details,
-    ).toEqual([{ field: 'name', message: 'x' }]);
+      ApiError.fromBody(400, {
+        details: [
+          { field: 1 },
+          { field: 'name', message: 'x' },
+          { field: 'name', code: 'FIELD_TOO_LONG', message: 'y', params: { max: 100 } },
+          { field: 'name', code: 'FIELD_TOO_LONG', message: 'z', params: [100] },
+        ],
+      }).details,
+    ).toEqual([
+      // An older server's detail has no code: the console knows none for it and shows its message.
+      { field: 'name', code: '', message: 'x' },
+      { field: 'name', code: 'FIELD_TOO_LONG', message: 'y', params: { max: 100 } },
+      { field: 'name', code: 'FIELD_TOO_LONG', message: 'z' },
+    ]);
   });
 
   it('maps API field paths to form fields', () => {

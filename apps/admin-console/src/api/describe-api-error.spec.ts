@@ -1,6 +1,6 @@
 import { CATALOGUES, format, type Language, type MessageKey } from '../i18n/catalogue';
 import { ApiError } from './api-error';
-import { describeApiError, describeSignInError, formErrorsOf } from './describe-api-error';
+import { describeApiError, describeDetail, describeSignInError, formErrorsOf } from './describe-api-error';
 
 const tIn =
   (language: Language) =>
@@ -45,14 +45,72 @@ describe("API errors in the admin's language", () => {
     const limit = new ApiError(409, 'WEBHOOK_LIMIT_REACHED', 'At most 5 webhooks per account');
     expect(formErrorsOf(limit, tIn('zh-CN'))).toEqual({
       fields: {},
-      general: ['此账户的 Webhook 数量已达上限。请先删除一个。'],
+      general: [{ text: '此账户的 Webhook 数量已达上限。请先删除一个。' }],
     });
     const invalid = new ApiError(400, 'VALIDATION_FAILED', 'bad', [
-      { field: 'targetUrl', message: 'must be https' },
+      { field: 'targetUrl', code: 'INVALID_VALUE', message: 'must be https' },
     ]);
     expect(formErrorsOf(invalid, tIn('en'))).toEqual({
-      fields: { targetUrl: ['must be https'] },
+      fields: { targetUrl: [{ text: 'must be https', verbatim: true }] },
       general: [],
     });
+  });
+
+  it("word each refused field by its code and params in the admin's language", () => {
+    const tooLong = ApiError.fromBody(400, {
+      code: 'VALIDATION_FAILED',
+      message: 'name must be shorter than or equal to 100 characters',
+      details: [
+        {
+          field: 'name',
+          code: 'FIELD_TOO_LONG',
+          message: 'must be shorter than or equal to 100 characters',
+          params: { max: 100 },
+        },
+        {
+          field: 'authentication.type',
+          code: 'NOT_ONE_OF',
+          message: 'x',
+          params: { values: ['NONE', 'BASIC'] },
+        },
+      ],
+    });
+    expect(formErrorsOf(tooLong, tIn('zh-CN')).fields).toEqual({
+      name: [{ text: '不能超过 100 个字符' }],
+      authentication: [{ text: '必须是以下之一：NONE, BASIC' }],
+    });
+    expect(formErrorsOf(tooLong, tIn('en')).fields.name).toEqual([
+      { text: 'must be at most 100 characters long' },
+    ]);
+    // Plural rules on the rule's number: "1 character", not "1 characters".
+    expect(
+      describeDetail({ field: 'name', code: 'FIELD_TOO_SHORT', message: 'x', params: { min: 1 } }, tIn('en')),
+    ).toEqual({ text: 'must be at least 1 character long' });
+  });
+
+  it("word a refusal's detail by the error it repeats, and keep the server's English for an unknown code", () => {
+    const taken = new ApiError(409, 'WEBHOOK_NAME_TAKEN', 'taken', [
+      {
+        field: 'name',
+        code: 'WEBHOOK_NAME_TAKEN',
+        message: 'is already used by another webhook of this account',
+      },
+    ]);
+    expect(formErrorsOf(taken, tIn('zh-CN')).fields.name).toEqual([{ text: '此账户中已有同名的 Webhook。' }]);
+    for (const code of ['NEW_RULE_FROM_A_NEWER_SERVER', 'INVALID_VALUE', ''])
+      expect(describeDetail({ field: 'name', code, message: 'must be nicer' }, tIn('zh-CN'))).toEqual({
+        text: 'must be nicer',
+        verbatim: true,
+      });
+    // Field-less details worded the same are said once; untranslated ones keep their field's name.
+    const backlog = new ApiError(409, 'PENDING_EVENTS_LIMIT_REACHED', 'full', [
+      { field: 'pending', code: 'PENDING_EVENTS_LIMIT_REACHED', message: '9 events are waiting' },
+      { field: 'cap', code: 'PENDING_EVENTS_LIMIT_REACHED', message: 'at most 5' },
+      { field: 'cursor', code: 'SOMETHING_NEW', message: 'is stale' },
+    ]);
+    expect(formErrorsOf(backlog, tIn('zh-CN')).general).toEqual([
+      { text: '此 Webhook 待发送的事件过多。请稍后再试。' },
+      { text: 'cursor: is stale', verbatim: true },
+    ]);
   });
 });

@@ -1,3 +1,4 @@
+import type { ErrorText } from '../api/api-error';
 import { useId, useMemo, useState } from 'react';
 import type { EventType } from '../api/api-types';
 import { describeEvent } from '../i18n/event-descriptions';
@@ -9,7 +10,7 @@ interface EventPickerProps {
   selected: string[];
   onChange: (events: string[]) => void;
   errorId: string;
-  errors?: string[];
+  errors?: ErrorText[];
 }
 
 /** Trigger Events: a checkbox per event, real-time first, each with its description, and a filter. */

@@ -1,5 +1,5 @@
-import { useId, type ReactNode } from 'react';
-import type { FieldErrors, FormField } from '../api/api-error';
+import { Fragment, useId, type ReactNode } from 'react';
+import type { ErrorText, FieldErrors, FormField } from '../api/api-error';
 
 /** Stable ids for a form's controls, hints and error lines (aria-describedby links them). */
 export function useFieldIds() {
@@ -24,11 +24,27 @@ export function fieldAria(
   return { 'aria-invalid': invalid, 'aria-describedby': describedBy };
 }
 
-export function FieldError({ id, messages }: { id: string; messages?: string[] }): ReactNode {
+export function FieldError({ id, messages }: { id: string; messages?: ErrorText[] }): ReactNode {
   if (!messages || messages.length === 0) return null;
   return (
     <p id={id} className="field-error">
-      {messages.join(' ')}
+      {messages.map((message, index) => (
+        <Fragment key={index}>
+          {index > 0 && ' '}
+          <ErrorLine text={message} />
+        </Fragment>
+      ))}
     </p>
+  );
+}
+
+/** One line of an error: the server's untranslated English is marked so (translate="no", lang="en"). */
+export function ErrorLine({ text }: { text: ErrorText }): ReactNode {
+  return text.verbatim ? (
+    <span translate="no" lang="en">
+      {text.text}
+    </span>
+  ) : (
+    text.text
   );
 }

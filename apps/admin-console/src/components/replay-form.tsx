@@ -3,7 +3,7 @@ import type { AdminApiClient } from '../api/admin-api-client';
 import type { FieldErrors } from '../api/api-error';
 import { formErrorsOf } from '../api/describe-api-error';
 import { useI18n } from '../i18n/i18n-context';
-import { FieldError } from './form-field';
+import { ErrorLine, FieldError } from './form-field';
 
 const NO_ERRORS: FieldErrors = { fields: {}, general: [] };
 
@@ -27,7 +27,7 @@ export function ReplayForm({
     event.preventDefault();
     setResult(undefined);
     if (!range.from || !range.to) {
-      setErrors({ fields: {}, general: [t('rangeRequired')] });
+      setErrors({ fields: {}, general: [{ text: t('rangeRequired') }] });
       return;
     }
     setErrors(NO_ERRORS);
@@ -74,8 +74,8 @@ export function ReplayForm({
       </form>
       <div aria-live="polite">
         {errors.general.map((message) => (
-          <p key={message} role="alert" className="error">
-            {message}
+          <p key={message.text} role="alert" className="error">
+            <ErrorLine text={message} />
           </p>
         ))}
         {result && (

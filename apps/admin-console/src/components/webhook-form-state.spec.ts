@@ -87,8 +87,11 @@ describe('the webhook form state', () => {
   it('ends saving and testing when the API refuses, keeping what was typed', () => {
     let state = formReducer(INITIAL_FORM, { type: 'changed', values: { name: 'typed' } });
     state = formReducer(state, { type: 'saving' });
-    state = formReducer(state, { type: 'refused', errors: { fields: { name: ['taken'] }, general: [] } });
+    state = formReducer(state, {
+      type: 'refused',
+      errors: { fields: { name: [{ text: 'taken' }] }, general: [] },
+    });
     expect(state).toMatchObject({ saving: false, testing: false, values: { name: 'typed' } });
-    expect(state.errors.fields.name).toEqual(['taken']);
+    expect(state.errors.fields.name).toEqual([{ text: 'taken' }]);
   });
 });

@@ -7,7 +7,7 @@ import { useI18n } from '../i18n/i18n-context';
 import { ConfirmDialog } from './confirm-dialog';
 import { DeliverySettings } from './delivery-settings';
 import { EventPicker } from './event-picker';
-import { useFieldIds } from './form-field';
+import { ErrorLine, useFieldIds } from './form-field';
 import { saveJsonFile } from './save-json-file';
 import { TestOutcome } from './test-outcome';
 import { WebhookFields } from './webhook-fields';
@@ -74,7 +74,10 @@ function WebhookEditor({ client, eventTypes, saved, onDone, onCancel }: WebhookE
     if (invalid.length === 0) return true;
     dispatch({
       type: 'refused',
-      errors: { fields: Object.fromEntries(invalid.map((key) => [key, [t('mustBeInteger')]])), general: [] },
+      errors: {
+        fields: Object.fromEntries(invalid.map((key) => [key, [{ text: t('mustBeInteger') }]])),
+        general: [],
+      },
     });
     return false;
   }
@@ -115,7 +118,7 @@ function WebhookEditor({ client, eventTypes, saved, onDone, onCancel }: WebhookE
       saveJsonFile(fileName, file);
       dispatch({ type: 'noticed', notice: t('signatureDownloaded', { file: fileName }) });
     } catch (error) {
-      dispatch({ type: 'refused', errors: { fields: {}, general: [describeApiError(error, t)] } });
+      dispatch({ type: 'refused', errors: { fields: {}, general: [{ text: describeApiError(error, t) }] } });
     }
   }
 
@@ -125,7 +128,7 @@ function WebhookEditor({ client, eventTypes, saved, onDone, onCancel }: WebhookE
       await client.deleteWebhook(saved.id);
       onDone(t('deleted', { name: saved.name }));
     } catch (error) {
-      dispatch({ type: 'refused', errors: { fields: {}, general: [describeApiError(error, t)] } });
+      dispatch({ type: 'refused', errors: { fields: {}, general: [{ text: describeApiError(error, t) }] } });
     }
   }
 
@@ -145,7 +148,9 @@ function WebhookEditor({ client, eventTypes, saved, onDone, onCancel }: WebhookE
             <div role="alert" className="error banner">
               <p>{t('formHasErrors')}</p>
               {errors.general.map((message) => (
-                <p key={message}>{message}</p>
+                <p key={message.text}>
+                  <ErrorLine text={message} />
+                </p>
               ))}
             </div>
           )}

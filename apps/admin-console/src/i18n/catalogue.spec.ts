@@ -6,6 +6,13 @@ const { EVENT_CATALOGUE } = jest.requireActual<{
   EVENT_CATALOGUE: readonly { name: string; description: string }[];
 }>('@lms/payload-schemas');
 
+// The codes a detail of the admin API can carry, from the server's own list (not a copy of it).
+const { VALIDATION_DETAIL_CODES, DETAIL_CODES, INVALID_VALUE } = jest.requireActual<{
+  VALIDATION_DETAIL_CODES: readonly string[];
+  DETAIL_CODES: readonly string[];
+  INVALID_VALUE: string;
+}>('../../../admin-api/src/http/validation-detail-codes');
+
 describe('console catalogues', () => {
   it('have the same keys in every language', () => {
     const english = Object.keys(en).sort();
@@ -62,5 +69,25 @@ describe('console catalogues', () => {
     expect(Object.keys(EVENT_DESCRIPTIONS['zh-CN']).sort()).toEqual(
       Object.keys(EVENT_DESCRIPTIONS.en).sort(),
     );
+  });
+
+  it('word every detail code of the admin API in English and in Chinese (a new code without words fails here)', () => {
+    expect(VALIDATION_DETAIL_CODES.length).toBeGreaterThan(20);
+    const unworded: string[] = [];
+    for (const code of DETAIL_CODES) {
+      if (code === INVALID_VALUE) continue; // its message is the only text there is
+      const key = (
+        VALIDATION_DETAIL_CODES.includes(code) ? `detail${code}` : `error${code}`
+      ) as keyof typeof en;
+      if (!(key in en) || !(key in zhCN)) {
+        unworded.push(code);
+        continue;
+      }
+      for (const form of forms(en[key]))
+        expect([key, form]).toEqual([key, expect.stringMatching(/^[ -~]+$/)]);
+      for (const form of forms(zhCN[key]))
+        expect([key, form]).toEqual([key, expect.stringMatching(/\p{Script=Han}/u)]);
+    }
+    expect(unworded).toEqual([]);
   });
 });

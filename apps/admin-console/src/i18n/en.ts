@@ -209,6 +209,46 @@ export const en = {
   errorINTERNAL_ERROR: 'The server failed. Quote this to the operators: {errorId}',
   errorGeneric: 'Something went wrong: {message}',
   errorNetwork: 'The admin API cannot be reached. Is it running?',
+
+  // A field the server refused, by the detail's code (params as placeholders; {count} is max or min).
+  detailNOT_A_STRING: 'must be text',
+  detailNOT_AN_INTEGER: 'must be a whole number',
+  detailNOT_A_BOOLEAN: 'must be on or off',
+  detailNOT_AN_ARRAY: 'must be a list',
+  detailNOT_AN_OBJECT: 'must be an object',
+  detailNOT_A_UUID: 'must be a valid id',
+  detailNOT_AN_INSTANT: 'must be a time from 1970-01-01 to 9999-12-31',
+  detailFIELD_TOO_SHORT: {
+    one: 'must be at least {min} character long',
+    other: 'must be at least {min} characters long',
+  },
+  detailFIELD_TOO_LONG: {
+    one: 'must be at most {max} character long',
+    other: 'must be at most {max} characters long',
+  },
+  detailLENGTH_OUT_OF_RANGE: 'must be text of {min} to {max} characters',
+  detailFIELD_BLANK: 'must not be blank',
+  detailCONTROL_CHARACTERS: 'must not contain control characters',
+  detailCONTROL_CHARACTERS_EXCEPT_WHITESPACE:
+    'must not contain control characters other than tabs and line breaks',
+  detailUSERNAME_CHARACTERS: 'must not contain ":" or control characters',
+  detailNOT_ONE_OF: 'must be one of: {values}',
+  detailTOO_SMALL: 'must be at least {min}',
+  detailTOO_LARGE: 'must be at most {max}',
+  detailARRAY_EMPTY: 'must have at least one entry',
+  detailARRAY_TOO_LONG: { one: 'must have at most {max} entry', other: 'must have at most {max} entries' },
+  detailARRAY_NOT_UNIQUE: 'must not list an entry twice',
+  detailITEMS_NOT_STRINGS: 'every entry must be text',
+  detailITEM_TOO_LONG: {
+    one: 'every entry must be at most {max} character long',
+    other: 'every entry must be at most {max} characters long',
+  },
+  detailEMPTY_OBJECT: 'must not be empty',
+  detailONLY_FOR_BASIC: 'is only allowed with Basic authentication',
+  detailUNKNOWN_FIELD: 'is not a field the server knows',
+  detailMALFORMED_UNICODE: 'must be well-formed text',
+  detailNESTED_TOO_DEEPLY: 'is nested too deeply',
+  detailFORBIDDEN_PROPERTY_NAME: 'is not an allowed property name',
 } as const;
 
 export type MessageKey = keyof typeof en;
