@@ -227,7 +227,7 @@ export class LmsEventConsumer implements OnApplicationBootstrap, OnModuleDestroy
  * the broker applies them in the order they were sent and a partition's offset never goes back. Only
  * offsets of stored (or dead-lettered) records ever get here.
  */
-class StoredOffsetCommits {
+export class StoredOffsetCommits {
   private readonly logger = new Logger(LmsEventConsumer.name);
   /** topic → partition → the next offset to read, stored but not yet acknowledged by the broker. */
   private unacknowledged = new Map<string, Map<number, string>>();
