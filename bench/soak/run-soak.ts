@@ -156,7 +156,7 @@ async function runLoad(soak: Soak, events: number): Promise<{ minutes: MinuteSam
       const delivered = Object.values(sample.delivered).reduce((sum, value) => sum + value, 0);
       const lanes = sample.tables.lane_items;
       console.log(
-        `  [${minute}/${settings.minutes} min] produced ${produced}, delivered ${delivered} this minute; healthy p50/p99 ${sample.healthy.p50 ?? '-'}/${sample.healthy.p99 ?? '-'} ms; ` +
+        `  [${minute}/${settings.minutes} min] produced ${sample.produced}, delivered ${delivered} this minute; healthy p50/p99 ${sample.healthy.p50 ?? '-'}/${sample.healthy.p99 ?? '-'} ms; ` +
           `RSS ingestion ${Math.round(sample.rssMb.ingestion)} MB, dispatcher ${Math.round(sample.rssMb.dispatcher)} MB; ` +
           `lane_items ${lanes ? `${lanes.liveTuples} live, ${lanes.deadTuples} dead` : '-'}; load ${sample.loadAverage.join(' ')}`,
       );
