@@ -35,6 +35,7 @@ import {
   type LoadPlan,
   type ProduceResult,
 } from '@lms/testing';
+import { BenchRedis } from './stack/bench-redis';
 import { ProcessSampler, type UsageReport } from './stack/process-sampler';
 import { RunProbe, type ProbeResult } from './stack/run-probe';
 
@@ -383,8 +384,11 @@ async function main(): Promise<void> {
   const kafka = createBenchKafka(settings.brokers);
   const accountIds = Array.from({ length: settings.accounts }, (_, index) => FIRST_ACCOUNT_ID + index);
   const plan: LoadPlan = { accountIds, eventNames: BENCH_EVENT_NAMES };
+  // Its own Redis: its command counters then count this stack's commands only.
+  const redis = await BenchRedis.start();
   const stack = await IsolatedStack.create({
     label: 'bench',
+    redisUrl: redis.url,
     kafka,
     brokers: settings.brokers,
     partitions: settings.partitions,
@@ -401,6 +405,9 @@ async function main(): Promise<void> {
           events: [name],
         })),
       ),
+  }).catch(async (error: unknown) => {
+    await redis.stop();
+    throw error;
   });
   const producer = await connectBenchProducer(kafka);
   const context: BenchContext = { settings, receiver, stack, kafka, producer, plan, results };
@@ -449,6 +456,7 @@ async function main(): Promise<void> {
   } finally {
     await producer.disconnect().catch(() => undefined);
     await stack.close().catch((error: Error) => results.errors.push(`cleanup: ${error.message}`));
+    await redis.stop();
     await receiver.stop();
   }
 

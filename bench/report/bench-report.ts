@@ -223,11 +223,17 @@ export function formatCountersTable(results: BenchResults): string {
     ['Per 1,000 delivered events', ...runs.map(([label]) => label)],
     line('Postgres commits (xact_commit)', (c) => value(c.perThousandEvents.commits)),
     line('Postgres statements (pg_stat_statements)', (c) => value(c.perThousandEvents.statements)),
-    line('Redis commands (commandstats, instance-wide)', (c) => value(c.perThousandEvents.redisCommands)),
+    line('Redis commands (commandstats)', (c) => value(c.perThousandEvents.redisCommands)),
     line('Redis commands less the idle rate (idle calls/s × window s)', (c) =>
       c.redisBackground
         ? `${value(c.perThousandEvents.redisCommandsLessIdle)} (${number(c.redisBackground.idleCallsPerSecond)}/s × ${number(c.redisBackground.windowSeconds)} s)`
         : 'n/a',
+    ),
+    line('Redis: most called (run total)', (c) =>
+      Object.entries(c.totals.redisTopCommands ?? {})
+        .slice(0, 4)
+        .map(([command, calls]) => `${command} ${number(calls)}`)
+        .join(', '),
     ),
     ...CHURN_TABLES.map((table) =>
       line(`${table}: dead versions (upd+del) · n_dead_tup Δ · HOT upd · ins`, (c) => {

@@ -1,4 +1,11 @@
-import { perThousand, runCounters, sumCommandCalls, type CounterSnapshot } from './run-counters';
+import {
+  commandCalls,
+  perThousand,
+  runCounters,
+  sumCommandCalls,
+  topDeltas,
+  type CounterSnapshot,
+} from './run-counters';
 
 function snapshot(overrides: Partial<CounterSnapshot> = {}): CounterSnapshot {
   return {
@@ -7,6 +14,7 @@ function snapshot(overrides: Partial<CounterSnapshot> = {}): CounterSnapshot {
     deadlocks: 1,
     statements: null,
     redisCalls: 50_000,
+    redisByCommand: { evalsha: 1_000, brpoplpush: 500 },
     tables: {
       lanes: { deadTuples: 100, inserted: 40, updated: 500, hotUpdated: 0, deleted: 0 },
       lane_items: { deadTuples: 10, inserted: 2000, updated: 0, hotUpdated: 0, deleted: 1990 },
@@ -36,6 +44,7 @@ describe('runCounters', () => {
       rollbacks: 5,
       deadlocks: 3,
       redisCalls: 90_000,
+      redisByCommand: { evalsha: 21_000, brpoplpush: 500, hset: 19_000 },
       tables: {
         lanes: { deadTuples: 20_100, inserted: 40, updated: 20_500, hotUpdated: 4_000, deleted: 0 },
         lane_items: { deadTuples: 4_010, inserted: 22_000, updated: 0, hotUpdated: 0, deleted: 21_990 },
@@ -59,6 +68,7 @@ describe('runCounters', () => {
       statements: null,
       redisCommands: 40_000,
     });
+    expect(counters.totals.redisTopCommands).toEqual({ evalsha: 20_000, hset: 19_000 });
     expect(counters.perThousandEvents.commits).toBe(150);
     expect(counters.perThousandEvents.redisCommands).toBe(2_000);
     // 40,000 less 100/s idle over the 50 s window: 35,000.
@@ -104,5 +114,17 @@ describe('sumCommandCalls', () => {
       '',
     ].join('\r\n');
     expect(sumCommandCalls(info)).toBe(130);
+    expect(commandCalls(info)).toEqual({ evalsha: 120, 'client|list': 3, lpush: 7 });
+  });
+});
+
+describe('topDeltas', () => {
+  it('keeps the largest increases, largest first, a key new since before counting from zero', () => {
+    const before = { a: 10, b: 10, c: 10 };
+    const after = { a: 11, b: 50, c: 10, d: 5 };
+    expect(Object.entries(topDeltas(after, before, 2))).toEqual([
+      ['b', 40],
+      ['d', 5],
+    ]);
   });
 });

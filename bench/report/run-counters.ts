@@ -23,8 +23,10 @@ export interface CounterSnapshot {
   deadlocks: number;
   /** Sum of pg_stat_statements.calls for the bench database; null when the extension is not available. */
   statements: number | null;
-  /** INFO commandstats: calls summed over every command (the whole Redis instance). */
+  /** INFO commandstats: calls summed over every command (the commands Lua scripts run count too). */
   redisCalls: number;
+  /** INFO commandstats: calls by command. */
+  redisByCommand: Record<string, number>;
   tables: Record<string, TableCounters>;
 }
 
@@ -51,6 +53,8 @@ export interface RunCounters {
     deadlocks: number;
     statements: number | null;
     redisCommands: number;
+    /** The commands called most during the run, most first (evalsha: one per script round trip). */
+    redisTopCommands: Record<string, number>;
     tables: Record<string, TableCounters>;
   };
   perThousandEvents: {
@@ -106,6 +110,7 @@ export function runCounters(
     deadlocks: after.deadlocks - before.deadlocks,
     statements,
     redisCommands: after.redisCalls - before.redisCalls,
+    redisTopCommands: topDeltas(after.redisByCommand, before.redisByCommand, 8),
     tables,
   };
   const per = (value: number) => perThousand(value, events) ?? 0;
@@ -143,9 +148,29 @@ export function runCounters(
   };
 }
 
+/** INFO commandstats → calls by command. */
+export function commandCalls(info: string): Record<string, number> {
+  const calls: Record<string, number> = {};
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls[match[1]] = Number(match[2]);
+  return calls;
+}
+
 /** INFO commandstats → calls summed over every command. */
 export function sumCommandCalls(info: string): number {
-  let calls = 0;
-  for (const match of info.matchAll(/^cmdstat_[^:]+:calls=(\d+)/gm)) calls += Number(match[1]);
-  return calls;
+  return Object.values(commandCalls(info)).reduce((sum, calls) => sum + calls, 0);
+}
+
+/** The `count` largest increases from `before` to `after`, largest first (zero increases left out). */
+export function topDeltas(
+  after: Record<string, number>,
+  before: Record<string, number>,
+  count: number,
+): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(after)
+      .map(([key, value]): [string, number] => [key, value - (before[key] ?? 0)])
+      .filter(([, delta]) => delta > 0)
+      .sort(([, a], [, b]) => b - a)
+      .slice(0, count),
+  );
 }

@@ -3,6 +3,7 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import {
   CHURN_TABLES,
+  commandCalls,
   runCounters,
   sumCommandCalls,
   type CounterSnapshot,
@@ -78,7 +79,7 @@ export class RunProbe {
     const notes: string[] = [];
     const statementsAvailable = await pgStatStatementsAvailable(stack, admin, notes);
     notes.push(
-      'Redis commands: INFO commandstats of the whole instance (shared: other clients count too); "less idle" subtracts the rate measured over 10 s before the run, stack idle, times the window',
+      'Redis commands: INFO commandstats of the stack\'s Redis (the bench starts its own); "less idle" subtracts the rate measured over 10 s before the run, stack idle, times the window',
     );
     const probe = new RunProbe(stack, admin, redis, notes, statementsAvailable);
     // What ran before (the previous scenario) is flushed to the statistics before the first reading.
@@ -157,12 +158,14 @@ export class RunProbe {
          FROM pg_stat_user_tables WHERE relname = ANY($1) ORDER BY relname`,
       [CHURN_TABLES],
     );
+    const commandstats = await this.redis.info('commandstats');
     return {
       commits: Number(database.xact_commit),
       rollbacks: Number(database.xact_rollback),
       deadlocks: Number(database.deadlocks),
       statements,
-      redisCalls: sumCommandCalls(await this.redis.info('commandstats')),
+      redisCalls: sumCommandCalls(commandstats),
+      redisByCommand: commandCalls(commandstats),
       tables: Object.fromEntries(
         tableRows.map((row) => [
           row.relname,
