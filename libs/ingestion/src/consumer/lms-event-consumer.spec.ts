@@ -1,5 +1,6 @@
 import type { Offsets } from 'kafkajs';
-import { StoredOffsetCommits } from './lms-event-consumer';
+import type { IngestionConfig } from '@lms/config';
+import { batchWorkers, StoredOffsetCommits } from './lms-event-consumer';
 
 const TOPIC = 'lms.events';
 
@@ -72,5 +73,20 @@ describe('StoredOffsetCommits', () => {
     expect(() => commits.throwIfFailed()).not.toThrow();
     void commits.commitStored(TOPIC, 1, '0', broker.commit);
     expect(broker.partitionsOf(1)).toEqual([{ partition: 1, offset: '1' }]);
+  });
+});
+
+describe('batchWorkers', () => {
+  const config = (eventsPartitions: number, poolSize: number) =>
+    ({ kafka: { eventsPartitions }, database: { poolSize } }) as IngestionConfig;
+
+  it('is one worker per partition while the pool can serve them and keep two connections free', () => {
+    expect(batchWorkers(config(6, 10))).toBe(6);
+    expect(batchWorkers(config(12, 14))).toBe(12);
+  });
+
+  it('is capped by the pool, and never below one', () => {
+    expect(batchWorkers(config(12, 10))).toBe(8);
+    expect(batchWorkers(config(12, 1))).toBe(1);
   });
 });

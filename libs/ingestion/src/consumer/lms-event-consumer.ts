@@ -30,6 +30,9 @@ const FETCH = {
   maxBytesPerPartition: 4 * 1024 * 1024,
   maxWaitTimeInMs: 250,
 };
+// Pool connections the batches never take all of: the relay, the retention purge and the readiness
+// probe share the pool, and a batch waiting for a connection would gain nothing by holding them off.
+const POOL_CONNECTIONS_KEPT_FREE = 2;
 
 /**
  * The Kafka edge of ingestion: reads `lms.events` in batches, sends invalid messages to the DLQ,
@@ -118,9 +121,7 @@ export class LmsEventConsumer implements OnApplicationBootstrap, OnModuleDestroy
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      // One worker per partition of the topic, so every batch of a fetch is stored at once (separate
-      // transactions, separate connections) instead of waiting for a free worker.
-      partitionsConsumedConcurrently: this.config.kafka.eventsPartitions,
+      partitionsConsumedConcurrently: batchWorkers(this.config),
       eachBatch: (payload) => this.handleBatch(payload),
     });
   }
@@ -218,6 +219,14 @@ export class LmsEventConsumer implements OnApplicationBootstrap, OnModuleDestroy
     );
     await heartbeat();
   }
+}
+
+/**
+ * One worker per partition of the topic, so every batch of a fetch is stored at once (one transaction
+ * and one connection each) instead of waiting for a free worker; at most as many as the pool serves.
+ */
+export function batchWorkers({ kafka, database }: IngestionConfig): number {
+  return Math.max(1, Math.min(kafka.eventsPartitions, database.poolSize - POOL_CONNECTIONS_KEPT_FREE));
 }
 
 /**
