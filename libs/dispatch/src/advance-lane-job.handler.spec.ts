@@ -1,9 +1,10 @@
 import { Metrics } from '@lms/observability';
 import type { AdvanceLaneJobData } from '@lms/queue-contract';
-import type { LaneDelivery, LaneKey } from '@lms/webhook-domain';
+import type { ClaimedRequest, LaneKey } from '@lms/webhook-domain';
 import type { Job } from 'bull';
 import { AdvanceLaneJobHandler } from './advance-lane-job.handler';
 import type { LaneAdvancer } from './lane-advancer';
+import type { LaneDriver } from './lane-driver';
 
 const LANE: LaneKey = { webhookId: 'hook-1', kind: 'REALTIME' };
 
@@ -24,19 +25,27 @@ async function stageCounts(metrics: Metrics): Promise<Record<string, number>> {
 }
 
 describe('AdvanceLaneJobHandler: lane stages', () => {
-  const created: LaneDelivery[] = [
-    { deliveryId: 'd-1', webhookId: 'hook-1', accountId: 1, kind: 'REALTIME', eventCount: 1 },
+  const created: ClaimedRequest[] = [
+    { deliveryId: 'd-1', ...LANE, accountId: 1, attemptCount: 0, createdAt: new Date(), events: [] },
   ];
-  const advancer: Pick<LaneAdvancer, 'advance' | 'requeueOpenDeliveries'> = {
-    advance: async () => created,
+  const advancer: Pick<LaneAdvancer, 'claim' | 'requeueOpenDeliveries'> = {
+    claim: async () => created,
     requeueOpenDeliveries: async () => 0,
+  };
+  const driven: ClaimedRequest[][] = [];
+  const driver: Pick<LaneDriver, 'drive'> = {
+    drive: async (claimed) => {
+      driven.push([...claimed]);
+    },
   };
 
   it('observes the wake-up job’s age as commit_to_wake and the lane step as wake_to_claim', async () => {
     const metrics = new Metrics();
-    const handler = new AdvanceLaneJobHandler(advancer as LaneAdvancer, metrics);
+    const handler = new AdvanceLaneJobHandler(advancer as LaneAdvancer, driver as LaneDriver, metrics);
 
-    await expect(handler.handle(wakeUpJob(2_500))).resolves.toEqual(created);
+    await expect(handler.handle(wakeUpJob(2_500))).resolves.toEqual(['d-1']);
+    // The claimed request is sent from this job (LaneDriver), not queued.
+    expect(driven).toContainEqual(created);
 
     expect(await stageCounts(metrics)).toEqual({ commit_to_wake: 1, wake_to_claim: 1 });
     const commitToWake = (await metrics.laneStage.get()).values.find(
@@ -50,7 +59,7 @@ describe('AdvanceLaneJobHandler: lane stages', () => {
 
   it('does not take a re-run job’s age for a wake-up (its timestamp is its first run’s)', async () => {
     const metrics = new Metrics();
-    const handler = new AdvanceLaneJobHandler(advancer as LaneAdvancer, metrics);
+    const handler = new AdvanceLaneJobHandler(advancer as LaneAdvancer, driver as LaneDriver, metrics);
 
     await handler.handle(wakeUpJob(60_000, 1));
 

@@ -90,14 +90,16 @@ function useCase(fairShare: AccountFairShare) {
   const targets = {
     get: (webhookId: string) => Promise.resolve(target(Number(webhookId.slice('hook-'.length)))),
   } as unknown as WebhookTargetCache;
+  const record = (outcome: DeliveryOutcome) => {
+    recorded.push(outcome);
+    return Promise.resolve({ status: outcome.status, attemptNumber: 1 });
+  };
   const writer = {
-    record: (outcome: DeliveryOutcome) => {
-      recorded.push(outcome);
-      return Promise.resolve({ status: outcome.status, attemptNumber: 1 });
-    },
+    record,
+    recordAndClaim: async (outcome: DeliveryOutcome) => ({ written: await record(outcome), claimed: [] }),
   } as unknown as DeliveryOutcomeWriter;
   const lanes = {
-    advance: () => Promise.resolve([]),
+    claim: () => Promise.resolve([]),
     requeueOpenDeliveries: () => Promise.resolve(0),
   } as unknown as LaneAdvancer;
   const deliver = new DeliverDeliveryUseCase(
@@ -142,7 +144,10 @@ describe('DeliverDeliveryUseCase within its account’s fair share', () => {
     expect(await deferralsCounted(metrics)).toBe(3);
 
     sender.answerAll();
-    await expect(Promise.all(runs.slice(0, 2))).resolves.toEqual(['succeeded', 'succeeded']);
+    await expect(Promise.all(runs.slice(0, 2))).resolves.toEqual([
+      { result: 'succeeded', next: [] },
+      { result: 'succeeded', next: [] },
+    ]);
     expect(recorded.map((outcome) => outcome.deliveryId)).toEqual(['noisy-0', 'noisy-1']);
   });
 
@@ -161,7 +166,7 @@ describe('DeliverDeliveryUseCase within its account’s fair share', () => {
       target(QUIET).targetUrl,
     ]);
     sender.answerAll();
-    await expect(quiet).resolves.toBe('succeeded');
+    await expect(quiet).resolves.toEqual({ result: 'succeeded', next: [] });
     await Promise.all(noisy);
   });
 
@@ -181,6 +186,6 @@ describe('DeliverDeliveryUseCase within its account’s fair share', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(sender.sent).toHaveLength(2);
     sender.answerAll();
-    await expect(second).resolves.toBe('succeeded');
+    await expect(second).resolves.toEqual({ result: 'succeeded', next: [] });
   });
 });

@@ -6,11 +6,11 @@ import {
   type WebhookHttpSender,
 } from '@lms/http-delivery';
 import { Metrics } from '@lms/observability';
-import type { DeliveryOutcome, LaneDelivery, LaneKey, WrittenOutcome } from '@lms/webhook-domain';
+import type { ClaimedRequest, DeliveryOutcome, LaneKey, WrittenOutcome } from '@lms/webhook-domain';
 import { AccountFairShare } from './account-fair-share';
 import { DeliverDeliveryUseCase } from './deliver-delivery.use-case';
 import type { DeliveryLoader, LoadedDelivery } from './delivery-loader';
-import type { DeliveryOutcomeWriter } from './delivery-outcome-writer';
+import type { DeliveryOutcomeWriter, RecordedAndClaimed } from './delivery-outcome-writer';
 import type { LaneAdvancer } from './lane-advancer';
 import { RetryDeliveryError } from './retry-delivery-error';
 import { RetryPolicy } from './retry-policy';
@@ -78,19 +78,30 @@ class FakeSender implements Pick<WebhookHttpSender, 'send' | 'userAgent' | 'clos
 }
 
 /** Writes what it is given, unless the row was cancelled meanwhile (then the row says CANCELLED). */
-class FakeWriter implements Pick<DeliveryOutcomeWriter, 'record'> {
+class FakeWriter implements Pick<DeliveryOutcomeWriter, 'record' | 'recordAndClaim'> {
   readonly recorded: DeliveryOutcome[] = [];
-  constructor(private readonly cancelledMeanwhile = false) {}
+  /** Lanes whose next request an outcome write claimed (recordAndClaim). */
+  readonly claimedFor: LaneKey[] = [];
+  constructor(
+    private readonly cancelledMeanwhile = false,
+    private readonly next: ClaimedRequest[] = [],
+  ) {}
   async record(outcome: DeliveryOutcome): Promise<WrittenOutcome> {
     this.recorded.push(outcome);
     return { status: this.cancelledMeanwhile ? 'CANCELLED' : outcome.status, attemptNumber: 3 };
   }
+  async recordAndClaim(outcome: DeliveryOutcome, lane: LaneKey): Promise<RecordedAndClaimed> {
+    const written = await this.record(outcome);
+    this.claimedFor.push(lane);
+    return { written, claimed: this.cancelledMeanwhile ? [] : this.next };
+  }
 }
 
-class FakeLanes implements Pick<LaneAdvancer, 'advance' | 'requeueOpenDeliveries'> {
+/** `advanced`: lanes claimed apart from an outcome write (cancelled, skipped, 410). */
+class FakeLanes implements Pick<LaneAdvancer, 'claim' | 'requeueOpenDeliveries'> {
   readonly advanced: LaneKey[] = [];
   readonly requeued: LaneKey[] = [];
-  async advance(lane: LaneKey): Promise<LaneDelivery[]> {
+  async claim(lane: LaneKey): Promise<ClaimedRequest[]> {
     this.advanced.push(lane);
     return [];
   }
@@ -134,7 +145,13 @@ function useCaseWith(
 ) {
   const delivery = parts.delivery === undefined ? openDelivery() : parts.delivery;
   const target = parts.target === undefined ? activeTarget() : parts.target;
-  const loader: Pick<DeliveryLoader, 'load'> = { load: async () => delivery };
+  const loads: string[] = [];
+  const loader: Pick<DeliveryLoader, 'load'> = {
+    load: async (id) => {
+      loads.push(id);
+      return delivery;
+    },
+  };
   const targets: Pick<WebhookTargetCache, 'get'> = { get: async () => target };
   const sender = new FakeSender(parts.answer ?? answered(204));
   const writer = parts.writer ?? new FakeWriter();
@@ -158,7 +175,7 @@ function useCaseWith(
     metrics,
     () => new Date(NOW),
   );
-  return { deliver, sender, writer, lanes, disabler, rateLimiter, metrics };
+  return { deliver, sender, writer, lanes, disabler, rateLimiter, metrics, loads };
 }
 
 async function outcomesCounted(metrics: Metrics): Promise<Record<string, number>> {
@@ -175,7 +192,7 @@ describe('DeliverDeliveryUseCase', () => {
   it('sends a 2xx-answered request once, records it SUCCEEDED at the clock’s time, and moves its lane on', async () => {
     const { deliver, sender, writer, lanes, metrics } = useCaseWith();
 
-    await expect(deliver.execute('delivery-1')).resolves.toBe('succeeded');
+    await expect(deliver.execute('delivery-1')).resolves.toMatchObject({ result: 'succeeded' });
 
     expect(sender.sent).toHaveLength(1);
     expect(sender.sent[0].url).toBe('http://127.0.0.1:9/hook');
@@ -195,12 +212,14 @@ describe('DeliverDeliveryUseCase', () => {
         },
       },
     ]);
-    expect(lanes.advanced).toEqual([LANE]);
+    // The outcome write claims the lane's next request itself: no second lane step.
+    expect(writer.claimedFor).toEqual([LANE]);
+    expect(lanes.advanced).toEqual([]);
     expect(lanes.requeued).toEqual([]);
     expect(await outcomesCounted(metrics)).toEqual({ succeeded: 1 });
   });
 
-  it('observes the lane stages of a first attempt: created → POST by the clock, the POST, the outcome write, the next lane step', async () => {
+  it('observes the lane stages of a first attempt: created → POST by the clock, the POST, the outcome write (which claims the next step)', async () => {
     const { deliver, metrics } = useCaseWith();
 
     await deliver.execute('delivery-1');
@@ -211,7 +230,7 @@ describe('DeliverDeliveryUseCase', () => {
         .filter((v) => v.metricName === 'lmsw_lane_stage_seconds_count')
         .map((v) => [String(v.labels.stage), v.value]),
     );
-    expect(counts).toEqual({ claim_to_post: 1, post: 1, outcome_commit: 1, advance: 1 });
+    expect(counts).toEqual({ claim_to_post: 1, post: 1, outcome_commit: 1 });
     // Created 5 s before the clock's POST start.
     const claimToPostSum = values.find(
       (v) => v.metricName === 'lmsw_lane_stage_seconds_sum' && v.labels.stage === 'claim_to_post',
@@ -246,6 +265,7 @@ describe('DeliverDeliveryUseCase', () => {
       expect.objectContaining({ status: 'RETRYING', nextAttemptAt: new Date(NOW.getTime() + 10_000) }),
     ]);
     // The lane stays blocked behind its failing request: no next request is made.
+    expect(writer.claimedFor).toEqual([]);
     expect(lanes.advanced).toEqual([]);
   });
 
@@ -258,12 +278,12 @@ describe('DeliverDeliveryUseCase', () => {
 
   it('gives a delivery up as DEAD when its next attempt would fall past the retry window, measured by the clock', async () => {
     // Created 55 s before the clock: the next step (10 s) would end past the 60 s window.
-    const { deliver, writer, lanes, metrics } = useCaseWith({
+    const { deliver, writer, metrics } = useCaseWith({
       delivery: openDelivery({ attemptCount: 1, createdAt: new Date(NOW.getTime() - 55_000) }),
       answer: answered(503),
     });
 
-    await expect(deliver.execute('delivery-1')).resolves.toBe('dead');
+    await expect(deliver.execute('delivery-1')).resolves.toMatchObject({ result: 'dead' });
 
     expect(writer.recorded).toEqual([
       expect.objectContaining({
@@ -271,25 +291,57 @@ describe('DeliverDeliveryUseCase', () => {
         deadReason: `${DeliveryFailure.httpStatus(503).text} (gave up after 2 attempts: older than the retry window)`,
       }),
     ]);
-    expect(lanes.advanced).toEqual([LANE]);
+    expect(writer.claimedFor).toEqual([LANE]);
     expect(await outcomesCounted(metrics)).toEqual({ dead: 1 });
   });
 
-  it('makes a 410 DEAD at once and disables the webhook by its receiver', async () => {
-    const { deliver, writer, disabler } = useCaseWith({ answer: answered(410) });
+  it('makes a 410 DEAD at once and disables the webhook by its receiver before its lane moves', async () => {
+    const { deliver, writer, disabler, lanes } = useCaseWith({ answer: answered(410) });
 
-    await expect(deliver.execute('delivery-1')).resolves.toBe('dead');
+    await expect(deliver.execute('delivery-1')).resolves.toMatchObject({ result: 'dead' });
 
     expect(writer.recorded).toEqual([
       expect.objectContaining({ status: 'DEAD', deadReason: DeliveryFailure.receiverGone().text }),
     ]);
     expect(disabler.disabled).toEqual([[HOOK, 'delivery-1']]);
+    expect(writer.claimedFor).toEqual([]);
+    expect(lanes.advanced).toEqual([LANE]);
+  });
+
+  it('answers the lane’s next requests its outcome write claimed, and sends a claimed request without reading it again', async () => {
+    const next: ClaimedRequest = {
+      deliveryId: 'delivery-2',
+      webhookId: HOOK,
+      kind: 'REALTIME',
+      accountId: ACCOUNT,
+      attemptCount: 0,
+      createdAt: new Date(NOW.getTime() - 1_000),
+      events: [
+        {
+          eventId: 'e-2',
+          eventName: 'COURSE_COMPLETED',
+          timestamp: 2,
+          eventInfo: 'i',
+          dataJson: '{"x": 1.0}',
+        },
+      ],
+    };
+    const { deliver, sender, loads } = useCaseWith({ writer: new FakeWriter(false, [next]) });
+
+    const run = await deliver.execute('delivery-1');
+    expect(run).toEqual({ result: 'succeeded', next: [next] });
+
+    const following = await deliver.sendClaimed(next);
+    expect(following).toEqual([next]);
+    expect(loads).toEqual(['delivery-1']);
+    expect(sender.sent.map((request) => request.headers['webhook-id'])).toEqual(['delivery-1', 'delivery-2']);
+    expect(sender.sent[1].body.toString('utf8')).toContain('"data":{"x": 1.0}');
   });
 
   it('answers cancelled, without a retry, when the delivery was cancelled while it was being sent', async () => {
     const { deliver, writer, lanes } = useCaseWith({ answer: answered(500), writer: new FakeWriter(true) });
 
-    await expect(deliver.execute('delivery-1')).resolves.toBe('cancelled');
+    await expect(deliver.execute('delivery-1')).resolves.toMatchObject({ result: 'cancelled' });
 
     expect(writer.recorded).toHaveLength(1);
     expect(lanes.advanced).toEqual([LANE]);
@@ -302,7 +354,7 @@ describe('DeliverDeliveryUseCase', () => {
   ])('cancels, unsent, a delivery whose webhook is %s, and moves its lane on', async (_, target) => {
     const { deliver, sender, writer, disabler, lanes, metrics } = useCaseWith({ target });
 
-    await expect(deliver.execute('delivery-1')).resolves.toBe('cancelled');
+    await expect(deliver.execute('delivery-1')).resolves.toMatchObject({ result: 'cancelled' });
 
     expect(sender.sent).toEqual([]);
     expect(writer.recorded).toEqual([]);
@@ -314,7 +366,7 @@ describe('DeliverDeliveryUseCase', () => {
   it('skips a job whose delivery vanished: nothing sent, no lane touched', async () => {
     const { deliver, sender, lanes, metrics } = useCaseWith({ delivery: null });
 
-    await expect(deliver.execute('delivery-1')).resolves.toBe('skipped');
+    await expect(deliver.execute('delivery-1')).resolves.toMatchObject({ result: 'skipped' });
 
     expect(sender.sent).toEqual([]);
     expect(lanes.advanced).toEqual([]);
@@ -326,7 +378,7 @@ describe('DeliverDeliveryUseCase', () => {
       delivery: openDelivery({ status: 'SUCCEEDED' }),
     });
 
-    await expect(deliver.execute('delivery-1')).resolves.toBe('skipped');
+    await expect(deliver.execute('delivery-1')).resolves.toMatchObject({ result: 'skipped' });
 
     expect(sender.sent).toEqual([]);
     expect(writer.recorded).toEqual([]);

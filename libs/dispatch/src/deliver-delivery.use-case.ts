@@ -7,7 +7,7 @@ import {
   type SendOutcome,
 } from '@lms/http-delivery';
 import { Metrics } from '@lms/observability';
-import type { DeliveryOutcome } from '@lms/webhook-domain';
+import type { ClaimedRequest, DeliveryOutcome, LaneKey } from '@lms/webhook-domain';
 import { AccountFairShare } from './account-fair-share';
 import { DeliveryLoader, type LoadedDelivery } from './delivery-loader';
 import { DeliveryOutcomeWriter } from './delivery-outcome-writer';
@@ -21,6 +21,16 @@ import { WebhookRateLimiter } from './webhook-rate-limiter';
 import { WebhookTargetCache, type WebhookTarget } from './webhook-target-cache';
 
 export type DeliverResult = 'succeeded' | 'dead' | 'skipped' | 'cancelled';
+
+/** One request worked: how it ended, and its lane's next requests (claimed, committed, to be sent). */
+export interface DeliveryRun {
+  result: DeliverResult;
+  next: ClaimedRequest[];
+}
+
+function laneOf(delivery: LoadedDelivery): LaneKey {
+  return { webhookId: delivery.webhookId, kind: delivery.kind };
+}
 
 /**
  * One attempt at one delivery: the body of the `deliver` job. Resolves when the delivery is finished
@@ -51,11 +61,13 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
   }
 
   /**
-   * Works one request of a lane. While it keeps failing, RetryDeliveryError goes up to the queue and
-   * the lane stays blocked behind it (its open delivery fills the in-flight slot). Once it is finished
-   * (sent, dead, cancelled, or found finished by a repeated job), its lane may move on.
+   * Works one request of a lane, from its deliver job. While it keeps failing, RetryDeliveryError goes
+   * up to the queue and the lane stays blocked behind it (its open delivery fills the in-flight slot).
+   * Once it is finished (sent, dead, cancelled, or found finished by a repeated job), its lane moves
+   * on: the answer carries the lane's next requests, claimed and committed, for the caller to send
+   * (LaneDriver).
    */
-  async execute(deliveryId: string): Promise<DeliverResult> {
+  async execute(deliveryId: string): Promise<DeliveryRun> {
     // Deferred before and its account still holds its whole share: again, without loading its events.
     const deferMs = this.fairShare.deferralOf(deliveryId);
     if (deferMs !== undefined) throw this.deferred(deferMs);
@@ -63,31 +75,55 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
     // Postgres is the truth: a job for a vanished delivery is a stale wake-up call.
     if (!delivery) {
       this.metrics.deliveryOutcomes.inc({ outcome: 'skipped' });
-      return 'skipped';
+      return { result: 'skipped', next: [] };
     }
-    const result = await this.attempt(delivery);
-    const lane = { webhookId: delivery.webhookId, kind: delivery.kind };
-    const stopAdvance = this.metrics.laneStage.startTimer({ stage: 'advance' });
-    await this.lanes.advance(lane);
-    stopAdvance();
+    const run = await this.attempt(delivery);
     // Only a repeated job finds its delivery finished: its first run may have died between creating
-    // the lane's next request and queueing it.
-    if (result === 'skipped') await this.lanes.requeueOpenDeliveries(lane);
-    return result;
+    // the lane's next request and sending it.
+    if (run.result === 'skipped') await this.lanes.requeueOpenDeliveries(laneOf(delivery));
+    return run;
   }
 
-  private async attempt(delivery: LoadedDelivery): Promise<DeliverResult> {
+  /**
+   * Sends a request its lane's claim just created (it comes with its events: nothing is read again).
+   * Answers the lane's next requests, as execute does; throws RetryDeliveryError as execute does.
+   */
+  async sendClaimed(request: ClaimedRequest): Promise<ClaimedRequest[]> {
+    const run = await this.attempt({
+      id: request.deliveryId,
+      webhookId: request.webhookId,
+      accountId: request.accountId,
+      kind: request.kind,
+      status: 'PENDING',
+      attemptCount: request.attemptCount,
+      createdAt: request.createdAt,
+      events: request.events,
+    });
+    return run.next;
+  }
+
+  /** A finished request's lane moves on where no outcome write claimed for it (cancelled, skipped, 410). */
+  private async claimNext(delivery: LoadedDelivery): Promise<ClaimedRequest[]> {
+    const stopAdvance = this.metrics.laneStage.startTimer({ stage: 'advance' });
+    try {
+      return await this.lanes.claim(laneOf(delivery));
+    } finally {
+      stopAdvance();
+    }
+  }
+
+  private async attempt(delivery: LoadedDelivery): Promise<DeliveryRun> {
     const deliveryId = delivery.id;
     // A job for a finished delivery (a repeat after a crash): nothing to send, but its lane may move.
     if (delivery.status !== 'PENDING' && delivery.status !== 'RETRYING') {
       this.metrics.deliveryOutcomes.inc({ outcome: 'skipped' });
-      return 'skipped';
+      return { result: 'skipped', next: await this.claimNext(delivery) };
     }
     const target = await this.targets.get(delivery.webhookId);
     if (!target || target.status !== 'ACTIVE' || target.deleted) {
       await this.disabler.cancelDeliveryOfInactiveWebhook(deliveryId);
       this.metrics.deliveryOutcomes.inc({ outcome: 'cancelled' });
-      return 'cancelled';
+      return { result: 'cancelled', next: await this.claimNext(delivery) };
     }
     const { startedAt, sent } = await this.sendWithinShare(delivery, target);
     const attempt = {
@@ -119,15 +155,21 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
       }
     }
 
+    // A finished request (not a 410: its webhook is disabled first) claims its lane's next request in
+    // the same round trip as its outcome; a retry keeps the lane blocked.
+    const gone = sent.statusCode === 410;
     const stopOutcomeCommit = this.metrics.laneStage.startTimer({ stage: 'outcome_commit' });
-    const written = await this.writer.record(outcome);
+    const { written, claimed } =
+      outcome.status !== 'RETRYING' && !gone
+        ? await this.writer.recordAndClaim(outcome, laneOf(delivery))
+        : { written: await this.writer.record(outcome), claimed: [] };
     stopOutcomeCommit();
     const label =
       outcome.status === 'SUCCEEDED' ? 'succeeded' : outcome.status === 'DEAD' ? 'dead' : 'retrying';
     this.metrics.deliveryOutcomes.inc({ outcome: label });
     this.metrics.attemptDuration.observe({ outcome: label }, sent.durationMs / 1000);
 
-    if (sent.statusCode === 410) await this.disabler.disableByReceiver(target.id, deliveryId);
+    if (gone) await this.disabler.disableByReceiver(target.id, deliveryId);
     if (written.status === 'RETRYING') {
       throw new RetryDeliveryError(`attempt ${written.attemptNumber} failed: ${sent.error}`, retryInMs, true);
     }
@@ -140,9 +182,15 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
         accountId: delivery.accountId,
         attempts: written.attemptNumber,
       });
-      return 'dead';
     }
-    return written.status === 'SUCCEEDED' ? 'succeeded' : 'cancelled';
+    const result: DeliverResult =
+      written.status === 'SUCCEEDED' ? 'succeeded' : written.status === 'DEAD' ? 'dead' : 'cancelled';
+    // Written by record (a 410), or cancelled meanwhile and so claimed nothing: claim here.
+    const next =
+      gone || (claimed.length === 0 && written.status === 'CANCELLED')
+        ? await this.claimNext(delivery)
+        : claimed;
+    return { result, next };
   }
 
   /**

@@ -1,15 +1,24 @@
 import type { DispatcherConfig } from '@lms/config';
 import { Metrics } from '@lms/observability';
 import type { DeliverJobData } from '@lms/queue-contract';
-import type { LaneKey } from '@lms/webhook-domain';
+import type { ClaimedRequest, LaneKey } from '@lms/webhook-domain';
 import type { Job } from 'bull';
 import type { DeliverDeliveryUseCase } from './deliver-delivery.use-case';
 import { DeliverJobHandler } from './deliver-job.handler';
 import type { DeliveryOutcomeWriter } from './delivery-outcome-writer';
 import type { LaneAdvancer } from './lane-advancer';
+import type { LaneDriver } from './lane-driver';
 import { isInfrastructureError, RetryDeliveryError, unexpectedErrorRetryMs } from './retry-delivery-error';
 
 const LANE: LaneKey = { webhookId: 'webhook-1', kind: 'REALTIME' };
+const NEXT: ClaimedRequest = {
+  ...LANE,
+  deliveryId: 'delivery-next',
+  accountId: 1,
+  attemptCount: 0,
+  createdAt: new Date(),
+  events: [],
+};
 
 /** A Bull job as the worker hands it over; `update` persists the data as Bull does (in Redis). */
 function jobOf(data: DeliverJobData): Job<DeliverJobData> & { data: DeliverJobData } {
@@ -25,17 +34,19 @@ function jobOf(data: DeliverJobData): Job<DeliverJobData> & { data: DeliverJobDa
 function setUp(execute: () => Promise<unknown>, maxUnexpectedErrors = 3) {
   const metrics = new Metrics();
   const giveUp = jest.fn(async () => ({ lane: LANE, gaveUp: true }));
-  const advance = jest.fn(async () => []);
+  const advance = jest.fn(async (): Promise<ClaimedRequest[]> => [NEXT]);
+  const drive = jest.fn(async () => undefined);
   const handler = new DeliverJobHandler(
     { execute: jest.fn(execute) } as unknown as DeliverDeliveryUseCase,
     { giveUp } as unknown as DeliveryOutcomeWriter,
-    { advance } as unknown as LaneAdvancer,
+    { claim: advance } as unknown as LaneAdvancer,
+    { drive } as unknown as LaneDriver,
     metrics,
     { maxUnexpectedErrors } as DispatcherConfig,
   );
   const counted = async (counter: 'deliveriesGivenUp' | 'deliveryUnexpectedErrors') =>
     (await metrics[counter].get()).values.map((value) => [value.labels.error, value.value]);
-  return { handler, giveUp, advance, counted };
+  return { handler, giveUp, advance, drive, counted };
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<unknown> {
@@ -49,7 +60,7 @@ async function failureOf(promise: Promise<unknown>): Promise<unknown> {
 
 describe('DeliverJobHandler: no delivery is retried for ever on an unexpected error', () => {
   it('retries an unexpected error with a growing delay, then makes the delivery DEAD and moves its lane on', async () => {
-    const { handler, giveUp, advance, counted } = setUp(async () => {
+    const { handler, giveUp, advance, drive, counted } = setUp(async () => {
       throw new RangeError('Invalid string length');
     });
     const job = jobOf({ deliveryId: 'delivery-1' });
@@ -72,6 +83,7 @@ describe('DeliverJobHandler: no delivery is retried for ever on an unexpected er
       'RangeError: gave up after 3 unexpected errors: Invalid string length',
     );
     expect(advance).toHaveBeenCalledWith(LANE);
+    expect(drive).toHaveBeenCalledWith([NEXT]);
     expect(await counted('deliveriesGivenUp')).toEqual([['RangeError', 1]]);
     expect(await counted('deliveryUnexpectedErrors')).toEqual([['RangeError', 3]]);
   });
@@ -138,6 +150,14 @@ describe('DeliverJobHandler: no delivery is retried for ever on an unexpected er
     }, 1);
     advance.mockRejectedValueOnce(new TypeError('bug in the lane step'));
     expect(await handler.handle(jobOf({ deliveryId: 'delivery-5' }))).toBe('dead');
+  });
+});
+
+describe('DeliverJobHandler: the lane goes on from the job', () => {
+  it('drives the lane’s next requests the delivery’s outcome claimed, then answers the delivery’s result', async () => {
+    const { handler, drive } = setUp(async () => ({ result: 'succeeded', next: [NEXT] }));
+    expect(await handler.handle(jobOf({ deliveryId: 'delivery-7' }))).toBe('succeeded');
+    expect(drive).toHaveBeenCalledWith([NEXT]);
   });
 });
 

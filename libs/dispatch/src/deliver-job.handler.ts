@@ -9,6 +9,7 @@ import { DeliveryJobHandler } from './delivery-job-handler';
 import { DeliveryOutcomeWriter } from './delivery-outcome-writer';
 import { DISPATCHER_CONFIG } from './dispatch-tokens';
 import { LaneAdvancer } from './lane-advancer';
+import { errorClassOf, LaneDriver } from './lane-driver';
 import { isInfrastructureError, RetryDeliveryError, unexpectedErrorRetryMs } from './retry-delivery-error';
 
 /**
@@ -29,13 +30,17 @@ export class DeliverJobHandler implements DeliveryJobHandler {
     private readonly deliver: DeliverDeliveryUseCase,
     private readonly writer: DeliveryOutcomeWriter,
     private readonly lanes: LaneAdvancer,
+    private readonly driver: LaneDriver,
     private readonly metrics: Metrics,
     @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
   ) {}
 
   async handle(job: Job<DeliverJobData>): Promise<DeliverResult> {
     try {
-      return await this.deliver.execute(job.data.deliveryId);
+      const run = await this.deliver.execute(job.data.deliveryId);
+      // The lane's next request goes out from this job, at once (it never throws).
+      await this.driver.drive(run.next);
+      return run.result;
     } catch (error) {
       if (!(error instanceof RetryDeliveryError)) return this.afterUnexpectedError(job, error);
       if (error.afterRecordedAttempt && job.data.unexpectedErrors) {
@@ -82,7 +87,7 @@ export class DeliverJobHandler implements DeliveryJobHandler {
       this.logger.warn({ msg: `delivery is dead: ${reason}`, deliveryId, errorClass });
     }
     try {
-      await this.lanes.advance(given.lane);
+      await this.driver.drive(await this.lanes.claim(given.lane));
     } catch (error) {
       // The job ends here either way (else the same error would come back for ever); a busy lane that
       // does not move is found by the outbox relay, which queues its wake-up.
@@ -93,10 +98,4 @@ export class DeliverJobHandler implements DeliveryJobHandler {
     }
     return given.gaveUp ? 'dead' : 'skipped';
   }
-}
-
-/** A bounded label: the error's class name (QueryFailedError, RangeError…), never its message. */
-function errorClassOf(error: unknown): string {
-  const name = error instanceof Error ? error.constructor.name : typeof error;
-  return /^[A-Za-z][A-Za-z0-9_]{0,59}$/.test(name) ? name : 'Error';
 }

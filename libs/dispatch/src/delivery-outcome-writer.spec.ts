@@ -1,5 +1,8 @@
 import type { DeliveryOutcome, LaneRepository, WrittenOutcome } from '@lms/webhook-domain';
+import type { DispatcherConfig } from '@lms/config';
 import { DeliveryOutcomeWriter } from './delivery-outcome-writer';
+
+const CONFIG = { batchMaxEvents: 100, maxRequestBodyBytes: 4 * 1024 * 1024 } as DispatcherConfig;
 
 function outcome(deliveryId: string): DeliveryOutcome {
   return {
@@ -28,7 +31,7 @@ describe('DeliveryOutcomeWriter: one outcome that cannot be written never fails 
   it("gives a failing outcome's error to its own job only; every other outcome of the batch is written", async () => {
     const refusal = Object.assign(new Error('refused by a trigger'), { code: 'P0001' });
     const { repository: lanes, statements } = repository((id) => (id === 'bad' ? refusal : undefined));
-    const writer = new DeliveryOutcomeWriter(lanes);
+    const writer = new DeliveryOutcomeWriter(lanes, CONFIG);
 
     const ids = ['a', 'b', 'bad', 'c', 'd'];
     const settled = await Promise.allSettled(ids.map((id) => writer.record(outcome(id))));
@@ -50,11 +53,53 @@ describe('DeliveryOutcomeWriter: one outcome that cannot be written never fails 
       code: '57P01',
     });
     const { repository: lanes, statements } = repository(() => down);
-    const writer = new DeliveryOutcomeWriter(lanes);
+    const writer = new DeliveryOutcomeWriter(lanes, CONFIG);
 
     const settled = await Promise.allSettled(['a', 'b', 'c'].map((id) => writer.record(outcome(id))));
 
     expect(settled.every((s) => s.status === 'rejected' && s.reason === down)).toBe(true);
     expect(statements).toEqual([['a', 'b', 'c']]);
+  });
+});
+
+describe('DeliveryOutcomeWriter.recordAndClaim: one statement records the batch and claims the finished lanes', () => {
+  it('gives each lane’s claimed requests to the outcome of that lane, in one round trip for the batch', async () => {
+    const calls: string[][] = [];
+    const next = (webhookId: string, kind: 'REALTIME' | 'BATCH') => ({
+      deliveryId: `next-${webhookId}-${kind}`,
+      webhookId,
+      kind,
+      accountId: 1,
+      attemptCount: 0,
+      createdAt: new Date(),
+      events: [],
+    });
+    const lanes = {
+      recordAndClaim: jest.fn(async (outcomes: readonly DeliveryOutcome[]) => {
+        calls.push(outcomes.map((o) => o.deliveryId));
+        return {
+          written: outcomes.map(() => ({ status: 'SUCCEEDED', attemptNumber: 1 })),
+          // Claimed in lane order, not in outcome order; one lane (w2 BATCH) has nothing waiting.
+          claimed: [next('w3', 'REALTIME'), next('w1', 'REALTIME'), next('w1', 'BATCH')],
+        };
+      }),
+    } as unknown as LaneRepository;
+    const writer = new DeliveryOutcomeWriter(lanes, CONFIG);
+
+    const results = await Promise.all([
+      writer.recordAndClaim(outcome('a'), { webhookId: 'w1', kind: 'REALTIME' }),
+      writer.recordAndClaim(outcome('b'), { webhookId: 'w2', kind: 'BATCH' }),
+      writer.recordAndClaim(outcome('c'), { webhookId: 'w3', kind: 'REALTIME' }),
+      writer.recordAndClaim(outcome('d'), { webhookId: 'w1', kind: 'BATCH' }),
+    ]);
+
+    expect(calls).toEqual([['a', 'b', 'c', 'd']]);
+    expect(results.map((result) => result.claimed.map((request) => request.deliveryId))).toEqual([
+      ['next-w1-REALTIME'],
+      [],
+      ['next-w3-REALTIME'],
+      ['next-w1-BATCH'],
+    ]);
+    expect(lanes.recordAndClaim).toHaveBeenCalledWith(expect.any(Array), 100, 4 * 1024 * 1024);
   });
 });

@@ -26,6 +26,7 @@ import { DeliveryOutcomeWriter } from './delivery-outcome-writer';
 import { DeliveryQueueWorker } from './delivery-queue-worker';
 import { DISPATCHER_CONFIG, RATE_LIMIT_REDIS } from './dispatch-tokens';
 import { LaneAdvancer } from './lane-advancer';
+import { LaneDriver } from './lane-driver';
 import { backoffFromError } from './retry-delivery-error';
 import { RetryPolicy } from './retry-policy';
 import { WebhookDisabler } from './webhook-disabler';
@@ -53,7 +54,7 @@ async function promoteDelayedJob(queue: Queue, jobId: string): Promise<void> {
 }
 
 /**
- * The delivery engine: queue worker, lane advancer, sender, outcome writer, batch release and auto-disable. Needs the
+ * The delivery engine: queue worker, lane advancer and driver, sender, outcome writer, batch release and auto-disable. Needs the
  * global DatabaseModule (DataSource) and ObservabilityModule (Metrics) from the app.
  */
 @Module({})
@@ -113,6 +114,7 @@ export class DispatchModule {
         WebhookRateLimiter,
         LaneRepository,
         LaneAdvancer,
+        LaneDriver,
         DeliverDeliveryUseCase,
         DeliverJobHandler,
         AdvanceLaneJobHandler,

@@ -126,6 +126,16 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /**
+   * Requests sent by the dispatcher straight after the previous request of their lane finished, in the
+   * same process, with no queue job in between (LaneDriver). The rest went through the queue.
+   */
+  readonly laneContinuations = new Counter({
+    name: 'lmsw_lane_continuations_total',
+    help: 'Requests sent straight after the previous request of their lane, without a queue job',
+    registers: [this.registry],
+  });
+
   /** source: ingestion | admin-api | dispatcher. The rows are safe in Postgres; the relay queues them later. */
   readonly enqueueFailures = new Counter({
     name: 'lmsw_enqueue_failures_total',
