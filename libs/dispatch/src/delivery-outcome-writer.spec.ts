@@ -1,8 +1,10 @@
 import type { DeliveryOutcome, LaneRepository, WrittenOutcome } from '@lms/webhook-domain';
 import type { DispatcherConfig } from '@lms/config';
 import { DeliveryOutcomeWriter } from './delivery-outcome-writer';
+import { LaneDriverIdentity } from './lane-driver-identity';
 
 const CONFIG = { batchMaxEvents: 100, maxRequestBodyBytes: 4 * 1024 * 1024 } as DispatcherConfig;
+const IDENTITY = new LaneDriverIdentity();
 
 function outcome(deliveryId: string): DeliveryOutcome {
   return {
@@ -31,7 +33,7 @@ describe('DeliveryOutcomeWriter: one outcome that cannot be written never fails 
   it("gives a failing outcome's error to its own job only; every other outcome of the batch is written", async () => {
     const refusal = Object.assign(new Error('refused by a trigger'), { code: 'P0001' });
     const { repository: lanes, statements } = repository((id) => (id === 'bad' ? refusal : undefined));
-    const writer = new DeliveryOutcomeWriter(lanes, CONFIG);
+    const writer = new DeliveryOutcomeWriter(lanes, CONFIG, IDENTITY);
 
     const ids = ['a', 'b', 'bad', 'c', 'd'];
     const settled = await Promise.allSettled(ids.map((id) => writer.record(outcome(id))));
@@ -53,7 +55,7 @@ describe('DeliveryOutcomeWriter: one outcome that cannot be written never fails 
       code: '57P01',
     });
     const { repository: lanes, statements } = repository(() => down);
-    const writer = new DeliveryOutcomeWriter(lanes, CONFIG);
+    const writer = new DeliveryOutcomeWriter(lanes, CONFIG, IDENTITY);
 
     const settled = await Promise.allSettled(['a', 'b', 'c'].map((id) => writer.record(outcome(id))));
 
@@ -84,7 +86,7 @@ describe('DeliveryOutcomeWriter.recordAndClaim: one statement records the batch 
         };
       }),
     } as unknown as LaneRepository;
-    const writer = new DeliveryOutcomeWriter(lanes, CONFIG);
+    const writer = new DeliveryOutcomeWriter(lanes, CONFIG, IDENTITY);
 
     const results = await Promise.all([
       writer.recordAndClaim(outcome('a'), { webhookId: 'w1', kind: 'REALTIME' }),
@@ -100,6 +102,12 @@ describe('DeliveryOutcomeWriter.recordAndClaim: one statement records the batch 
       ['next-w3-REALTIME'],
       ['next-w1-BATCH'],
     ]);
-    expect(lanes.recordAndClaim).toHaveBeenCalledWith(expect.any(Array), 100, 4 * 1024 * 1024);
+    // Claimed in this process's name: its requests are driven from memory.
+    expect(lanes.recordAndClaim).toHaveBeenCalledWith(
+      expect.any(Array),
+      100,
+      4 * 1024 * 1024,
+      IDENTITY.driver,
+    );
   });
 });

@@ -9,6 +9,7 @@ import {
   type WrittenOutcome,
 } from '@lms/webhook-domain';
 import { DISPATCHER_CONFIG } from './dispatch-tokens';
+import { LaneDriverIdentity } from './lane-driver-identity';
 import { MicroBatcher } from './micro-batcher';
 import { isInfrastructureError } from './retry-delivery-error';
 
@@ -66,6 +67,7 @@ export class DeliveryOutcomeWriter implements OnApplicationShutdown {
   constructor(
     private readonly deliveries: LaneRepository,
     @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
+    private readonly identity: LaneDriverIdentity,
   ) {}
 
   async record(outcome: DeliveryOutcome): Promise<WrittenOutcome> {
@@ -100,6 +102,7 @@ export class DeliveryOutcomeWriter implements OnApplicationShutdown {
         entries.map((entry) => entry.outcome),
         this.config.batchMaxEvents,
         this.config.maxRequestBodyBytes,
+        this.identity.driver,
       ),
     );
     // A lane's claims go to the first of its outcomes in this batch (two only with maxInFlight > 1).

@@ -27,6 +27,8 @@ import { DeliveryQueueWorker } from './delivery-queue-worker';
 import { DISPATCHER_CONFIG, RATE_LIMIT_REDIS } from './dispatch-tokens';
 import { LaneAdvancer } from './lane-advancer';
 import { LaneDriver } from './lane-driver';
+import { LaneDriverIdentity } from './lane-driver-identity';
+import { LaneWakeListener } from './lane-wake-listener';
 import { backoffFromError } from './retry-delivery-error';
 import { RetryPolicy } from './retry-policy';
 import { WebhookDisabler } from './webhook-disabler';
@@ -115,6 +117,8 @@ export class DispatchModule {
         LaneRepository,
         LaneAdvancer,
         LaneDriver,
+        { provide: LaneDriverIdentity, useValue: new LaneDriverIdentity() },
+        LaneWakeListener,
         DeliverDeliveryUseCase,
         DeliverJobHandler,
         AdvanceLaneJobHandler,

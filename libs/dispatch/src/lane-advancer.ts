@@ -6,6 +6,7 @@ import { DELIVERY_QUEUE, enqueueMissingDeliveries } from '@lms/queue-contract';
 import { LaneRepository, retryOnDeadlock, type ClaimedRequest, type LaneKey } from '@lms/webhook-domain';
 import type { Queue } from 'bull';
 import { DISPATCHER_CONFIG } from './dispatch-tokens';
+import { LaneDriverIdentity } from './lane-driver-identity';
 import { MicroBatcher } from './micro-batcher';
 
 /**
@@ -27,6 +28,7 @@ export class LaneAdvancer implements OnApplicationShutdown {
     private readonly lanes: LaneRepository,
     @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue,
     @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
+    private readonly identity: LaneDriverIdentity,
     private readonly metrics: Metrics,
   ) {}
 
@@ -36,13 +38,14 @@ export class LaneAdvancer implements OnApplicationShutdown {
   }
 
   /**
-   * For a repeated job (a stalled one run again after its replica died): that replica may have
-   * claimed the lane's next request and died before it was sent, and lane_claim creates nothing
-   * while that request is open, so the lane would wait for the outbox relay's grace period. Queues
-   * the open requests that have no job (job id = delivery id: the others are left as they are).
+   * For a wake-up or a repeated job that finds its lane busy: the lane's open request may belong to a
+   * dispatcher that died (it was claimed and never sent, or its job was lost), and lane_claim creates
+   * nothing while that request is open, so the lane would wait for the outbox relay's grace period.
+   * Queues the open requests nobody drives (no live driver: LaneDriverIdentity) that have no job
+   * (job id = delivery id: the others are left as they are).
    */
   async requeueOpenDeliveries(lane: LaneKey): Promise<number> {
-    return enqueueMissingDeliveries(this.queue, await this.lanes.openDeliveryIds(lane));
+    return enqueueMissingDeliveries(this.queue, await this.lanes.orphanedOpenDeliveryIds(lane));
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -52,7 +55,12 @@ export class LaneAdvancer implements OnApplicationShutdown {
   private async claimMany(lanes: LaneKey[]): Promise<ClaimedRequest[][]> {
     // lane_claim locks lanes in one order, but a lane lock can still meet an ingestion's: try again.
     const claimed = await retryOnDeadlock(() =>
-      this.lanes.claim(lanes, this.config.batchMaxEvents, this.config.maxRequestBodyBytes),
+      this.lanes.claim(
+        lanes,
+        this.config.batchMaxEvents,
+        this.config.maxRequestBodyBytes,
+        this.identity.driver,
+      ),
     );
     countCreated(this.metrics, claimed);
     return lanes.map((lane) =>

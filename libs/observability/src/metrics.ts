@@ -136,6 +136,21 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** 1 while the dispatcher's LISTEN connection for lane announcements is up; 0 while it reconnects. */
+  readonly laneWakeListening = new Gauge({
+    name: 'lmsw_lane_wake_listening',
+    help: 'Whether the dispatcher hears lane wake-up announcements (1) or is reconnecting (0)',
+    registers: [this.registry],
+  });
+
+  /** source: notify (an announcement) | sweep (a busy lane nobody moved). Heard by this dispatcher. */
+  readonly laneWakeUpsHeard = new Counter({
+    name: 'lmsw_lane_wakeups_heard_total',
+    help: 'Lane wake-ups this dispatcher acted on, by how it learned of them',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+
   /** source: ingestion | admin-api | dispatcher. The rows are safe in Postgres; the relay queues them later. */
   readonly enqueueFailures = new Counter({
     name: 'lmsw_enqueue_failures_total',
@@ -147,7 +162,7 @@ export class Metrics {
   /** source: ingestion | dispatcher | release | relay | admin-api. One per lane activation, never per event. */
   readonly laneWakeUps = new Counter({
     name: 'lmsw_lane_wakeups_total',
-    help: 'Lanes flipped from idle to busy (each gets one wake-up job), by who added the work',
+    help: 'Lanes flipped from idle to busy (each announced once to the dispatchers), by who added the work',
     labelNames: ['source'] as const,
     registers: [this.registry],
   });

@@ -1,6 +1,5 @@
 import { Metrics } from '@lms/observability';
 import { buildExampleEvent } from '@lms/payload-schemas';
-import type { DeliveryEnqueuer } from '../queue/delivery-enqueuer';
 import type { WebhookSubscriptionCache } from '../subscriptions/webhook-subscription-cache';
 import type { IngestedBatch, LaneRepository, WokenLane } from '@lms/webhook-domain';
 import { EventIngestionService } from './event-ingestion.service';
@@ -46,28 +45,13 @@ function wokenLane(firstOffset: string): WokenLane {
   return { webhookId: `webhook-${firstOffset}`, kind: 'REALTIME', activation: `tx-${firstOffset}` };
 }
 
-/** The one method the service calls on its enqueuer (typed, so a rename or a new call fails to compile). */
-class RecordingWakeUps implements Pick<DeliveryEnqueuer, 'wakeLanes'> {
-  readonly calls: WokenLane[][] = [];
-  constructor(private readonly failure?: Error) {}
-  async wakeLanes(lanes: readonly WokenLane[]): Promise<void> {
-    this.calls.push([...lanes]);
-    if (this.failure) throw this.failure;
-  }
-}
-
-function serviceWith(
-  repository: RefusingRepository,
-  wakeUps = new RecordingWakeUps(),
-  metrics = new Metrics(),
-): EventIngestionService {
+function serviceWith(repository: RefusingRepository, metrics = new Metrics()): EventIngestionService {
   const subscriptions: Pick<WebhookSubscriptionCache, 'subscriptionsOf'> = {
     subscriptionsOf: async () => new Map(),
   };
   return new EventIngestionService(
     repository as unknown as LaneRepository,
     subscriptions as WebhookSubscriptionCache,
-    wakeUps as unknown as DeliveryEnqueuer,
     metrics,
   );
 }
@@ -126,42 +110,25 @@ describe('EventIngestionService: a record Postgres refuses', () => {
   });
 });
 
-describe('EventIngestionService: waking the lanes the batch flipped', () => {
-  it('queues one wake-up call with every lane the stored statements flipped, after storing them', async () => {
+describe('EventIngestionService: the lanes the batch woke', () => {
+  it('answers and counts every lane the stored statements flipped (their commits announced them)', async () => {
     const repository = new RefusingRepository(new Set(['3']));
-    const wakeUps = new RecordingWakeUps();
     const metrics = new Metrics();
 
-    const result = await serviceWith(repository, wakeUps, metrics).ingest(
-      [1, 2, 3, 4].flatMap((o) => record(o)),
-    );
+    const result = await serviceWith(repository, metrics).ingest([1, 2, 3, 4].flatMap((o) => record(o)));
 
     // Statements 1-4 and 3-4 and 3 were refused; 1-2 and 4 were stored, each flipping one lane.
     expect(result.wokenLanes).toEqual([wokenLane('1'), wokenLane('4')]);
-    expect(wakeUps.calls).toEqual([[wokenLane('1'), wokenLane('4')]]);
     expect(await counterValue(metrics, 'lmsw_lane_wakeups_total', { source: 'ingestion' })).toBe(2);
-    expect(await counterValue(metrics, 'lmsw_enqueue_failures_total', { source: 'ingestion' })).toBe(0);
-  });
-
-  it('still resolves when Redis refuses the wake-ups (the relay queues them), and counts them as failed', async () => {
-    const wakeUps = new RecordingWakeUps(new Error('Connection is closed.'));
-    const metrics = new Metrics();
-
-    const result = await serviceWith(new RefusingRepository(), wakeUps, metrics).ingest(record(1, 2));
-
-    expect(result.inserted).toBe(2);
-    expect(wakeUps.calls).toEqual([[wokenLane('1')]]);
-    expect(await counterValue(metrics, 'lmsw_enqueue_failures_total', { source: 'ingestion' })).toBe(1);
   });
 
   it('stores nothing and wakes nothing for an empty batch', async () => {
     const repository = new RefusingRepository();
-    const wakeUps = new RecordingWakeUps();
 
-    await serviceWith(repository, wakeUps).ingest([]);
+    const result = await serviceWith(repository).ingest([]);
 
     expect(repository.statements).toEqual([]);
-    expect(wakeUps.calls).toEqual([]);
+    expect(result.wokenLanes).toEqual([]);
   });
 });
 
@@ -172,7 +139,7 @@ describe('EventIngestionService: the kafka_to_commit stage', () => {
     events[0].kafkaTimestampMs = Date.now() - 4000; // 4 s old: lands above the 3 s bucket
     events[1].kafkaTimestampMs = Date.now() - 4000;
 
-    await serviceWith(new RefusingRepository(new Set(['3'])), new RecordingWakeUps(), metrics).ingest(events);
+    await serviceWith(new RefusingRepository(new Set(['3'])), metrics).ingest(events);
 
     const stage = (await metrics.laneStage.get()).values;
     const of = (suffix: string, le?: number) =>

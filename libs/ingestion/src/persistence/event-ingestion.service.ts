@@ -1,7 +1,6 @@
 import { Metrics } from '@lms/observability';
 import { Injectable, Logger } from '@nestjs/common';
 import { LaneRepository, type IngestedBatch, type LaneTarget, type WokenLane } from '@lms/webhook-domain';
-import { DeliveryEnqueuer } from '../queue/delivery-enqueuer';
 import { WebhookSubscriptionCache } from '../subscriptions/webhook-subscription-cache';
 import type { SourcedEvent } from './sourced-event';
 
@@ -12,7 +11,7 @@ export interface IngestionResult {
   duplicates: number;
   /** (event, webhook) matches appended to lanes. */
   appended: number;
-  /** Real-time lanes this batch woke: each got one wake-up job. */
+  /** Real-time lanes this batch woke: the commit announced each to the dispatchers (LANE_WAKE_CHANNEL). */
   wokenLanes: WokenLane[];
   /** Kafka records whose content Postgres refused: nothing of them is stored; the caller dead-letters them. */
   rejected: StoreRejection[];
@@ -32,9 +31,11 @@ const RECORD_CONTENT_ERROR_CLASSES: ReadonlySet<string> = new Set(['22', '54']);
 /**
  * The one use case of ingestion: store a batch of validated events together with the work they cause
  * (an item in the lane of every subscribed active webhook: its REALTIME lane or its BATCH lane, in the
- * order the events came off the partition) in one statement (one transaction), then wake the lanes
- * that statement flipped from idle to busy: one job per lane activation, never per event. When this
- * resolves, every event is in Postgres; the caller may commit the Kafka offsets.
+ * order the events came off the partition) in one statement (one transaction). The statement wakes
+ * the lanes it flipped from idle to busy itself: its commit announces them to the dispatchers
+ * (NOTIFY on LANE_WAKE_CHANNEL), one announcement per lane activation, never per event, and nothing
+ * on Redis. A lost announcement (no dispatcher listening) is found by the dispatchers' sweep and the
+ * outbox relay. When this resolves, every event is in Postgres; the caller may commit the offsets.
  */
 @Injectable()
 export class EventIngestionService {
@@ -43,7 +44,6 @@ export class EventIngestionService {
   constructor(
     private readonly lanes: LaneRepository,
     private readonly subscriptions: WebhookSubscriptionCache,
-    private readonly enqueuer: DeliveryEnqueuer,
     private readonly metrics: Metrics,
   ) {}
 
@@ -61,18 +61,6 @@ export class EventIngestionService {
     this.metrics.eventsConsumed.inc({ result: 'valid' }, inserted);
     if (duplicates > 0) this.metrics.eventsConsumed.inc({ result: 'duplicate' }, duplicates);
     if (wokenLanes.length > 0) this.metrics.laneWakeUps.inc({ source: 'ingestion' }, wokenLanes.length);
-
-    try {
-      await this.enqueuer.wakeLanes(wokenLanes);
-    } catch (error) {
-      // The items are committed and their lanes marked busy: the outbox relay queues the wake-up of a
-      // busy lane that does not move. Failing here would only make Kafka redeliver stored events.
-      this.metrics.enqueueFailures.inc({ source: 'ingestion' }, wokenLanes.length);
-      this.logger.error({
-        msg: `could not queue ${wokenLanes.length} lane wake-ups (the outbox relay will): ${(error as Error).message}`,
-        webhookIds: wokenLanes.slice(0, 20).map((lane) => lane.webhookId),
-      });
-    }
     return result;
   }
 

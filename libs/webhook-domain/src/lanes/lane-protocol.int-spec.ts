@@ -1,8 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, insertWebhookRow, type TestDatabase } from '@lms/testing';
+import { Client, type Notification } from 'pg';
 import { DataSource } from 'typeorm';
 import { WEBHOOK_DOMAIN_MIGRATIONS } from '../migrations';
-import { LaneRepository, type DeliveryOutcome, type IngestedEvent, type LaneKey } from './lane.repository';
+import {
+  LANE_WAKE_CHANNEL,
+  LaneRepository,
+  type DeliveryOutcome,
+  type IngestedEvent,
+  type LaneKey,
+} from './lane.repository';
 
 const ACCOUNT = 5151;
 const MAX_EVENTS = 100;
@@ -281,4 +288,64 @@ describe('lane protocol v2: claim, and record-and-claim in one round trip', () =
     expect(result.written).toEqual([{ status: 'SUCCEEDED', attemptNumber: 1 }]);
     expect(result.claimed.map((request) => request.events[0].eventId)).toEqual([events[1].eventId]);
   });
+
+  it('announces a lane it woke on the wake-up channel once its transaction commits, and only then', async () => {
+    const listener = new Client({ connectionString: database.url });
+    await listener.connect();
+    const heard: string[] = [];
+    listener.on('notification', (message: Notification) => heard.push(message.payload ?? ''));
+    listener.on('error', () => undefined);
+    await listener.query(`LISTEN ${LANE_WAKE_CHANNEL}`);
+    try {
+      const lane = await webhook();
+      const before = Date.now();
+      await ingest(lane, [lmsEvent()]);
+      await waitUntil(() => heard.length > 0);
+      const [webhookId, kind, announcedAt] = heard[0].split(':');
+      expect([webhookId, kind]).toEqual([lane.webhookId, 'REALTIME']);
+      expect(Number(announcedAt)).toBeGreaterThanOrEqual(before - 1_000);
+
+      // A busy lane is not announced again: its driver finds the new items when its request ends.
+      await ingest(lane, [lmsEvent()]);
+      // A rolled-back append announces nothing.
+      const other = await webhook();
+      await dataSource
+        .transaction(async (manager) => {
+          const [row] = await manager.query<Array<{ id: string }>>(`SELECT id FROM events LIMIT 1`);
+          await lanes.append(manager, other, [Number(row.id)], { releaseNow: true });
+          throw new Error('roll back');
+        })
+        .catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(heard).toHaveLength(1);
+    } finally {
+      await listener.end();
+    }
+  });
+
+  it('an open request is orphaned only when no live dispatcher drives it (its driver lock is gone)', async () => {
+    const lane = await webhook();
+    await ingest(lane, [lmsEvent()]);
+    const driver = new Client({ connectionString: database.url });
+    await driver.connect();
+    try {
+      await driver.query('SELECT pg_advisory_lock(7171, 4242)');
+      const [request] = await lanes.claim([lane], MAX_EVENTS, MAX_BYTES, 4242);
+      // Driven from a live process's memory: nobody queues it again.
+      expect(await lanes.orphanedOpenDeliveryIds(lane)).toEqual([]);
+
+      await driver.end(); // the process dies: its connection, and with it its lock, goes
+      expect(await lanes.orphanedOpenDeliveryIds(lane)).toEqual([request.deliveryId]);
+    } finally {
+      await driver.end().catch(() => undefined);
+    }
+  });
 });
+
+async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

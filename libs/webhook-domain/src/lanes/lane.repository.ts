@@ -132,18 +132,39 @@ export const LANE_VIEW_MAX_IN_FLIGHT = 50;
 /** "Open" in SQL: a request still to be sent or retried (OPEN_DELIVERY_STATUSES). */
 const OPEN_STATUSES_SQL = `(${OPEN_DELIVERY_STATUSES.map((status) => `'${status}'`).join(', ')})`;
 
+/** The Postgres channel on which a commit that woke lanes tells the dispatchers (payload: LaneWakeUp). */
+export const LANE_WAKE_CHANNEL = 'lmsw_lane_wake';
+
 // Adding to a lane always ends with this: lock the touched lane rows (always, so the hand-over with
-// advance_lane is serialised) and flip the idle ones to busy. The SET expressions read the row as
+// advance_lane is serialised), in (webhook_id, kind) order, the order advance_lanes locks them in,
+// so the two cannot deadlock, and flip the idle ones to busy. The SET expressions read the row as
 // locked, so `activated_by = txid_current()` in RETURNING says exactly "this transaction woke it".
+// Each woken lane is announced on LANE_WAKE_CHANNEL; Postgres delivers the notification when (and only
+// if) the transaction commits, so a dispatcher never hears of items it cannot see yet.
+// Three CTEs for the top level of a statement (a data-modifying CTE cannot be nested): `touched` is
+// one row per touched lane, with `woken` true where this transaction flipped it.
 const WAKE_LANES = (touched: string) => `
-  UPDATE lanes l SET
-    busy = true,
-    activated_by = CASE WHEN l.busy THEN l.activated_by ELSE txid_current() END,
-    activations = l.activations + CASE WHEN l.busy THEN 0 ELSE 1 END,
-    updated_at = CASE WHEN l.busy THEN l.updated_at ELSE now() END
-  FROM (${touched}) t
-  WHERE l.webhook_id = t.webhook_id AND l.kind = t.kind
-  RETURNING l.webhook_id, l.kind, l.activated_by::text AS activation, l.activated_by = txid_current() AS woken`;
+  locked AS (
+    SELECT l.webhook_id, l.kind FROM lanes l JOIN (${touched}) t ON l.webhook_id = t.webhook_id AND l.kind = t.kind
+     ORDER BY l.webhook_id, l.kind
+       FOR UPDATE OF l
+  ),
+  flipped AS (
+    UPDATE lanes l SET
+      busy = true,
+      activated_by = CASE WHEN l.busy THEN l.activated_by ELSE txid_current() END,
+      activations = l.activations + CASE WHEN l.busy THEN 0 ELSE 1 END,
+      updated_at = CASE WHEN l.busy THEN l.updated_at ELSE now() END
+    FROM locked t
+    WHERE l.webhook_id = t.webhook_id AND l.kind = t.kind
+    RETURNING l.webhook_id, l.kind, l.activated_by::text AS activation, l.activated_by = txid_current() AS woken
+  ),
+  touched AS (
+    SELECT f.*, CASE WHEN f.woken THEN pg_notify('${LANE_WAKE_CHANNEL}',
+                  f.webhook_id || ':' || f.kind || ':' || floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint)
+                END AS announced
+      FROM flipped f
+  )`;
 
 // One statement stores a whole Kafka batch: the events, then, for the events that were new, one lane
 // item per subscribed active webhook, in the order the events came off the partition, then the
@@ -174,9 +195,7 @@ const STORE_INGESTED_BATCH = `
      ORDER BY t.ord
     RETURNING webhook_id, kind, released
   ),
-  touched AS (
-    ${WAKE_LANES(`SELECT DISTINCT webhook_id, kind FROM appended WHERE released ORDER BY webhook_id, kind`)}
-  )
+  ${WAKE_LANES(`SELECT DISTINCT webhook_id, kind FROM appended WHERE released`)}
   SELECT (SELECT count(*) FROM new_events)::int AS inserted,
          (SELECT count(*) FROM appended)::int AS appended,
          (SELECT coalesce(json_agg(json_build_object('webhookId', webhook_id, 'kind', kind, 'activation', activation)), '[]')
@@ -267,11 +286,18 @@ export class LaneRepository {
     lanes: readonly LaneKey[],
     batchMaxEvents: number,
     maxRequestBytes: number,
+    driver: number | null = null,
   ): Promise<ClaimedRequest[]> {
     if (lanes.length === 0) return [];
     const rows = await this.dataSource.query<ClaimRow[]>(
-      `SELECT * FROM lane_claim($1::uuid[], $2::text[], $3::int, $4::bigint)`,
-      [lanes.map((lane) => lane.webhookId), lanes.map((lane) => lane.kind), batchMaxEvents, maxRequestBytes],
+      `SELECT * FROM lane_claim($1::uuid[], $2::text[], $3::int, $4::bigint, $5::int)`,
+      [
+        lanes.map((lane) => lane.webhookId),
+        lanes.map((lane) => lane.kind),
+        batchMaxEvents,
+        maxRequestBytes,
+        driver,
+      ],
     );
     return claimedRequests(rows);
   }
@@ -288,13 +314,19 @@ export class LaneRepository {
     outcomes: readonly DeliveryOutcome[],
     batchMaxEvents: number,
     maxRequestBytes: number,
+    driver: number | null = null,
   ): Promise<{ written: WrittenOutcome[]; claimed: ClaimedRequest[] }> {
     if (outcomes.length === 0) return { written: [], claimed: [] };
     let rows: Array<ClaimRow & { row_kind: 'outcome' | 'claim'; status: DeliveryStatus }>;
     try {
       rows = await this.dataSource.query(
-        `SELECT * FROM lane_record_and_claim(${OUTCOME_PARAMS}, $14::int, $15::bigint)`,
-        [...outcomeParameters(outcomes, failingSinceChanges(outcomes)), batchMaxEvents, maxRequestBytes],
+        `SELECT * FROM lane_record_and_claim(${OUTCOME_PARAMS}, $14::int, $15::bigint, $16::int)`,
+        [
+          ...outcomeParameters(outcomes, failingSinceChanges(outcomes)),
+          batchMaxEvents,
+          maxRequestBytes,
+          driver,
+        ],
       );
     } catch (error) {
       if (!isContentRefusal(error)) throw error;
@@ -306,7 +338,7 @@ export class LaneRepository {
         )
         .map((o) => o.deliveryId);
       const lanes = await this.lanesOf(finished);
-      return { written, claimed: await this.claim(lanes, batchMaxEvents, maxRequestBytes) };
+      return { written, claimed: await this.claim(lanes, batchMaxEvents, maxRequestBytes, driver) };
     }
     const byId = new Map(
       rows.filter((row) => row.row_kind === 'outcome').map((row) => [row.delivery_id, row]),
@@ -397,10 +429,14 @@ export class LaneRepository {
     return rows.length;
   }
 
-  /** A lane's open requests (to be sent or retried), oldest first. */
-  async openDeliveryIds(lane: LaneKey): Promise<string[]> {
+  /**
+   * A lane's open requests (to be sent or retried) that nobody will send unless queued again: not
+   * driven by a live dispatcher (lane_request_orphaned), oldest first.
+   */
+  async orphanedOpenDeliveryIds(lane: LaneKey): Promise<string[]> {
     const rows = await this.dataSource.query<Array<{ id: string }>>(
       `SELECT id FROM deliveries WHERE webhook_id = $1 AND kind = $2 AND status IN ${OPEN_STATUSES_SQL}
+          AND lane_request_orphaned(driven_by, updated_at)
         ORDER BY created_at`,
       [lane.webhookId, lane.kind],
     );
@@ -622,9 +658,9 @@ export class LaneRepository {
     if (lanes.length === 0) return [];
     const rows = returnedRows<{ webhook_id: string; kind: DeliveryKind; activation: string; woken: boolean }>(
       await manager.query(
-        WAKE_LANES(
-          `SELECT DISTINCT u.webhook_id, u.kind FROM unnest($1::uuid[], $2::text[]) AS u(webhook_id, kind) ORDER BY 1, 2`,
-        ),
+        `WITH ${WAKE_LANES(
+          `SELECT DISTINCT u.webhook_id, u.kind FROM unnest($1::uuid[], $2::text[]) AS u(webhook_id, kind)`,
+        )} SELECT webhook_id, kind, activation, woken FROM touched`,
         [lanes.map((lane) => lane.webhookId), lanes.map((lane) => lane.kind)],
       ),
     );

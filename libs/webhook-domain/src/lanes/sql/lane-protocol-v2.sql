@@ -2,13 +2,33 @@
 -- 1764700000000-lane-engine-v2; the rules are in ../README.md. Every function here is created with
 -- CREATE OR REPLACE so the file can be re-applied; a later version goes in a new file and migration.
 
+-- Who drives a request (deliveries.driven_by): the dispatcher process that claimed it sends it from memory, with no queue job.
+-- Each dispatcher holds a session advisory lock (class 7171, its driver number) on its wake-up
+-- connection for as long as it lives: a killed process loses it the moment its connection closes.
+-- Recovery (a repeated job, the outbox relay) re-queues an open request only when its driver is gone
+-- (or it has not moved for a minute: a request is sent within DELIVERY_TIMEOUT_MS or handed to the queue).
+CREATE OR REPLACE FUNCTION lane_driver_alive(p_driver integer) RETURNS boolean AS $$
+  SELECT EXISTS (SELECT 1 FROM pg_locks l
+                  WHERE l.locktype = 'advisory' AND l.classid = 7171 AND l.objid = p_driver::oid
+                    AND l.objsubid = 2 AND l.granted)
+$$ LANGUAGE sql STABLE;
+
+-- An open request nobody will send unless it is queued again.
+CREATE OR REPLACE FUNCTION lane_request_orphaned(p_driven_by integer, p_updated_at timestamptz) RETURNS boolean AS $$
+  SELECT p_driven_by IS NULL OR p_updated_at < now() - interval '60 seconds' OR NOT lane_driver_alive(p_driven_by)
+$$ LANGUAGE sql STABLE;
+
+-- The claim functions take the claiming dispatcher's driver number (new signatures: the old ones go).
+DROP FUNCTION IF EXISTS advance_lanes(uuid[], text[], integer, bigint);
+DROP FUNCTION IF EXISTS advance_lane(uuid, text, integer, bigint);
+
 -- The lane step (replaces the body of RequestByteCap1764600000200's advance_lane with the same rules).
 -- One change: the lane row is written only when `busy` flips. Before, every step wrote
 -- `busy, updated_at` although a lane that keeps moving stays busy: one dead row version per request
 -- (682,363 dead versions for 216 live rows after a 15-minute soak). Now a moving lane's row is only
 -- locked (FOR UPDATE), which creates no row version.
 CREATE OR REPLACE FUNCTION advance_lane(p_webhook_id uuid, p_kind text, p_batch_max_events integer,
-                                        p_max_request_bytes bigint DEFAULT NULL)
+                                        p_max_request_bytes bigint DEFAULT NULL, p_driver integer DEFAULT NULL)
 RETURNS TABLE (delivery_id uuid, event_count integer) AS $$
 DECLARE
   hook record;
@@ -60,8 +80,9 @@ BEGIN
                      ORDER BY li.id LIMIT per_request) w) i
      WHERE i.n = 1 OR p_max_request_bytes IS NULL OR i.body_bytes <= p_max_request_bytes;
     new_id := gen_random_uuid();
-    INSERT INTO deliveries (id, webhook_id, account_id, kind, status, event_count, redelivery_of)
-    VALUES (new_id, p_webhook_id, hook.account_id, p_kind, 'PENDING', cardinality(item_ids), head_redelivery_of);
+    INSERT INTO deliveries (id, webhook_id, account_id, kind, status, event_count, redelivery_of, driven_by)
+    VALUES (new_id, p_webhook_id, hook.account_id, p_kind, 'PENDING', cardinality(item_ids), head_redelivery_of,
+            p_driver);
     INSERT INTO delivery_events (delivery_id, position, event_pk)
     SELECT new_id, t.ordinality - 1, t.event_pk FROM unnest(event_pks) WITH ORDINALITY AS t(event_pk, ordinality);
     DELETE FROM lane_items WHERE id = ANY(item_ids);
@@ -76,11 +97,31 @@ BEGIN
 END
 $$ LANGUAGE plpgsql;
 
+-- Several lanes in one round trip, locked in one global order so two callers cannot deadlock.
+CREATE OR REPLACE FUNCTION advance_lanes(p_webhook_ids uuid[], p_kinds text[], p_batch_max_events integer,
+                                         p_max_request_bytes bigint DEFAULT NULL, p_driver integer DEFAULT NULL)
+RETURNS TABLE (webhook_id uuid, kind text, delivery_id uuid, event_count integer) AS $$
+DECLARE
+  lane record;
+BEGIN
+  FOR lane IN SELECT DISTINCT u.webhook_id, u.kind FROM unnest(p_webhook_ids, p_kinds) AS u(webhook_id, kind)
+               ORDER BY u.webhook_id, u.kind LOOP
+    webhook_id := lane.webhook_id;
+    kind := lane.kind;
+    FOR delivery_id, event_count IN
+        SELECT a.delivery_id, a.event_count
+          FROM advance_lane(lane.webhook_id, lane.kind, p_batch_max_events, p_max_request_bytes, p_driver) a LOOP
+      RETURN NEXT;
+    END LOOP;
+  END LOOP;
+END
+$$ LANGUAGE plpgsql;
+
 -- The claim: the lanes' next requests (advance_lanes: one lock order) together with everything a
 -- dispatcher needs to send them (the events, data as stored), so no second read follows the claim.
 -- One row per event; the delivery columns repeat. `data` is the stored JSON text, verbatim.
 CREATE OR REPLACE FUNCTION lane_claim(p_webhook_ids uuid[], p_kinds text[], p_batch_max_events integer,
-                                      p_max_request_bytes bigint)
+                                      p_max_request_bytes bigint, p_driver integer)
 RETURNS TABLE (delivery_id uuid, webhook_id uuid, kind text, account_id bigint, attempt_count integer,
                created_at timestamptz, event_count integer, event_position integer, event_id text,
                event_name text, occurred_at bigint, event_info text, data text) AS $$
@@ -89,7 +130,7 @@ DECLARE
   created uuid[];
 BEGIN
   SELECT array_agg(a.delivery_id ORDER BY a.n) INTO created
-    FROM advance_lanes(p_webhook_ids, p_kinds, p_batch_max_events, p_max_request_bytes)
+    FROM advance_lanes(p_webhook_ids, p_kinds, p_batch_max_events, p_max_request_bytes, p_driver)
          WITH ORDINALITY AS a(webhook_id, kind, delivery_id, event_count, n);
   IF created IS NULL THEN RETURN; END IF;
   -- A new statement: it sees the rows advance_lanes just wrote.
@@ -161,7 +202,7 @@ CREATE OR REPLACE FUNCTION lane_record_and_claim(
   p_ids uuid[], p_statuses text[], p_started_at timestamptz[], p_status_codes integer[], p_errors text[],
   p_dead_reasons text[], p_next_attempt_at timestamptz[], p_durations_ms integer[], p_snippets text[],
   p_keep_first integer, p_keep_latest integer, p_succeeded_webhooks uuid[], p_failing_webhooks uuid[],
-  p_batch_max_events integer, p_max_request_bytes bigint)
+  p_batch_max_events integer, p_max_request_bytes bigint, p_driver integer)
 RETURNS TABLE (row_kind text, delivery_id uuid, status text, attempt_count integer, webhook_id uuid,
                kind text, account_id bigint, created_at timestamptz, event_count integer,
                event_position integer, event_id text, event_name text, occurred_at bigint,
@@ -193,6 +234,6 @@ BEGIN
     SELECT 'claim'::text, c.delivery_id, 'PENDING'::text, c.attempt_count, c.webhook_id, c.kind,
            c.account_id, c.created_at, c.event_count, c.event_position, c.event_id, c.event_name,
            c.occurred_at, c.event_info, c.data
-      FROM lane_claim(lane_webhooks, lane_kinds, p_batch_max_events, p_max_request_bytes) c;
+      FROM lane_claim(lane_webhooks, lane_kinds, p_batch_max_events, p_max_request_bytes, p_driver) c;
 END
 $$ LANGUAGE plpgsql;

@@ -1,0 +1,96 @@
+import type { DispatcherConfig } from '@lms/config';
+import { Metrics } from '@lms/observability';
+import type { ClaimedRequest, LaneKey, LaneRepository, WokenLane } from '@lms/webhook-domain';
+import type { Queue } from 'bull';
+import type { LaneAdvancer } from './lane-advancer';
+import type { LaneDriver } from './lane-driver';
+import { LaneDriverIdentity } from './lane-driver-identity';
+import { LaneWakeListener, parseLaneWakeUp } from './lane-wake-listener';
+
+const HOOK = '4b3f1c2e-8d7a-4f7e-9a51-0c2b9e6d1a11';
+
+describe('parseLaneWakeUp', () => {
+  it('reads <webhookId>:<kind>:<ms> and refuses anything else', () => {
+    expect(parseLaneWakeUp(`${HOOK}:REALTIME:1764700000123`)).toEqual({
+      webhookId: HOOK,
+      kind: 'REALTIME',
+      announcedAtMs: 1764700000123,
+    });
+    expect(parseLaneWakeUp(`${HOOK}:BATCH:1`)?.kind).toBe('BATCH');
+    expect(parseLaneWakeUp(`${HOOK}:OTHER:1`)).toBeNull();
+    expect(parseLaneWakeUp(`not-a-uuid:REALTIME:1`)).toBeNull();
+    expect(parseLaneWakeUp(undefined)).toBeNull();
+  });
+});
+
+describe('LaneWakeListener: what it does with a wake-up', () => {
+  function listenerWith(concurrency: number, stuck: WokenLane[] = []) {
+    const claims: LaneKey[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const advancer = {
+      claim: async (lane: LaneKey): Promise<ClaimedRequest[]> => {
+        claims.push(lane);
+        await gate;
+        return [];
+      },
+    } as unknown as LaneAdvancer;
+    const driven: ClaimedRequest[][] = [];
+    const driver = {
+      drive: async (claimed: ClaimedRequest[]) => void driven.push(claimed),
+    } as unknown as LaneDriver;
+    const lanes = { stuckLanes: async () => stuck } as unknown as LaneRepository;
+    const queued: unknown[] = [];
+    const queue = { addBulk: async (jobs: unknown[]) => void queued.push(...jobs) } as unknown as Queue;
+    const listener = new LaneWakeListener(
+      { concurrency, shutdownGraceMs: 1_000, database: { url: 'postgres://unused' } } as DispatcherConfig,
+      advancer,
+      driver,
+      new LaneDriverIdentity(),
+      lanes,
+      queue,
+      new Metrics(),
+    );
+    const announce = (payload: string) =>
+      (listener as unknown as { onAnnouncement(payload: string): void }).onAnnouncement(payload);
+    return { listener, claims, driven, queued, announce, release };
+  }
+
+  it('claims an announced lane once while its claim is under way, then drives what it claimed', async () => {
+    const { listener, claims, driven, announce, release } = listenerWith(10);
+
+    announce(`${HOOK}:REALTIME:${Date.now()}`);
+    announce(`${HOOK}:REALTIME:${Date.now()}`);
+    expect(claims).toEqual([{ webhookId: HOOK, kind: 'REALTIME' }]);
+
+    release();
+    await listener.beforeApplicationShutdown();
+    expect(driven).toEqual([[]]);
+  });
+
+  it('hands a wake-up to the queue when this dispatcher already drives as many lanes as its concurrency', async () => {
+    const other = '5c4f1c2e-8d7a-4f7e-9a51-0c2b9e6d1a22';
+    const { listener, claims, queued, announce, release } = listenerWith(1);
+
+    announce(`${HOOK}:REALTIME:1`);
+    announce(`${other}:REALTIME:1`);
+
+    expect(claims).toHaveLength(1);
+    expect(queued).toEqual([
+      expect.objectContaining({ name: 'advance-lane', data: { webhookId: other, kind: 'REALTIME' } }),
+    ]);
+    release();
+    await listener.beforeApplicationShutdown();
+  });
+
+  it('sweeps the busy lanes nobody moves and claims each', async () => {
+    const stuck: WokenLane[] = [{ webhookId: HOOK, kind: 'BATCH', activation: '7' }];
+    const { listener, claims, release } = listenerWith(10, stuck);
+
+    expect(await listener.sweep()).toBe(1);
+    expect(claims).toEqual([{ webhookId: HOOK, kind: 'BATCH' }]);
+    release();
+    await listener.beforeApplicationShutdown();
+    expect(await listener.sweep()).toBe(0); // stopped: nothing more
+  });
+});
