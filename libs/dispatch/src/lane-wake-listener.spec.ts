@@ -39,7 +39,10 @@ describe('LaneWakeListener: what it does with a wake-up', () => {
     const driver = {
       drive: async (claimed: ClaimedRequest[]) => void driven.push(claimed),
     } as unknown as LaneDriver;
-    const lanes = { stuckLanes: async () => stuck } as unknown as LaneRepository;
+    const lanes = {
+      stuckLanes: async () => stuck,
+      pendingOfDeadDrivers: async () => [],
+    } as unknown as LaneRepository;
     const queued: unknown[] = [];
     const queue = { addBulk: async (jobs: unknown[]) => void queued.push(...jobs) } as unknown as Queue;
     const listener = new LaneWakeListener(

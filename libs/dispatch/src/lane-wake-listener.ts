@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import type { DispatcherConfig } from '@lms/config';
 import { Metrics } from '@lms/observability';
-import { DELIVERY_QUEUE, enqueueLaneWakeUps } from '@lms/queue-contract';
+import { DELIVERY_QUEUE, enqueueLaneWakeUps, enqueueMissingDeliveries } from '@lms/queue-contract';
 import { LANE_WAKE_CHANNEL, LaneRepository, type LaneKey } from '@lms/webhook-domain';
 import type { Queue } from 'bull';
 import { Client, type Notification } from 'pg';
@@ -91,12 +91,21 @@ export class LaneWakeListener implements OnApplicationBootstrap, BeforeApplicati
     ]);
   }
 
-  /** Claims and drives the lanes nobody moves. Answers how many it found. */
+  /**
+   * Claims and drives the lanes nobody moves, and queues the requests a dead dispatcher was sending
+   * from memory (their lanes move within a sweep of its death). Answers how many lanes it found.
+   */
   async sweep(): Promise<number> {
     if (this.stopped) return 0;
     try {
       const stuck = await this.lanes.stuckLanes(LANE_SWEEP_GRACE_MS, LANE_SWEEP_MAX_LANES);
       for (const lane of stuck) this.wake({ webhookId: lane.webhookId, kind: lane.kind }, 'sweep');
+      const orphaned = await this.lanes.pendingOfDeadDrivers(LANE_SWEEP_MAX_LANES);
+      const requeued = orphaned.length === 0 ? 0 : await enqueueMissingDeliveries(this.queue, orphaned);
+      if (requeued > 0) {
+        this.metrics.relayRequeued.inc(requeued);
+        this.logger.warn({ msg: `queued ${requeued} requests whose dispatcher died sending them`, requeued });
+      }
       return stuck.length;
     } catch (error) {
       this.logger.warn(`lane sweep failed (the next one tries again): ${(error as Error).message}`);

@@ -333,9 +333,11 @@ describe('lane protocol v2: claim, and record-and-claim in one round trip', () =
       const [request] = await lanes.claim([lane], MAX_EVENTS, MAX_BYTES, 4242);
       // Driven from a live process's memory: nobody queues it again.
       expect(await lanes.orphanedOpenDeliveryIds(lane)).toEqual([]);
+      expect(await lanes.pendingOfDeadDrivers(1_000)).not.toContain(request.deliveryId);
 
       await driver.end(); // the process dies: its connection, and with it its lock, goes
       expect(await lanes.orphanedOpenDeliveryIds(lane)).toEqual([request.deliveryId]);
+      expect(await lanes.pendingOfDeadDrivers(1_000)).toContain(request.deliveryId);
     } finally {
       await driver.end().catch(() => undefined);
     }

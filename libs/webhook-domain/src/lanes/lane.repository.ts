@@ -444,6 +444,20 @@ export class LaneRepository {
   }
 
   /**
+   * Requests whose driver died with them in memory (PENDING, claimed by a dispatcher whose driver lock
+   * is gone): the dispatchers' sweep queues them at once, instead of after the relay's grace.
+   */
+  async pendingOfDeadDrivers(limit: number): Promise<string[]> {
+    const rows = await this.dataSource.query<Array<{ id: string }>>(
+      `SELECT id FROM deliveries
+        WHERE status = 'PENDING' AND driven_by IS NOT NULL AND NOT lane_driver_alive(driven_by)
+        ORDER BY next_attempt_at LIMIT $1`,
+      [limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /**
    * Busy lanes with no open delivery that have not moved for `graceMs`: their wake-up was lost (a crash
    * between commit and enqueue, a flushed Redis). The relay queues their wake-up again.
    */
