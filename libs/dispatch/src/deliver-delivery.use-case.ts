@@ -7,6 +7,7 @@ import {
   type SendOutcome,
 } from '@lms/http-delivery';
 import { Metrics } from '@lms/observability';
+import { traceParentsOf, withAttemptSpan } from '@lms/tracing';
 import type { ClaimedRequest, DeliveryOutcome, LaneKey } from '@lms/webhook-domain';
 import { AccountFairShare } from './account-fair-share';
 import { DeliveryLoader, type LoadedDelivery } from './delivery-loader';
@@ -219,16 +220,27 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
         this.metrics.laneStage.observe({ stage: 'claim_to_post' }, sinceCreated / 1000);
       }
       const stopPost = this.metrics.laneStage.startTimer({ stage: 'post' });
-      const sent = await this.sender.send(
-        buildWebhookRequest({
-          messageId: delivery.id,
-          url: target.targetUrl,
-          accountId: delivery.accountId,
-          events: delivery.events,
-          credentials: target,
-          now: startedAt,
-          userAgent: this.sender.userAgent,
-        }),
+      // Tracing: a CLIENT span per attempt, linked to the events' traces; off: no span, no header.
+      const sent = await withAttemptSpan(
+        traceParentsOf(delivery.events),
+        {
+          'webhook.id': target.id,
+          'webhook.delivery.id': delivery.id,
+          'webhook.attempt': delivery.attemptCount + 1,
+        },
+        (traceHeaders) =>
+          this.sender.send(
+            buildWebhookRequest({
+              messageId: delivery.id,
+              url: target.targetUrl,
+              accountId: delivery.accountId,
+              events: delivery.events,
+              credentials: target,
+              now: startedAt,
+              userAgent: this.sender.userAgent,
+              traceHeaders,
+            }),
+          ),
       );
       stopPost();
       return { startedAt, sent };

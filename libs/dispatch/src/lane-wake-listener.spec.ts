@@ -6,6 +6,7 @@ import type { LaneAdvancer } from './lane-advancer';
 import type { LaneDriver } from './lane-driver';
 import { LaneDriverIdentity } from './lane-driver-identity';
 import { LaneWakeListener, parseLaneWakeUp } from './lane-wake-listener';
+import { laneOwner } from './lane-ownership';
 
 const HOOK = '4b3f1c2e-8d7a-4f7e-9a51-0c2b9e6d1a11';
 
@@ -24,7 +25,7 @@ describe('parseLaneWakeUp', () => {
 });
 
 describe('LaneWakeListener: what it does with a wake-up', () => {
-  function listenerWith(concurrency: number, stuck: WokenLane[] = []) {
+  function listenerWith(concurrency: number, stuck: WokenLane[] = [], drivers: number[] = []) {
     const claims: LaneKey[] = [];
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
@@ -42,21 +43,23 @@ describe('LaneWakeListener: what it does with a wake-up', () => {
     const lanes = {
       stuckLanes: async () => stuck,
       pendingOfDeadDrivers: async () => [],
+      liveDrivers: async () => drivers,
     } as unknown as LaneRepository;
     const queued: unknown[] = [];
     const queue = { addBulk: async (jobs: unknown[]) => void queued.push(...jobs) } as unknown as Queue;
+    const identity = new LaneDriverIdentity();
     const listener = new LaneWakeListener(
       { concurrency, shutdownGraceMs: 1_000, database: { url: 'postgres://unused' } } as DispatcherConfig,
       advancer,
       driver,
-      new LaneDriverIdentity(),
+      identity,
       lanes,
       queue,
       new Metrics(),
     );
     const announce = (payload: string) =>
       (listener as unknown as { onAnnouncement(payload: string): void }).onAnnouncement(payload);
-    return { listener, claims, driven, queued, announce, release };
+    return { listener, claims, driven, queued, announce, release, identity };
   }
 
   it('claims an announced lane once while its claim is under way, then drives what it claimed', async () => {
@@ -95,5 +98,30 @@ describe('LaneWakeListener: what it does with a wake-up', () => {
     release();
     await listener.beforeApplicationShutdown();
     expect(await listener.sweep()).toBe(0); // stopped: nothing more
+  });
+
+  it('leaves an announced lane to the live dispatcher that owns it, and answers its own lanes', async () => {
+    const lanesToTry = Array.from(
+      { length: 40 },
+      (_, index) => `${index.toString(16).padStart(8, '0')}-8d7a-4f7e-9a51-0c2b9e6d1a11`,
+    );
+    const { listener, claims, release, identity } = listenerWith(100, []);
+    const drivers = [identity.driver, identity.driver + 1].sort((a, b) => a - b);
+    (listener as unknown as { liveDrivers: number[] }).liveDrivers = drivers;
+    const announce = (webhookId: string) =>
+      (listener as unknown as { onAnnouncement(payload: string): void }).onAnnouncement(
+        `${webhookId}:REALTIME:1`,
+      );
+
+    for (const webhookId of lanesToTry) announce(webhookId);
+
+    const mine = lanesToTry.filter(
+      (webhookId) => laneOwner({ webhookId, kind: 'REALTIME' }, drivers) === identity.driver,
+    );
+    expect(mine.length).toBeGreaterThan(0);
+    expect(mine.length).toBeLessThan(lanesToTry.length);
+    expect(claims.map((lane) => lane.webhookId)).toEqual(mine);
+    release();
+    await listener.beforeApplicationShutdown();
   });
 });

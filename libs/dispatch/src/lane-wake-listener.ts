@@ -16,6 +16,7 @@ import { DISPATCHER_CONFIG } from './dispatch-tokens';
 import { LaneAdvancer } from './lane-advancer';
 import { LaneDriver } from './lane-driver';
 import { LANE_DRIVER_LOCK_CLASS, LaneDriverIdentity } from './lane-driver-identity';
+import { laneOwner } from './lane-ownership';
 
 /** How often each dispatcher looks for busy lanes nobody moves (a lost announcement), and from when. */
 export const LANE_SWEEP_INTERVAL_MS = 2_000;
@@ -35,7 +36,8 @@ export function parseLaneWakeUp(payload: string | undefined): (LaneKey & { annou
  * Wake-ups without Redis: the commit that adds work to an idle lane announces it (NOTIFY on
  * LANE_WAKE_CHANNEL, delivered only after the commit), and this dispatcher claims the lane's next
  * request with its events and drives the lane (LaneDriver) at once. Every replica hears every
- * announcement; the lane's row lock lets exactly one claim create requests, the others find it busy.
+ * announcement and the one that owns the lane (laneOwner over the live dispatchers) answers it; the
+ * lane's row lock is what makes exactly one claim create requests, whoever tries.
  *
  * The net for an announcement nobody heard (no dispatcher listening, a connection lost): a sweep every
  * LANE_SWEEP_INTERVAL_MS (and at once after each (re)connection) claims busy lanes with no open request
@@ -55,6 +57,8 @@ export class LaneWakeListener implements OnApplicationBootstrap, BeforeApplicati
   /** Lanes whose claim is under way here: a second announcement meanwhile adds nothing. */
   private readonly waking = new Set<string>();
   private readonly running = new Set<Promise<void>>();
+  /** The live dispatchers' driver numbers as of the last sweep: who answers which announcement. */
+  private liveDrivers: number[] = [];
 
   constructor(
     @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
@@ -98,6 +102,7 @@ export class LaneWakeListener implements OnApplicationBootstrap, BeforeApplicati
   async sweep(): Promise<number> {
     if (this.stopped) return 0;
     try {
+      this.liveDrivers = await this.lanes.liveDrivers();
       const stuck = await this.lanes.stuckLanes(LANE_SWEEP_GRACE_MS, LANE_SWEEP_MAX_LANES);
       for (const lane of stuck) this.wake({ webhookId: lane.webhookId, kind: lane.kind }, 'sweep');
       const orphaned = await this.lanes.pendingOfDeadDrivers(LANE_SWEEP_MAX_LANES);
@@ -166,11 +171,20 @@ export class LaneWakeListener implements OnApplicationBootstrap, BeforeApplicati
   private onAnnouncement(payload: string | undefined): void {
     const lane = parseLaneWakeUp(payload);
     if (lane === null) return;
+    const key: LaneKey = { webhookId: lane.webhookId, kind: lane.kind };
+    // Another live dispatcher answers this lane (it may be wrong for a moment: the lane lock decides,
+    // and the sweep is the net). While this one is not in the list yet, it answers everything.
+    if (
+      this.liveDrivers.includes(this.identity.driver) &&
+      laneOwner(key, this.liveDrivers) !== this.identity.driver
+    ) {
+      return;
+    }
     this.metrics.laneStage.observe(
       { stage: 'commit_to_wake' },
       Math.max(0, Date.now() - lane.announcedAtMs) / 1000,
     );
-    this.wake({ webhookId: lane.webhookId, kind: lane.kind }, 'notify');
+    this.wake(key, 'notify');
   }
 
   private wake(lane: LaneKey, source: 'notify' | 'sweep'): void {

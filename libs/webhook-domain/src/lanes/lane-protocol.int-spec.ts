@@ -334,10 +334,12 @@ describe('lane protocol v2: claim, and record-and-claim in one round trip', () =
       // Driven from a live process's memory: nobody queues it again.
       expect(await lanes.orphanedOpenDeliveryIds(lane)).toEqual([]);
       expect(await lanes.pendingOfDeadDrivers(1_000)).not.toContain(request.deliveryId);
+      expect(await lanes.liveDrivers()).toContain(4242);
 
       await driver.end(); // the process dies: its connection, and with it its lock, goes
       expect(await lanes.orphanedOpenDeliveryIds(lane)).toEqual([request.deliveryId]);
       expect(await lanes.pendingOfDeadDrivers(1_000)).toContain(request.deliveryId);
+      expect(await lanes.liveDrivers()).not.toContain(4242);
     } finally {
       await driver.end().catch(() => undefined);
     }

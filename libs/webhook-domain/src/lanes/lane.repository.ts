@@ -83,6 +83,8 @@ export interface IngestedEvent {
   dataJson: string;
   sourcePartition: number;
   sourceOffset: string;
+  /** The W3C traceparent the event was ingested under (tracing), when there is one. */
+  traceParent?: string | null;
 }
 
 /** A webhook that receives an event if the event is new; `order` is the event's place in its partition. */
@@ -177,10 +179,10 @@ const WAKE_LANES = (touched: string) => `
 // nothing.
 const STORE_INGESTED_BATCH = `
   WITH new_events AS (
-    INSERT INTO events (account_id, event_id, event_name, realtime, occurred_at, event_info, data, data_bytes, source_partition, source_offset)
-    SELECT t.account_id, t.event_id, t.event_name, t.realtime, t.occurred_at, t.event_info, t.data::json, octet_length(t.data), t.source_partition, t.source_offset
-      FROM unnest($1::bigint[], $2::text[], $3::text[], $4::boolean[], $5::bigint[], $6::text[], $7::text[], $8::int[], $9::bigint[])
-        AS t(account_id, event_id, event_name, realtime, occurred_at, event_info, data, source_partition, source_offset)
+    INSERT INTO events (account_id, event_id, event_name, realtime, occurred_at, event_info, data, data_bytes, source_partition, source_offset, trace_parent)
+    SELECT t.account_id, t.event_id, t.event_name, t.realtime, t.occurred_at, t.event_info, t.data::json, octet_length(t.data), t.source_partition, t.source_offset, t.trace_parent
+      FROM unnest($1::bigint[], $2::text[], $3::text[], $4::boolean[], $5::bigint[], $6::text[], $7::text[], $8::int[], $9::bigint[], $15::text[])
+        AS t(account_id, event_id, event_name, realtime, occurred_at, event_info, data, source_partition, source_offset, trace_parent)
     ON CONFLICT (account_id, event_id) DO NOTHING
     RETURNING id, account_id, event_id,
               lane_event_body_bytes(data_bytes, data, event_id, event_name, event_info) AS body_bytes
@@ -238,6 +240,7 @@ export class LaneRepository {
       targets.map((target) => target.webhookId),
       targets.map((target) => target.kind),
       targets.map((target) => target.order),
+      events.map((event) => event.traceParent ?? null),
     ]);
     return { inserted: row.inserted, appended: row.appended, woken: row.woken };
   }
@@ -441,6 +444,14 @@ export class LaneRepository {
       [lane.webhookId, lane.kind],
     );
     return rows.map((row) => row.id);
+  }
+
+  /** The driver numbers of the dispatchers alive now (their driver locks), ascending. */
+  async liveDrivers(): Promise<number[]> {
+    const rows = await this.dataSource.query<Array<{ driver: number }>>(
+      `SELECT d AS driver FROM lane_live_drivers() d ORDER BY d`,
+    );
+    return rows.map((row) => row.driver);
   }
 
   /**

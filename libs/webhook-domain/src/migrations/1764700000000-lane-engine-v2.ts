@@ -34,6 +34,7 @@ export class LaneEngineV21764700000000 implements MigrationInterface {
     await queryRunner.query(`DROP FUNCTION lane_claim(uuid[], text[], integer, bigint, integer)`);
     await queryRunner.query(`DROP FUNCTION lane_request_orphaned(integer, timestamptz)`);
     await queryRunner.query(`DROP FUNCTION lane_driver_alive(integer)`);
+    await queryRunner.query(`DROP FUNCTION lane_live_drivers()`);
     await queryRunner.query(`DROP FUNCTION advance_lanes(uuid[], text[], integer, bigint, integer)`);
     await queryRunner.query(`DROP FUNCTION advance_lane(uuid, text, integer, bigint, integer)`);
     await queryRunner.query(`ALTER TABLE deliveries DROP COLUMN driven_by`);

@@ -5,6 +5,7 @@ import { DeliveryLanes1764500000000 } from './1764500000000-delivery-lanes';
 import { RequestByteCap1764600000200 } from './1764600000200-request-byte-cap';
 import { WebhookReplays1764600000400 } from './1764600000400-webhook-replays';
 import { LaneEngineV21764700000000 } from './1764700000000-lane-engine-v2';
+import { EventTraceContext1764700000500 } from './1764700000500-event-trace-context';
 
 /** Listed, not globbed: bundled builds have no migrations folder to scan. Append new ones at the end. */
 export const WEBHOOK_DOMAIN_MIGRATIONS = [
@@ -15,4 +16,5 @@ export const WEBHOOK_DOMAIN_MIGRATIONS = [
   RequestByteCap1764600000200,
   WebhookReplays1764600000400,
   LaneEngineV21764700000000,
+  EventTraceContext1764700000500,
 ];

@@ -7,10 +7,15 @@
 -- connection for as long as it lives: a killed process loses it the moment its connection closes.
 -- Recovery (a repeated job, the outbox relay) re-queues an open request only when its driver is gone
 -- (or it has not moved for a minute: a request is sent within DELIVERY_TIMEOUT_MS or handed to the queue).
+-- The live drivers of this database (advisory locks are per database; pg_locks shows the cluster's).
+CREATE OR REPLACE FUNCTION lane_live_drivers() RETURNS SETOF integer AS $$
+  SELECT l.objid::bigint::integer FROM pg_locks l
+   WHERE l.locktype = 'advisory' AND l.classid = 7171 AND l.objsubid = 2 AND l.granted
+     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+$$ LANGUAGE sql STABLE;
+
 CREATE OR REPLACE FUNCTION lane_driver_alive(p_driver integer) RETURNS boolean AS $$
-  SELECT EXISTS (SELECT 1 FROM pg_locks l
-                  WHERE l.locktype = 'advisory' AND l.classid = 7171 AND l.objid = p_driver::oid
-                    AND l.objsubid = 2 AND l.granted)
+  SELECT EXISTS (SELECT 1 FROM lane_live_drivers() d WHERE d = p_driver)
 $$ LANGUAGE sql STABLE;
 
 -- An open request nobody will send unless it is queued again.
