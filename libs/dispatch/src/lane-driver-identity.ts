@@ -12,6 +12,12 @@ export const LANE_DRIVER_LOCK_CLASS = 7171;
  */
 export class LaneDriverIdentity {
   private number = LaneDriverIdentity.draw();
+  /**
+   * Whether this process holds its driver lock now. While it does not (before the wake-up connection
+   * is up, after it was cut), other dispatchers may queue this process's requests again, so it sends
+   * nothing from memory: each next request goes to its queue job instead (LaneDriver), the fence.
+   */
+  holdsLock = false;
 
   get driver(): number {
     return this.number;

@@ -4,6 +4,7 @@ import type { Queue } from 'bull';
 import { AccountFairShare } from './account-fair-share';
 import type { DeliverDeliveryUseCase } from './deliver-delivery.use-case';
 import { LANE_TURN_MAX_REQUESTS, LaneDriver } from './lane-driver';
+import { LaneDriverIdentity } from './lane-driver-identity';
 import { RetryDeliveryError, unexpectedErrorRetryMs } from './retry-delivery-error';
 
 function request(deliveryId: string, accountId = 1): ClaimedRequest {
@@ -36,7 +37,7 @@ function fakeQueue() {
   return { queue: queue as unknown as Queue, added };
 }
 
-function driverWith(sendClaimed: (claimed: ClaimedRequest) => Promise<ClaimedRequest[]>) {
+function driverWith(sendClaimed: (claimed: ClaimedRequest) => Promise<ClaimedRequest[]>, holdsLock = true) {
   const { queue, added } = fakeQueue();
   const sent: string[] = [];
   const deliver = {
@@ -47,7 +48,9 @@ function driverWith(sendClaimed: (claimed: ClaimedRequest) => Promise<ClaimedReq
   } as unknown as DeliverDeliveryUseCase;
   const fairShare = new AccountFairShare({ slotsPerAccount: 10, minDeferralMs: 50, maxDeferralMs: 1_000 });
   const metrics = new Metrics();
-  return { driver: new LaneDriver(deliver, queue, fairShare, metrics), sent, added, metrics };
+  const identity = new LaneDriverIdentity();
+  identity.holdsLock = holdsLock;
+  return { driver: new LaneDriver(deliver, queue, fairShare, identity, metrics), sent, added, metrics };
 }
 
 describe('LaneDriver: a lane goes on in the process that holds it', () => {
@@ -137,5 +140,14 @@ describe('LaneDriver: a lane goes on in the process that holds it', () => {
     };
 
     await expect(driver.drive([request('d1')])).resolves.toBeUndefined();
+  });
+
+  it('sends nothing from memory while it does not hold its driver lock: the request goes to its job', async () => {
+    const { driver, sent, added } = driverWith(async () => [], false);
+
+    await driver.drive([request('d1')]);
+
+    expect(sent).toEqual([]);
+    expect(added).toEqual([{ id: 'd1', delay: 0, data: { deliveryId: 'd1' } }]);
   });
 });

@@ -6,6 +6,7 @@ import type { ClaimedRequest } from '@lms/webhook-domain';
 import type { Queue } from 'bull';
 import { AccountFairShare } from './account-fair-share';
 import { DeliverDeliveryUseCase } from './deliver-delivery.use-case';
+import { LaneDriverIdentity } from './lane-driver-identity';
 import { isInfrastructureError, RetryDeliveryError, unexpectedErrorRetryMs } from './retry-delivery-error';
 
 /**
@@ -25,7 +26,9 @@ export const LANE_TURN_MAX_MS = 2_000;
  *
  * Whatever cannot go on here goes to the queue with its delay: a failed attempt (its retry, on the
  * delivery's schedule), a deferral over the account's fair share or the webhook's rate limit, an
- * unexpected error (counted as the deliver job counts them), the end of a turn, a shutdown. Requests
+ * unexpected error (counted as the deliver job counts them), the end of a turn, a shutdown, and any
+ * request while this process does not hold its driver lock (LaneDriverIdentity: others may re-queue
+ * its requests then, so it sends none from memory). Requests
  * beyond the first of a claim (maxInFlight > 1) are queued at once, within their account's share.
  */
 @Injectable()
@@ -37,6 +40,7 @@ export class LaneDriver implements BeforeApplicationShutdown {
     private readonly deliver: DeliverDeliveryUseCase,
     @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue,
     private readonly fairShare: AccountFairShare,
+    private readonly identity: LaneDriverIdentity,
     private readonly metrics: Metrics,
   ) {}
 
@@ -48,7 +52,14 @@ export class LaneDriver implements BeforeApplicationShutdown {
     let next: ClaimedRequest | undefined = first;
     const turnStartedAt = Date.now();
     for (let sent = 0; next !== undefined; sent += 1) {
-      if (this.stopping || sent >= LANE_TURN_MAX_REQUESTS || Date.now() - turnStartedAt >= LANE_TURN_MAX_MS) {
+      // Without its driver lock this process may be taken for dead: the request goes to its job.
+      const fenced = !this.identity.holdsLock;
+      if (
+        fenced ||
+        this.stopping ||
+        sent >= LANE_TURN_MAX_REQUESTS ||
+        Date.now() - turnStartedAt >= LANE_TURN_MAX_MS
+      ) {
         await this.handOver(next, 0);
         return;
       }

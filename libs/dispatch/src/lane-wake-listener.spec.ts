@@ -26,6 +26,7 @@ describe('parseLaneWakeUp', () => {
 
 describe('LaneWakeListener: what it does with a wake-up', () => {
   function listenerWith(concurrency: number, stuck: WokenLane[] = [], drivers: number[] = []) {
+    const orphanQueries: Array<number | null> = [];
     const claims: LaneKey[] = [];
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
@@ -42,7 +43,10 @@ describe('LaneWakeListener: what it does with a wake-up', () => {
     } as unknown as LaneDriver;
     const lanes = {
       stuckLanes: async () => stuck,
-      pendingOfDeadDrivers: async () => [],
+      pendingOfDeadDrivers: async (_limit: number, except: number | null) => {
+        orphanQueries.push(except);
+        return [];
+      },
       liveDrivers: async () => drivers,
     } as unknown as LaneRepository;
     const queued: unknown[] = [];
@@ -59,7 +63,7 @@ describe('LaneWakeListener: what it does with a wake-up', () => {
     );
     const announce = (payload: string) =>
       (listener as unknown as { onAnnouncement(payload: string): void }).onAnnouncement(payload);
-    return { listener, claims, driven, queued, announce, release, identity };
+    return { listener, claims, driven, queued, announce, release, identity, orphanQueries };
   }
 
   it('claims an announced lane once while its claim is under way, then drives what it claimed', async () => {
@@ -91,9 +95,14 @@ describe('LaneWakeListener: what it does with a wake-up', () => {
 
   it('sweeps the busy lanes nobody moves and claims each', async () => {
     const stuck: WokenLane[] = [{ webhookId: HOOK, kind: 'BATCH', activation: '7' }];
-    const { listener, claims, release } = listenerWith(10, stuck);
+    const { listener, claims, release, identity, orphanQueries } = listenerWith(10, stuck);
 
+    // Without its own lock it cannot tell dead drivers' requests from its own: it leaves them.
     expect(await listener.sweep()).toBe(1);
+    expect(orphanQueries).toEqual([]);
+    identity.holdsLock = true;
+    await listener.sweep();
+    expect(orphanQueries).toEqual([identity.driver]);
     expect(claims).toEqual([{ webhookId: HOOK, kind: 'BATCH' }]);
     release();
     await listener.beforeApplicationShutdown();

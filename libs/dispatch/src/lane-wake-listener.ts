@@ -86,6 +86,7 @@ export class LaneWakeListener implements OnApplicationBootstrap, BeforeApplicati
     clearTimeout(this.reconnectTimer);
     const client = this.client;
     this.client = undefined;
+    this.identity.holdsLock = false;
     await client?.end().catch(() => undefined);
     // Lanes being driven hand their next request to the queue (LaneDriver stops its turns).
     const settled = Promise.allSettled([...this.running]).then(() => undefined);
@@ -105,7 +106,11 @@ export class LaneWakeListener implements OnApplicationBootstrap, BeforeApplicati
       this.liveDrivers = await this.lanes.liveDrivers();
       const stuck = await this.lanes.stuckLanes(LANE_SWEEP_GRACE_MS, LANE_SWEEP_MAX_LANES);
       for (const lane of stuck) this.wake({ webhookId: lane.webhookId, kind: lane.kind }, 'sweep');
-      const orphaned = await this.lanes.pendingOfDeadDrivers(LANE_SWEEP_MAX_LANES);
+      // Never this process's own requests: while its connection (and so its lock) is away, it looks dead
+      // to the query, yet it is still sending them from memory.
+      const orphaned = this.identity.holdsLock
+        ? await this.lanes.pendingOfDeadDrivers(LANE_SWEEP_MAX_LANES, this.identity.driver)
+        : [];
       const requeued = orphaned.length === 0 ? 0 : await enqueueMissingDeliveries(this.queue, orphaned);
       if (requeued > 0) {
         this.metrics.relayRequeued.inc(requeued);
@@ -131,6 +136,7 @@ export class LaneWakeListener implements OnApplicationBootstrap, BeforeApplicati
       await client.connect();
       // The driver number's lock lives with this connection: it says "this process is alive".
       while (!(await this.lockDriverNumber(client))) this.identity.redraw();
+      this.identity.holdsLock = true;
       await client.query(`LISTEN ${LANE_WAKE_CHANNEL}`);
       this.client = client;
       this.metrics.laneWakeListening.set(1);
@@ -153,6 +159,7 @@ export class LaneWakeListener implements OnApplicationBootstrap, BeforeApplicati
     if (this.client !== undefined && this.client !== client) return;
     if (this.client === undefined && this.reconnectTimer !== undefined) return;
     this.client = undefined;
+    this.identity.holdsLock = false;
     this.metrics.laneWakeListening.set(0);
     // A lost client says nothing more (a late 'end' must not start a second reconnection).
     client.removeAllListeners();

@@ -339,6 +339,8 @@ describe('lane protocol v2: claim, and record-and-claim in one round trip', () =
       await driver.end(); // the process dies: its connection, and with it its lock, goes
       expect(await lanes.orphanedOpenDeliveryIds(lane)).toEqual([request.deliveryId]);
       expect(await lanes.pendingOfDeadDrivers(1_000)).toContain(request.deliveryId);
+      // A dispatcher whose own connection is away never takes its own requests for a dead one's.
+      expect(await lanes.pendingOfDeadDrivers(1_000, 4242)).not.toContain(request.deliveryId);
       expect(await lanes.liveDrivers()).not.toContain(4242);
     } finally {
       await driver.end().catch(() => undefined);

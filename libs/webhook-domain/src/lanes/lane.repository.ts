@@ -458,12 +458,13 @@ export class LaneRepository {
    * Requests whose driver died with them in memory (PENDING, claimed by a dispatcher whose driver lock
    * is gone): the dispatchers' sweep queues them at once, instead of after the relay's grace.
    */
-  async pendingOfDeadDrivers(limit: number): Promise<string[]> {
+  async pendingOfDeadDrivers(limit: number, except: number | null = null): Promise<string[]> {
     const rows = await this.dataSource.query<Array<{ id: string }>>(
       `SELECT id FROM deliveries
-        WHERE status = 'PENDING' AND driven_by IS NOT NULL AND NOT lane_driver_alive(driven_by)
+        WHERE status = 'PENDING' AND driven_by IS NOT NULL AND driven_by IS DISTINCT FROM $2
+          AND NOT lane_driver_alive(driven_by)
         ORDER BY next_attempt_at LIMIT $1`,
-      [limit],
+      [limit, except],
     );
     return rows.map((row) => row.id);
   }
