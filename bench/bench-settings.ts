@@ -28,6 +28,12 @@ export interface BenchSettings {
   stallTimeoutMs: number;
   /** The receiver verifies one request in this many with the stock `standardwebhooks` package. */
   verifyEvery: number;
+  /**
+   * BENCH_POSTGRES: `private` (default) runs the stack on a Postgres of the run's own, configured as
+   * production would be (autovacuum on; PrivatePostgres); `shared` on the machine's (DATABASE_URL's
+   * server, whatever its settings: this machine's runs with autovacuum off), as runs before issue 16 did.
+   */
+  postgres: 'private' | 'shared';
 }
 
 function int(name: string, fallback: number): number {
@@ -66,5 +72,12 @@ export function readBenchSettings(): BenchSettings {
     partitions: int('BENCH_PARTITIONS', 12),
     stallTimeoutMs: int('BENCH_STALL_TIMEOUT_MS', 45_000),
     verifyEvery: int('BENCH_VERIFY_EVERY', 50),
+    postgres: postgresChoice(process.env.BENCH_POSTGRES),
   };
+}
+
+function postgresChoice(raw: string | undefined): 'private' | 'shared' {
+  if (raw === undefined || raw === '' || raw === 'private') return 'private';
+  if (raw === 'shared') return 'shared';
+  throw new Error(`BENCH_POSTGRES must be "private" or "shared", got "${raw}"`);
 }

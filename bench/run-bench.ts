@@ -29,6 +29,7 @@ import {
   connectBenchProducer,
   createBenchKafka,
   IsolatedStack,
+  PrivatePostgres,
   produceBurst,
   producePaced,
   repositoryRoot,
@@ -386,8 +387,15 @@ async function main(): Promise<void> {
   const plan: LoadPlan = { accountIds, eventNames: BENCH_EVENT_NAMES };
   // Its own Redis: its command counters then count this stack's commands only.
   const redis = await BenchRedis.start();
+  // Its own Postgres unless told otherwise: autovacuum on, as in production (dead tuples are part of
+  // what is measured).
+  const privatePostgres = settings.postgres === 'private' ? await PrivatePostgres.start() : undefined;
+  console.log(
+    `  postgres: ${privatePostgres ? `private on port ${privatePostgres.port} (autovacuum on)` : 'shared (DATABASE_URL)'}`,
+  );
   const stack = await IsolatedStack.create({
     label: 'bench',
+    databaseAdminUrl: privatePostgres?.adminUrl,
     redisUrl: redis.url,
     kafka,
     brokers: settings.brokers,
@@ -407,6 +415,7 @@ async function main(): Promise<void> {
       ),
   }).catch(async (error: unknown) => {
     await redis.stop();
+    await privatePostgres?.remove();
     throw error;
   });
   const producer = await connectBenchProducer(kafka);
@@ -456,6 +465,7 @@ async function main(): Promise<void> {
   } finally {
     await producer.disconnect().catch(() => undefined);
     await stack.close().catch((error: Error) => results.errors.push(`cleanup: ${error.message}`));
+    await privatePostgres?.remove().catch((error: Error) => results.errors.push(`cleanup: ${error.message}`));
     await redis.stop();
     await receiver.stop();
   }
