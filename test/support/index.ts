@@ -12,3 +12,4 @@ export * from './webhook-rows';
 export * from './lane-rows';
 export * from './dripping-listener';
 export * from './private-postgres';
+export * from './otlp-receiver';

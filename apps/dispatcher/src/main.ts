@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { allowFlags, DispatcherConfig, loadDispatcherConfig } from '@lms/config';
 import { AppLogger, closeOnSignals, Metrics, reportConfigFlags } from '@lms/observability';
 import { DispatcherAppModule } from './dispatcher-app.module';
+import { startTracing } from '@lms/tracing';
 
 export interface DispatcherBootstrapOptions {
   /** Install SIGTERM/SIGINT handlers (the real process); tests running apps in-process leave them off. */
@@ -25,6 +26,7 @@ export async function bootstrapDispatcher(
 }
 
 if (require.main === module) {
+  startTracing('dispatcher');
   bootstrapDispatcher(loadDispatcherConfig(), { handleSignals: true }).catch((error: unknown) => {
     console.error(error);
     process.exit(1);

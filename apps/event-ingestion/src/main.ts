@@ -3,6 +3,7 @@ import { AppLogger, closeOnSignals } from '@lms/observability';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { IngestionAppModule } from './ingestion-app.module';
+import { startTracing } from '@lms/tracing';
 
 export interface IngestionBootOptions {
   /** Exit 0 after a graceful close on SIGTERM/SIGINT. Off when a test runs the app inside its own process. */
@@ -23,6 +24,7 @@ export async function bootstrap(
 }
 
 if (require.main === module) {
+  startTracing('event-ingestion');
   bootstrap().catch((error: Error) => {
     console.error(error);
     process.exit(1);

@@ -26,6 +26,8 @@ export interface WebhookRequestInput {
   /** When the request is sent: the timestamp signed, and the instant secrets are judged expired at. */
   now: Date;
   userAgent: string;
+  /** Trace context headers of the attempt (`traceparent`, `tracestate`); never override the others. */
+  traceHeaders?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -41,7 +43,11 @@ export function buildWebhookRequest(input: WebhookRequestInput): SendRequest {
     auth: deliveryAuthFor(input.credentials, input.now),
     userAgent: input.userAgent,
   });
-  return { url: input.url, body, headers };
+  return {
+    url: input.url,
+    body,
+    headers: input.traceHeaders ? { ...input.traceHeaders, ...headers } : headers,
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { IngestionConfig } from '@lms/config';
 import { Metrics, ReadinessProbes } from '@lms/observability';
 import { parseLmsMessage, type ParsedLmsMessage } from '@lms/payload-schemas';
+import { ConsumeSpans } from '@lms/tracing';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import {
   Partitioners,
@@ -153,6 +154,8 @@ export class LmsEventConsumer implements OnApplicationBootstrap, OnModuleDestroy
 
     const valid: SourcedEvent[] = [];
     const rejected: RejectedMessage[] = [];
+    // Tracing: a CONSUMER span per stored record, continuing its `traceparent` header (off: no spans).
+    const spans = new ConsumeSpans(topic, partition);
     for (const message of batch.messages) {
       const unreadable = unreadableBatchOf(message);
       if (unreadable !== undefined) {
@@ -174,6 +177,7 @@ export class LmsEventConsumer implements OnApplicationBootstrap, OnModuleDestroy
             partition,
             offset: message.offset,
             kafkaTimestampMs: Number(message.timestamp),
+            traceParent: spans.traceParentOf(message),
           });
       } else {
         rejected.push({
@@ -189,7 +193,7 @@ export class LmsEventConsumer implements OnApplicationBootstrap, OnModuleDestroy
     const parsedAt = performance.now();
     await this.deadLetters.publish(rejected);
     await heartbeat();
-    const result = await this.ingestion.ingest(valid);
+    const result = await spans.endAfter(this.ingestion.ingest(valid));
     if (result.rejected.length > 0) {
       const byOffset = new Map(batch.messages.map((message) => [message.offset, message]));
       await this.deadLetters.publish(

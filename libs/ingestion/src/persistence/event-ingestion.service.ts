@@ -109,7 +109,7 @@ export class EventIngestionService {
     const stopTimer = this.metrics.ingestBatchDuration.startTimer();
     try {
       const stored = await this.lanes.storeIngestedBatch(
-        unique.map(({ event, partition, offset }) => ({
+        unique.map(({ event, partition, offset, traceParent }) => ({
           accountId: event.accountId,
           eventId: event.eventId,
           eventName: event.eventName,
@@ -119,6 +119,7 @@ export class EventIngestionService {
           dataJson: event.dataJson,
           sourcePartition: partition,
           sourceOffset: offset,
+          traceParent,
         })),
         targets,
       );

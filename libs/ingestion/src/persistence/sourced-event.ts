@@ -7,4 +7,6 @@ export interface SourcedEvent {
   offset: string;
   /** The record's Kafka timestamp (ms): where the event's time in the platform starts (stage metrics). */
   kafkaTimestampMs: number;
+  /** The W3C traceparent the event is ingested under (the consume span's or the record's), if any. */
+  traceParent?: string;
 }
