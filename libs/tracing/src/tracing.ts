@@ -22,6 +22,7 @@ import {
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
   type Sampler,
+  type SpanExporter,
 } from '@opentelemetry/sdk-trace-node';
 import { formatTraceParent, parseTraceParent, recordHeader } from './trace-context';
 import { loadTracingConfig, type TracingConfig } from './tracing-config';
@@ -37,14 +38,17 @@ let provider: NodeTracerProvider | undefined;
 export function startTracing(
   serviceName: string,
   env: Record<string, string | undefined> = process.env,
+  /** Tests: where spans go instead of the OTLP exporter (the endpoint must still be set). */
+  options: { exporter?: SpanExporter } = {},
 ): boolean {
   if (provider !== undefined) return true;
   const config = loadTracingConfig(serviceName, env);
   if (config.tracesUrl === undefined) return false;
   const exporter =
-    config.protocol === 'http/json'
+    options.exporter ??
+    (config.protocol === 'http/json'
       ? new OtlpHttpJsonExporter({ url: config.tracesUrl })
-      : new OtlpProtobufExporter({ url: config.tracesUrl });
+      : new OtlpProtobufExporter({ url: config.tracesUrl }));
   provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': config.serviceName }),
     sampler: samplerOf(config),
@@ -55,11 +59,19 @@ export function startTracing(
   return true;
 }
 
-/** Sends the spans still buffered and stops tracing (at shutdown). */
+/** Sends the spans ended so far now (instead of within the second). */
+export async function flushTracing(): Promise<void> {
+  await provider?.forceFlush();
+}
+
+/** Sends the spans still buffered and stops tracing (at shutdown); it may be started again. */
 export async function shutdownTracing(): Promise<void> {
   const stopping = provider;
   provider = undefined;
   await stopping?.shutdown();
+  trace.disable();
+  propagation.disable();
+  context.disable();
 }
 
 export function tracingEnabled(): boolean {
