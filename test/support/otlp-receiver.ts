@@ -39,6 +39,8 @@ export interface ReceivedSpan {
   attributes: Record<string, unknown>;
   /** OTLP status code: 0 unset, 1 ok, 2 error. */
   statusCode: number;
+  /** How it was exported: application/x-protobuf or application/json. */
+  contentType: string;
 }
 
 export interface OtlpReceiver {
@@ -71,7 +73,10 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         const body = Buffer.concat(chunks);
         contentTypes.push(contentType);
         spans.push(
-          ...spansOf(contentType.includes('json') ? JSON.parse(body.toString('utf8')) : decode(body)),
+          ...spansOf(
+            contentType.includes('json') ? JSON.parse(body.toString('utf8')) : decode(body),
+            contentType,
+          ),
         );
         res.writeHead(200, {
           'content-type': contentType.includes('json') ? 'application/json' : 'application/x-protobuf',
@@ -147,7 +152,7 @@ function attributesOf(pairs: OtlpKeyValue[] | undefined): Record<string, unknown
   return attributes;
 }
 
-function spansOf(request: unknown): ReceivedSpan[] {
+function spansOf(request: unknown, contentType: string): ReceivedSpan[] {
   const received: ReceivedSpan[] = [];
   for (const resourceSpans of (request as OtlpRequest).resourceSpans ?? []) {
     const serviceName = attributesOf(resourceSpans.resource?.attributes)['service.name'];
@@ -167,6 +172,7 @@ function spansOf(request: unknown): ReceivedSpan[] {
           })),
           attributes: attributesOf(span.attributes),
           statusCode: span.status?.code ?? 0,
+          contentType,
         });
       }
     }

@@ -2,7 +2,8 @@
  * One trace from the LMS to the listener (issue 17): an LMS that traces produces an event whose Kafka
  * record carries the `traceparent` of its producer span; ingestion and the dispatcher run as real
  * processes with OTEL_EXPORTER_OTLP_ENDPOINT set to a loopback OTLP/HTTP receiver, which decodes the
- * protobuf export requests with the official OpenTelemetry proto definitions.
+ * protobuf export requests with the official OpenTelemetry proto definitions (ingestion exports
+ * protobuf, the default; the dispatcher is set to OTLP/HTTP JSON, so both protocols are covered).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Producer } from 'kafkajs';
@@ -72,7 +73,7 @@ describe('tracing: one trace from the LMS producer span to the listener', () => 
     apps.push(
       ...(await Promise.all([
         startAppProcess('event-ingestion', traced),
-        startAppProcess('dispatcher', traced),
+        startAppProcess('dispatcher', { ...traced, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }),
       ])),
     );
     producer = await connectLmsProducer();
@@ -127,9 +128,10 @@ describe('tracing: one trace from the LMS producer span to the listener', () => 
     await database?.drop();
   });
 
-  it('exports OTLP/HTTP protobuf (decoded with the official definitions)', () => {
-    expect(receiver.contentTypes.length).toBeGreaterThan(0);
-    expect(new Set(receiver.contentTypes)).toEqual(new Set(['application/x-protobuf']));
+  it('exports OTLP/HTTP protobuf by default (decoded with the official definitions), JSON when asked', () => {
+    expect(consume.contentType).toBe('application/x-protobuf');
+    expect(attempt.contentType).toBe('application/json');
+    expect(new Set(receiver.contentTypes)).toEqual(new Set(['application/x-protobuf', 'application/json']));
   });
 
   it('continues the producer span in ingestion: a CONSUMER span, child of the record traceparent', () => {
