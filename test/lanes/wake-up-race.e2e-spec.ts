@@ -1,3 +1,4 @@
+import { Metrics } from '@lms/observability';
 import { startListener, waitFor, type TestListener } from '@lms/testing';
 import { randomInt } from 'node:crypto';
 import { startDispatcher, type RunningDispatcher } from '../dispatcher/support/dispatcher-harness';
@@ -12,7 +13,7 @@ const SENDS = 300;
  * Wake-ups without loss (issue 9, item 5): ingestion commits new lane items while the dispatcher
  * finds lanes empty and lets them go idle, hundreds of times. Tiny batches with random pauses into a
  * fast listener keep every lane flipping between idle and busy; afterwards no item is stranded, and
- * the outbox relay (which would hide a lost wake-up) never ran. Real Kafka, ingestion, Postgres,
+ * neither the outbox relay nor the dispatcher's sweep (which would hide a lost wake-up) moved a lane. Real Kafka, ingestion, Postgres,
  * Redis, dispatcher.
  */
 describe('lanes: the idle/busy hand-over strands nothing', () => {
@@ -77,6 +78,14 @@ describe('lanes: the idle/busy hand-over strands nothing', () => {
     expect(await stack.count(`SELECT count(*) AS n FROM deliveries WHERE status <> 'SUCCEEDED'`)).toBe(0);
     expect(await stack.ingestionMetric('lmsw_relay_requeued_total')).toBe(0);
     expect(await stack.ingestionMetric('lmsw_lane_wakeups_total', 'source="relay"')).toBe(0);
+    // Nor did the dispatcher's sweep (the net for a lost announcement) find a lane to move: every
+    // wake-up came from an announcement.
+    const heard = await dispatcher.app.get(Metrics).laneWakeUpsHeard.get();
+    const bySource = Object.fromEntries(
+      heard.values.map((value) => [String(value.labels.source), value.value]),
+    );
+    expect(bySource.sweep ?? 0).toBe(0);
+    expect(bySource.notify ?? 0).toBeGreaterThanOrEqual(SENDS / 3);
 
     // The race was driven: lanes went idle and were woken again many times.
     const activations = await stack.count(`SELECT sum(activations) AS n FROM lanes WHERE kind = 'REALTIME'`);
