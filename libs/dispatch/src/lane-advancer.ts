@@ -63,9 +63,15 @@ export class LaneAdvancer implements OnApplicationShutdown {
       ),
     );
     countCreated(this.metrics, claimed);
-    return lanes.map((lane) =>
-      claimed.filter((request) => request.webhookId === lane.webhookId && request.kind === lane.kind),
-    );
+    // A lane asked for twice in one batch (an announcement and a queued wake-up at once) gets its
+    // requests once: the first caller drives them, the other finds nothing (else both would send them).
+    const given = new Set<string>();
+    return lanes.map((lane) => {
+      const key = `${lane.webhookId}:${lane.kind}`;
+      if (given.has(key)) return [];
+      given.add(key);
+      return claimed.filter((request) => request.webhookId === lane.webhookId && request.kind === lane.kind);
+    });
   }
 }
 

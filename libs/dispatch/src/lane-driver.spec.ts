@@ -5,6 +5,7 @@ import { AccountFairShare } from './account-fair-share';
 import type { DeliverDeliveryUseCase } from './deliver-delivery.use-case';
 import { LANE_TURN_MAX_REQUESTS, LaneDriver } from './lane-driver';
 import { LaneDriverIdentity } from './lane-driver-identity';
+import type { LaneAdvancer } from './lane-advancer';
 import { RetryDeliveryError, unexpectedErrorRetryMs } from './retry-delivery-error';
 
 function request(deliveryId: string, accountId = 1): ClaimedRequest {
@@ -37,7 +38,11 @@ function fakeQueue() {
   return { queue: queue as unknown as Queue, added };
 }
 
-function driverWith(sendClaimed: (claimed: ClaimedRequest) => Promise<ClaimedRequest[]>, holdsLock = true) {
+function driverWith(
+  sendClaimed: (claimed: ClaimedRequest) => Promise<ClaimedRequest[]>,
+  holdsLock = true,
+  claimAgain: () => Promise<ClaimedRequest[]> = async () => [],
+) {
   const { queue, added } = fakeQueue();
   const sent: string[] = [];
   const deliver = {
@@ -50,7 +55,15 @@ function driverWith(sendClaimed: (claimed: ClaimedRequest) => Promise<ClaimedReq
   const metrics = new Metrics();
   const identity = new LaneDriverIdentity();
   identity.holdsLock = holdsLock;
-  return { driver: new LaneDriver(deliver, queue, fairShare, identity, metrics), sent, added, metrics };
+  const claims: string[] = [];
+  const advancer = {
+    claim: async (lane: { webhookId: string }) => {
+      claims.push(lane.webhookId);
+      return claimAgain();
+    },
+  } as unknown as LaneAdvancer;
+  const driver = new LaneDriver(deliver, advancer, queue, fairShare, identity, metrics);
+  return { driver, sent, added, metrics, claims };
 }
 
 describe('LaneDriver: a lane goes on in the process that holds it', () => {
@@ -149,5 +162,25 @@ describe('LaneDriver: a lane goes on in the process that holds it', () => {
 
     expect(sent).toEqual([]);
     expect(added).toEqual([{ id: 'd1', delay: 0, data: { deliveryId: 'd1' } }]);
+  });
+
+  it('claims again when events were announced for its lane while it sent the last request', async () => {
+    let announced = false;
+    const { driver, sent, claims } = driverWith(
+      async (claimed) => {
+        if (claimed.deliveryId === 'd1')
+          expect(driver.noteMoreWork({ webhookId: 'hook-1', kind: 'REALTIME' })).toBe(true);
+        return [];
+      },
+      true,
+      async () => (announced ? [] : ((announced = true), [request('d2')])),
+    );
+
+    await driver.drive([request('d1')]);
+
+    expect(sent).toEqual(['d1', 'd2']);
+    expect(claims).toEqual(['hook-1']);
+    // Done driving: the next announcement is the listener's to act on.
+    expect(driver.noteMoreWork({ webhookId: 'hook-1', kind: 'REALTIME' })).toBe(false);
   });
 });

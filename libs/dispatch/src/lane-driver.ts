@@ -2,10 +2,11 @@ import { InjectQueue } from '@nestjs/bull';
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { Metrics } from '@lms/observability';
 import { DELIVERY_QUEUE, deliverJob, enqueueDeliveries } from '@lms/queue-contract';
-import type { ClaimedRequest } from '@lms/webhook-domain';
+import type { ClaimedRequest, LaneKey } from '@lms/webhook-domain';
 import type { Queue } from 'bull';
 import { AccountFairShare } from './account-fair-share';
 import { DeliverDeliveryUseCase } from './deliver-delivery.use-case';
+import { LaneAdvancer } from './lane-advancer';
 import { LaneDriverIdentity } from './lane-driver-identity';
 import { isInfrastructureError, RetryDeliveryError, unexpectedErrorRetryMs } from './retry-delivery-error';
 
@@ -35,20 +36,48 @@ export const LANE_TURN_MAX_MS = 2_000;
 export class LaneDriver implements BeforeApplicationShutdown {
   private readonly logger = new Logger(LaneDriver.name);
   private stopping = false;
+  /** Lanes this process is driving now, and whether more work was announced for them meanwhile. */
+  private readonly driving = new Map<string, { drives: number; moreWork: boolean }>();
 
   constructor(
     private readonly deliver: DeliverDeliveryUseCase,
+    private readonly advancer: LaneAdvancer,
     @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue,
     private readonly fairShare: AccountFairShare,
     private readonly identity: LaneDriverIdentity,
     private readonly metrics: Metrics,
   ) {}
 
+  /**
+   * An announcement for a lane (ingestion added events to it). Answers true when this process is
+   * driving the lane now: it claims again once its current request finds nothing next (the events may
+   * have been committed just after that request's claim looked), so the caller need not claim.
+   */
+  noteMoreWork(lane: LaneKey): boolean {
+    const state = this.driving.get(laneKeyOf(lane));
+    if (state === undefined) return false;
+    state.moreWork = true;
+    return true;
+  }
+
   /** Sends the first request here and queues the others. Never throws: what fails here is queued. */
   async drive(claimed: readonly ClaimedRequest[]): Promise<void> {
     if (claimed.length === 0) return;
     const [first, ...others] = claimed;
     await this.enqueueWithinShares(others);
+    const key = laneKeyOf(first);
+    const state = this.driving.get(key) ?? { drives: 0, moreWork: false };
+    state.drives += 1;
+    this.driving.set(key, state);
+    try {
+      await this.driveLane(first, state);
+    } finally {
+      state.drives -= 1;
+      if (state.drives === 0 && this.driving.get(key) === state) this.driving.delete(key);
+    }
+  }
+
+  private async driveLane(first: ClaimedRequest, state: { moreWork: boolean }): Promise<void> {
     let next: ClaimedRequest | undefined = first;
     const turnStartedAt = Date.now();
     for (let sent = 0; next !== undefined; sent += 1) {
@@ -63,9 +92,16 @@ export class LaneDriver implements BeforeApplicationShutdown {
         await this.handOver(next, 0);
         return;
       }
+      const lane: LaneKey = { webhookId: next.webhookId, kind: next.kind };
       try {
-        const following: ClaimedRequest[] = await this.deliver.sendClaimed(next);
+        let following: ClaimedRequest[] = await this.deliver.sendClaimed(next);
         this.metrics.laneContinuations.inc();
+        // Nothing next, but events were announced meanwhile: claim again (no await between the
+        // check and the caller's clean-up, so an announcement after it goes to the listener).
+        while (following.length === 0 && state.moreWork && !this.stopping) {
+          state.moreWork = false;
+          following = await this.advancer.claim(lane);
+        }
         const [after, ...alongside] = following;
         await this.enqueueWithinShares(alongside);
         next = after;
@@ -148,4 +184,8 @@ export class LaneDriver implements BeforeApplicationShutdown {
 export function errorClassOf(error: unknown): string {
   const name = error instanceof Error ? error.constructor.name : typeof error;
   return /^[A-Za-z][A-Za-z0-9_]{0,59}$/.test(name) ? name : 'Error';
+}
+
+function laneKeyOf(lane: LaneKey): string {
+  return `${lane.webhookId}:${lane.kind}`;
 }

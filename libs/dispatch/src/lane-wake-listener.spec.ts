@@ -40,6 +40,7 @@ describe('LaneWakeListener: what it does with a wake-up', () => {
     const driven: ClaimedRequest[][] = [];
     const driver = {
       drive: async (claimed: ClaimedRequest[]) => void driven.push(claimed),
+      noteMoreWork: () => false,
     } as unknown as LaneDriver;
     const lanes = {
       stuckLanes: async () => stuck,

@@ -191,6 +191,8 @@ export class LaneWakeListener implements OnApplicationBootstrap, BeforeApplicati
       { stage: 'commit_to_wake' },
       Math.max(0, Date.now() - lane.announcedAtMs) / 1000,
     );
+    // Driven here now: the driver claims again after its current request.
+    if (this.driver.noteMoreWork(key)) return;
     this.wake(key, 'notify');
   }
 

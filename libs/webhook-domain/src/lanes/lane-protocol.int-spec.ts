@@ -110,6 +110,14 @@ describe('lane protocol v2: claim, and record-and-claim in one round trip', () =
     };
   }
 
+  async function activations(lane: LaneKey): Promise<number> {
+    const [row] = await dataSource.query<Array<{ n: string }>>(
+      `SELECT activations::text AS n FROM lanes WHERE webhook_id = $1 AND kind = $2`,
+      [lane.webhookId, lane.kind],
+    );
+    return Number(row.n);
+  }
+
   async function laneRow(lane: LaneKey): Promise<{ busy: boolean; version: string }> {
     const [row] = await dataSource.query<Array<{ busy: boolean; version: string }>>(
       `SELECT busy, xmin::text AS version FROM lanes WHERE webhook_id = $1 AND kind = $2`,
@@ -305,8 +313,13 @@ describe('lane protocol v2: claim, and record-and-claim in one round trip', () =
       expect([webhookId, kind]).toEqual([lane.webhookId, 'REALTIME']);
       expect(Number(announcedAt)).toBeGreaterThanOrEqual(before - 1_000);
 
-      // A busy lane is not announced again: its driver finds the new items when its request ends.
+      // A busy lane is announced again (its driver may have found it empty just before this commit)
+      // but not woken again: same activation.
+      const activationsBefore = await activations(lane);
       await ingest(lane, [lmsEvent()]);
+      await waitUntil(() => heard.length > 1);
+      expect(heard[1].split(':').slice(0, 2)).toEqual([lane.webhookId, 'REALTIME']);
+      expect(await activations(lane)).toBe(activationsBefore);
       // A rolled-back append announces nothing.
       const other = await webhook();
       await dataSource
@@ -317,9 +330,35 @@ describe('lane protocol v2: claim, and record-and-claim in one round trip', () =
         })
         .catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(heard).toHaveLength(1);
+      expect(heard).toHaveLength(2);
     } finally {
       await listener.end();
+    }
+  });
+
+  it('ingestion never waits for a busy lane’s lock: a driver’s claim in progress does not hold it up', async () => {
+    const lane = await webhook();
+    await ingest(lane, [lmsEvent()]); // the lane is busy now
+    const driver = new Client({ connectionString: database.url });
+    await driver.connect();
+    try {
+      await driver.query('BEGIN');
+      // As advance_lane holds it while it claims.
+      await driver.query(
+        `SELECT 1 FROM lanes WHERE webhook_id = $1 AND kind = 'REALTIME' FOR NO KEY UPDATE`,
+        [lane.webhookId],
+      );
+      const started = Date.now();
+      await ingest(lane, [lmsEvent(), lmsEvent()]);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      await driver.query('ROLLBACK');
+      const [row] = await dataSource.query<Array<{ n: number }>>(
+        `SELECT count(*)::int AS n FROM lane_items WHERE webhook_id = $1`,
+        [lane.webhookId],
+      );
+      expect(row.n).toBe(3);
+    } finally {
+      await driver.end();
     }
   });
 

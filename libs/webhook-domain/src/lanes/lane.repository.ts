@@ -137,35 +137,35 @@ const OPEN_STATUSES_SQL = `(${OPEN_DELIVERY_STATUSES.map((status) => `'${status}
 /** The Postgres channel on which a commit that woke lanes tells the dispatchers (payload: LaneWakeUp). */
 export const LANE_WAKE_CHANNEL = 'lmsw_lane_wake';
 
-// Adding to a lane always ends with this: lock the touched lane rows (always, so the hand-over with
-// advance_lane is serialised), in (webhook_id, kind) order, the order advance_lanes locks them in,
-// so the two cannot deadlock, and flip the idle ones to busy. The SET expressions read the row as
-// locked, so `activated_by = txid_current()` in RETURNING says exactly "this transaction woke it".
-// Each woken lane is announced on LANE_WAKE_CHANNEL; Postgres delivers the notification when (and only
-// if) the transaction commits, so a dispatcher never hears of items it cannot see yet.
-// Three CTEs for the top level of a statement (a data-modifying CTE cannot be nested): `touched` is
+// Adding to a lane always ends with this. Idle lanes are locked, in (webhook_id, kind) order (the
+// order advance_lanes locks them in, so the two cannot deadlock), and flipped to busy; a busy lane is
+// not locked (its driver's claims never wait for an ingestion statement, nor the other way round).
+// Every touched lane is announced on LANE_WAKE_CHANNEL, woken or not; Postgres delivers the
+// notification when (and only if) the transaction commits. That is what makes the hand-over safe
+// without the lock: a driver whose claim ran before this commit and found the lane empty is told
+// after it, and claims again (LaneDriver), and a lane that went idle meanwhile is claimed by its owner.
+// `activated_by = txid_current()` names the activation of a woken lane.
+// Four CTEs for the top level of a statement (a data-modifying CTE cannot be nested): `touched` is
 // one row per touched lane, with `woken` true where this transaction flipped it.
-const WAKE_LANES = (touched: string) => `
+const WAKE_LANES = (touchedLanes: string) => `
+  touching AS (${touchedLanes}),
   locked AS (
-    SELECT l.webhook_id, l.kind FROM lanes l JOIN (${touched}) t ON l.webhook_id = t.webhook_id AND l.kind = t.kind
+    SELECT l.webhook_id, l.kind FROM lanes l JOIN touching t ON l.webhook_id = t.webhook_id AND l.kind = t.kind
+     WHERE NOT l.busy
      ORDER BY l.webhook_id, l.kind
-       FOR UPDATE OF l
+       FOR NO KEY UPDATE OF l
   ),
   flipped AS (
-    UPDATE lanes l SET
-      busy = true,
-      activated_by = CASE WHEN l.busy THEN l.activated_by ELSE txid_current() END,
-      activations = l.activations + CASE WHEN l.busy THEN 0 ELSE 1 END,
-      updated_at = CASE WHEN l.busy THEN l.updated_at ELSE now() END
-    FROM locked t
-    WHERE l.webhook_id = t.webhook_id AND l.kind = t.kind
-    RETURNING l.webhook_id, l.kind, l.activated_by::text AS activation, l.activated_by = txid_current() AS woken
+    UPDATE lanes l SET busy = true, activated_by = txid_current(), activations = l.activations + 1, updated_at = now()
+      FROM locked t
+     WHERE l.webhook_id = t.webhook_id AND l.kind = t.kind AND NOT l.busy
+    RETURNING l.webhook_id, l.kind, l.activated_by::text AS activation
   ),
   touched AS (
-    SELECT f.*, CASE WHEN f.woken THEN pg_notify('${LANE_WAKE_CHANNEL}',
-                  f.webhook_id || ':' || f.kind || ':' || floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint)
-                END AS announced
-      FROM flipped f
+    SELECT t.webhook_id, t.kind, f.activation, f.webhook_id IS NOT NULL AS woken,
+           pg_notify('${LANE_WAKE_CHANNEL}',
+                     t.webhook_id || ':' || t.kind || ':' || floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint) AS announced
+      FROM touching t LEFT JOIN flipped f ON f.webhook_id = t.webhook_id AND f.kind = t.kind
   )`;
 
 // One statement stores a whole Kafka batch: the events, then, for the events that were new, one lane

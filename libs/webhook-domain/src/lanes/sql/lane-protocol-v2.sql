@@ -45,7 +45,9 @@ DECLARE
   boundary bigint;
   new_id uuid;
 BEGIN
-  PERFORM 1 FROM lanes l WHERE l.webhook_id = p_webhook_id AND l.kind = p_kind FOR UPDATE;
+  -- NO KEY UPDATE: serialises with other steps and with adders flipping busy, but not with the
+  -- foreign-key checks of lane_items inserts (KEY SHARE): ingestion appends to a busy lane unblocked.
+  PERFORM 1 FROM lanes l WHERE l.webhook_id = p_webhook_id AND l.kind = p_kind FOR NO KEY UPDATE;
   IF NOT FOUND THEN RETURN; END IF;
   SELECT w.account_id, w.status, w.deleted_at, w.max_in_flight, w.max_events_per_request
     INTO hook FROM webhooks w WHERE w.id = p_webhook_id;
