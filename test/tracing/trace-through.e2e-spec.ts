@@ -169,10 +169,9 @@ describe('tracing: one trace from the LMS producer span to the listener', () => 
     expect(attempt.attributes['http.response.status_code']).toBe(204);
   });
 
-  // Needs the events' trace contexts in the claim (lane_claim / the delivery loader returning
-  // events.trace_parent as ClaimedEvent.traceParent). Until then the attempt span starts its own trace:
-  // `failing` passes while it does, and fails (to be made a plain `it`) once the claim carries them.
-  it.failing('the listener sees the producer trace id, and the attempt links to the consume span', () => {
+  // The claim (lane_claim, or the delivery loader for a queued attempt) returns each event's stored
+  // trace context: the attempt continues the first event's trace and links to every one.
+  it('the listener sees the producer trace id, and the attempt links to the consume span', () => {
     expect(TRACE_PARENT.exec(String(request.headers.traceparent))?.[1]).toBe(producerTraceId);
     expect(attempt.parentSpanId).toBe(consume.spanId);
     expect(attempt.links).toEqual([{ traceId: producerTraceId, spanId: consume.spanId }]);

@@ -32,6 +32,7 @@ interface LoaderRow {
   occurred_at: string | null;
   event_info: string | null;
   data: string | null;
+  trace_parent: string | null;
 }
 
 /**
@@ -56,7 +57,7 @@ export class DeliveryLoader {
       sqlRows<LoaderRow>(
         runner,
         `SELECT d.id, d.webhook_id, d.account_id, d.kind, d.status, d.attempt_count, d.created_at,
-                e.event_id, e.event_name, e.occurred_at, e.event_info, e.data::text AS data
+                e.event_id, e.event_name, e.occurred_at, e.event_info, e.data::text AS data, e.trace_parent
            FROM deliveries d
            LEFT JOIN delivery_events de ON de.delivery_id = d.id AND d.status IN ('PENDING', 'RETRYING')
            LEFT JOIN events e ON e.id = de.event_pk
@@ -88,6 +89,7 @@ export class DeliveryLoader {
           timestamp: Number(row.occurred_at),
           eventInfo: row.event_info ?? '',
           dataJson: row.data ?? 'null',
+          ...(row.trace_parent ? { traceParent: row.trace_parent } : {}),
         });
       }
     }

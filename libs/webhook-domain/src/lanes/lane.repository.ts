@@ -60,6 +60,8 @@ export interface ClaimedEvent {
   timestamp: number;
   eventInfo: string;
   dataJson: string;
+  /** The W3C traceparent the event was ingested under (tracing), when there is one. */
+  traceParent?: string;
 }
 
 /** A request a claim created (PENDING), with everything needed to send it. */
@@ -802,6 +804,7 @@ interface ClaimRow {
   occurred_at: string;
   event_info: string;
   data: string;
+  trace_parent: string | null;
 }
 
 /** Rows in claim order (request, then position) to requests with their events. */
@@ -827,6 +830,7 @@ function claimedRequests(rows: readonly ClaimRow[]): ClaimedRequest[] {
       timestamp: Number(row.occurred_at),
       eventInfo: row.event_info,
       dataJson: row.data,
+      ...(row.trace_parent ? { traceParent: row.trace_parent } : {}),
     });
   }
   return requests;

@@ -24,6 +24,9 @@ CREATE OR REPLACE FUNCTION lane_request_orphaned(p_driven_by integer, p_updated_
 $$ LANGUAGE sql STABLE;
 
 -- The claim functions take the claiming dispatcher's driver number (new signatures: the old ones go).
+DROP FUNCTION IF EXISTS lane_record_and_claim(uuid[], text[], timestamptz[], integer[], text[], text[],
+  timestamptz[], integer[], text[], integer, integer, uuid[], uuid[], integer, bigint, integer);
+DROP FUNCTION IF EXISTS lane_claim(uuid[], text[], integer, bigint, integer);
 DROP FUNCTION IF EXISTS advance_lanes(uuid[], text[], integer, bigint);
 DROP FUNCTION IF EXISTS advance_lane(uuid, text, integer, bigint);
 
@@ -131,7 +134,7 @@ CREATE OR REPLACE FUNCTION lane_claim(p_webhook_ids uuid[], p_kinds text[], p_ba
                                       p_max_request_bytes bigint, p_driver integer)
 RETURNS TABLE (delivery_id uuid, webhook_id uuid, kind text, account_id bigint, attempt_count integer,
                created_at timestamptz, event_count integer, event_position integer, event_id text,
-               event_name text, occurred_at bigint, event_info text, data text) AS $$
+               event_name text, occurred_at bigint, event_info text, data text, trace_parent text) AS $$
 #variable_conflict use_column
 DECLARE
   created uuid[];
@@ -143,7 +146,8 @@ BEGIN
   -- A new statement: it sees the rows advance_lanes just wrote.
   RETURN QUERY
     SELECT d.id, d.webhook_id, d.kind::text, d.account_id, d.attempt_count, d.created_at, d.event_count,
-           de.position, e.event_id::text, e.event_name::text, e.occurred_at, e.event_info::text, e.data::text
+           de.position, e.event_id::text, e.event_name::text, e.occurred_at, e.event_info::text, e.data::text,
+           e.trace_parent
       FROM unnest(created) WITH ORDINALITY AS c(id, n)
       JOIN deliveries d ON d.id = c.id
       JOIN delivery_events de ON de.delivery_id = d.id
@@ -213,7 +217,7 @@ CREATE OR REPLACE FUNCTION lane_record_and_claim(
 RETURNS TABLE (row_kind text, delivery_id uuid, status text, attempt_count integer, webhook_id uuid,
                kind text, account_id bigint, created_at timestamptz, event_count integer,
                event_position integer, event_id text, event_name text, occurred_at bigint,
-               event_info text, data text) AS $$
+               event_info text, data text, trace_parent text) AS $$
 #variable_conflict use_column
 DECLARE
   written_ids uuid[];
@@ -231,7 +235,7 @@ BEGIN
   RETURN QUERY
     SELECT 'outcome'::text, w.id, w.status, w.attempt_count, NULL::uuid, NULL::text, NULL::bigint,
            NULL::timestamptz, NULL::integer, NULL::integer, NULL::text, NULL::text, NULL::bigint,
-           NULL::text, NULL::text
+           NULL::text, NULL::text, NULL::text
       FROM unnest(written_ids, written_statuses, written_counts) AS w(id, status, attempt_count);
   SELECT array_agg(d.webhook_id), array_agg(d.kind::text) INTO lane_webhooks, lane_kinds
     FROM deliveries d
@@ -240,7 +244,7 @@ BEGIN
   RETURN QUERY
     SELECT 'claim'::text, c.delivery_id, 'PENDING'::text, c.attempt_count, c.webhook_id, c.kind,
            c.account_id, c.created_at, c.event_count, c.event_position, c.event_id, c.event_name,
-           c.occurred_at, c.event_info, c.data
+           c.occurred_at, c.event_info, c.data, c.trace_parent
       FROM lane_claim(lane_webhooks, lane_kinds, p_batch_max_events, p_max_request_bytes, p_driver) c;
 END
 $$ LANGUAGE plpgsql;
