@@ -63,7 +63,7 @@ export function readBenchSettings(): BenchSettings {
     latencyRate: int('BENCH_LATENCY_RATE', quick ? 200 : 1_000),
     latencySeconds: int('BENCH_LATENCY_SECONDS', quick ? 8 : 30),
     ingestEvents: int('BENCH_INGEST_EVENTS', quick ? 5_000 : 50_000),
-    scaleEvents: int('BENCH_SCALE_EVENTS', quick ? 1_500 : 10_000),
+    scaleEvents: int('BENCH_SCALE_EVENTS', quick ? 1_500 : 40_000),
     scaleReplicas: scaleReplicas.length > 0 ? scaleReplicas : [1, 2, 4],
     dispatchers: int('BENCH_DISPATCHERS', 1),
     concurrency: int('DISPATCH_CONCURRENCY', 100),
