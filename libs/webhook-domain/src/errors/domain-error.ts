@@ -21,9 +21,76 @@ export enum DomainErrorCode {
   REPLAY_ALREADY_QUEUED = 'REPLAY_ALREADY_QUEUED',
 }
 
+/**
+ * The stable code of a field detail raised by a rule the domain checks itself, so a client can say it
+ * in its own language (the English `message` stays beside it). A code never changes meaning; a new
+ * rule gets a new code. The admin API lists them in its OpenAPI enum of detail codes.
+ */
+export const DOMAIN_DETAIL_CODES = [
+  /** The target URL policy refused the URL; `params.reason` (TargetUrlRefusal) says which rule. */
+  'TARGET_URL_NOT_ALLOWED',
+  /** A webhook name holds control or invisible formatting characters (Unicode Cc, Cf). */
+  'NAME_INVISIBLE_CHARACTERS',
+  /** BASIC authentication without a password where none is stored (create, test, switch to BASIC). */
+  'PASSWORD_REQUIRED_FOR_BASIC',
+  /** The target moves to another origin (`params.origin`) and the stored password is not given again. */
+  'PASSWORD_REQUIRED_FOR_NEW_ORIGIN',
+  /** A whole number outside `params.min`..`params.max`, or not whole. */
+  'INTEGER_OUT_OF_RANGE',
+  /** An id a command needs is empty. */
+  'FIELD_REQUIRED',
+] as const;
+
+/**
+ * Codes of the admin API's request validation that the domain raises too, for the same rule checked
+ * again here (a name too long once NFC-normalised, a blank name): one rule, one code.
+ */
+export const SHARED_DETAIL_CODES = [
+  'FIELD_BLANK',
+  'FIELD_TOO_LONG',
+  'CONTROL_CHARACTERS',
+  'ARRAY_EMPTY',
+  'EMPTY_OBJECT',
+] as const;
+
+export type DomainDetailCode = (typeof DOMAIN_DETAIL_CODES)[number] | (typeof SHARED_DETAIL_CODES)[number];
+
+/** Why the target URL policy refused a URL: `params.reason` of TARGET_URL_NOT_ALLOWED. */
+export const TARGET_URL_REFUSALS = [
+  /** Not an absolute URL (an http URL without a host is not one either). */
+  'NOT_AN_ABSOLUTE_URL',
+  /** A scheme other than https or http. */
+  'SCHEME_NOT_HTTP',
+  /** http where this installation allows https only (ALLOW_HTTP_TARGETS off). */
+  'HTTP_NOT_ALLOWED',
+  /** A user name or password in the URL (Basic authentication has its own, encrypted, field). */
+  'CREDENTIALS_IN_URL',
+  /** Port 0. */
+  'PORT_ZERO',
+  /** Longer than `params.max` characters once serialised (the URL parser lengthens some URLs). */
+  'TOO_LONG_ONCE_SERIALISED',
+  /** The host (`params.host`) does not resolve. */
+  'HOST_DOES_NOT_RESOLVE',
+  /** The host (`params.host`) resolves to a private, loopback or otherwise non-public address. */
+  'NON_PUBLIC_ADDRESS',
+] as const;
+export type TargetUrlRefusal = (typeof TARGET_URL_REFUSALS)[number];
+
+/** A rule's parameters, named: `{max: 100}`, `{reason: 'SCHEME_NOT_HTTP'}`. */
+export type DomainDetailParams = Record<string, number | string | string[]>;
+
+/** Which rule a field broke, for details raised by invalidField. */
+export interface DomainDetailRule {
+  code: DomainDetailCode;
+  params?: DomainDetailParams;
+}
+
 export interface DomainErrorDetail {
   field: string;
   message: string;
+  /** The rule's stable code; absent on a detail that names no finer rule than its error's code. */
+  code?: DomainDetailCode;
+  params?: DomainDetailParams;
 }
 
 /** A broken rule, by code. Built through the named constructors so each code has one wording. */
@@ -37,9 +104,24 @@ export class DomainError extends Error {
     this.name = 'DomainError';
   }
 
-  /** One field is wrong: "`field` `message`", with the field named in details. */
-  static invalidField(field: string, message: string): DomainError {
-    return new DomainError(DomainErrorCode.VALIDATION_FAILED, `${field} ${message}`, [{ field, message }]);
+  /** One field is wrong: "`field` `message`", with the field (and the rule's code) named in details. */
+  static invalidField(field: string, message: string, rule?: DomainDetailRule): DomainError {
+    return new DomainError(DomainErrorCode.VALIDATION_FAILED, `${field} ${message}`, [
+      { field, message, ...rule },
+    ]);
+  }
+
+  /** The target URL policy's syntax refused the URL (a 400: the URL is malformed, not just refused). */
+  static invalidTargetUrl(
+    field: string,
+    message: string,
+    reason: TargetUrlRefusal,
+    params: DomainDetailParams = {},
+  ): DomainError {
+    return DomainError.invalidField(field, message, {
+      code: 'TARGET_URL_NOT_ALLOWED',
+      params: { reason, ...params },
+    });
   }
 
   /** A request that is wrong as a whole, or with its own wording. */
@@ -70,9 +152,14 @@ export class DomainError extends Error {
     );
   }
 
-  static targetNotAllowed(field: string, message: string): DomainError {
+  static targetNotAllowed(
+    field: string,
+    message: string,
+    reason: TargetUrlRefusal,
+    params: DomainDetailParams = {},
+  ): DomainError {
     return new DomainError(DomainErrorCode.TARGET_NOT_ALLOWED, `${field} is not allowed: ${message}`, [
-      { field, message },
+      { field, message, code: 'TARGET_URL_NOT_ALLOWED', params: { reason, ...params } },
     ]);
   }
 

@@ -40,10 +40,24 @@ export class TargetUrlPolicy {
       try {
         addresses = await this.resolveHost(host);
       } catch {
-        throw DomainError.targetNotAllowed(field, `the host "${host}" does not resolve`);
+        throw DomainError.targetNotAllowed(
+          field,
+          `the host "${host}" does not resolve`,
+          'HOST_DOES_NOT_RESOLVE',
+          {
+            host,
+          },
+        );
       }
       if (addresses.length === 0)
-        throw DomainError.targetNotAllowed(field, `the host "${host}" does not resolve`);
+        throw DomainError.targetNotAllowed(
+          field,
+          `the host "${host}" does not resolve`,
+          'HOST_DOES_NOT_RESOLVE',
+          {
+            host,
+          },
+        );
     }
     for (const address of addresses) {
       const verdict = classifyTargetAddress(address);
@@ -51,6 +65,8 @@ export class TargetUrlPolicy {
         throw DomainError.targetNotAllowed(
           field,
           `the host "${host}" resolves to a non-public address: ${verdict.reason}`,
+          'NON_PUBLIC_ADDRESS',
+          { host },
         );
     }
     return url;
@@ -70,32 +86,49 @@ export function parseTargetUrl(
   field = 'targetUrl',
 ): URL {
   if (raw.length > MAX_TARGET_URL_LENGTH)
-    throw DomainError.invalidField(field, `must be at most ${MAX_TARGET_URL_LENGTH} characters`);
+    throw DomainError.invalidField(field, `must be at most ${MAX_TARGET_URL_LENGTH} characters`, {
+      code: 'FIELD_TOO_LONG',
+      params: { max: MAX_TARGET_URL_LENGTH },
+    });
   // The URL parser silently drops tabs and newlines and trims controls: refuse them instead of guessing.
   if (CONTROL_CHARACTER.test(raw))
-    throw DomainError.invalidField(field, 'must not contain control characters');
+    throw DomainError.invalidField(field, 'must not contain control characters', {
+      code: 'CONTROL_CHARACTERS',
+    });
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw DomainError.invalidField(field, 'must be an absolute URL such as https://example.com/webhooks');
+    throw DomainError.invalidTargetUrl(
+      field,
+      'must be an absolute URL such as https://example.com/webhooks',
+      'NOT_AN_ABSOLUTE_URL',
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:')
-    throw DomainError.invalidField(field, 'must use https (or http where allowed)');
+    throw DomainError.invalidTargetUrl(field, 'must use https (or http where allowed)', 'SCHEME_NOT_HTTP');
   if (url.username !== '' || url.password !== '') {
-    throw DomainError.invalidField(field, 'must not contain credentials; use Basic authentication instead');
+    throw DomainError.invalidTargetUrl(
+      field,
+      'must not contain credentials; use Basic authentication instead',
+      'CREDENTIALS_IN_URL',
+    );
   }
-  if (url.hostname === '') throw DomainError.invalidField(field, 'must name a host');
-  if (url.port === '0') throw DomainError.invalidField(field, 'must not use port 0');
+  if (url.hostname === '')
+    throw DomainError.invalidTargetUrl(field, 'must name a host', 'NOT_AN_ABSOLUTE_URL');
+  if (url.port === '0') throw DomainError.invalidTargetUrl(field, 'must not use port 0', 'PORT_ZERO');
   if (url.href.length > MAX_TARGET_URL_LENGTH)
-    throw DomainError.invalidField(
+    throw DomainError.invalidTargetUrl(
       field,
       `must be at most ${MAX_TARGET_URL_LENGTH} characters once serialised`,
+      'TOO_LONG_ONCE_SERIALISED',
+      { max: MAX_TARGET_URL_LENGTH },
     );
   if (url.protocol === 'http:' && !rules.allowHttpTargets) {
     throw DomainError.targetNotAllowed(
       field,
       'must use https (plain http targets are not allowed on this installation)',
+      'HTTP_NOT_ALLOWED',
     );
   }
   return url;

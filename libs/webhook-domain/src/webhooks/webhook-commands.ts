@@ -76,7 +76,9 @@ export class UpdateWebhookCommand {
     const { actor, webhookId: _webhookId, ...changes } = fields;
     assertActor(actor);
     if (Object.values(changes).every((value) => value === undefined)) {
-      throw DomainError.invalidField('(body)', 'must contain at least one field to change');
+      throw DomainError.invalidField('(body)', 'must contain at least one field to change', {
+        code: 'EMPTY_OBJECT',
+      });
     }
     const name = fields.name === undefined ? undefined : normalizeWebhookName(fields.name);
     if (fields.events !== undefined) assertKnownEvents(fields.events);
@@ -151,7 +153,8 @@ export class TestUnsavedWebhookCommand {
 }
 
 export function assertKnownEvents(events: readonly string[]): void {
-  if (events.length === 0) throw DomainError.invalidField('events', 'should not be empty');
+  if (events.length === 0)
+    throw DomainError.invalidField('events', 'should not be empty', { code: 'ARRAY_EMPTY' });
   const unknown = events
     .map((name, index) => ({ name, field: `events[${index}]` }))
     .filter(({ name }) => !isEventName(name));
@@ -164,7 +167,9 @@ export function assertKnownEvents(events: readonly string[]): void {
  */
 export function requireBasicPassword(authentication: WebhookAuthenticationInput, message: string): void {
   if (authentication.type === 'BASIC' && authentication.password === undefined) {
-    throw DomainError.invalidField('authentication.password', message);
+    throw DomainError.invalidField('authentication.password', message, {
+      code: 'PASSWORD_REQUIRED_FOR_BASIC',
+    });
   }
 }
 
@@ -184,6 +189,10 @@ export function requirePasswordForNewOrigin(
   throw DomainError.invalidField(
     'authentication.password',
     `is required when targetUrl moves to another origin (${new URL(nextTargetUrl).origin}): the stored password is only sent to ${new URL(previousTargetUrl).origin}`,
+    {
+      code: 'PASSWORD_REQUIRED_FOR_NEW_ORIGIN',
+      params: { origin: new URL(nextTargetUrl).origin, previousOrigin: new URL(previousTargetUrl).origin },
+    },
   );
 }
 
@@ -196,7 +205,8 @@ export function assertActor(actor: AdminActor): void {
 
 /** An id a command names (a route parameter already checked its shape): never empty. */
 export function assertId(field: string, id: string): void {
-  if (typeof id !== 'string' || id === '') throw DomainError.invalidField(field, 'is required');
+  if (typeof id !== 'string' || id === '')
+    throw DomainError.invalidField(field, 'is required', { code: 'FIELD_REQUIRED' });
 }
 
 function assertRateLimit(limit: number | null | undefined): void {
@@ -205,6 +215,7 @@ function assertRateLimit(limit: number | null | undefined): void {
     throw DomainError.invalidField(
       'rateLimitPerSecond',
       `must be an integer from 1 to ${MAX_RATE_LIMIT_PER_SECOND}`,
+      { code: 'INTEGER_OUT_OF_RANGE', params: { min: 1, max: MAX_RATE_LIMIT_PER_SECOND } },
     );
   }
 }
@@ -222,6 +233,9 @@ function assertIntegerIn(
 ): void {
   if (value === undefined) return;
   if (!Number.isInteger(value) || value < range.min || value > range.max) {
-    throw DomainError.invalidField(field, `must be an integer from ${range.min} to ${range.max}`);
+    throw DomainError.invalidField(field, `must be an integer from ${range.min} to ${range.max}`, {
+      code: 'INTEGER_OUT_OF_RANGE',
+      params: { min: range.min, max: range.max },
+    });
   }
 }

@@ -17,11 +17,16 @@ export function normalizeWebhookName(raw: string): string {
     throw DomainError.invalidField(
       'name',
       'must not contain control or invisible formatting characters (Unicode Cc, Cf)',
+      { code: 'NAME_INVISIBLE_CHARACTERS' },
     );
   }
-  if (name.trim() === '') throw DomainError.invalidField('name', 'must not be blank');
+  if (name.trim() === '')
+    throw DomainError.invalidField('name', 'must not be blank', { code: 'FIELD_BLANK' });
   // Counted in code points, as Postgres counts varchar(100); NFC can make a string longer.
   if ([...name].length > MAX_WEBHOOK_NAME_LENGTH)
-    throw DomainError.invalidField('name', `must be at most ${MAX_WEBHOOK_NAME_LENGTH} characters`);
+    throw DomainError.invalidField('name', `must be at most ${MAX_WEBHOOK_NAME_LENGTH} characters`, {
+      code: 'FIELD_TOO_LONG',
+      params: { max: MAX_WEBHOOK_NAME_LENGTH },
+    });
   return name;
 }
