@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { DETAIL_CODES, type DetailParams } from './validation-detail-codes';
+import { DETAIL_CODES, TARGET_URL_REFUSALS, type DetailParams } from './validation-detail-codes';
 
 export class ApiErrorDetail {
   @ApiProperty({ example: 'authentication.password' })
@@ -11,8 +11,10 @@ export class ApiErrorDetail {
     example: 'FIELD_TOO_LONG',
     description:
       'Stable, machine-readable: which rule the field broke (VALIDATION_FAILED), to be said in the ' +
-      "client's language with `params`. INVALID_VALUE: a rule without a finer code, `message` is the only " +
-      "text. On other errors, the error's own code (WEBHOOK_NAME_TAKEN on `name`).",
+      "client's language with `params`. TARGET_URL_NOT_ALLOWED (on VALIDATION_FAILED or TARGET_NOT_ALLOWED) " +
+      `names its rule in \`params.reason\`: ${TARGET_URL_REFUSALS.join(', ')}. ` +
+      'INVALID_VALUE: a rule without a finer code, `message` is the only text. On ' +
+      "other errors, the error's own code (WEBHOOK_NAME_TAKEN on `name`).",
   })
   code: string;
 
@@ -25,7 +27,7 @@ export class ApiErrorDetail {
       oneOf: [{ type: 'number' }, { type: 'string' }, { type: 'array', items: { type: 'string' } }],
     },
     example: { max: 100 },
-    description: "The rule's parameters, named (max, min, values)",
+    description: "The rule's parameters, named (max, min, values, reason, host, origin)",
   })
   params?: DetailParams;
 }

@@ -100,13 +100,50 @@ describe('ApiExceptionFilter', () => {
     });
   });
 
-  it("codes a domain rule's detail INVALID_VALUE: the domain names no finer rule, its message says it", () => {
-    expect(capture(DomainError.invalidField('targetUrl', 'must use https')).body).toEqual({
+  it("passes a domain rule's code and params through, on a 400 and on a 422 refusal", () => {
+    expect(
+      capture(DomainError.invalidTargetUrl('targetUrl', 'must use https', 'SCHEME_NOT_HTTP')).body,
+    ).toEqual({
       statusCode: 400,
       code: 'VALIDATION_FAILED',
       message: 'targetUrl must use https',
-      details: [{ field: 'targetUrl', code: 'INVALID_VALUE', message: 'must use https' }],
+      details: [
+        {
+          field: 'targetUrl',
+          code: 'TARGET_URL_NOT_ALLOWED',
+          message: 'must use https',
+          params: { reason: 'SCHEME_NOT_HTTP' },
+        },
+      ],
     });
+    expect(
+      capture(DomainError.targetNotAllowed('targetUrl', 'private', 'NON_PUBLIC_ADDRESS', { host: 'h.test' }))
+        .body,
+    ).toEqual({
+      statusCode: 422,
+      code: 'TARGET_NOT_ALLOWED',
+      message: 'targetUrl is not allowed: private',
+      details: [
+        {
+          field: 'targetUrl',
+          code: 'TARGET_URL_NOT_ALLOWED',
+          message: 'private',
+          params: { reason: 'NON_PUBLIC_ADDRESS', host: 'h.test' },
+        },
+      ],
+    });
+  });
+
+  it("codes a domain detail without a code INVALID_VALUE (a 400) or its error's code (other errors)", () => {
+    expect(capture(DomainError.invalidField('from', 'must not be after to')).body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'from must not be after to',
+      details: [{ field: 'from', code: 'INVALID_VALUE', message: 'must not be after to' }],
+    });
+    expect(capture(DomainError.webhookNameTaken('HR')).body.details).toEqual([
+      { field: 'name', code: 'WEBHOOK_NAME_TAKEN', message: expect.any(String) },
+    ]);
   });
 
   it('names Nest HTTP errors by status', () => {

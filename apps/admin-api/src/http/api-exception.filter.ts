@@ -64,8 +64,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
         },
         exception.details.map((detail) => ({
           ...detail,
-          // The domain's details name no rule yet: a refusal's detail repeats its error's code.
-          code: exception.code === DomainErrorCode.VALIDATION_FAILED ? INVALID_VALUE : exception.code,
+          // The rule's own code when the domain names one; else a refusal's detail repeats its error's
+          // code, and a validation detail without one is INVALID_VALUE (its message is the only text).
+          code:
+            detail.code ??
+            (exception.code === DomainErrorCode.VALIDATION_FAILED ? INVALID_VALUE : exception.code),
         })),
       );
     }

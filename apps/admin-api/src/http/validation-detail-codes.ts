@@ -1,4 +1,9 @@
-import { DomainErrorCode } from '@lms/webhook-domain';
+import {
+  DOMAIN_DETAIL_CODES,
+  DomainErrorCode,
+  SHARED_DETAIL_CODES,
+  TARGET_URL_REFUSALS,
+} from '@lms/webhook-domain';
 import { maxLength, type ValidationOptions } from 'class-validator';
 import type { ValidationMetadata } from 'class-validator/types/metadata/ValidationMetadata';
 
@@ -40,18 +45,25 @@ export const VALIDATION_DETAIL_CODES = [
 ] as const;
 export type ValidationDetailCode = (typeof VALIDATION_DETAIL_CODES)[number];
 
+/** The domain raises some request-validation codes itself (one rule, one code): each is one of them. */
+SHARED_DETAIL_CODES satisfies readonly ValidationDetailCode[];
+
+/** The codes of rules the domain checks itself (target URL policy, invisible characters in a name…). */
+export { DOMAIN_DETAIL_CODES, TARGET_URL_REFUSALS };
+
 /**
- * A rule the domain checks itself (the target URL policy, invisible characters in a name, a BASIC
- * password on create): its detail has no finer code yet, so its `message` is the only text.
+ * A detail that names no finer rule (today the delivery log's range and cursor checks): its `message`
+ * is the only text.
  */
 export const INVALID_VALUE = 'INVALID_VALUE';
 
 /**
- * Every code a detail can carry: a validation rule's, INVALID_VALUE, or, on an error other than
+ * Every code a detail can carry: a validation rule's, a domain rule's, INVALID_VALUE, or, on an error other than
  * VALIDATION_FAILED (a name clash, a refused target, an unknown event type), the error's own code.
  */
 export const DETAIL_CODES: readonly string[] = [
   ...VALIDATION_DETAIL_CODES,
+  ...DOMAIN_DETAIL_CODES,
   INVALID_VALUE,
   ...Object.values(DomainErrorCode).filter((code) => code !== DomainErrorCode.VALIDATION_FAILED),
 ];
