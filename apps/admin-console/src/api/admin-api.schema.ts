@@ -14,17 +14,17 @@ export type ApiErrorBody = {
 
 export type ApiErrorDetail = {
   field: string;
-  /** Stable, machine-readable: which rule the field broke (VALIDATION_FAILED), to be said in the client's language with `params`. INVALID_VALUE: a rule without a finer code, `message` is the only text. On other errors, the error's own code (WEBHOOK_NAME_TAKEN on `name`). */
+  /** Stable, machine-readable: which rule the field broke (VALIDATION_FAILED), to be said in the client's language with `params`. TARGET_URL_NOT_ALLOWED (on VALIDATION_FAILED or TARGET_NOT_ALLOWED) names its rule in `params.reason`: NOT_AN_ABSOLUTE_URL, SCHEME_NOT_HTTP, HTTP_NOT_ALLOWED, CREDENTIALS_IN_URL, PORT_ZERO, TOO_LONG_ONCE_SERIALISED, HOST_DOES_NOT_RESOLVE, NON_PUBLIC_ADDRESS. INVALID_VALUE: a rule without a finer code, `message` is the only text. On other errors, the error's own code (WEBHOOK_NAME_TAKEN on `name`). */
   code: ApiErrorDetailCode;
   /** In English */
   message: string;
-  /** The rule's parameters, named (max, min, values) */
+  /** The rule's parameters, named (max, min, values, reason, host, origin) */
   params?: {
     [key: string]: number | string | string[];
   };
 };
 
-/** Stable, machine-readable: which rule the field broke (VALIDATION_FAILED), to be said in the client's language with `params`. INVALID_VALUE: a rule without a finer code, `message` is the only text. On other errors, the error's own code (WEBHOOK_NAME_TAKEN on `name`). */
+/** Stable, machine-readable: which rule the field broke (VALIDATION_FAILED), to be said in the client's language with `params`. TARGET_URL_NOT_ALLOWED (on VALIDATION_FAILED or TARGET_NOT_ALLOWED) names its rule in `params.reason`: NOT_AN_ABSOLUTE_URL, SCHEME_NOT_HTTP, HTTP_NOT_ALLOWED, CREDENTIALS_IN_URL, PORT_ZERO, TOO_LONG_ONCE_SERIALISED, HOST_DOES_NOT_RESOLVE, NON_PUBLIC_ADDRESS. INVALID_VALUE: a rule without a finer code, `message` is the only text. On other errors, the error's own code (WEBHOOK_NAME_TAKEN on `name`). */
 export type ApiErrorDetailCode =
   | 'NOT_A_STRING'
   | 'NOT_AN_INTEGER'
@@ -54,6 +54,12 @@ export type ApiErrorDetailCode =
   | 'MALFORMED_UNICODE'
   | 'NESTED_TOO_DEEPLY'
   | 'FORBIDDEN_PROPERTY_NAME'
+  | 'TARGET_URL_NOT_ALLOWED'
+  | 'NAME_INVISIBLE_CHARACTERS'
+  | 'PASSWORD_REQUIRED_FOR_BASIC'
+  | 'PASSWORD_REQUIRED_FOR_NEW_ORIGIN'
+  | 'INTEGER_OUT_OF_RANGE'
+  | 'FIELD_REQUIRED'
   | 'INVALID_VALUE'
   | 'WEBHOOK_NOT_FOUND'
   | 'WEBHOOK_NAME_TAKEN'

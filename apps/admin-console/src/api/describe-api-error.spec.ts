@@ -88,6 +88,43 @@ describe("API errors in the admin's language", () => {
     ).toEqual({ text: 'must be at least 1 character long' });
   });
 
+  it('word a domain rule by its code, and a refused target URL by its reason (the generic words for an unknown reason)', () => {
+    const scheme = {
+      field: 'targetUrl',
+      code: 'TARGET_URL_NOT_ALLOWED' as const,
+      message: 'must use https (or http where allowed)',
+      params: { reason: 'SCHEME_NOT_HTTP' },
+    };
+    expect(describeDetail(scheme, tIn('zh-CN'))).toEqual({
+      text: '必须以 https://（或在允许时以 http://）开头',
+    });
+    expect(describeDetail(scheme, tIn('en'))).toEqual({
+      text: 'must start with https:// (or http:// where allowed)',
+    });
+    expect(
+      describeDetail({ ...scheme, params: { reason: 'NON_PUBLIC_ADDRESS', host: '10.0.0.5' } }, tIn('zh-CN')),
+    ).toEqual({ text: '指向私有或内部地址（10.0.0.5）；请使用公网主机' });
+    expect(describeDetail({ ...scheme, params: { reason: 'A_NEWER_REASON' } }, tIn('zh-CN'))).toEqual({
+      text: '不是允许的目标 URL',
+    });
+    expect(
+      describeDetail(
+        {
+          field: 'name',
+          code: 'NAME_INVISIBLE_CHARACTERS',
+          message: 'must not contain control or invisible',
+        },
+        tIn('zh-CN'),
+      ),
+    ).toEqual({ text: '不能包含控制字符或不可见的格式字符（如零宽空格）' });
+    expect(
+      describeDetail(
+        { field: 'authentication.password', code: 'PASSWORD_REQUIRED_FOR_BASIC', message: 'is required' },
+        tIn('zh-CN'),
+      ),
+    ).toEqual({ text: '使用基本身份验证时必须填写' });
+  });
+
   it("word a refusal's detail by the error it repeats, and keep the server's English for an unknown code", () => {
     const taken = new ApiError(409, 'WEBHOOK_NAME_TAKEN', 'taken', [
       {

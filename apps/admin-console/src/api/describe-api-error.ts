@@ -35,12 +35,15 @@ export function formErrorsOf(error: unknown, t: I18n['t']): FieldErrors {
 
 /**
  * One refused field in the admin's language: the catalogue's words for its rule (`detail<CODE>`, with
- * the rule's params; `{count}` is its max or min, for plural forms), or for the error it repeats
+ * the rule's params; `{count}` is its max or min, for plural forms; a rule with a `reason` param, as
+ * TARGET_URL_NOT_ALLOWED, is said by `detail<CODE>_<REASON>` first), or for the error it repeats
  * (`error<CODE>`, a name clash on `name`). A code the console does not know, and INVALID_VALUE (a
  * server rule without a finer code), keep the server's English, marked as such.
  */
 export function describeDetail(detail: ApiErrorDetail, t: I18n['t']): ErrorText {
-  for (const key of [`detail${detail.code}`, `error${detail.code}`])
+  const reason = detail.params?.reason;
+  const byReason = typeof reason === 'string' ? [`detail${detail.code}_${reason}`] : [];
+  for (const key of [...byReason, `detail${detail.code}`, `error${detail.code}`])
     if (detail.code && isMessageKey(key)) return { text: t(key, paramValues(detail.params)) };
   return { text: detail.message, verbatim: true };
 }

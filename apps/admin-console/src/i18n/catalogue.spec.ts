@@ -7,11 +7,14 @@ const { EVENT_CATALOGUE } = jest.requireActual<{
 }>('@lms/payload-schemas');
 
 // The codes a detail of the admin API can carry, from the server's own list (not a copy of it).
-const { VALIDATION_DETAIL_CODES, DETAIL_CODES, INVALID_VALUE } = jest.requireActual<{
-  VALIDATION_DETAIL_CODES: readonly string[];
-  DETAIL_CODES: readonly string[];
-  INVALID_VALUE: string;
-}>('../../../admin-api/src/http/validation-detail-codes');
+const { VALIDATION_DETAIL_CODES, DOMAIN_DETAIL_CODES, TARGET_URL_REFUSALS, DETAIL_CODES, INVALID_VALUE } =
+  jest.requireActual<{
+    VALIDATION_DETAIL_CODES: readonly string[];
+    DOMAIN_DETAIL_CODES: readonly string[];
+    TARGET_URL_REFUSALS: readonly string[];
+    DETAIL_CODES: readonly string[];
+    INVALID_VALUE: string;
+  }>('../../../admin-api/src/http/validation-detail-codes');
 
 describe('console catalogues', () => {
   it('have the same keys in every language', () => {
@@ -73,14 +76,23 @@ describe('console catalogues', () => {
 
   it('word every detail code of the admin API in English and in Chinese (a new code without words fails here)', () => {
     expect(VALIDATION_DETAIL_CODES.length).toBeGreaterThan(20);
+    expect(DOMAIN_DETAIL_CODES).toContain('TARGET_URL_NOT_ALLOWED');
+    expect(TARGET_URL_REFUSALS.length).toBeGreaterThan(5);
     const unworded: string[] = [];
-    for (const code of DETAIL_CODES) {
-      if (code === INVALID_VALUE) continue; // its message is the only text there is
-      const key = (
-        VALIDATION_DETAIL_CODES.includes(code) ? `detail${code}` : `error${code}`
-      ) as keyof typeof en;
+    const keys = [
+      ...DETAIL_CODES.filter((code) => code !== INVALID_VALUE) // its message is the only text there is
+        .map((code) =>
+          [...VALIDATION_DETAIL_CODES, ...DOMAIN_DETAIL_CODES].includes(code)
+            ? `detail${code}`
+            : `error${code}`,
+        ),
+      // A refused target URL is said by its reason.
+      ...TARGET_URL_REFUSALS.map((reason) => `detailTARGET_URL_NOT_ALLOWED_${reason}`),
+    ];
+    for (const name of keys) {
+      const key = name as keyof typeof en;
       if (!(key in en) || !(key in zhCN)) {
-        unworded.push(code);
+        unworded.push(name);
         continue;
       }
       for (const form of forms(en[key]))

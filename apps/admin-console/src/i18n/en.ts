@@ -249,6 +249,26 @@ export const en = {
   detailMALFORMED_UNICODE: 'must be well-formed text',
   detailNESTED_TOO_DEEPLY: 'is nested too deeply',
   detailFORBIDDEN_PROPERTY_NAME: 'is not an allowed property name',
+  // Rules the domain checks itself; TARGET_URL_NOT_ALLOWED is said by its params.reason when known.
+  detailTARGET_URL_NOT_ALLOWED: 'is not an allowed target URL',
+  detailTARGET_URL_NOT_ALLOWED_NOT_AN_ABSOLUTE_URL: 'must be a full URL such as https://example.com/webhooks',
+  detailTARGET_URL_NOT_ALLOWED_SCHEME_NOT_HTTP: 'must start with https:// (or http:// where allowed)',
+  detailTARGET_URL_NOT_ALLOWED_HTTP_NOT_ALLOWED:
+    'must use https: this installation does not allow plain http targets',
+  detailTARGET_URL_NOT_ALLOWED_CREDENTIALS_IN_URL:
+    'must not contain a user name or password; use Basic authentication instead',
+  detailTARGET_URL_NOT_ALLOWED_PORT_ZERO: 'must not use port 0',
+  detailTARGET_URL_NOT_ALLOWED_TOO_LONG_ONCE_SERIALISED: 'must be at most {max} characters once encoded',
+  detailTARGET_URL_NOT_ALLOWED_HOST_DOES_NOT_RESOLVE: 'names a host that does not resolve: {host}',
+  detailTARGET_URL_NOT_ALLOWED_NON_PUBLIC_ADDRESS:
+    'points to a private or internal address ({host}); use a public host',
+  detailNAME_INVISIBLE_CHARACTERS:
+    'must not contain control or invisible formatting characters (such as zero-width spaces)',
+  detailPASSWORD_REQUIRED_FOR_BASIC: 'is required for Basic authentication',
+  detailPASSWORD_REQUIRED_FOR_NEW_ORIGIN:
+    'must be given again: the target moves to {origin}, and the stored password is only sent to {previousOrigin}',
+  detailINTEGER_OUT_OF_RANGE: 'must be a whole number from {min} to {max}',
+  detailFIELD_REQUIRED: 'is required',
 } as const;
 
 export type MessageKey = keyof typeof en;
