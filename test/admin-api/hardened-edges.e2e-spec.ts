@@ -62,7 +62,17 @@ describe('admin API hardened edges (private and http targets not allowed)', () =
       expect(answer.status).toBe(422);
       expect(answer.body).toMatchObject({
         code: 'TARGET_NOT_ALLOWED',
-        details: [{ field: 'targetUrl', message: expect.stringContaining('non-public address') }],
+        details: [
+          {
+            field: 'targetUrl',
+            code: 'TARGET_URL_NOT_ALLOWED',
+            message: expect.stringContaining('non-public address'),
+            params: {
+              reason: 'NON_PUBLIC_ADDRESS',
+              host: new URL(targetUrl).hostname.replace(/^\[(.*)\]$/, '$1'),
+            },
+          },
+        ],
       });
       const patched = await api.call('PATCH', `${BASE}/${webhookId}`, { token, body: { targetUrl } });
       expect(patched.status).toBe(422);
@@ -254,7 +264,10 @@ describe('admin API hardened edges (private and http targets not allowed)', () =
     ])('400 VALIDATION_FAILED for a name with %s', async (_label, name) => {
       const answer = await api.call('POST', BASE, { token, body: webhookBody({ name }) });
       expect(answer.status).toBe(400);
-      expect(answer.body).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ field: 'name' }] });
+      expect(answer.body).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        details: [{ field: 'name', code: 'NAME_INVISIBLE_CHARACTERS' }],
+      });
     });
   });
 });

@@ -12,7 +12,11 @@ import {
 } from '@lms/testing';
 import { startAdminApi, type AdminApiHarness, type ApiAnswer } from './support/admin-api-harness';
 import { OpenApiValidator } from './support/openapi-validator';
-import { DETAIL_CODES, VALIDATION_DETAIL_CODES } from '../../apps/admin-api/src/http/validation-detail-codes';
+import {
+  DETAIL_CODES,
+  DOMAIN_DETAIL_CODES,
+  VALIDATION_DETAIL_CODES,
+} from '../../apps/admin-api/src/http/validation-detail-codes';
 import { webhookBody } from './support/webhook-factory';
 
 const ACCOUNT = 4242;
@@ -293,7 +297,12 @@ describe('admin API: the OpenAPI document is lint-clean and describes what the s
     const codes = detail.properties.code.enum ?? document.components.schemas.ApiErrorDetailCode?.enum;
     expect([...codes].sort()).toEqual([...DETAIL_CODES].sort());
     expect(codes).toEqual(
-      expect.arrayContaining([...VALIDATION_DETAIL_CODES, 'INVALID_VALUE', 'WEBHOOK_NAME_TAKEN']),
+      expect.arrayContaining([
+        ...VALIDATION_DETAIL_CODES,
+        ...DOMAIN_DETAIL_CODES,
+        'INVALID_VALUE',
+        'WEBHOOK_NAME_TAKEN',
+      ]),
     );
     expect(detail.properties.params).toMatchObject({ type: 'object' });
 
@@ -308,6 +317,20 @@ describe('admin API: the OpenAPI document is lint-clean and describes what the s
         code: 'FIELD_TOO_LONG',
         message: 'must be shorter than or equal to 100 characters',
         params: { max: 100 },
+      },
+    ]);
+
+    // A rule the domain checks itself carries its code and params as documented too.
+    const scheme = await contractCall('POST', '/api/v1/webhooks', '/api/v1/webhooks', {
+      body: webhookBody({ targetUrl: 'ftp://93.184.215.14/x' }),
+    });
+    expect(scheme.status).toBe(400);
+    expect(scheme.body.details).toEqual([
+      {
+        field: 'targetUrl',
+        code: 'TARGET_URL_NOT_ALLOWED',
+        message: 'must use https (or http where allowed)',
+        params: { reason: 'SCHEME_NOT_HTTP' },
       },
     ]);
   });

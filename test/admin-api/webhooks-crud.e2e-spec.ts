@@ -212,6 +212,41 @@ describe('admin API: webhook management', () => {
       expect(answer.body.details.map((detail: { field: string }) => detail.field)).toContain(field);
     });
 
+    it.each([
+      [
+        'a relative URL',
+        { targetUrl: '/hooks' },
+        'TARGET_URL_NOT_ALLOWED',
+        { reason: 'NOT_AN_ABSOLUTE_URL' },
+      ],
+      [
+        'an ftp URL',
+        { targetUrl: 'ftp://93.184.215.14/x' },
+        'TARGET_URL_NOT_ALLOWED',
+        { reason: 'SCHEME_NOT_HTTP' },
+      ],
+      [
+        'credentials in the URL',
+        { targetUrl: 'https://user:pw@93.184.215.14/x' },
+        'TARGET_URL_NOT_ALLOWED',
+        { reason: 'CREDENTIALS_IN_URL' },
+      ],
+      [
+        'BASIC without a password',
+        { authentication: { type: 'BASIC', username: 'u' } },
+        'PASSWORD_REQUIRED_FOR_BASIC',
+        undefined,
+      ],
+      ['a rate limit of 0', { rateLimitPerSecond: 0 }, 'TOO_SMALL', { min: 1 }],
+    ])("400 for %s names the domain rule's code and params", async (_label, overrides, code, params) => {
+      const { token } = newAccount();
+      const answer = await api.call('POST', BASE, { token, body: webhookBody(overrides) });
+      expect(answer.status).toBe(400);
+      expect(answer.body.details).toEqual([
+        { field: expect.any(String), code, message: expect.any(String), ...(params && { params }) },
+      ]);
+    });
+
     it('422 TARGET_NOT_ALLOWED for http and for hosts that are private, loopback, link-local or metadata', async () => {
       const { token } = newAccount();
       for (const targetUrl of [
@@ -231,11 +266,15 @@ describe('admin API: webhook management', () => {
           status: answer.status,
           code: answer.body.code,
           field: answer.body.details?.[0]?.field,
+          detailCode: answer.body.details?.[0]?.code,
+          reason: answer.body.details?.[0]?.params?.reason,
         }).toEqual({
           targetUrl,
           status: 422,
           code: 'TARGET_NOT_ALLOWED',
           field: 'targetUrl',
+          detailCode: 'TARGET_URL_NOT_ALLOWED',
+          reason: targetUrl.startsWith('http:') ? 'HTTP_NOT_ALLOWED' : 'NON_PUBLIC_ADDRESS',
         });
       }
     });
