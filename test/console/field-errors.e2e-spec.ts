@@ -43,14 +43,19 @@ describe('console: refused fields in Chinese, by the API detail code', () => {
     await api?.close();
   });
 
-  /** The name error's text and whether it is marked as untranslated. */
-  const nameError = () =>
-    zh.field('name').evaluate((field: ElementLike) => {
+  /** A field's error text and whether it is marked as untranslated. */
+  const fieldError = (name: 'name' | 'targetUrl') =>
+    zh.field(name).evaluate((field: ElementLike) => {
       const ids = (field.getAttribute('aria-describedby') ?? '').split(/\s+/).filter(Boolean);
-      const error = ids.map((id) => field.ownerDocument.getElementById(id)).find((element) => element);
+      // The error, not the field's hint (both describe it): its id ends in "-error".
+      const error = ids
+        .filter((id) => id.endsWith('-error'))
+        .map((id) => field.ownerDocument.getElementById(id))
+        .find((element) => element);
       const verbatim = error ? Array.from(error.querySelectorAll('[translate="no"][lang="en"]')) : [];
       return { text: error?.textContent ?? '', verbatim: verbatim.map((element) => element.textContent) };
     });
+  const nameError = () => fieldError('name');
 
   async function submitName(name: string): Promise<void> {
     await zh.openAddForm();
@@ -86,6 +91,41 @@ describe('console: refused fields in Chinese, by the API detail code', () => {
     expect(await browser.page.getByText(refused.body.details[0].message).count()).toBe(0);
     expect(await englishWordsOn(browser.page)).toEqual(englishBefore);
     await browser.screenshot('field-errors-zh-too-long');
+  });
+
+  it('says a rule the domain checks (a target URL with a non-http scheme) in Chinese, by its reason', async () => {
+    await browser.page.goto(`${api.baseUrl}/console/`);
+    await zh.expectWebhooksPage();
+    // Refused by the URL's syntax, before any DNS lookup: nothing is sent anywhere.
+    const targetUrl = 'ftp://hooks.example.com/lms';
+    const refused = await api.call('POST', '/api/v1/webhooks', {
+      token: api.tokenFor(ACCOUNT),
+      body: { name: '人事同步', targetUrl, authentication: { type: 'NONE' }, events: ['COURSE_ENROLLMENT'] },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.details).toEqual([
+      expect.objectContaining({
+        field: 'targetUrl',
+        code: 'TARGET_URL_NOT_ALLOWED',
+        params: { reason: 'SCHEME_NOT_HTTP' },
+      }),
+    ]);
+
+    const englishBefore = await englishWordsOn(browser.page);
+    await zh.openAddForm();
+    await zh.fillForm({ name: '人事同步', targetUrl, events: ['COURSE_ENROLLMENT'] });
+    await zh.save();
+    const expected = zh.t('detailTARGET_URL_NOT_ALLOWED_SCHEME_NOT_HTTP');
+    expect(expected).toBe('必须以 https://（或在允许时以 http://）开头');
+    await waitFor(
+      'the Chinese target URL error',
+      async () => (await fieldError('targetUrl')).text === expected,
+    );
+    expect((await fieldError('targetUrl')).verbatim).toEqual([]);
+    expect(await zh.field('targetUrl').getAttribute('aria-invalid')).toBe('true');
+    expect(await browser.page.getByText(refused.body.details[0].message).count()).toBe(0);
+    expect(await englishWordsOn(browser.page)).toEqual(englishBefore);
+    await browser.screenshot('field-errors-zh-target-url-scheme');
   });
 
   it('shows the server\'s English for a code the console does not know, marked translate="no"', async () => {
