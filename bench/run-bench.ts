@@ -30,13 +30,13 @@ import {
   createBenchKafka,
   IsolatedStack,
   PrivatePostgres,
+  PrivateRedis,
   produceBurst,
   producePaced,
   repositoryRoot,
   type LoadPlan,
   type ProduceResult,
 } from '@lms/testing';
-import { BenchRedis } from './stack/bench-redis';
 import { ProcessSampler, type UsageReport } from './stack/process-sampler';
 import { RunProbe, type ProbeResult } from './stack/run-probe';
 
@@ -386,7 +386,7 @@ async function main(): Promise<void> {
   const accountIds = Array.from({ length: settings.accounts }, (_, index) => FIRST_ACCOUNT_ID + index);
   const plan: LoadPlan = { accountIds, eventNames: BENCH_EVENT_NAMES };
   // Its own Redis: its command counters then count this stack's commands only.
-  const redis = await BenchRedis.start();
+  const redis = await PrivateRedis.start();
   // Its own Postgres unless told otherwise: autovacuum on, as in production (dead tuples are part of
   // what is measured).
   const privatePostgres = settings.postgres === 'private' ? await PrivatePostgres.start() : undefined;

@@ -1,46 +1,26 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { ReceiverChild, type Unnumbered } from './receiver-child';
 import type { DriverToReceiver, ReceiverToDriver, RunStats } from './receiver-protocol';
-
-type Request = DriverToReceiver extends infer M
-  ? M extends { requestId: number }
-    ? Omit<M, 'requestId'>
-    : never
-  : never;
 
 /** The driver's handle on the benchmark receiver child process. */
 export class BenchReceiver {
-  private nextRequestId = 1;
-  private readonly pending = new Map<number, (message: ReceiverToDriver) => void>();
-
-  private constructor(
-    readonly child: ChildProcess,
-    readonly port: number,
-  ) {
-    child.on('message', (message: ReceiverToDriver) => {
-      if (message.type === 'listening') return;
-      const resolve = this.pending.get(message.requestId);
-      this.pending.delete(message.requestId);
-      resolve?.(message);
-    });
-  }
+  private constructor(private readonly channel: ReceiverChild<DriverToReceiver, ReceiverToDriver>) {}
 
   static async start(): Promise<BenchReceiver> {
-    const child = fork(path.join(__dirname, 'bench-receiver-process.js'), [], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const port = await new Promise<number>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`benchmark receiver exited with ${code}`)));
-      child.once('message', (message: ReceiverToDriver) => {
-        if (message.type === 'listening') resolve(message.port);
-      });
-    });
-    return new BenchReceiver(child, port);
+    return new BenchReceiver(
+      await ReceiverChild.start<DriverToReceiver, ReceiverToDriver>(
+        path.join(__dirname, 'bench-receiver-process.js'),
+        'benchmark receiver',
+      ),
+    );
+  }
+
+  get port(): number {
+    return this.channel.port;
   }
 
   get pid(): number {
-    return this.child.pid ?? 0;
+    return this.channel.pid;
   }
 
   urlFor(path: string): string {
@@ -63,20 +43,11 @@ export class BenchReceiver {
     return answer;
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.disconnect();
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
+  stop(): Promise<void> {
+    return this.channel.stop();
   }
 
-  private ask(request: Request): Promise<ReceiverToDriver> {
-    const requestId = this.nextRequestId++;
-    return new Promise((resolve) => {
-      this.pending.set(requestId, resolve);
-      this.child.send({ ...request, requestId });
-    });
+  private ask(request: Unnumbered<DriverToReceiver>): Promise<ReceiverToDriver> {
+    return this.channel.ask(request);
   }
 }

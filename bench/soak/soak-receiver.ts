@@ -1,47 +1,27 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { ReceiverChild, type Unnumbered } from '../receiver/receiver-child';
 import type { SoakPlan } from './soak-plan';
 import type { DriverToSoakReceiver, SoakReceiverToDriver, SoakTotals, SoakWindow } from './soak-protocol';
 
-type Request = DriverToSoakReceiver extends infer M
-  ? M extends { requestId: number }
-    ? Omit<M, 'requestId'>
-    : never
-  : never;
-
 /** The driver's handle on the soak listeners (a child process: soak-receiver-process.ts). */
 export class SoakReceiver {
-  private nextRequestId = 1;
-  private readonly pending = new Map<number, (message: SoakReceiverToDriver) => void>();
-
-  private constructor(
-    readonly child: ChildProcess,
-    readonly port: number,
-  ) {
-    child.on('message', (message: SoakReceiverToDriver) => {
-      if (message.type === 'listening') return;
-      const resolve = this.pending.get(message.requestId);
-      this.pending.delete(message.requestId);
-      resolve?.(message);
-    });
-  }
+  private constructor(private readonly channel: ReceiverChild<DriverToSoakReceiver, SoakReceiverToDriver>) {}
 
   static async start(): Promise<SoakReceiver> {
-    const child = fork(path.join(__dirname, 'soak-receiver-process.js'), [], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const port = await new Promise<number>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`soak receiver exited with ${code}`)));
-      child.once('message', (message: SoakReceiverToDriver) => {
-        if (message.type === 'listening') resolve(message.port);
-      });
-    });
-    return new SoakReceiver(child, port);
+    return new SoakReceiver(
+      await ReceiverChild.start<DriverToSoakReceiver, SoakReceiverToDriver>(
+        path.join(__dirname, 'soak-receiver-process.js'),
+        'soak receiver',
+      ),
+    );
+  }
+
+  get port(): number {
+    return this.channel.port;
   }
 
   get pid(): number {
-    return this.child.pid ?? 0;
+    return this.channel.pid;
   }
 
   urlFor(accountId: number): string {
@@ -65,20 +45,11 @@ export class SoakReceiver {
     return answer.totals;
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.disconnect();
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
+  stop(): Promise<void> {
+    return this.channel.stop();
   }
 
-  private ask(request: Request): Promise<SoakReceiverToDriver> {
-    const requestId = this.nextRequestId++;
-    return new Promise((resolve) => {
-      this.pending.set(requestId, resolve);
-      this.child.send({ ...request, requestId });
-    });
+  private ask(request: Unnumbered<DriverToSoakReceiver>): Promise<SoakReceiverToDriver> {
+    return this.channel.ask(request);
   }
 }

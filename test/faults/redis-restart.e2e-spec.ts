@@ -1,7 +1,6 @@
 import { expectEveryEventDelivered } from './support/delivery-ledger';
-import { waitFor } from '@lms/testing';
+import { PrivateRedis, waitFor } from '@lms/testing';
 import { DISPATCH_CONCURRENCY, FAULT_EVENTS, FAULT_RATE, FaultHarness } from './support/fault-harness';
-import { PrivateRedis } from './support/private-redis';
 
 jest.setTimeout(300_000);
 

@@ -12,4 +12,5 @@ export * from './webhook-rows';
 export * from './lane-rows';
 export * from './dripping-listener';
 export * from './private-postgres';
+export * from './private-redis';
 export * from './otlp-receiver';

@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { freePort, waitFor } from '@lms/testing';
+import { freePort } from './app-processes';
+import { waitFor } from './wait-for';
 import Redis from 'ioredis';
 
 /**
- * A Redis of this test's own, on a free port, without persistence: the machine's Redis on 6379 is
- * shared with other test runs and must never be restarted. `restart()` loses every key, like a Redis
+ * A Redis of the run's own, on a free port, without persistence: the machine's Redis on 6379 is shared
+ * with other test runs and must never be restarted (the fault suite restarts this one), and its command
+ * counters count other runs' commands too (the bench counts this one's). `restart()` loses every key, like a Redis
  * restarted without AOF/RDB: every queued job is gone and must be rebuilt from Postgres.
  */
 export class PrivateRedis {
