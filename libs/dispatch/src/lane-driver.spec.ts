@@ -183,4 +183,22 @@ describe('LaneDriver: a lane goes on in the process that holds it', () => {
     // Done driving: the next announcement is the listener's to act on.
     expect(driver.noteMoreWork({ webhookId: 'hook-1', kind: 'REALTIME' })).toBe(false);
   });
+
+  it('does not take a failed claim after an announcement for the sent request’s error', async () => {
+    const { driver, sent, added } = driverWith(
+      async () => {
+        driver.noteMoreWork({ webhookId: 'hook-1', kind: 'REALTIME' });
+        return [];
+      },
+      true,
+      async () => {
+        throw new Error('connection terminated');
+      },
+    );
+
+    await driver.drive([request('d1')]);
+
+    expect(sent).toEqual(['d1']);
+    expect(added).toEqual([]); // d1 was recorded: nothing to queue again
+  });
 });

@@ -100,7 +100,7 @@ export class LaneDriver implements BeforeApplicationShutdown {
         // check and the caller's clean-up, so an announcement after it goes to the listener).
         while (following.length === 0 && state.moreWork && !this.stopping) {
           state.moreWork = false;
-          following = await this.advancer.claim(lane);
+          following = await this.claimAgain(lane);
         }
         const [after, ...alongside] = following;
         await this.enqueueWithinShares(alongside);
@@ -114,6 +114,22 @@ export class LaneDriver implements BeforeApplicationShutdown {
 
   beforeApplicationShutdown(): void {
     this.stopping = true;
+  }
+
+  /**
+   * A claim after an announcement. Its failure is not the sent request's (that one is recorded): the
+   * lane stays busy with its events, and the sweep claims it.
+   */
+  private async claimAgain(lane: LaneKey): Promise<ClaimedRequest[]> {
+    try {
+      return await this.advancer.claim(lane);
+    } catch (error) {
+      this.logger.warn({
+        msg: `claim after an announcement failed (the sweep claims the lane): ${(error as Error).message}`,
+        webhookId: lane.webhookId,
+      });
+      return [];
+    }
   }
 
   private async afterError(request: ClaimedRequest, error: unknown): Promise<void> {
