@@ -446,11 +446,18 @@ describe('console: the LMS Webhooks page in a real browser', () => {
       authentication: { type: 'NONE' },
       events: ['COURSE_ENROLLMENT'],
     };
-    // What the API says about this target, asked directly: the console must show the same words.
+    // What the API says about this target, asked directly: the console says that rule (its code and
+    // reason) in the page's language.
     const refused = await stack.call('POST', '/webhooks', token(), body);
     expect(refused.status).toBeGreaterThanOrEqual(400);
-    const details = (refused.body.details ?? []) as { field: string; message: string }[];
-    const expected = details.find((detail) => detail.field === 'targetUrl')?.message ?? refused.body.message;
+    const details = (refused.body.details ?? []) as {
+      field: string;
+      code: string;
+      params?: { reason?: string };
+    }[];
+    const detail = details.find((candidate) => candidate.field === 'targetUrl');
+    expect(detail).toMatchObject({ code: 'TARGET_URL_NOT_ALLOWED', params: { reason: 'SCHEME_NOT_HTTP' } });
+    const expected = ui.t('detailTARGET_URL_NOT_ALLOWED_SCHEME_NOT_HTTP');
 
     await ui.openAddForm();
     await ui.fillForm({ ...body, authentication: 'NONE' });
