@@ -62,7 +62,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         `SELECT id FROM deliveries
           WHERE status IN ('PENDING', 'RETRYING') AND next_attempt_at < now() - make_interval(secs => $1::double precision / 1000)
             -- a request a live dispatcher is sending from memory has no job, and needs none
-            AND lane_request_orphaned(driven_by, updated_at)
+            AND lane_request_orphaned(driven_by, updated_at, ARRAY(SELECT lane_live_drivers()))
           ORDER BY next_attempt_at
           LIMIT ${MAX_DELIVERIES_PER_RUN}`,
         [this.config.relayGraceMs],

@@ -441,7 +441,7 @@ export class LaneRepository {
   async orphanedOpenDeliveryIds(lane: LaneKey): Promise<string[]> {
     const rows = await this.dataSource.query<Array<{ id: string }>>(
       `SELECT id FROM deliveries WHERE webhook_id = $1 AND kind = $2 AND status IN ${OPEN_STATUSES_SQL}
-          AND lane_request_orphaned(driven_by, updated_at)
+          AND lane_request_orphaned(driven_by, updated_at, ARRAY(SELECT lane_live_drivers()))
         ORDER BY created_at`,
       [lane.webhookId, lane.kind],
     );
@@ -464,7 +464,7 @@ export class LaneRepository {
     const rows = await this.dataSource.query<Array<{ id: string }>>(
       `SELECT id FROM deliveries
         WHERE status = 'PENDING' AND driven_by IS NOT NULL AND driven_by IS DISTINCT FROM $2
-          AND NOT lane_driver_alive(driven_by)
+          AND driven_by <> ALL (ARRAY(SELECT lane_live_drivers()))
         ORDER BY next_attempt_at LIMIT $1`,
       [limit, except],
     );

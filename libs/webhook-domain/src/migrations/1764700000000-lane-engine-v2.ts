@@ -32,7 +32,7 @@ export class LaneEngineV21764700000000 implements MigrationInterface {
     await queryRunner.query(`DROP FUNCTION lane_record_outcomes(uuid[], text[], timestamptz[], integer[], text[],
       text[], timestamptz[], integer[], text[], integer, integer, uuid[], uuid[])`);
     await queryRunner.query(`DROP FUNCTION lane_claim(uuid[], text[], integer, bigint, integer)`);
-    await queryRunner.query(`DROP FUNCTION lane_request_orphaned(integer, timestamptz)`);
+    await queryRunner.query(`DROP FUNCTION lane_request_orphaned(integer, timestamptz, integer[])`);
     await queryRunner.query(`DROP FUNCTION lane_driver_alive(integer)`);
     await queryRunner.query(`DROP FUNCTION lane_live_drivers()`);
     await queryRunner.query(`DROP FUNCTION advance_lanes(uuid[], text[], integer, bigint, integer)`);

@@ -19,8 +19,12 @@ CREATE OR REPLACE FUNCTION lane_driver_alive(p_driver integer) RETURNS boolean A
 $$ LANGUAGE sql STABLE;
 
 -- An open request nobody will send unless it is queued again.
-CREATE OR REPLACE FUNCTION lane_request_orphaned(p_driven_by integer, p_updated_at timestamptz) RETURNS boolean AS $$
-  SELECT p_driven_by IS NULL OR p_updated_at < now() - interval '60 seconds' OR NOT lane_driver_alive(p_driven_by)
+-- `p_live_drivers` is ARRAY(SELECT lane_live_drivers()), read once by the calling statement (an
+-- uncorrelated subquery): reading pg_locks per candidate row would cost one lock-table copy per row.
+CREATE OR REPLACE FUNCTION lane_request_orphaned(p_driven_by integer, p_updated_at timestamptz,
+                                                 p_live_drivers integer[]) RETURNS boolean AS $$
+  SELECT p_driven_by IS NULL OR p_updated_at < now() - interval '60 seconds'
+         OR NOT (p_driven_by = ANY(p_live_drivers))
 $$ LANGUAGE sql STABLE;
 
 -- The claim functions take the claiming dispatcher's driver number (new signatures: the old ones go).
