@@ -75,12 +75,13 @@ export class PartitionedDeliveryLog1764800000500 implements MigrationInterface {
 
 /** The family's tables that are tables now (delivery_events may be a view), parents first. */
 async function existingTables(runner: QueryRunner): Promise<Array<{ table: string; key: string }>> {
-  const rows: Array<{ name: string }> = await runner.query(
+  const found = await rows<{ name: string }>(
+    runner,
     `SELECT relname AS name FROM pg_class
       WHERE relname = ANY($1) AND relkind IN ('r', 'p') AND relnamespace = current_schema()::regnamespace`,
     [LOG_PARTITIONED_TABLES.map((t) => t.table)],
   );
-  const present = new Set(rows.map((row) => row.name));
+  const present = new Set(found.map((row) => row.name));
   return LOG_PARTITIONED_TABLES.filter((t) => present.has(t.table));
 }
 
@@ -89,7 +90,8 @@ async function dependentViews(
   runner: QueryRunner,
   tables: ReadonlyArray<{ table: string }>,
 ): Promise<Array<{ name: string; definition: string }>> {
-  return runner.query(
+  return rows<{ name: string; definition: string }>(
+    runner,
     `SELECT DISTINCT v.oid, quote_ident(v.relname) AS name, pg_get_viewdef(v.oid) AS definition
        FROM pg_depend d
        JOIN pg_rewrite r ON r.oid = d.objid
@@ -111,7 +113,8 @@ async function dependentViews(
 async function rebuild(runner: QueryRunner, table: string, key: string | null): Promise<void> {
   const old = `${table}_previous`;
   await runner.query(`ALTER TABLE ${table} RENAME TO ${old}`);
-  const indexes: Array<{ name: string }> = await runner.query(
+  const indexes = await rows<{ name: string }>(
+    runner,
     `SELECT c.relname AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
       WHERE i.indrelid = $1::regclass`,
     [old],
@@ -124,7 +127,8 @@ async function rebuild(runner: QueryRunner, table: string, key: string | null): 
   );
   // Keys before the rows arrive: a partition created later inherits them, and foreign keys of the
   // family's children need their parent's key.
-  const keys: Array<{ name: string; definition: string }> = await runner.query(
+  const keys = await rows<{ name: string; definition: string }>(
+    runner,
     `SELECT conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint
       WHERE conrelid = $1::regclass AND contype IN ('p', 'u') ORDER BY contype, conname`,
     [old],
@@ -148,7 +152,8 @@ async function moveRows(runner: QueryRunner, table: string): Promise<void> {
  */
 async function finishRebuild(runner: QueryRunner, tables: readonly string[]): Promise<void> {
   const olds = tables.map((table) => `${table}_previous`);
-  const indexes: Array<{ name: string; definition: string }> = await runner.query(
+  const indexes = await rows<{ name: string; definition: string }>(
+    runner,
     `SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS definition
        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
       WHERE i.indrelid = ANY(SELECT oid FROM pg_class WHERE relname = ANY($1)
@@ -156,7 +161,8 @@ async function finishRebuild(runner: QueryRunner, tables: readonly string[]): Pr
         AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)`,
     [olds],
   );
-  const foreignKeys: Array<{ name: string; owner: string; definition: string }> = await runner.query(
+  const foreignKeys = await rows<{ name: string; owner: string; definition: string }>(
+    runner,
     `SELECT k.conname AS name, k.conrelid::regclass::text AS owner, pg_get_constraintdef(k.oid) AS definition
        FROM pg_constraint k
       WHERE k.contype = 'f' AND k.conparentid = 0
@@ -187,11 +193,17 @@ async function finishRebuild(runner: QueryRunner, tables: readonly string[]): Pr
  * them.
  */
 async function replaceInDeliveryFunctions(runner: QueryRunner, from: string, to: string): Promise<void> {
-  const functions: Array<{ definition: string }> = await runner.query(
+  const functions = await rows<{ definition: string }>(
+    runner,
     `SELECT pg_get_functiondef(p.oid) AS definition FROM pg_proc p
       WHERE p.pronamespace = current_schema()::regnamespace
         AND p.prosrc ~* 'insert\\s+into\\s+deliveries' AND strpos(p.prosrc, $1) > 0`,
     [from],
   );
   for (const { definition } of functions) await runner.query(definition.split(from).join(to));
+}
+
+/** A query's rows (QueryRunner.query answers `any`). */
+async function rows<T>(runner: QueryRunner, sql: string, parameters?: unknown[]): Promise<T[]> {
+  return (await runner.query(sql, parameters)) as T[];
 }

@@ -42,12 +42,14 @@ describe('migration: partitioned delivery log', () => {
 
   const relkind = async (table: string) =>
     (
-      (await dataSource.query(`SELECT relkind FROM pg_class WHERE relname = $1`, [table])) as Array<{
-        relkind: string;
-      }>
+      await dataSource.query<
+        Array<{
+          relkind: string;
+        }>
+      >(`SELECT relkind FROM pg_class WHERE relname = $1`, [table])
     )[0]?.relkind;
   const count = async (sql: string, params: unknown[] = []) =>
-    ((await dataSource.query(sql, params)) as Array<{ n: number }>)[0].n;
+    (await dataSource.query<Array<{ n: number }>>(sql, params))[0].n;
 
   beforeAll(async () => {
     database = await createTestDatabase('partitioned_log');
@@ -58,11 +60,11 @@ describe('migration: partitioned delivery log', () => {
       [webhookId],
     );
     eventPks = (
-      (await before.query(
+      await before.query<Array<{ id: string }>>(
         `INSERT INTO events (account_id, event_id, event_name, realtime, occurred_at, data)
          SELECT 7, 'e' || g, 'COURSE_ENROLLMENT', true, 1700000000000 + g, '{}' FROM generate_series(1, 3) g
          RETURNING id`,
-      )) as Array<{ id: string }>
+      )
     ).map((row) => Number(row.id));
     for (const [id, status, events] of [
       [legacy.closed, 'SUCCEEDED', eventPks.slice(0, 2)],
@@ -96,28 +98,31 @@ describe('migration: partitioned delivery log', () => {
     expect(await relkind('deliveries')).toBe('p');
     expect(await relkind('delivery_attempts')).toBe('p');
     expect(await relkind('delivery_events')).toBe('p');
-    const ids = (await dataSource.query(`SELECT id, status FROM deliveries ORDER BY status`)) as Array<{
-      id: string;
-      status: string;
-    }>;
+    const ids = await dataSource.query<
+      Array<{
+        id: string;
+        status: string;
+      }>
+    >(`SELECT id, status FROM deliveries ORDER BY status`);
     expect(ids).toEqual([
       { id: legacy.open, status: 'RETRYING' },
       { id: legacy.closed, status: 'SUCCEEDED' },
     ]);
     expect(await count(`SELECT count(*)::int AS n FROM delivery_attempts`)).toBe(2);
     expect(
-      (await dataSource.query(`SELECT event_pk FROM delivery_events ORDER BY delivery_id = $1, position`, [
-        legacy.open,
-      ])) as Array<{ event_pk: string }>,
+      await dataSource.query<Array<{ event_pk: string }>>(
+        `SELECT event_pk FROM delivery_events ORDER BY delivery_id = $1, position`,
+        [legacy.open],
+      ),
     ).toEqual(eventPks.map((pk) => ({ event_pk: String(pk) })));
     // Random (v4) ids of before the migration live in the default partitions.
     expect(await count(`SELECT count(*)::int AS n FROM deliveries_default`)).toBe(2);
   });
 
   it('keeps the indexes under their names and the foreign keys', async () => {
-    const indexes = (await dataSource.query(
+    const indexes = await dataSource.query<Array<{ indexname: string }>>(
       `SELECT indexname FROM pg_indexes WHERE tablename = 'deliveries' ORDER BY 1`,
-    )) as Array<{ indexname: string }>;
+    );
     expect(indexes.map((row) => row.indexname)).toEqual(
       expect.arrayContaining([
         'deliveries_pkey',
@@ -136,9 +141,11 @@ describe('migration: partitioned delivery log', () => {
   });
 
   it('creates partitions for today and the days ahead, and new deliveries get time-ordered ids in today’s', async () => {
-    const days = (await dataSource.query(`SELECT d::text AS day FROM log_partition_days() d`)) as Array<{
-      day: string;
-    }>;
+    const days = await dataSource.query<
+      Array<{
+        day: string;
+      }>
+    >(`SELECT d::text AS day FROM log_partition_days() d`);
     const today = new Date().toISOString().slice(0, 10);
     expect(days[0].day).toBe(today);
     expect(days).toHaveLength(4);
@@ -148,27 +155,28 @@ describe('migration: partitioned delivery log', () => {
       [webhookId, eventPks[0]],
     );
     await dataSource.query(`UPDATE deliveries SET status = 'DEAD' WHERE id = $1`, [legacy.open]);
-    const [made] = (await dataSource.query(`SELECT delivery_id FROM advance_lane($1, 'REALTIME', 100)`, [
-      webhookId,
-    ])) as Array<{ delivery_id: string }>;
+    const [made] = await dataSource.query<Array<{ delivery_id: string }>>(
+      `SELECT delivery_id FROM advance_lane($1, 'REALTIME', 100)`,
+      [webhookId],
+    );
     expect(made.delivery_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
-    const [where] = (await dataSource.query(
+    const [where] = await dataSource.query<Array<{ part: string }>>(
       `SELECT tableoid::regclass::text AS part FROM deliveries WHERE id = $1`,
       [made.delivery_id],
-    )) as Array<{ part: string }>;
+    );
     expect(where.part).toBe(`deliveries_p${today.replaceAll('-', '')}`);
   });
 
   it('a lookup by id reads one partition, with a constant, a parameter, or a join on a list of ids', async () => {
-    const id = ((await dataSource.query(`SELECT uuidv7() AS id`)) as Array<{ id: string }>)[0].id;
+    const id = (await dataSource.query<Array<{ id: string }>>(`SELECT uuidv7() AS id`))[0].id;
     const runner = dataSource.createQueryRunner();
     try {
-      const explain = async (sql: string, params: unknown[] = []) =>
-        (
-          (await runner.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params)) as Array<{
-            'QUERY PLAN': Array<{ Plan: PlanNode }>;
-          }>
-        )[0]['QUERY PLAN'][0].Plan;
+      const explain = async (sql: string, params: unknown[] = []) => {
+        const plan = (await runner.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params)) as Array<{
+          'QUERY PLAN': Array<{ Plan: PlanNode }>;
+        }>;
+        return plan[0]['QUERY PLAN'][0].Plan;
+      };
       expect(
         relationsRead(await explain(`SELECT * FROM deliveries WHERE id = '${id}'`), 'deliveries'),
       ).toHaveLength(1);
