@@ -1,20 +1,21 @@
-import type { IngestionConfig } from '@lms/config';
-import { RetentionPurger } from '@lms/ingestion';
+import { LogRetention } from '@lms/dispatch';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { DataSource } from 'typeorm';
 
 /** Which retention the bench measures (kept in the results file). */
-export const RETENTION_IMPLEMENTATION = 'row DELETEs in chunks of 5,000 (libs/ingestion RetentionPurger)';
+export const RETENTION_IMPLEMENTATION =
+  'partitions dropped per UTC day (deliveries, attempts, delivery events); events and default-partition rows by chunked DELETE (libs/dispatch LogRetention)';
 
-/** Runs retention until a run removes nothing more; answers what each run removed. */
+/** Runs retention until a run removes nothing more; answers what each run did. */
 export async function runRetention(dataSource: DataSource, retentionDays: number): Promise<unknown[]> {
-  const purger = new RetentionPurger(dataSource, new SchedulerRegistry(), {
+  const retention = new LogRetention(dataSource, new SchedulerRegistry(), {
     retentionDays,
-  } as IngestionConfig);
+    retentionCron: '17 * * * *',
+  });
   const runs: unknown[] = [];
   for (;;) {
-    const result = await purger.purgeOnce();
+    const result = await retention.runOnce();
     runs.push(result);
-    if (!result || result.deliveries + result.events === 0) return runs;
+    if (!result || result.partitionsDropped.length + result.deliveries + result.events === 0) return runs;
   }
 }

@@ -32,6 +32,14 @@ export async function seedDeliveredHistory(sql: Client, plan: RetentionSeedPlan)
   const schema = await readSchemaShape(sql);
   const nowMs = Date.now();
   const dayMs = 86_400_000;
+  if (schema.timeOrderedIds) {
+    // The partitions the retention scheduler would have created while those days were ahead.
+    await sql.query(
+      `SELECT log_partitions_create(d::date)
+         FROM generate_series((now() AT TIME ZONE 'UTC')::date - $1::int - 1, (now() AT TIME ZONE 'UTC')::date, '1 day') d`,
+      [plan.oldAgeDays],
+    );
+  }
   // Old history spread over one day ending `oldAgeDays` ago; the recent tail over the last hour.
   await seedRange(sql, schema, plan, 0, plan.oldEvents, nowMs - plan.oldAgeDays * dayMs - dayMs, dayMs);
   await seedRange(sql, schema, plan, plan.oldEvents, plan.recentEvents, nowMs - 3_600_000, 3_600_000);

@@ -1,4 +1,4 @@
-import { OutboxRelay, RetentionPurger } from '@lms/ingestion';
+import { OutboxRelay } from '@lms/ingestion';
 import { BATCH_EVENT_NAMES, EVENT_NAMES, REALTIME_EVENT_NAMES, type EventName } from '@lms/payload-schemas';
 import { ADVANCE_LANE_JOB, DELIVER_JOB, DELIVERY_QUEUE } from '@lms/queue-contract';
 import { LANE_WAKE_CHANNEL, WebhookChangeFeed } from '@lms/webhook-domain';
@@ -384,55 +384,6 @@ describe('event ingestion: Kafka → events, lane items, lane wake-ups', () => {
       15_000,
     );
     expect(state).toBe('waiting');
-  });
-
-  it('retention purges old closed deliveries and old events, but keeps events an open delivery or a lane still needs', async () => {
-    const accountId = newAccount();
-    const webhookId = await insertWebhook(db, { accountId, events: ['COURSE_ENROLLMENT'] });
-    const insertEvent = async (eventId: string, ageDays: number): Promise<string> => {
-      const { rows } = await db.query(
-        `INSERT INTO events (account_id, event_id, event_name, realtime, occurred_at, data, received_at)
-         VALUES ($1, $2, 'COURSE_ENROLLMENT', true, 0, '{}', now() - make_interval(days => $3)) RETURNING id`,
-        [accountId, eventId, ageDays],
-      );
-      return String(rows[0].id);
-    };
-    const insertDelivery = async (eventPk: string, status: string, ageDays: number): Promise<string> => {
-      const { rows } = await db.query(
-        `INSERT INTO deliveries (id, webhook_id, account_id, kind, status, created_at)
-         VALUES (gen_random_uuid(), $1, $2, 'REALTIME', $3, now() - make_interval(days => $4)) RETURNING id`,
-        [webhookId, accountId, status, ageDays],
-      );
-      await db.query('INSERT INTO delivery_events (delivery_id, position, event_pk) VALUES ($1, 0, $2)', [
-        rows[0].id,
-        eventPk,
-      ]);
-      return rows[0].id as string;
-    };
-    const oldDelivered = await insertEvent('old-delivered', 30);
-    const oldDeliveredDelivery = await insertDelivery(oldDelivered, 'SUCCEEDED', 30);
-    const oldStillRetrying = await insertEvent('old-retrying', 30);
-    const retryingDelivery = await insertDelivery(oldStillRetrying, 'RETRYING', 30);
-    const oldWaitingInBatch = await insertEvent('old-batched', 30);
-    await db.query(
-      `INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, released) VALUES ($1, 'BATCH', $2, $3, false)`,
-      [webhookId, oldWaitingInBatch, accountId],
-    );
-    const recent = await insertEvent('recent', 1);
-    const recentDelivery = await insertDelivery(recent, 'SUCCEEDED', 1);
-
-    const result = await app.get(RetentionPurger).purgeOnce();
-
-    expect(result).toEqual({ deliveries: 1, events: 1 });
-    const { rows: events } = await db.query('SELECT id FROM events WHERE account_id = $1 ORDER BY id', [
-      accountId,
-    ]);
-    expect(events.map((row) => String(row.id))).toEqual([oldStillRetrying, oldWaitingInBatch, recent]);
-    const { rows: deliveries } = await db.query('SELECT id FROM deliveries WHERE webhook_id = $1', [
-      webhookId,
-    ]);
-    expect(deliveries.map((row) => row.id).sort()).toEqual([retryingDelivery, recentDelivery].sort());
-    expect(deliveries.map((row) => row.id)).not.toContain(oldDeliveredDelivery);
   });
 
   it('created the events and DLQ topics with KAFKA_EVENTS_PARTITIONS partitions at boot (the broker does not auto-create)', async () => {

@@ -69,9 +69,9 @@ describe('app config', () => {
     expect(
       problemsOf(() => loadDispatcherConfig({ NODE_ENV: 'test', BATCH_CRON: 'every 5 minutes' })),
     ).toEqual(['BATCH_CRON']);
-    expect(problemsOf(() => loadIngestionConfig({ NODE_ENV: 'test', RETENTION_CRON: '61 * * * *' }))).toEqual(
-      ['RETENTION_CRON'],
-    );
+    expect(
+      problemsOf(() => loadDispatcherConfig({ NODE_ENV: 'test', RETENTION_CRON: '61 * * * *' })),
+    ).toEqual(['RETENTION_CRON']);
     expect(loadDispatcherConfig({ NODE_ENV: 'test', BATCH_CRON: '*/10 * * * * *' }).batchCron).toBe(
       '*/10 * * * * *',
     );

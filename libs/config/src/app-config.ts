@@ -113,11 +113,9 @@ export interface AdminApiLimitsConfig {
 
 export interface IngestionConfig extends CommonConfig {
   kafka: KafkaConfig;
-  retentionDays: number;
   relayIntervalMs: number;
   /** A delivery persisted this long ago and still PENDING is assumed not queued, and is re-enqueued. */
   relayGraceMs: number;
-  retentionCron: string;
 }
 
 export interface RetryConfig {
@@ -146,6 +144,10 @@ export interface DispatcherConfig extends CommonConfig {
   queue: { lockDurationMs: number; stalledIntervalMs: number };
   /** How often webhooks failing for longer than autoDisableAfterMs are looked for. */
   autoDisableCheckIntervalMs: number;
+  /** Deliveries (with their attempts) and events older than this many days are removed. */
+  retentionDays: number;
+  /** When retention runs (one replica at a time): partitions ahead created, expired days dropped. */
+  retentionCron: string;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -382,10 +384,8 @@ export function loadIngestionConfig(env: Record<string, string | undefined> = pr
       sessionTimeoutMs: reader.duration('KAFKA_SESSION_TIMEOUT_MS', '30s', { min: 6000 }),
       ...readKafkaDecodeLimits(reader),
     },
-    retentionDays: reader.int('RETENTION_DAYS', 7, { min: 1, max: 3650 }),
     relayIntervalMs: reader.duration('RELAY_INTERVAL_MS', '5s', { min: 100 }),
     relayGraceMs: reader.duration('RELAY_GRACE_MS', '30s', { min: 0 }),
-    retentionCron: reader.cron('RETENTION_CRON', '17 * * * *'),
   };
   reader.done();
   return config;
@@ -453,6 +453,8 @@ export function loadDispatcherConfig(
       stalledIntervalMs: reader.duration('QUEUE_STALLED_INTERVAL_MS', '15s', { min: 500 }),
     },
     autoDisableCheckIntervalMs: reader.duration('AUTO_DISABLE_CHECK_INTERVAL_MS', '1m', { min: 100 }),
+    retentionDays: reader.int('RETENTION_DAYS', 7, { min: 1, max: 3650 }),
+    retentionCron: reader.cron('RETENTION_CRON', '17 * * * *'),
   };
   reader.done();
   return config;

@@ -29,6 +29,7 @@ import { LaneAdvancer } from './lane-advancer';
 import { LaneDriver } from './lane-driver';
 import { LaneDriverIdentity } from './lane-driver-identity';
 import { LaneWakeListener } from './lane-wake-listener';
+import { LogRetention } from './retention/log-retention';
 import { backoffFromError } from './retry-delivery-error';
 import { RetryPolicy } from './retry-policy';
 import { WebhookDisabler } from './webhook-disabler';
@@ -56,7 +57,7 @@ async function promoteDelayedJob(queue: Queue, jobId: string): Promise<void> {
 }
 
 /**
- * The delivery engine: queue worker, lane advancer and driver, sender, outcome writer, batch release and auto-disable. Needs the
+ * The delivery engine: queue worker, lane advancer and driver, sender, outcome writer, batch release, auto-disable and log retention. Needs the
  * global DatabaseModule (DataSource) and ObservabilityModule (Metrics) from the app.
  */
 @Module({})
@@ -130,11 +131,13 @@ export class DispatchModule {
         DeliveryQueueWorker,
         BatchReleaseScheduler,
         AutoDisableScheduler,
+        LogRetention,
       ],
       exports: [
         DeliveryQueueWorker,
         BatchReleaseScheduler,
         AutoDisableScheduler,
+        LogRetention,
         WebhookTargetCache,
         LaneAdvancer,
       ],

@@ -9,4 +9,5 @@ export * from './dispatch-tokens';
 export * from './dispatch.module';
 export * from './retry-delivery-error';
 export * from './retry-policy';
+export * from './retention/log-retention';
 export * from './webhook-disabler';

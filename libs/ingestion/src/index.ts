@@ -8,5 +8,4 @@ export * from './persistence/event-ingestion.service';
 export * from './persistence/sourced-event';
 export * from './queue/delivery-enqueuer';
 export * from './relay/outbox-relay';
-export * from './retention/retention-purger';
 export * from './subscriptions/webhook-subscription-cache';

@@ -10,7 +10,6 @@ import { createKafkaClient, KAFKA_CLIENT } from './kafka/kafka-client';
 import { EventIngestionService } from './persistence/event-ingestion.service';
 import { DeliveryEnqueuer } from './queue/delivery-enqueuer';
 import { OutboxRelay } from './relay/outbox-relay';
-import { RetentionPurger } from './retention/retention-purger';
 import {
   SUBSCRIPTION_CACHE_TTL_MS,
   WebhookSubscriptionCache,
@@ -21,7 +20,7 @@ const SUBSCRIPTION_TTL_MS = 60_000;
 
 /**
  * Everything ingestion does: the Kafka consumer (with its DLQ), the transactional batch writer, the
- * subscription cache, the outbox relay and the retention purge. Needs the app's DatabaseModule and
+ * subscription cache and the outbox relay (retention runs in the dispatcher). Needs the app's DatabaseModule and
  * ObservabilityModule (both global).
  */
 @Module({})
@@ -45,9 +44,8 @@ export class IngestionModule {
         DeliveryEnqueuer,
         LmsEventConsumer,
         OutboxRelay,
-        RetentionPurger,
       ],
-      exports: [EventIngestionService, WebhookSubscriptionCache, OutboxRelay, RetentionPurger],
+      exports: [EventIngestionService, WebhookSubscriptionCache, OutboxRelay],
     };
   }
 }

@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import { createTestDatabase, type TestDatabase } from '@lms/testing';
+import { ADVISORY_LOCK, WEBHOOK_DOMAIN_MIGRATIONS } from '@lms/webhook-domain';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { DataSource } from 'typeorm';
+import { LOG_PARTITION_DAYS_AHEAD, LogRetention } from './log-retention';
+
+const RETENTION_DAYS = 7;
+
+/** UTC day `offset` days from today, as YYYY-MM-DD. */
+function utcDay(offset: number): string {
+  return new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+}
+
+const partitionName = (table: string, day: string) => `${table}_p${day.replaceAll('-', '')}`;
+
+/** The retention scheduler on the real schema: partitions ahead, whole days dropped, what must stay stays. */
+describe('LogRetention (partitioned delivery log)', () => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let retention: LogRetention;
+  const accountId = 7;
+  const webhookId = randomUUID();
+
+  const exists = async (relation: string) =>
+    (await dataSource.query<Array<{ r: string | null }>>(`SELECT to_regclass($1)::text AS r`, [relation]))[0]
+      .r !== null;
+  const ids = async (sql: string, params: unknown[] = []) =>
+    (await dataSource.query<Array<{ id: string }>>(sql, params)).map((row) => String(row.id)).sort();
+
+  const insertEvent = async (eventId: string, ageDays: number): Promise<string> => {
+    const [row] = await dataSource.query<Array<{ id: string }>>(
+      `INSERT INTO events (account_id, event_id, event_name, realtime, occurred_at, data, received_at)
+       VALUES ($1, $2, 'COURSE_ENROLLMENT', true, 0, '{}', now() - make_interval(days => $3)) RETURNING id`,
+      [accountId, eventId, ageDays],
+    );
+    return String(row.id);
+  };
+  /** A delivery of one event, made `ageDays` ago (its id says when, as the lane step makes it), with one attempt. */
+  const insertDelivery = async (
+    eventPk: string,
+    status: string,
+    ageDays: number,
+    id?: string,
+  ): Promise<string> => {
+    const [row] = await dataSource.query<Array<{ id: string }>>(
+      `INSERT INTO deliveries (id, webhook_id, account_id, kind, status, created_at)
+       VALUES (coalesce($5::uuid, uuidv7_at(now() - make_interval(days => $4))), $1, $2, 'REALTIME', $3,
+               now() - make_interval(days => $4))
+       RETURNING id`,
+      [webhookId, accountId, status, ageDays, id ?? null],
+    );
+    await dataSource.query(
+      `INSERT INTO delivery_events (delivery_id, position, event_pk) VALUES ($1, 0, $2)`,
+      [row.id, eventPk],
+    );
+    await dataSource.query(
+      `INSERT INTO delivery_attempts (delivery_id, attempt_number, started_at, duration_ms, status_code)
+       VALUES ($1, 1, now(), 3, 500)`,
+      [row.id],
+    );
+    return row.id;
+  };
+
+  beforeAll(async () => {
+    database = await createTestDatabase('log_retention');
+    dataSource = await new DataSource({
+      type: 'postgres',
+      url: database.url,
+      migrations: WEBHOOK_DOMAIN_MIGRATIONS,
+      migrationsTableName: 'schema_migrations',
+    }).initialize();
+    await dataSource.runMigrations();
+    await dataSource.query(
+      `INSERT INTO webhooks (id, account_id, name, target_url, auth_type, events, status)
+       VALUES ($1, $2, 'retention', 'https://93.184.215.14/', 'NONE', '{COURSE_ENROLLMENT}', 'ACTIVE')`,
+      [webhookId, accountId],
+    );
+    retention = new LogRetention(dataSource, new SchedulerRegistry(), {
+      retentionDays: RETENTION_DAYS,
+      retentionCron: '17 * * * *',
+    });
+  });
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  it('creates the partitions of the days ahead that are missing', async () => {
+    const last = utcDay(LOG_PARTITION_DAYS_AHEAD);
+    await dataSource.query(`SELECT log_partitions_drop($1::date)`, [last]);
+    expect(await exists(partitionName('deliveries', last))).toBe(false);
+
+    const result = await retention.runOnce();
+
+    expect(result?.partitionsCreated).toEqual([last]);
+    for (const table of ['deliveries', 'delivery_attempts', 'delivery_events']) {
+      expect(await exists(partitionName(table, last))).toBe(true);
+    }
+    expect((await retention.runOnce())?.partitionsCreated).toEqual([]);
+  });
+
+  it('drops a day older than the retention whole, keeping open deliveries with their events, recent rows and lane events', async () => {
+    const oldDay = utcDay(-10);
+    await dataSource.query(`SELECT log_partitions_create($1::date)`, [oldDay]);
+    const delivered = await insertEvent('old-delivered', 10);
+    const deliveredDelivery = await insertDelivery(delivered, 'SUCCEEDED', 10);
+    const retried = await insertEvent('old-retrying', 10);
+    const retryingDelivery = await insertDelivery(retried, 'RETRYING', 10);
+    const waiting = await insertEvent('old-waiting-in-batch', 10);
+    await dataSource.query(
+      `INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, released) VALUES ($1, 'BATCH', $2, $3, false)`,
+      [webhookId, waiting, accountId],
+    );
+    const recent = await insertEvent('recent', 1);
+    const recentDelivery = await insertDelivery(recent, 'SUCCEEDED', 1);
+    expect(
+      (
+        await dataSource.query<Array<{ part: string }>>(
+          `SELECT tableoid::regclass::text AS part FROM deliveries WHERE id = $1`,
+          [deliveredDelivery],
+        )
+      )[0].part,
+    ).toBe(partitionName('deliveries', oldDay));
+
+    const result = await retention.runOnce();
+
+    expect(result).toMatchObject({ partitionsDropped: [oldDay], openRowsKept: 3, events: 1 });
+    for (const table of ['deliveries', 'delivery_attempts', 'delivery_events']) {
+      expect(await exists(partitionName(table, oldDay))).toBe(false);
+    }
+    expect(await ids(`SELECT id FROM deliveries WHERE webhook_id = $1`, [webhookId])).toEqual(
+      [retryingDelivery, recentDelivery].sort(),
+    );
+    // The open delivery lives on in the default partition, with its attempt and its events.
+    expect(
+      await ids(`SELECT delivery_id AS id FROM delivery_attempts_default WHERE delivery_id = ANY($1)`, [
+        [retryingDelivery, deliveredDelivery],
+      ]),
+    ).toEqual([retryingDelivery]);
+    expect(
+      await ids(`SELECT event_pk AS id FROM delivery_events WHERE delivery_id = $1`, [retryingDelivery]),
+    ).toEqual([retried]);
+    expect(await ids(`SELECT id FROM events WHERE account_id = $1`, [accountId])).toEqual(
+      [retried, waiting, recent].sort(),
+    );
+    expect(await ids(`SELECT id FROM events WHERE id = $1`, [delivered])).toEqual([]);
+  });
+
+  it('deletes old closed rows of the default partition (ids from before the partitioned log) row by row', async () => {
+    const legacyEvent = await insertEvent('legacy', 30);
+    const legacy = await insertDelivery(legacyEvent, 'DEAD', 30, randomUUID());
+    const retryingKept = await ids(`SELECT id FROM deliveries_default`);
+    expect(retryingKept).toContain(legacy);
+
+    const result = await retention.runOnce();
+
+    expect(result).toMatchObject({ deliveries: 1, events: 1, partitionsDropped: [] });
+    expect(await ids(`SELECT id FROM deliveries_default`)).toEqual(
+      retryingKept.filter((id) => id !== legacy),
+    );
+    expect(
+      await ids(`SELECT delivery_id AS id FROM delivery_attempts WHERE delivery_id = $1`, [legacy]),
+    ).toEqual([]);
+  });
+
+  it('moves rows the default partition holds in a new day’s range into that day’s partitions', async () => {
+    const day = utcDay(LOG_PARTITION_DAYS_AHEAD + 2);
+    // A random id that happens to fall in that day (one in a few million v4 ids does).
+    const [{ id: stray }] = await dataSource.query<Array<{ id: string }>>(
+      `SELECT overlay(uuidv7_floor($1::date + interval '1 hour')::text PLACING '4' FROM 15 FOR 1)::uuid AS id`,
+      [day],
+    );
+    const event = await insertEvent('stray', 0);
+    await insertDelivery(event, 'SUCCEEDED', 0, stray);
+    expect(await ids(`SELECT id FROM deliveries_default WHERE id = $1`, [stray])).toEqual([stray]);
+
+    await dataSource.query(`SELECT log_partitions_create($1::date)`, [day]);
+
+    expect(await ids(`SELECT id FROM ${partitionName('deliveries', day)}`)).toEqual([stray]);
+    expect(await ids(`SELECT delivery_id AS id FROM ${partitionName('delivery_attempts', day)}`)).toEqual([
+      stray,
+    ]);
+    expect(await ids(`SELECT event_pk AS id FROM ${partitionName('delivery_events', day)}`)).toEqual([event]);
+  });
+
+  it('does nothing while another replica holds the retention lock', async () => {
+    const holder = dataSource.createQueryRunner();
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1)', [ADVISORY_LOCK.RETENTION_PURGE]);
+      expect(await retention.runOnce()).toBeNull();
+      await holder.query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCK.RETENTION_PURGE]);
+    } finally {
+      await holder.release();
+    }
+    expect(await retention.runOnce()).not.toBeNull();
+  });
+});

@@ -1,0 +1,226 @@
+import type { DispatcherConfig } from '@lms/config';
+import { ADVISORY_LOCK, scheduleRunOnceJob, withAdvisoryLock, type RunOnceJob } from '@lms/webhook-domain';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type QueryRunner } from 'typeorm';
+import { DISPATCHER_CONFIG } from '../dispatch-tokens';
+
+/**
+ * Days of partitions kept ready ahead of today (UTC). Created on every run (hourly by default), so a
+ * day's partitions exist at least two days before its first row; an empty partition costs a few pages.
+ */
+export const LOG_PARTITION_DAYS_AHEAD = 3;
+
+/**
+ * How long a partition change waits for the tables' locks before giving up until the next run: the
+ * lock queues every statement on the table behind it, so a long wait would stall the dispatcher.
+ */
+const LOCK_TIMEOUT = '1s';
+
+const CHUNK = 5000;
+// Bounded so one run cannot hold the lock (and the database's attention) indefinitely; the next run
+// continues where this one stopped.
+const MAX_CHUNKS_PER_RUN = 200;
+
+export interface LogRetentionResult {
+  /** Days (YYYY-MM-DD) whose partitions this run created. */
+  partitionsCreated: string[];
+  /** Days whose partitions this run dropped. */
+  partitionsDropped: string[];
+  /** Days whose partitions could not be changed this run (lock not granted in time): tried next run. */
+  partitionsDeferred: string[];
+  /** Rows of still-open deliveries moved out of dropped partitions (into the default partitions). */
+  openRowsKept: number;
+  /** Deliveries deleted row by row from the default partitions (ids from before time-ordered ids). */
+  deliveries: number;
+  events: number;
+}
+
+// The default partition holds deliveries whose ids are not time-ordered (made before the partitioned
+// log) and the open deliveries kept from dropped days: closed and old, they go row by row (their
+// attempts and events with them, ON DELETE CASCADE).
+const DELETE_OLD_DEFAULT_DELIVERIES = `
+  DELETE FROM deliveries_default WHERE id IN (
+    SELECT id FROM deliveries_default
+     WHERE created_at < now() - make_interval(days => $1) AND status IN ('SUCCEEDED', 'DEAD', 'CANCELLED')
+     LIMIT ${CHUNK})`;
+
+// Events are not partitioned (their dedupe key would have to include the partition key): old events
+// no remaining delivery or lane item needs go row by row.
+const DELETE_OLD_EVENTS = `
+  DELETE FROM events WHERE id IN (
+    SELECT e.id FROM events e
+     WHERE e.received_at < now() - make_interval(days => $1)
+       AND NOT EXISTS (SELECT 1 FROM delivery_events de WHERE de.event_pk = e.id)
+       AND NOT EXISTS (SELECT 1 FROM lane_items li WHERE li.event_pk = e.id)
+     LIMIT ${CHUNK})`;
+
+/**
+ * Keeps the delivery log bounded: on RETENTION_CRON, by one dispatcher replica at a time (a session
+ * advisory lock), it creates the next days' partitions of deliveries, attempts and delivery events,
+ * drops the partitions of days entirely older than RETENTION_DAYS (keeping the rows of deliveries
+ * still open), and deletes what is not partitioned (old rows of the default partitions, old events)
+ * in bounded chunks. The partition layout is described in the PartitionedDeliveryLog migration.
+ */
+@Injectable()
+export class LogRetention implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(LogRetention.name);
+  private job?: RunOnceJob;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly scheduler: SchedulerRegistry,
+    @Inject(DISPATCHER_CONFIG)
+    private readonly config: Pick<DispatcherConfig, 'retentionDays' | 'retentionCron'>,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.job = scheduleRunOnceJob(
+      this.scheduler,
+      'log-retention',
+      { cron: this.config.retentionCron },
+      async () => {
+        const result = await this.runOnce();
+        if (!result) return;
+        const { partitionsCreated, partitionsDropped, partitionsDeferred, deliveries, events } = result;
+        if (partitionsCreated.length + partitionsDropped.length + deliveries + events > 0) {
+          this.logger.log(
+            `partitions created ${partitionsCreated.join(', ') || 'none'}, dropped ${partitionsDropped.join(', ') || 'none'}; ` +
+              `deleted ${deliveries} deliveries and ${events} events`,
+          );
+        }
+        if (partitionsDeferred.length > 0) {
+          this.logger.warn(
+            `partitions of ${partitionsDeferred.join(', ')} left for the next run (tables busy)`,
+          );
+        }
+      },
+    );
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.job?.stop();
+  }
+
+  /**
+   * One run; null when another replica is running it. A session lock: the run is many short
+   * transactions (a day's partitions, a chunk of rows), never one long one.
+   */
+  async runOnce(): Promise<LogRetentionResult | null> {
+    const days = this.config.retentionDays;
+    return withAdvisoryLock(
+      this.dataSource,
+      ADVISORY_LOCK.RETENTION_PURGE,
+      async (runner) => {
+        const result: LogRetentionResult = {
+          partitionsCreated: [],
+          partitionsDropped: [],
+          partitionsDeferred: [],
+          openRowsKept: 0,
+          deliveries: 0,
+          events: 0,
+        };
+        await runner.query(`SET lock_timeout = '${LOCK_TIMEOUT}'`);
+        try {
+          await this.createAhead(runner, result);
+          await this.dropExpired(runner, days, result);
+        } finally {
+          await runner.query('RESET lock_timeout');
+        }
+        result.deliveries = await this.deleteInChunks(() =>
+          runner.query(DELETE_OLD_DEFAULT_DELIVERIES, [days]),
+        );
+        result.events = await this.deleteInChunks(() => runner.query(DELETE_OLD_EVENTS, [days]));
+        return result;
+      },
+      'session',
+    );
+  }
+
+  private async createAhead(runner: QueryRunner, result: LogRetentionResult): Promise<void> {
+    const days = (await runner.query(
+      `SELECT to_char((now() AT TIME ZONE 'UTC')::date + d, 'YYYY-MM-DD') AS day FROM generate_series(0, $1) d`,
+      [LOG_PARTITION_DAYS_AHEAD],
+    )) as Array<{ day: string }>;
+    for (const { day } of days) {
+      const created = await this.partitionChange(runner, day, result, async () => {
+        const [row] = (await runner.query(`SELECT log_partitions_create($1::date) AS created`, [
+          day,
+        ])) as Array<{
+          created: boolean;
+        }>;
+        return row.created;
+      });
+      if (created) result.partitionsCreated.push(day);
+    }
+  }
+
+  /** Days whose whole range is older than the cutoff: the newest row they can hold is past retention. */
+  private async dropExpired(
+    runner: QueryRunner,
+    retentionDays: number,
+    result: LogRetentionResult,
+  ): Promise<void> {
+    const days = (await runner.query(
+      `SELECT to_char(d, 'YYYY-MM-DD') AS day FROM log_partition_days() d
+        WHERE (d + 1)::timestamp AT TIME ZONE 'UTC' <= now() - make_interval(days => $1)
+        ORDER BY d`,
+      [retentionDays],
+    )) as Array<{ day: string }>;
+    for (const { day } of days) {
+      const dropped = await this.partitionChange(runner, day, result, async () => {
+        // The parents' locks first, in one order (the dispatcher writes deliveries, then attempts):
+        // nobody writes a row of an open delivery while it moves to the default partition.
+        const tables = (await runner.query(
+          `SELECT name FROM log_partitioned_tables() ORDER BY ord`,
+        )) as Array<{
+          name: string;
+        }>;
+        await runner.query(`LOCK TABLE ${tables.map((t) => t.name).join(', ')} IN ACCESS EXCLUSIVE MODE`);
+        const [row] = (await runner.query(`SELECT log_partitions_drop($1::date) AS kept`, [day])) as Array<{
+          kept: string;
+        }>;
+        result.openRowsKept += Number(row.kept);
+        return true;
+      });
+      if (dropped) result.partitionsDropped.push(day);
+    }
+  }
+
+  /**
+   * One day's partition change in its own transaction. A lock not granted within LOCK_TIMEOUT defers
+   * the day to the next run (false); any other error fails the run.
+   */
+  private async partitionChange(
+    runner: QueryRunner,
+    day: string,
+    result: LogRetentionResult,
+    change: () => Promise<boolean>,
+  ): Promise<boolean> {
+    await runner.startTransaction();
+    try {
+      const changed = await change();
+      await runner.commitTransaction();
+      return changed;
+    } catch (error) {
+      await runner.rollbackTransaction();
+      if ((error as { code?: string }).code === '55P03') {
+        result.partitionsDeferred.push(day);
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  /** pg answers a DELETE through TypeORM as [rows, affectedCount]. */
+  private async deleteInChunks(deleteChunk: () => Promise<[unknown[], number]>): Promise<number> {
+    let total = 0;
+    for (let chunk = 0; chunk < MAX_CHUNKS_PER_RUN; chunk++) {
+      const [, deleted] = await deleteChunk();
+      total += deleted;
+      if (deleted < CHUNK) break;
+    }
+    return total;
+  }
+}
