@@ -93,8 +93,8 @@ async function seedRange(
       await sql.query(
         `CREATE TEMP TABLE seed_items ON COMMIT DROP AS
          WITH inserted AS (
-           INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, released, body_bytes, created_at)
-           SELECT $1, 'REALTIME', e.id, $2, true, 300, e.received_at FROM seed_events e ORDER BY e.id
+           INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, body_bytes, created_at)
+           SELECT $1, 'REALTIME', e.id, $2, 300, e.received_at FROM seed_events e ORDER BY e.id
            RETURNING id, event_pk)
          SELECT i.id AS item_id, e.n, e.received_at FROM inserted i JOIN seed_events e ON e.id = i.event_pk`,
         [WEBHOOK_ID, ACCOUNT_ID],

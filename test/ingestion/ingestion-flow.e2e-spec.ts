@@ -94,7 +94,7 @@ describe('event ingestion: Kafka → events, lane items, lane wake-ups', () => {
   /** The event ids waiting in one lane of a webhook, in lane order (the order they are to be sent in). */
   async function laneEventIds(webhookId: string, kind: 'REALTIME' | 'BATCH'): Promise<string[]> {
     const { rows } = await db.query(
-      `SELECT e.event_id, li.released FROM lane_items li JOIN events e ON e.id = li.event_pk
+      `SELECT e.event_id, li.released FROM lane_waiting_items li JOIN events e ON e.id = li.event_pk
         WHERE li.webhook_id = $1 AND li.kind = $2 ORDER BY li.id`,
       [webhookId, kind],
     );

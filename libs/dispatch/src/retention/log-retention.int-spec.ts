@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '@lms/testing';
+import { createTestDatabase, insertDeliveredItems, type TestDatabase } from '@lms/testing';
 import { ADVISORY_LOCK, WEBHOOK_DOMAIN_MIGRATIONS } from '@lms/webhook-domain';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { LOG_PARTITION_DAYS_AHEAD, LogRetention } from './log-retention';
 
@@ -21,6 +22,8 @@ describe('LogRetention (partitioned delivery log)', () => {
   let retention: LogRetention;
   const accountId = 7;
   const webhookId = randomUUID();
+  const otherWebhookId = randomUUID();
+  let sql: Client;
 
   const exists = async (relation: string) =>
     (await dataSource.query<Array<{ r: string | null }>>(`SELECT to_regclass($1)::text AS r`, [relation]))[0]
@@ -36,24 +39,32 @@ describe('LogRetention (partitioned delivery log)', () => {
     );
     return String(row.id);
   };
-  /** A delivery of one event, made `ageDays` ago (its id says when, as the lane step makes it), with one attempt. */
+  /**
+   * A delivery of one event, made `ageDays` ago (its id says when, as the lane step makes it), with one
+   * attempt; its event is its range of one consumed lane item (lane protocol v3).
+   */
   const insertDelivery = async (
     eventPk: string,
     status: string,
     ageDays: number,
     id?: string,
+    hook = webhookId,
   ): Promise<string> => {
     const [row] = await dataSource.query<Array<{ id: string }>>(
       `INSERT INTO deliveries (id, webhook_id, account_id, kind, status, created_at)
        VALUES (coalesce($5::uuid, uuidv7_at(now() - make_interval(days => $4))), $1, $2, 'REALTIME', $3,
                now() - make_interval(days => $4))
        RETURNING id`,
-      [webhookId, accountId, status, ageDays, id ?? null],
+      [hook, accountId, status, ageDays, id ?? null],
     );
-    await dataSource.query(
-      `INSERT INTO delivery_events (delivery_id, position, event_pk) VALUES ($1, 0, $2)`,
-      [row.id, eventPk],
-    );
+    await insertDeliveredItems(sql, {
+      deliveryId: row.id,
+      webhookId: hook,
+      accountId,
+      kind: 'REALTIME',
+      eventPks: [Number(eventPk)],
+      ageDays,
+    });
     await dataSource.query(
       `INSERT INTO delivery_attempts (delivery_id, attempt_number, started_at, duration_ms, status_code)
        VALUES ($1, 1, now(), 3, 500)`,
@@ -76,12 +87,20 @@ describe('LogRetention (partitioned delivery log)', () => {
        VALUES ($1, $2, 'retention', 'https://93.184.215.14/', 'NONE', '{COURSE_ENROLLMENT}', 'ACTIVE')`,
       [webhookId, accountId],
     );
+    await dataSource.query(
+      `INSERT INTO webhooks (id, account_id, name, target_url, auth_type, events, status)
+       VALUES ($1, $2, 'retention 2', 'https://93.184.215.14/', 'NONE', '{COURSE_ENROLLMENT}', 'ACTIVE')`,
+      [otherWebhookId, accountId],
+    );
+    sql = new Client({ connectionString: database.url });
+    await sql.connect();
     retention = new LogRetention(dataSource, new SchedulerRegistry(), {
       retentionDays: RETENTION_DAYS,
       retentionCron: '17 * * * *',
     });
   });
   afterAll(async () => {
+    await sql?.end();
     await dataSource?.destroy();
     await database?.drop();
   });
@@ -94,7 +113,7 @@ describe('LogRetention (partitioned delivery log)', () => {
     const result = await retention.runOnce();
 
     expect(result?.partitionsCreated).toEqual([last]);
-    for (const table of ['deliveries', 'delivery_attempts', 'delivery_events']) {
+    for (const table of ['deliveries', 'delivery_attempts']) {
       expect(await exists(partitionName(table, last))).toBe(true);
     }
     expect((await retention.runOnce())?.partitionsCreated).toEqual([]);
@@ -109,7 +128,8 @@ describe('LogRetention (partitioned delivery log)', () => {
     const retryingDelivery = await insertDelivery(retried, 'RETRYING', 10);
     const waiting = await insertEvent('old-waiting-in-batch', 10);
     await dataSource.query(
-      `INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, released) VALUES ($1, 'BATCH', $2, $3, false)`,
+      `INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, created_at)
+       VALUES ($1, 'BATCH', $2, $3, now() - interval '10 days')`,
       [webhookId, waiting, accountId],
     );
     const recent = await insertEvent('recent', 1);
@@ -125,8 +145,9 @@ describe('LogRetention (partitioned delivery log)', () => {
 
     const result = await retention.runOnce();
 
-    expect(result).toMatchObject({ partitionsDropped: [oldDay], openRowsKept: 3, events: 1 });
-    for (const table of ['deliveries', 'delivery_attempts', 'delivery_events']) {
+    // The old delivery's lane item goes (behind the cursor, in no remaining request), then its event.
+    expect(result).toMatchObject({ partitionsDropped: [oldDay], openRowsKept: 2, laneItems: 1, events: 1 });
+    for (const table of ['deliveries', 'delivery_attempts']) {
       expect(await exists(partitionName(table, oldDay))).toBe(false);
     }
     expect(await ids(`SELECT id FROM deliveries WHERE webhook_id = $1`, [webhookId])).toEqual(
@@ -145,17 +166,21 @@ describe('LogRetention (partitioned delivery log)', () => {
       [retried, waiting, recent].sort(),
     );
     expect(await ids(`SELECT id FROM events WHERE id = $1`, [delivered])).toEqual([]);
+    expect(await ids(`SELECT event_pk AS id FROM lane_items WHERE webhook_id = $1`, [webhookId])).toEqual(
+      [retried, waiting, recent].sort(),
+    );
   });
 
   it('deletes old closed rows of the default partition (ids from before the partitioned log) row by row', async () => {
     const legacyEvent = await insertEvent('legacy', 30);
-    const legacy = await insertDelivery(legacyEvent, 'DEAD', 30, randomUUID());
+    // In a lane of its own: the retrying delivery above holds back its own lane's later items.
+    const legacy = await insertDelivery(legacyEvent, 'DEAD', 30, randomUUID(), otherWebhookId);
     const retryingKept = await ids(`SELECT id FROM deliveries_default`);
     expect(retryingKept).toContain(legacy);
 
     const result = await retention.runOnce();
 
-    expect(result).toMatchObject({ deliveries: 1, events: 1, partitionsDropped: [] });
+    expect(result).toMatchObject({ deliveries: 1, laneItems: 1, events: 1, partitionsDropped: [] });
     expect(await ids(`SELECT id FROM deliveries_default`)).toEqual(
       retryingKept.filter((id) => id !== legacy),
     );
@@ -181,7 +206,9 @@ describe('LogRetention (partitioned delivery log)', () => {
     expect(await ids(`SELECT delivery_id AS id FROM ${partitionName('delivery_attempts', day)}`)).toEqual([
       stray,
     ]);
-    expect(await ids(`SELECT event_pk AS id FROM ${partitionName('delivery_events', day)}`)).toEqual([event]);
+    expect(await ids(`SELECT event_pk AS id FROM delivery_events WHERE delivery_id = $1`, [stray])).toEqual([
+      event,
+    ]);
   });
 
   it('does nothing while another replica holds the retention lock', async () => {

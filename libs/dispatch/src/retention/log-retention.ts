@@ -34,6 +34,8 @@ export interface LogRetentionResult {
   openRowsKept: number;
   /** Deliveries deleted row by row from the default partitions (ids from before time-ordered ids). */
   deliveries: number;
+  /** Consumed lane items deleted (behind their lane's cursor, in no remaining request). */
+  laneItems: number;
   events: number;
   /** Time spent on partitions (create ahead, drop expired) and on row deletes, in ms. */
   partitionsMs: number;
@@ -49,13 +51,32 @@ const DELETE_OLD_DEFAULT_DELIVERIES = `
      WHERE created_at < now() - make_interval(days => $1) AND status IN ('SUCCEEDED', 'DEAD', 'CANCELLED')
      LIMIT ${CHUNK})`;
 
+// Lane items are the lanes' log (lane-protocol-v3.sql); a request's events are its range of them. Per
+// lane, the items below `bound` are consumed (behind the cursor) and in no remaining request (below the
+// first item of the lane's oldest remaining one): read in one statement, so one snapshot. A request
+// made after it starts past the cursor it read, so it is above the bound.
+const LANE_BOUNDS = `
+  CREATE TEMP TABLE retention_lane_bounds AS
+  SELECT l.webhook_id, l.kind, least(l.claimed_upto + 1, min(d.first_item_id)) AS bound
+    FROM lanes l LEFT JOIN deliveries d ON d.webhook_id = l.webhook_id AND d.kind = l.kind
+   GROUP BY l.webhook_id, l.kind, l.claimed_upto`;
+
+const DELETE_OLD_LANE_ITEMS = `
+  DELETE FROM lane_items WHERE id IN (
+    SELECT li.id FROM retention_lane_bounds b
+     CROSS JOIN LATERAL (
+       SELECT li.id FROM lane_items li
+        WHERE li.webhook_id = b.webhook_id AND li.kind = b.kind AND li.id < b.bound
+          AND li.created_at < now() - make_interval(days => $1)
+        ORDER BY li.id LIMIT ${CHUNK}) li
+     LIMIT ${CHUNK})`;
+
 // Events are not partitioned (their dedupe key would have to include the partition key): old events
-// no remaining delivery or lane item needs go row by row.
+// no lane item names any more (so no remaining request and no lane) go row by row.
 const DELETE_OLD_EVENTS = `
   DELETE FROM events WHERE id IN (
     SELECT e.id FROM events e
      WHERE e.received_at < now() - make_interval(days => $1)
-       AND NOT EXISTS (SELECT 1 FROM delivery_events de WHERE de.event_pk = e.id)
        AND NOT EXISTS (SELECT 1 FROM lane_items li WHERE li.event_pk = e.id)
      LIMIT ${CHUNK})`;
 
@@ -63,8 +84,9 @@ const DELETE_OLD_EVENTS = `
  * Keeps the delivery log bounded: on RETENTION_CRON, by one dispatcher replica at a time (a session
  * advisory lock), it creates the next days' partitions of deliveries, attempts and delivery events,
  * drops the partitions of days entirely older than RETENTION_DAYS (keeping the rows of deliveries
- * still open), and deletes what is not partitioned (old rows of the default partitions, old events)
- * in bounded chunks. The partition layout is described in the PartitionedDeliveryLog migration.
+ * still open), and deletes what is not partitioned (old rows of the default partitions, then old
+ * consumed lane items no remaining request names, then old events no lane item names) in bounded
+ * chunks. The partition layout is described in the PartitionedDeliveryLog migration.
  */
 @Injectable()
 export class LogRetention implements OnApplicationBootstrap, OnModuleDestroy {
@@ -86,11 +108,12 @@ export class LogRetention implements OnApplicationBootstrap, OnModuleDestroy {
       async () => {
         const result = await this.runOnce();
         if (!result) return;
-        const { partitionsCreated, partitionsDropped, partitionsDeferred, deliveries, events } = result;
-        if (partitionsCreated.length + partitionsDropped.length + deliveries + events > 0) {
+        const { partitionsCreated, partitionsDropped, partitionsDeferred, deliveries, laneItems, events } =
+          result;
+        if (partitionsCreated.length + partitionsDropped.length + deliveries + laneItems + events > 0) {
           this.logger.log(
             `partitions created ${partitionsCreated.join(', ') || 'none'}, dropped ${partitionsDropped.join(', ') || 'none'}; ` +
-              `deleted ${deliveries} deliveries and ${events} events`,
+              `deleted ${deliveries} deliveries, ${laneItems} lane items and ${events} events`,
           );
         }
         if (partitionsDeferred.length > 0) {
@@ -122,6 +145,7 @@ export class LogRetention implements OnApplicationBootstrap, OnModuleDestroy {
           partitionsDeferred: [],
           openRowsKept: 0,
           deliveries: 0,
+          laneItems: 0,
           events: 0,
           partitionsMs: 0,
           rowDeletesMs: 0,
@@ -139,6 +163,12 @@ export class LogRetention implements OnApplicationBootstrap, OnModuleDestroy {
         result.deliveries = await this.deleteInChunks(() =>
           runner.query(DELETE_OLD_DEFAULT_DELIVERIES, [days]),
         );
+        await runner.query(LANE_BOUNDS);
+        try {
+          result.laneItems = await this.deleteInChunks(() => runner.query(DELETE_OLD_LANE_ITEMS, [days]));
+        } finally {
+          await runner.query('DROP TABLE retention_lane_bounds');
+        }
         result.events = await this.deleteInChunks(() => runner.query(DELETE_OLD_EVENTS, [days]));
         result.rowDeletesMs = Math.round(performance.now() - partitionsDone);
         return result;

@@ -15,24 +15,25 @@ const DAYS_CREATED_AHEAD = 3;
  * day, and retention drops a day's partitions instead of deleting its rows (see log-partitions-sql.ts).
  *
  * - Delivery ids become UUIDv7 (`uuidv7()`): time-ordered, so a day is a range of ids and the
- *   dispatcher's `WHERE id = $1` (and every join on a delivery id) prunes to one partition. The
- *   functions that create deliveries (the lane step) are re-created from their own definitions with
- *   `gen_random_uuid()` replaced by `uuidv7()`; `down` puts it back. A later migration that reloads
- *   the lane protocol must keep calling uuidv7() (a random id still works: it lands in the default
- *   partition, and retention deletes it row by row).
+ *   dispatcher's `WHERE id = $1` (and every join on a delivery id) prunes to one partition. The lane
+ *   protocol makes ids in one function, `lane_new_delivery_id()` (lane-protocol-v3.sql), re-defined
+ *   here; `down` puts gen_random_uuid() back. A later migration that reloads the lane protocol must
+ *   keep it time-ordered (a random id still works: it lands in the default partition, and retention
+ *   deletes it row by row).
  * - Existing rows move into the new tables with their ids (an id is the `webhook-id` a receiver
  *   dedupes on, and may be in a link): being random, almost all land in the default partitions, which
  *   retention empties row by row as they age out.
  * - Structure is copied, not restated: columns, defaults, checks (LIKE), then the primary and unique
  *   keys, indexes and foreign keys of the old table under their own names, then the views and the
  *   foreign keys of other tables that depended on it. Columns a later migration adds come along.
- * - Foreign keys are all kept: delivery_attempts and delivery_events refer to the partitioned
- *   deliveries (Postgres 12+), which is why a day's partitions are detached (children first) before
- *   they are dropped.
- * - `events` is not partitioned here: its dedupe key must then include the partition key, and the
- *   ingestion statement's `ON CONFLICT (account_id, event_id)` (lanes/lane.repository.ts) names the
- *   key; and the claim reads events by id, which would probe every partition. Its retention stays a
- *   chunked DELETE of events no delivery or lane needs.
+ * - Foreign keys are all kept: delivery_attempts refers to the partitioned deliveries (Postgres 12+),
+ *   which is why a day's partitions are detached (children first) before they are dropped.
+ *   `delivery_events` is a view over deliveries' lane item ranges since lane protocol v3: it is
+ *   re-created over the new table (a table of that name, before v3, is partitioned with the family).
+ * - `events` and `lane_items` are not partitioned here. events: its dedupe key would have to include the
+ *   partition key, and the ingestion statement's `ON CONFLICT (account_id, event_id)`
+ *   (lanes/lane.repository.ts) names the key; the claim reads events by id, which would then probe
+ *   every partition. Their retention stays chunked DELETEs (LogRetention).
  */
 export class PartitionedDeliveryLog1764800000500 implements MigrationInterface {
   name = 'PartitionedDeliveryLog1764800000500';
@@ -54,11 +55,11 @@ export class PartitionedDeliveryLog1764800000500 implements MigrationInterface {
       tables.map((t) => t.table),
     );
     for (const view of views) await queryRunner.query(`CREATE VIEW ${view.name} AS ${view.definition}`);
-    await replaceInDeliveryFunctions(queryRunner, 'gen_random_uuid()', 'uuidv7()');
+    await queryRunner.query(LANE_NEW_DELIVERY_ID('uuidv7()'));
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await replaceInDeliveryFunctions(queryRunner, 'uuidv7()', 'gen_random_uuid()');
+    await queryRunner.query(LANE_NEW_DELIVERY_ID('gen_random_uuid()'));
     const tables = await existingTables(queryRunner);
     const views = await dependentViews(queryRunner, tables);
     for (const view of [...views].reverse()) await queryRunner.query(`DROP VIEW ${view.name}`);
@@ -187,21 +188,11 @@ async function finishRebuild(runner: QueryRunner, tables: readonly string[]): Pr
   }
 }
 
-/**
- * Re-creates, from its own definition, every function that inserts deliveries and calls `from`, with
- * `from` replaced by `to`: where delivery ids are made, whichever version of the lane protocol made
- * them.
- */
-async function replaceInDeliveryFunctions(runner: QueryRunner, from: string, to: string): Promise<void> {
-  const functions = await rows<{ definition: string }>(
-    runner,
-    `SELECT pg_get_functiondef(p.oid) AS definition FROM pg_proc p
-      WHERE p.pronamespace = current_schema()::regnamespace
-        AND p.prosrc ~* 'insert\\s+into\\s+deliveries' AND strpos(p.prosrc, $1) > 0`,
-    [from],
-  );
-  for (const { definition } of functions) await runner.query(definition.split(from).join(to));
-}
+/** The lane protocol's one maker of delivery ids (lane-protocol-v3.sql), here made time-ordered or back. */
+const LANE_NEW_DELIVERY_ID = (generator: string) => `
+  CREATE OR REPLACE FUNCTION lane_new_delivery_id() RETURNS uuid AS $$
+    SELECT ${generator}
+  $$ LANGUAGE sql VOLATILE`;
 
 /** A query's rows (QueryRunner.query answers `any`). */
 async function rows<T>(runner: QueryRunner, sql: string, parameters?: unknown[]): Promise<T[]> {

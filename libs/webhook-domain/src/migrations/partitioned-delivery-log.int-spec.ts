@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '@lms/testing';
+import { createTestDatabase, insertDeliveredItems, type TestDatabase } from '@lms/testing';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { PartitionedDeliveryLog1764800000500 } from './1764800000500-partitioned-delivery-log';
 import { WEBHOOK_DOMAIN_MIGRATIONS } from './index';
@@ -54,6 +55,8 @@ describe('migration: partitioned delivery log', () => {
   beforeAll(async () => {
     database = await createTestDatabase('partitioned_log');
     const before = await open(BEFORE);
+    const sql = new Client({ connectionString: database.url });
+    await sql.connect();
     await before.query(
       `INSERT INTO webhooks (id, account_id, name, target_url, auth_type, events, status)
        VALUES ($1, 7, 'log', 'https://93.184.215.14/', 'NONE', '{COURSE_ENROLLMENT}', 'ACTIVE')`,
@@ -80,12 +83,16 @@ describe('migration: partitioned delivery log', () => {
          VALUES ($1, 1, now(), 5, 200)`,
         [id],
       );
-      await before.query(
-        `INSERT INTO delivery_events (delivery_id, position, event_pk)
-         SELECT $1, t.n - 1, t.pk FROM unnest($2::bigint[]) WITH ORDINALITY t(pk, n)`,
-        [id, events],
-      );
+      // Lane protocol v3: the request's events are its range of (consumed) lane items.
+      await insertDeliveredItems(sql, {
+        deliveryId: id,
+        webhookId,
+        accountId: 7,
+        kind: 'REALTIME',
+        eventPks: [...events],
+      });
     }
+    await sql.end();
     await before.destroy();
     dataSource = await open(WEBHOOK_DOMAIN_MIGRATIONS);
   });
@@ -94,10 +101,10 @@ describe('migration: partitioned delivery log', () => {
     await database?.drop();
   });
 
-  it('partitions deliveries, attempts and delivery events by delivery id, keeping every row and id', async () => {
+  it('partitions deliveries and attempts by delivery id, keeping every row, id and request event', async () => {
     expect(await relkind('deliveries')).toBe('p');
     expect(await relkind('delivery_attempts')).toBe('p');
-    expect(await relkind('delivery_events')).toBe('p');
+    expect(await relkind('delivery_events')).toBe('v');
     const ids = await dataSource.query<
       Array<{
         id: string;
@@ -150,8 +157,8 @@ describe('migration: partitioned delivery log', () => {
     expect(days[0].day).toBe(today);
     expect(days).toHaveLength(4);
     await dataSource.query(
-      `INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, released, body_bytes)
-       VALUES ($1, 'REALTIME', $2, 7, true, 100)`,
+      `INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, body_bytes)
+       VALUES ($1, 'REALTIME', $2, 7, 100)`,
       [webhookId, eventPks[0]],
     );
     await dataSource.query(`UPDATE deliveries SET status = 'DEAD' WHERE id = $1`, [legacy.open]);
@@ -207,14 +214,14 @@ describe('migration: partitioned delivery log', () => {
     await dataSource.undoLastMigration();
     expect(await relkind('deliveries')).toBe('r');
     expect(await relkind('delivery_attempts')).toBe('r');
-    expect(await relkind('delivery_events')).toBe('r');
+    expect(await relkind('delivery_events')).toBe('v');
     expect(await count(`SELECT count(*)::int AS n FROM deliveries`)).toBe(before);
     expect(await count(`SELECT count(*)::int AS n FROM deliveries WHERE id = $1`, [legacy.closed])).toBe(1);
     expect(await count(`SELECT count(*)::int AS n FROM delivery_events`)).toBe(4);
     expect(await count(`SELECT count(*)::int AS n FROM pg_proc WHERE proname = 'uuidv7'`)).toBe(0);
     expect(
       await count(
-        `SELECT count(*)::int AS n FROM pg_proc WHERE proname = 'advance_lane' AND prosrc LIKE '%gen_random_uuid()%'`,
+        `SELECT count(*)::int AS n FROM pg_proc WHERE proname = 'lane_new_delivery_id' AND prosrc LIKE '%gen_random_uuid()%'`,
       ),
     ).toBe(1);
     await dataSource.runMigrations();
