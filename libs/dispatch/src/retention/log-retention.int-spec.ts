@@ -189,6 +189,20 @@ describe('LogRetention (partitioned delivery log)', () => {
     ).toEqual([]);
   });
 
+  it('deletes more rows than one chunk in one run, chunk after chunk', async () => {
+    await dataSource.query(
+      `INSERT INTO events (account_id, event_id, event_name, realtime, occurred_at, data, received_at)
+       SELECT $1, 'bulk-' || g, 'COURSE_ENROLLMENT', true, 0, '{}', now() - interval '20 days'
+         FROM generate_series(1, 12001) g`,
+      [accountId],
+    );
+
+    const result = await retention.runOnce();
+
+    expect(result?.events).toBe(12001);
+    expect(await ids(`SELECT id FROM events WHERE event_id LIKE 'bulk-%'`)).toEqual([]);
+  });
+
   it('moves rows the default partition holds in a new day’s range into that day’s partitions', async () => {
     const day = utcDay(LOG_PARTITION_DAYS_AHEAD + 2);
     // A random id that happens to fall in that day (one in a few million v4 ids does).

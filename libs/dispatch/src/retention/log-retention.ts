@@ -19,6 +19,7 @@ export const LOG_PARTITION_DAYS_AHEAD = 3;
 const LOCK_TIMEOUT = '1s';
 
 const CHUNK = 5000;
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 // Bounded so one run cannot hold the lock (and the database's attention) indefinitely; the next run
 // continues where this one stopped.
 const MAX_CHUNKS_PER_RUN = 200;
@@ -42,14 +43,29 @@ export interface LogRetentionResult {
   rowDeletesMs: number;
 }
 
+/**
+ * A chunked delete: the rows `doomed` selects (at most CHUNK, in key order, keys after $2) go; the
+ * statement answers how many went and the last key, where the next chunk starts. Walking the key
+ * keeps a run linear: a chunk that started from the beginning again would step over every row the
+ * previous chunks deleted (dead until VACUUM), which made a run over 1,000,000 rows quadratic.
+ */
+const chunkDelete = (table: string, key: string, doomed: string) => `
+  WITH doomed AS (${doomed}),
+  gone AS (DELETE FROM ${table} t USING doomed WHERE t.${key} = doomed.${key} RETURNING t.${key})
+  SELECT (SELECT count(*) FROM gone)::int AS deleted,
+         (SELECT d.${key}::text FROM doomed d ORDER BY d.${key} DESC LIMIT 1) AS last`;
+
 // The default partition holds deliveries whose ids are not time-ordered (made before the partitioned
 // log) and the open deliveries kept from dropped days: closed and old, they go row by row (their
-// attempts and events with them, ON DELETE CASCADE).
-const DELETE_OLD_DEFAULT_DELIVERIES = `
-  DELETE FROM deliveries_default WHERE id IN (
-    SELECT id FROM deliveries_default
-     WHERE created_at < now() - make_interval(days => $1) AND status IN ('SUCCEEDED', 'DEAD', 'CANCELLED')
-     LIMIT ${CHUNK})`;
+// attempts with them, ON DELETE CASCADE).
+const DELETE_OLD_DEFAULT_DELIVERIES = chunkDelete(
+  'deliveries_default',
+  'id',
+  `SELECT id FROM deliveries_default
+    WHERE id > $2::uuid AND created_at < now() - make_interval(days => $1)
+      AND status IN ('SUCCEEDED', 'DEAD', 'CANCELLED')
+    ORDER BY id LIMIT ${CHUNK}`,
+);
 
 // Lane items are the lanes' log (lane-protocol-v3.sql); a request's events are its range of them. Per
 // lane, the items below `bound` are consumed (behind the cursor) and in no remaining request (below the
@@ -61,24 +77,25 @@ const LANE_BOUNDS = `
     FROM lanes l LEFT JOIN deliveries d ON d.webhook_id = l.webhook_id AND d.kind = l.kind
    GROUP BY l.webhook_id, l.kind, l.claimed_upto`;
 
-const DELETE_OLD_LANE_ITEMS = `
-  DELETE FROM lane_items WHERE id IN (
-    SELECT li.id FROM retention_lane_bounds b
-     CROSS JOIN LATERAL (
-       SELECT li.id FROM lane_items li
-        WHERE li.webhook_id = b.webhook_id AND li.kind = b.kind AND li.id < b.bound
-          AND li.created_at < now() - make_interval(days => $1)
-        ORDER BY li.id LIMIT ${CHUNK}) li
-     LIMIT ${CHUNK})`;
+const DELETE_OLD_LANE_ITEMS = chunkDelete(
+  'lane_items',
+  'id',
+  `SELECT li.id FROM lane_items li
+    WHERE li.id > $2::bigint AND li.created_at < now() - make_interval(days => $1)
+      AND li.id < (SELECT b.bound FROM retention_lane_bounds b WHERE b.webhook_id = li.webhook_id AND b.kind = li.kind)
+    ORDER BY li.id LIMIT ${CHUNK}`,
+);
 
 // Events are not partitioned (their dedupe key would have to include the partition key): old events
 // no lane item names any more (so no remaining request and no lane) go row by row.
-const DELETE_OLD_EVENTS = `
-  DELETE FROM events WHERE id IN (
-    SELECT e.id FROM events e
-     WHERE e.received_at < now() - make_interval(days => $1)
-       AND NOT EXISTS (SELECT 1 FROM lane_items li WHERE li.event_pk = e.id)
-     LIMIT ${CHUNK})`;
+const DELETE_OLD_EVENTS = chunkDelete(
+  'events',
+  'id',
+  `SELECT e.id FROM events e
+    WHERE e.id > $2::bigint AND e.received_at < now() - make_interval(days => $1)
+      AND NOT EXISTS (SELECT 1 FROM lane_items li WHERE li.event_pk = e.id)
+    ORDER BY e.id LIMIT ${CHUNK}`,
+);
 
 /**
  * Keeps the delivery log bounded: on RETENTION_CRON, by one dispatcher replica at a time (a session
@@ -160,16 +177,16 @@ export class LogRetention implements OnApplicationBootstrap, OnModuleDestroy {
         }
         const partitionsDone = performance.now();
         result.partitionsMs = Math.round(partitionsDone - started);
-        result.deliveries = await this.deleteInChunks(() =>
-          runner.query(DELETE_OLD_DEFAULT_DELIVERIES, [days]),
-        );
+        result.deliveries = await this.deleteInChunks(runner, DELETE_OLD_DEFAULT_DELIVERIES, days, NIL_UUID);
         await runner.query(LANE_BOUNDS);
+        await runner.query(`CREATE UNIQUE INDEX ON retention_lane_bounds (webhook_id, kind)`);
+        await runner.query(`ANALYZE retention_lane_bounds`);
         try {
-          result.laneItems = await this.deleteInChunks(() => runner.query(DELETE_OLD_LANE_ITEMS, [days]));
+          result.laneItems = await this.deleteInChunks(runner, DELETE_OLD_LANE_ITEMS, days, '0');
         } finally {
           await runner.query('DROP TABLE retention_lane_bounds');
         }
-        result.events = await this.deleteInChunks(() => runner.query(DELETE_OLD_EVENTS, [days]));
+        result.events = await this.deleteInChunks(runner, DELETE_OLD_EVENTS, days, '0');
         result.rowDeletesMs = Math.round(performance.now() - partitionsDone);
         return result;
       },
@@ -252,13 +269,23 @@ export class LogRetention implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** pg answers a DELETE through TypeORM as [rows, affectedCount]. */
-  private async deleteInChunks(deleteChunk: () => Promise<[unknown[], number]>): Promise<number> {
+  /** Runs a chunkDelete statement from the first key on, chunk after chunk; answers the rows deleted. */
+  private async deleteInChunks(
+    runner: QueryRunner,
+    statement: string,
+    days: number,
+    first: string,
+  ): Promise<number> {
     let total = 0;
+    let after = first;
     for (let chunk = 0; chunk < MAX_CHUNKS_PER_RUN; chunk++) {
-      const [, deleted] = await deleteChunk();
+      const [{ deleted, last }] = (await runner.query(statement, [days, after])) as Array<{
+        deleted: number;
+        last: string | null;
+      }>;
       total += deleted;
-      if (deleted < CHUNK) break;
+      if (last === null || deleted < CHUNK) break;
+      after = last;
     }
     return total;
   }
