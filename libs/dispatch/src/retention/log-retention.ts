@@ -7,10 +7,13 @@ import { DataSource, type QueryRunner } from 'typeorm';
 import { DISPATCHER_CONFIG } from '../dispatch-tokens';
 
 /**
- * Days of partitions kept ready ahead of today (UTC). Created on every run (hourly by default), so a
- * day's partitions exist at least two days before its first row; an empty partition costs a few pages.
+ * Days of partitions kept ready ahead of today (UTC). Created on every run (hourly by default), so
+ * tomorrow's partitions exist a day before their first row (a day of hourly retries if a run cannot
+ * get the locks). Not more: every partition, empty or not, costs each statement that cannot prune at
+ * plan time (the dispatcher's outcome UPDATE over a list of ids) ~0.05 ms of planning and executor
+ * start-up (measured: 0.31 ms a call unpartitioned, 0.53 with 4 partitions, 0.88 with 13).
  */
-export const LOG_PARTITION_DAYS_AHEAD = 3;
+export const LOG_PARTITION_DAYS_AHEAD = 1;
 
 /**
  * How long a partition change waits for the tables' locks before giving up until the next run: the

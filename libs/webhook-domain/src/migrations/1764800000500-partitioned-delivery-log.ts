@@ -6,8 +6,8 @@ import {
   UUIDV7_FUNCTIONS,
 } from './log-partitions-sql';
 
-/** Days the migration creates partitions for, from today (UTC): the retention scheduler keeps more ahead. */
-const DAYS_CREATED_AHEAD = 3;
+/** Days the migration creates partitions for after today (UTC), as the retention scheduler does (LogRetention). */
+const DAYS_CREATED_AHEAD = 1;
 
 /**
  * A delivery log that never bloats (issue 17, item 4): `deliveries`, `delivery_attempts` (and
