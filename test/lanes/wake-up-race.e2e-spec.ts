@@ -27,8 +27,9 @@ describe('lanes: the idle/busy hand-over strands nothing', () => {
 
   beforeAll(async () => {
     stack = await LaneStack.start('lane_wake_race', {
-      // The relay re-wakes busy lanes that do not move: it must not run, or it would mask a stranding.
-      ingestion: { RELAY_INTERVAL_MS: '1h' },
+      // The relay (the dispatcher's) re-wakes busy lanes that do not move: it must not run, or it
+      // would mask a stranding.
+      dispatcher: { RELAY_INTERVAL_MS: '1h' },
     });
     listener = await startListener(() => ({ status: 204 }));
     for (const accountId of accounts) await stack.webhook(accountId, listener.url);
@@ -76,11 +77,14 @@ describe('lanes: the idle/busy hand-over strands nothing', () => {
       ),
     ).toBe(0);
     expect(await stack.count(`SELECT count(*) AS n FROM deliveries WHERE status <> 'SUCCEEDED'`)).toBe(0);
-    expect(await stack.ingestionMetric('lmsw_relay_requeued_total')).toBe(0);
-    expect(await stack.ingestionMetric('lmsw_lane_wakeups_total', 'source="relay"')).toBe(0);
+    const metrics = dispatcher.app.get(Metrics);
+    expect((await metrics.relayRequeued.get()).values.reduce((sum, value) => sum + value.value, 0)).toBe(0);
+    expect(
+      (await metrics.laneWakeUps.get()).values.find((value) => value.labels.source === 'relay')?.value ?? 0,
+    ).toBe(0);
     // Nor did the dispatcher's sweep (the net for a lost announcement) find a lane to move: every
     // wake-up came from an announcement.
-    const heard = await dispatcher.app.get(Metrics).laneWakeUpsHeard.get();
+    const heard = await metrics.laneWakeUpsHeard.get();
     const bySource = Object.fromEntries(
       heard.values.map((value) => [String(value.labels.source), value.value]),
     );

@@ -4,10 +4,7 @@ import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bull';
 
-/**
- * The relay's handle on the delivery queue. Ingestion itself queues nothing: the statement that stores
- * a batch announces the lanes it woke on lmsw_lane_wake at its commit.
- */
+/** The outbox relay's handle on the delivery queue: it queues only what has no job in Redis. */
 @Injectable()
 export class DeliveryEnqueuer {
   constructor(@InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue) {}

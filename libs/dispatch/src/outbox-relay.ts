@@ -1,4 +1,4 @@
-import type { IngestionConfig } from '@lms/config';
+import type { DispatcherConfig } from '@lms/config';
 import { Metrics } from '@lms/observability';
 import {
   ADVISORY_LOCK,
@@ -9,9 +9,10 @@ import {
 } from '@lms/webhook-domain';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { INGESTION_CONFIG } from '../ingestion-config.token';
-import { DeliveryEnqueuer } from '../queue/delivery-enqueuer';
+import { DeliveryEnqueuer } from './delivery-enqueuer';
+import { DISPATCHER_CONFIG } from './dispatch-tokens';
 
 const MAX_DELIVERIES_PER_RUN = 5000;
 const MAX_LANES_PER_RUN = 5000;
@@ -23,7 +24,9 @@ const MAX_LANES_PER_RUN = 5000;
  * period, and the wake-up of busy lanes that have no open delivery and have not moved for as long.
  * Job id = delivery id (or lane activation) makes a re-queue of work that still has its job a no-op,
  * and the dispatcher ignores jobs whose delivery is no longer open; an extra lane wake-up only finds
- * nothing to do.
+ * nothing to do. It runs in the dispatcher, whose rows these are (one holder across replicas: the
+ * transaction-scoped advisory lock); the dispatchers' 2 s lane sweep usually acts first, and this is
+ * the slower net behind it (and behind a dispatcher whose requests went to Bull and were lost there).
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
@@ -31,12 +34,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private job?: RunOnceJob;
 
   constructor(
-    private readonly dataSource: DataSource,
+    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly enqueuer: DeliveryEnqueuer,
     private readonly lanes: LaneRepository,
     private readonly metrics: Metrics,
     private readonly schedulerRegistry: SchedulerRegistry,
-    @Inject(INGESTION_CONFIG) private readonly config: IngestionConfig,
+    @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
   ) {}
 
   onApplicationBootstrap(): void {
