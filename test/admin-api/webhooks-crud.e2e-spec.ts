@@ -1,4 +1,5 @@
 import { insertAttemptRow, insertDeliveryRow, insertEventRow, insertLaneItemRows } from '@lms/testing';
+import { OPEN_DELIVERY_STATUSES_SQL } from '@lms/webhook-domain';
 import { startAdminApi, type AdminApiHarness } from './support/admin-api-harness';
 import { PUBLIC_TARGET, webhookBody } from './support/webhook-factory';
 
@@ -616,7 +617,7 @@ describe('admin API: webhook management', () => {
       expect(deleted.text).toBe('');
 
       const open = await api.sql.query(
-        `SELECT count(*)::int AS n FROM deliveries WHERE webhook_id = $1 AND status IN ('PENDING', 'RETRYING')`,
+        `SELECT count(*)::int AS n FROM deliveries WHERE webhook_id = $1 AND status IN ${OPEN_DELIVERY_STATUSES_SQL}`,
         [created.id],
       );
       expect(open.rows[0].n).toBe(0);

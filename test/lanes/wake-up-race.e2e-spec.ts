@@ -1,6 +1,7 @@
 import { Metrics } from '@lms/observability';
 import { startListener, waitFor, type TestListener } from '@lms/testing';
 import { randomInt } from 'node:crypto';
+import { OPEN_DELIVERY_STATUSES_SQL } from '@lms/webhook-domain';
 import { startDispatcher, type RunningDispatcher } from '../dispatcher/support/dispatcher-harness';
 import { firstReceiptOrder, LaneStack, receiptsOf, waitForEvents } from './support/lane-stack';
 
@@ -73,7 +74,7 @@ describe('lanes: the idle/busy hand-over strands nothing', () => {
     expect(
       await stack.count(
         `SELECT count(*) AS n FROM lanes l WHERE l.busy AND NOT EXISTS (
-           SELECT 1 FROM deliveries d WHERE d.webhook_id = l.webhook_id AND d.kind = l.kind AND d.status IN ('PENDING', 'RETRYING'))`,
+           SELECT 1 FROM deliveries d WHERE d.webhook_id = l.webhook_id AND d.kind = l.kind AND d.status IN ${OPEN_DELIVERY_STATUSES_SQL})`,
       ),
     ).toBe(0);
     expect(await stack.count(`SELECT count(*) AS n FROM deliveries WHERE status <> 'SUCCEEDED'`)).toBe(0);

@@ -8,7 +8,12 @@ import {
 } from '@lms/http-delivery';
 import { Metrics } from '@lms/observability';
 import { traceParentsOf, withAttemptSpan } from '@lms/tracing';
-import type { ClaimedRequest, DeliveryOutcome, LaneKey } from '@lms/webhook-domain';
+import {
+  isOpenDeliveryStatus,
+  type ClaimedRequest,
+  type DeliveryOutcome,
+  type LaneKey,
+} from '@lms/webhook-domain';
 import { AccountFairShare } from './account-fair-share';
 import { DeliveryLoader, type LoadedDelivery } from './delivery-loader';
 import { DeliveryOutcomeWriter } from './delivery-outcome-writer';
@@ -116,7 +121,7 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
   private async attempt(delivery: LoadedDelivery): Promise<DeliveryRun> {
     const deliveryId = delivery.id;
     // A job for a finished delivery (a repeat after a crash): nothing to send, but its lane may move.
-    if (delivery.status !== 'PENDING' && delivery.status !== 'RETRYING') {
+    if (!isOpenDeliveryStatus(delivery.status)) {
       this.metrics.deliveryOutcomes.inc({ outcome: 'skipped' });
       return { result: 'skipped', next: await this.claimNext(delivery) };
     }

@@ -3,6 +3,8 @@ import { Metrics } from '@lms/observability';
 import {
   ADVISORY_LOCK,
   LaneRepository,
+  OPEN_DELIVERY_STATUSES_SQL,
+  returnedRows,
   scheduleRunOnceJob,
   withAdvisoryLock,
   type RunOnceJob,
@@ -61,15 +63,17 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
    */
   async relayOnce(): Promise<number | null> {
     return withAdvisoryLock(this.dataSource, ADVISORY_LOCK.OUTBOX_RELAY, async (runner) => {
-      const rows = (await runner.query(
-        `SELECT id FROM deliveries
-          WHERE status IN ('PENDING', 'RETRYING') AND next_attempt_at < now() - make_interval(secs => $1::double precision / 1000)
+      const rows = returnedRows<{ id: string }>(
+        await runner.query(
+          `SELECT id FROM deliveries
+          WHERE status IN ${OPEN_DELIVERY_STATUSES_SQL} AND next_attempt_at < now() - make_interval(secs => $1::double precision / 1000)
             -- a request a live dispatcher is sending from memory has no job, and needs none
             AND lane_request_orphaned(driven_by, updated_at, ARRAY(SELECT lane_live_drivers()))
           ORDER BY next_attempt_at
           LIMIT ${MAX_DELIVERIES_PER_RUN}`,
-        [this.config.relayGraceMs],
-      )) as Array<{ id: string }>;
+          [this.config.relayGraceMs],
+        ),
+      );
       const requeued = rows.length === 0 ? 0 : await this.enqueuer.enqueueMissing(rows.map((row) => row.id));
       if (requeued > 0) {
         this.metrics.relayRequeued.inc(requeued);

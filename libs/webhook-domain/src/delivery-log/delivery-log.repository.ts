@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { DeliveryKind, DeliveryStatus } from '../entities';
+import { isOpenDeliveryStatus, type DeliveryKind, type DeliveryStatus } from '../entities/delivery.entity';
 import type { DeliveryCursor } from './delivery-cursor';
 import type { DeliveryAttemptView, DeliveryListFilter, DeliverySummaryView } from './delivery-log-views';
 
@@ -285,7 +285,7 @@ export class DeliveryLogRepository {
 }
 
 function toSummary(row: DeliveryRow): DeliverySummaryView {
-  const open = row.status === 'PENDING' || row.status === 'RETRYING';
+  const open = isOpenDeliveryStatus(row.status);
   return {
     id: row.id,
     webhookId: row.webhook_id,

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { serializeEnvelope } from '@lms/http-delivery';
+import { isOpenDeliveryStatus } from '../entities/delivery.entity';
 import { DomainError } from '../errors/domain-error';
 import { LaneRepository } from '../lanes/lane.repository';
 import type { RedeliverCommand, ReplayCommand } from './delivery-log-commands';
@@ -97,7 +98,7 @@ export class DeliveryLogService {
     const eventCount = await this.deliveries.transaction(async (manager) => {
       const original = await this.deliveries.findOne(actor.accountId, deliveryId, manager);
       if (!original) throw DomainError.deliveryNotFound(deliveryId);
-      if (original.status === 'PENDING' || original.status === 'RETRYING') {
+      if (isOpenDeliveryStatus(original.status)) {
         throw DomainError.notRedeliverable(
           `Delivery ${deliveryId} is still ${original.status}; it is being delivered already`,
         );
