@@ -845,7 +845,7 @@ async function seedOpenWork(api: AdminApiHarness, accountId: number, webhookId: 
   const waiting = await insertEventRow(api.sql, { accountId });
   await insertLaneItemRows(api.sql, { webhookId, accountId, kind: 'REALTIME', eventPks: [waiting] });
   const lanes = await api.sql.query(
-    `SELECT (SELECT count(*)::int FROM lane_items WHERE webhook_id = $1) AS items,
+    `SELECT (SELECT count(*)::int FROM lane_waiting_items WHERE webhook_id = $1) AS items,
             (SELECT count(*)::int FROM lanes WHERE webhook_id = $1 AND busy) AS busy`,
     [webhookId],
   );
@@ -855,7 +855,7 @@ async function seedOpenWork(api: AdminApiHarness, accountId: number, webhookId: 
 /** Retire and delete drop what waits in the webhook's lanes and leave them idle. */
 async function expectLanesEmptyAndIdle(api: AdminApiHarness, webhookId: string): Promise<void> {
   const lanes = await api.sql.query(
-    `SELECT (SELECT count(*)::int FROM lane_items WHERE webhook_id = $1) AS items,
+    `SELECT (SELECT count(*)::int FROM lane_waiting_items WHERE webhook_id = $1) AS items,
             (SELECT count(*)::int FROM lanes WHERE webhook_id = $1 AND busy) AS busy`,
     [webhookId],
   );

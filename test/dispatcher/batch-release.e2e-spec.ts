@@ -87,7 +87,7 @@ describe('dispatcher: non-real-time lanes released by BATCH_CRON', () => {
   const laneOf = async (webhookId: string) =>
     (
       await pool.query<{ busy: boolean; items: number }>(
-        `SELECT l.busy, (SELECT count(*)::int FROM lane_items li WHERE li.webhook_id = l.webhook_id AND li.kind = l.kind) AS items
+        `SELECT l.busy, (SELECT count(*)::int FROM lane_waiting_items li WHERE li.webhook_id = l.webhook_id AND li.kind = l.kind) AS items
            FROM lanes l WHERE l.webhook_id = $1 AND l.kind = 'BATCH'`,
         [webhookId],
       )

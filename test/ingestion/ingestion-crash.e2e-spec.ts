@@ -116,7 +116,7 @@ describe('event ingestion survives SIGKILL mid-run', () => {
     } = await db.query(
       `SELECT (SELECT count(*) FROM events)::int AS events,
               (SELECT count(DISTINCT (account_id, event_id)) FROM events)::int AS distinct_events,
-              (SELECT count(*) FROM lane_items WHERE kind = 'REALTIME' AND released)::int AS lane_items,
+              (SELECT count(*) FROM lane_waiting_items WHERE kind = 'REALTIME' AND released)::int AS lane_items,
               (SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM lane_items li WHERE li.event_pk = e.id))::int AS unqueued,
               (SELECT count(*) FROM (SELECT event_pk FROM lane_items GROUP BY event_pk HAVING count(*) > 1) x)::int AS doubled,
               (SELECT count(*) FROM deliveries)::int AS deliveries`,

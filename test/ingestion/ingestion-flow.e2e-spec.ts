@@ -1,7 +1,7 @@
 import { RetentionPurger } from '@lms/ingestion';
 import { BATCH_EVENT_NAMES, EVENT_NAMES, REALTIME_EVENT_NAMES, type EventName } from '@lms/payload-schemas';
 import { LANE_WAKE_CHANNEL, WebhookChangeFeed } from '@lms/webhook-domain';
-import { connectLmsProducer, deleteTestTopics, testKafka, waitFor } from '@lms/testing';
+import { connectLmsProducer, deleteTestTopics, insertDeliveredItems, testKafka, waitFor } from '@lms/testing';
 import type { INestApplication } from '@nestjs/common';
 import type { Producer } from 'kafkajs';
 import { randomInt } from 'node:crypto';
@@ -81,7 +81,7 @@ describe('event ingestion: Kafka → events, lane items, lane wake-ups', () => {
   /** The event ids waiting in one lane of a webhook, in lane order (the order they are to be sent in). */
   async function laneEventIds(webhookId: string, kind: 'REALTIME' | 'BATCH'): Promise<string[]> {
     const { rows } = await db.query(
-      `SELECT e.event_id, li.released FROM lane_items li JOIN events e ON e.id = li.event_pk
+      `SELECT e.event_id, li.released FROM lane_waiting_items li JOIN events e ON e.id = li.event_pk
         WHERE li.webhook_id = $1 AND li.kind = $2 ORDER BY li.id`,
       [webhookId, kind],
     );
@@ -282,7 +282,7 @@ describe('event ingestion: Kafka → events, lane items, lane wake-ups', () => {
     expect(await laneEventIds(webhookId, 'REALTIME')).toEqual([second.eventId, fourth.eventId]);
   });
 
-  it('retention purges old closed deliveries and old events, but keeps events an open delivery or a lane still needs', async () => {
+  it('retention purges old closed deliveries, their lane items and old events, but keeps what an open delivery or a lane still needs', async () => {
     const accountId = newAccount();
     const webhookId = await insertWebhook(db, { accountId, events: ['COURSE_ENROLLMENT'] });
     const insertEvent = async (eventId: string, ageDays: number): Promise<string> => {
@@ -299,10 +299,14 @@ describe('event ingestion: Kafka → events, lane items, lane wake-ups', () => {
          VALUES (gen_random_uuid(), $1, $2, 'REALTIME', $3, now() - make_interval(days => $4)) RETURNING id`,
         [webhookId, accountId, status, ageDays],
       );
-      await db.query('INSERT INTO delivery_events (delivery_id, position, event_pk) VALUES ($1, 0, $2)', [
-        rows[0].id,
-        eventPk,
-      ]);
+      await insertDeliveredItems(db, {
+        deliveryId: rows[0].id,
+        webhookId,
+        accountId,
+        kind: 'REALTIME',
+        eventPks: [Number(eventPk)],
+        ageDays,
+      });
       return rows[0].id as string;
     };
     const oldDelivered = await insertEvent('old-delivered', 30);
@@ -311,7 +315,7 @@ describe('event ingestion: Kafka → events, lane items, lane wake-ups', () => {
     const retryingDelivery = await insertDelivery(oldStillRetrying, 'RETRYING', 30);
     const oldWaitingInBatch = await insertEvent('old-batched', 30);
     await db.query(
-      `INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, released) VALUES ($1, 'BATCH', $2, $3, false)`,
+      `INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, created_at) VALUES ($1, 'BATCH', $2, $3, now() - interval '30 days')`,
       [webhookId, oldWaitingInBatch, accountId],
     );
     const recent = await insertEvent('recent', 1);
@@ -319,7 +323,8 @@ describe('event ingestion: Kafka → events, lane items, lane wake-ups', () => {
 
     const result = await app.get(RetentionPurger).purgeOnce();
 
-    expect(result).toEqual({ deliveries: 1, events: 1 });
+    // The old delivery's lane item goes with it (its lane's cursor is past it); the retrying one's stays.
+    expect(result).toEqual({ deliveries: 1, laneItems: 1, events: 1 });
     const { rows: events } = await db.query('SELECT id FROM events WHERE account_id = $1 ORDER BY id', [
       accountId,
     ]);

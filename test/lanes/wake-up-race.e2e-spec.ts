@@ -70,7 +70,7 @@ describe('lanes: the idle/busy hand-over strands nothing', () => {
       const ofAccount = receipts.filter((receipt) => receipt.accountId === accountId);
       expect(firstReceiptOrder(ofAccount)).toEqual(stack.produced(accountId));
     }
-    expect(await stack.count(`SELECT count(*) AS n FROM lane_items`)).toBe(0);
+    expect(await stack.count(`SELECT count(*) AS n FROM lane_waiting_items`)).toBe(0);
     expect(
       await stack.count(
         `SELECT count(*) AS n FROM lanes l WHERE l.busy AND NOT EXISTS (
