@@ -36,7 +36,8 @@ describe('event ingestion: Kafka → events, lane items, lane wake-ups', () => {
   const newAccount = () => randomInt(100_000, 2_000_000_000);
 
   beforeAll(async () => {
-    env = await createIngestionTestEnv('ingest_flow');
+    // Nothing listens on port 1: ingestion must neither need nor probe Redis.
+    env = await createIngestionTestEnv('ingest_flow', { REDIS_URL: 'redis://127.0.0.1:1' });
     app = await bootstrap(env.config, { handleSignals: false });
     db = new Client({ connectionString: env.database.url });
     await db.connect();
@@ -120,6 +121,18 @@ describe('event ingestion: Kafka → events, lane items, lane wake-ups', () => {
     await waitFor('the lane announced', () => announcementsOf(webhookId, 'REALTIME').length > 0, 10_000);
     expect(announcementsOf(webhookId, 'BATCH')).toEqual([]);
   }
+
+  it('is ready without Redis: it queues nothing, its commits announce the lanes they wake', async () => {
+    const { port } = app.getHttpServer().address() as { port: number };
+    await waitFor('ingestion ready', async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok);
+    const ready = (await (await fetch(`http://127.0.0.1:${port}/health/ready`)).json()) as {
+      status: string;
+      info: Record<string, unknown>;
+    };
+    expect(ready.status).toBe('ok');
+    expect(Object.keys(ready.info)).toEqual(expect.arrayContaining(['postgres', 'kafka']));
+    expect(Object.keys(ready.info)).not.toContain('redis');
+  });
 
   it('accepts one event of every catalogue entry: a row each, a lane item in the REALTIME or BATCH lane in partition order, one announced wake-up for the real-time lane', async () => {
     const accountId = newAccount();
