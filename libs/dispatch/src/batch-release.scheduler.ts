@@ -5,7 +5,7 @@ import type { DispatcherConfig } from '@lms/config';
 import { Metrics } from '@lms/observability';
 import {
   ADVISORY_LOCK,
-  LaneRepository,
+  LaneAppendRepository,
   scheduleRunOnceJob,
   withAdvisoryLock,
   type RunOnceJob,
@@ -28,7 +28,7 @@ const CRON_NAME = 'batch-release';
  * On BATCH_CRON, releases every webhook's waiting non-real-time events: one statement under the
  * release advisory lock (one releaser across replicas) marks them released and wakes their BATCH
  * lanes, which then drain like real-time lanes: in order, in requests of up to BATCH_MAX_EVENTS.
- * The release's own commit announces the woken lanes (LaneRepository, channel lmsw_lane_wake) and
+ * The release's own commit announces the woken lanes (LaneAppendRepository, channel lmsw_lane_wake) and
  * their owners claim them; no queue job. With no dispatcher listening, the dispatchers' lane sweep
  * (every 2 s) claims busy lanes nobody moves: that is the net, not a job queued here.
  */
@@ -39,7 +39,7 @@ export class BatchReleaseScheduler implements OnApplicationBootstrap, OnApplicat
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly lanes: LaneRepository,
+    private readonly lanes: LaneAppendRepository,
     @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
     private readonly schedulerRegistry: SchedulerRegistry,
     private readonly metrics: Metrics,

@@ -5,6 +5,8 @@ import type { DispatcherConfig } from '@lms/config';
 import { DEFAULT_USER_AGENT, WebhookHttpSender } from '@lms/http-delivery';
 import { DELIVERY_BACKOFF_STRATEGY, DELIVERY_QUEUE } from '@lms/queue-contract';
 import {
+  LaneAppendRepository,
+  LaneReadModel,
   LaneRepository,
   SecretCipher,
   WebhookChangeFeed,
@@ -118,6 +120,8 @@ export class DispatchModule {
         WebhookDisabler,
         WebhookRateLimiter,
         LaneRepository,
+        LaneAppendRepository,
+        LaneReadModel,
         LaneAdvancer,
         LaneDriver,
         { provide: LaneDriverIdentity, useValue: new LaneDriverIdentity() },

@@ -10,7 +10,7 @@ import {
   waitFor,
   type TestDatabase,
 } from '@lms/testing';
-import { LaneRepository, WEBHOOK_DOMAIN_MIGRATIONS } from '@lms/webhook-domain';
+import { LaneAppendRepository, LaneRepository, WEBHOOK_DOMAIN_MIGRATIONS } from '@lms/webhook-domain';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import Bull, { type Queue } from 'bull';
 import { Client } from 'pg';
@@ -31,6 +31,7 @@ describe('OutboxRelay (real Postgres and Redis)', () => {
   let sql: Client;
   let queue: Queue;
   let lanes: LaneRepository;
+  let appends: LaneAppendRepository;
   let relay: OutboxRelay;
 
   beforeAll(async () => {
@@ -50,6 +51,7 @@ describe('OutboxRelay (real Postgres and Redis)', () => {
       prefix: `lmsw-relay-spec-${randomBytes(4).toString('hex')}`,
     });
     lanes = new LaneRepository(dataSource);
+    appends = new LaneAppendRepository(dataSource);
     // Passes are run by the tests (relayOnce), not by the schedule: onApplicationBootstrap is not called.
     relay = new OutboxRelay(
       dataSource,
@@ -90,7 +92,7 @@ describe('OutboxRelay (real Postgres and Redis)', () => {
     const eventPk = await insertEventRow(sql, { accountId, eventName: 'COURSE_COMPLETED' });
     // Work added as redeliver and replay add it: the lane is woken and announced, and nobody hears it.
     const woken = await dataSource.transaction((manager) =>
-      lanes.append(manager, { webhookId, kind: 'REALTIME' }, [eventPk], { releaseNow: true }),
+      appends.append(manager, { webhookId, kind: 'REALTIME' }, [eventPk], { releaseNow: true }),
     );
     expect(woken.woken).toHaveLength(1);
     const jobId = `lane:${webhookId}:REALTIME:${woken.woken[0].activation}`;

@@ -1,5 +1,5 @@
 import type { IngestionConfig } from '@lms/config';
-import { LaneRepository, WebhookChangeFeed } from '@lms/webhook-domain';
+import { LaneAppendRepository, WebhookChangeFeed } from '@lms/webhook-domain';
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LmsEventConsumer } from './consumer/lms-event-consumer';
@@ -33,7 +33,7 @@ export class IngestionModule {
         { provide: WebhookChangeFeed, useFactory: () => new WebhookChangeFeed(config.database.url) },
         { provide: SUBSCRIPTION_CACHE_TTL_MS, useValue: SUBSCRIPTION_TTL_MS },
         WebhookSubscriptionCache,
-        LaneRepository,
+        LaneAppendRepository,
         EventIngestionService,
         LmsEventConsumer,
         RetentionPurger,

@@ -1,10 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { LaneRepository } from '../lanes/lane.repository';
+import { LaneAppendRepository } from '../lanes/lane-append.repository';
 import { DeliveryLogRepository } from './delivery-log.repository';
 import { DELIVERY_LOG_OPTIONS, DeliveryLogService, type DeliveryLogOptions } from './delivery-log.service';
 
 /**
- * No wake-up port: redeliver and replay add to lanes through LaneRepository, whose statement announces
+ * No wake-up port: redeliver and replay add to lanes through LaneAppendRepository, whose statement announces
  * the touched lanes on lmsw_lane_wake at commit (the dispatchers' sweep is the net).
  */
 export type DeliveryLogModuleOptions = DeliveryLogOptions;
@@ -23,7 +23,7 @@ export class DeliveryLogModule {
           } satisfies DeliveryLogOptions,
         },
         DeliveryLogRepository,
-        LaneRepository,
+        LaneAppendRepository,
         DeliveryLogService,
       ],
       exports: [DeliveryLogService],

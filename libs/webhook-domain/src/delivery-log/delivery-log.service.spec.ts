@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { DomainError, DomainErrorCode } from '../errors/domain-error';
-import type { LaneKey, LaneRepository, WokenLane } from '../lanes/lane.repository';
+import type { LaneAppendRepository } from '../lanes/lane-append.repository';
+import type { LaneKey, WokenLane } from '../lanes/lane-key';
 import { RedeliverCommand, ReplayCommand } from './delivery-log-commands';
 import { decodeDeliveryCursor, encodeDeliveryCursor, type DeliveryCursor } from './delivery-cursor';
 import type { DeliveryAttemptView, DeliveryListFilter, DeliverySummaryView } from './delivery-log-views';
@@ -138,7 +139,7 @@ class FakeDeliveryLog {
 }
 
 /** Appends into the caller's transaction; every append into an idle lane wakes it. */
-class FakeLanes implements Pick<LaneRepository, 'append'> {
+class FakeLanes implements Pick<LaneAppendRepository, 'append'> {
   async append(
     manager: EntityManager,
     lane: LaneKey,
@@ -160,7 +161,7 @@ function serviceWith(options: { maxReplayEvents?: number; maxPendingEventsPerWeb
   });
   const service = new DeliveryLogService(
     log as unknown as DeliveryLogRepository,
-    new FakeLanes() as unknown as LaneRepository,
+    new FakeLanes() as unknown as LaneAppendRepository,
     {
       maxReplayEvents: options.maxReplayEvents ?? 100,
       maxPendingEventsPerWebhook: options.maxPendingEventsPerWebhook ?? 10,

@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { serializeEnvelope } from '@lms/http-delivery';
 import { isOpenDeliveryStatus } from '../entities/delivery.entity';
 import { DomainError } from '../errors/domain-error';
-import { LaneRepository } from '../lanes/lane.repository';
+import { LaneAppendRepository } from '../lanes/lane-append.repository';
 import type { RedeliverCommand, ReplayCommand } from './delivery-log-commands';
 import { decodeDeliveryCursor, encodeDeliveryCursor } from './delivery-cursor';
 import type {
@@ -35,7 +35,7 @@ export const DEFAULT_MAX_PENDING_EVENTS_PER_WEBHOOK = 50_000;
 export class DeliveryLogService {
   constructor(
     private readonly deliveries: DeliveryLogRepository,
-    private readonly lanes: LaneRepository,
+    private readonly lanes: LaneAppendRepository,
     @Optional()
     @Inject(DELIVERY_LOG_OPTIONS)
     private readonly options: DeliveryLogOptions = {
@@ -90,7 +90,7 @@ export class DeliveryLogService {
    * Sends a finished delivery's events again: they are appended to the end of the webhook's lane (as
    * one request, `redeliveryOf` the original; the original keeps its history), so they wait their turn
    * behind what the lane already holds. The commit itself announces the lane to the dispatchers
-   * (LaneRepository.append); if none hears it, their lane sweep claims it. Refused when it would take
+   * (LaneAppendRepository.append); if none hears it, their lane sweep claims it. Refused when it would take
    * the webhook's waiting events past the cap.
    */
   async redeliver(command: RedeliverCommand): Promise<RedeliveryResult> {

@@ -3,6 +3,7 @@ import { createTestDatabase, insertWebhookRow, type TestDatabase } from '@lms/te
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../database/data-source-options';
 import { runMigrationsLocked } from '../database/run-migrations-locked';
+import { LaneAppendRepository } from '../lanes/lane-append.repository';
 import { LaneRepository } from '../lanes/lane.repository';
 import { WebhookRepository } from './webhook.repository';
 
@@ -18,7 +19,11 @@ describe('WebhookRepository.findSendTarget (real Postgres)', () => {
       buildDataSourceOptions({ url: database.url, poolSize: 2, migrateOnBoot: true }, 'send-target-test'),
     ).initialize();
     await runMigrationsLocked(dataSource);
-    webhooks = new WebhookRepository(dataSource, new LaneRepository(dataSource));
+    webhooks = new WebhookRepository(
+      dataSource,
+      new LaneRepository(dataSource),
+      new LaneAppendRepository(dataSource),
+    );
   });
   afterAll(async () => {
     await dataSource?.destroy();

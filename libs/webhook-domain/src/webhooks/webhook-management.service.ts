@@ -5,7 +5,7 @@ import { EntityManager } from 'typeorm';
 import { SecretCipher } from '../crypto/secret-cipher';
 import type { AuditLogEntry, Webhook } from '../entities';
 import { DomainError } from '../errors/domain-error';
-import { LaneRepository } from '../lanes/lane.repository';
+import { LaneReadModel } from '../lanes/lane-read-model';
 import { TargetUrlPolicy } from './target-url-policy';
 import {
   MAX_EVENTS_PER_REQUEST,
@@ -35,7 +35,7 @@ const AUDIT_TRAIL_LIMIT = 500;
 export class WebhookManagementService {
   constructor(
     private readonly webhooks: WebhookRepository,
-    private readonly lanes: LaneRepository,
+    private readonly lanes: LaneReadModel,
     private readonly targets: TargetUrlPolicy,
     private readonly cipher: SecretCipher,
     private readonly lifecycle: WebhookLifecycle,

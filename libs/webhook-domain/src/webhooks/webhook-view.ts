@@ -1,5 +1,5 @@
 import type { Webhook, WebhookAuthType, WebhookStatus } from '../entities';
-import type { LaneView } from '../lanes/lane.repository';
+import type { LaneView } from '../lanes/lane-read-model';
 
 /** A webhook as admins see it: never a password or a secret. */
 export interface WebhookView {

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { ADVISORY_LOCK } from '../database/advisory-locks';
 import { AuditLogEntry, type AuditAction, Webhook, WebhookSecret, type WebhookStatus } from '../entities';
+import { LaneAppendRepository } from '../lanes/lane-append.repository';
 import { LaneRepository } from '../lanes/lane.repository';
 import type { StoredWebhookCredentials } from './webhook-credentials-reader';
 
@@ -57,6 +58,7 @@ export class WebhookRepository {
   constructor(
     @InjectDataSource() readonly dataSource: DataSource,
     private readonly lanes: LaneRepository,
+    private readonly laneAppends: LaneAppendRepository,
   ) {}
 
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
@@ -216,7 +218,7 @@ export class WebhookRepository {
     cancelledBy: string,
   ): Promise<number> {
     const cancelled = await this.lanes.cancelOpenDeliveries(manager, [...webhookIds], cancelledBy);
-    await this.lanes.dropPending(manager, webhookIds);
+    await this.laneAppends.dropPending(manager, webhookIds);
     return cancelled;
   }
 
