@@ -61,6 +61,14 @@ describe('tracing: one trace from the LMS producer span to the listener', () => 
   let request: ReceivedRequest;
   let consume: ReceivedSpan;
   let attempt: ReceivedSpan;
+  let deliver: ReceivedSpan;
+  const dispatcherSpans = () =>
+    receiver.spans.filter((span) => span.service === 'dispatcher' && span.traceId === producerTraceId);
+  const named = (name: string) => {
+    const found = dispatcherSpans().filter((span) => span.name === name);
+    expect(found).toHaveLength(1);
+    return found[0];
+  };
 
   beforeAll(async () => {
     database = await createTestDatabase('tracing');
@@ -110,12 +118,16 @@ describe('tracing: one trace from the LMS producer span to the listener', () => 
       consume = spans.find(
         (span) => span.kind === OTLP_SPAN_KIND.CONSUMER && span.traceId === producerTraceId,
       )!;
-      attempt = spans.find(
+      deliver = spans.find(
         (span) =>
-          span.kind === OTLP_SPAN_KIND.CLIENT &&
+          span.name === 'webhook deliver' &&
           span.attributes['webhook.delivery.id'] === request.headers['webhook-id'],
       )!;
-      return consume !== undefined && attempt !== undefined;
+      attempt = spans.find(
+        (span) => span.kind === OTLP_SPAN_KIND.CLIENT && span.parentSpanId === deliver?.spanId,
+      )!;
+      // The outcome span ends before its parent, the deliver span: both are in once deliver is.
+      return consume !== undefined && deliver !== undefined && attempt !== undefined;
     }, 30_000);
   }, 180_000);
 
@@ -161,19 +173,68 @@ describe('tracing: one trace from the LMS producer span to the listener', () => 
     expect(rows[0].trace_parent).toBe(`00-${producerTraceId}-${consume.spanId}-01`);
   });
 
-  it("sends the request with the traceparent of the dispatcher's CLIENT attempt span", () => {
+  it("sends the request with the traceparent of the dispatcher's CLIENT span", () => {
     const header = String(request.headers.traceparent ?? '');
     expect(header).toMatch(TRACE_PARENT);
     const [, traceId, spanId] = TRACE_PARENT.exec(header)!;
     expect(attempt).toMatchObject({ service: 'dispatcher', name: 'webhook POST', traceId, spanId });
-    expect(attempt.attributes['http.response.status_code']).toBe(204);
+    expect(attempt.attributes).toMatchObject({
+      'http.request.method': 'POST',
+      'http.response.status_code': 204,
+      'network.connection.reused': false,
+    });
   });
 
   // The claim (lane_claim, or the delivery loader for a queued attempt) returns each event's stored
-  // trace context: the attempt continues the first event's trace and links to every one.
-  it('the listener sees the producer trace id, and the attempt links to the consume span', () => {
+  // trace context: the request's spans continue the first event's trace and link to every one.
+  it('the listener sees the producer trace id; the dispatcher spans form the tree under the consume span', () => {
     expect(TRACE_PARENT.exec(String(request.headers.traceparent))?.[1]).toBe(producerTraceId);
-    expect(attempt.parentSpanId).toBe(consume.spanId);
-    expect(attempt.links).toEqual([{ traceId: producerTraceId, spanId: consume.spanId }]);
+    const claim = named('lane claim');
+    const sign = named('webhook sign');
+    const outcome = named('webhook outcome');
+    const tree = dispatcherSpans()
+      .map((span) => ({
+        name: span.name,
+        kind: span.kind,
+        parent:
+          span.parentSpanId === consume.spanId
+            ? 'consume'
+            : span.parentSpanId === deliver.spanId
+              ? 'deliver'
+              : '?',
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    expect(tree).toEqual([
+      { name: 'lane claim', kind: OTLP_SPAN_KIND.INTERNAL, parent: 'consume' },
+      { name: 'webhook deliver', kind: OTLP_SPAN_KIND.INTERNAL, parent: 'consume' },
+      { name: 'webhook outcome', kind: OTLP_SPAN_KIND.INTERNAL, parent: 'deliver' },
+      { name: 'webhook POST', kind: OTLP_SPAN_KIND.CLIENT, parent: 'deliver' },
+      { name: 'webhook sign', kind: OTLP_SPAN_KIND.INTERNAL, parent: 'deliver' },
+    ]);
+    // The request and its attempt link to every event's trace context (here: the one consume span).
+    const consumeLink = [{ traceId: producerTraceId, spanId: consume.spanId }];
+    expect(deliver.links).toEqual(consumeLink);
+    expect(attempt.links).toEqual(consumeLink);
+    expect(claim.links).toEqual(consumeLink);
+    // In time: the claim, then sign, POST and the outcome write, within the deliver span (to the
+    // millisecond: each span reads the clock through its own anchor).
+    const inOrder = (earlier: number, later: number) => expect(earlier).toBeLessThanOrEqual(later + 1);
+    inOrder(claim.endMs, deliver.startMs);
+    inOrder(deliver.startMs, sign.startMs);
+    inOrder(sign.endMs, attempt.startMs);
+    inOrder(attempt.endMs, outcome.startMs);
+    inOrder(outcome.endMs, deliver.endMs);
+    expect(outcome.attributes['webhook.delivery.status']).toBe('SUCCEEDED');
+  });
+
+  it('the POST span carries the phases of the attempt, read from the socket, in order and within it', () => {
+    // A first request to 127.0.0.1 over plain http: a new connection, no DNS lookup, no TLS.
+    const phases = attempt.events.map((event) => event.name);
+    expect(phases).toEqual(['connect', 'request sent', 'first byte']);
+    const times = attempt.events.map((event) => event.atMs);
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+    expect(times[0]).toBeGreaterThanOrEqual(attempt.startMs - 1);
+    expect(times[times.length - 1]).toBeLessThanOrEqual(attempt.endMs + 1);
+    for (const event of attempt.events) expect(event.attributes['duration.ms']).toEqual(expect.any(Number));
   });
 });
