@@ -36,6 +36,8 @@ describe('tracing: one trace from the LMS producer span to the listener', () => 
   let env: Record<string, string>;
   const apps: AppProcess[] = [];
   let listener: TestListener;
+  /** A second webhook for the same event, with trace context headers turned off. */
+  let untracedListener: TestListener;
   let receiver: OtlpReceiver;
   let producer: Producer;
   let sql: Client;
@@ -59,11 +61,21 @@ describe('tracing: one trace from the LMS producer span to the listener', () => 
     },
   };
   let request: ReceivedRequest;
+  let untracedRequest: ReceivedRequest;
   let consume: ReceivedSpan;
   let attempt: ReceivedSpan;
   let deliver: ReceivedSpan;
+  let untracedDeliver: ReceivedSpan;
+  /** The dispatcher's spans of the first webhook's request (the other webhook's are in the same trace). */
   const dispatcherSpans = () =>
-    receiver.spans.filter((span) => span.service === 'dispatcher' && span.traceId === producerTraceId);
+    receiver.spans.filter(
+      (span) =>
+        span.service === 'dispatcher' &&
+        span.traceId === producerTraceId &&
+        (span.spanId === deliver.spanId ||
+          span.parentSpanId === deliver.spanId ||
+          span.attributes['webhook.delivery.id'] === deliver.attributes['webhook.delivery.id']),
+    );
   const named = (name: string) => {
     const found = dispatcherSpans().filter((span) => span.name === name);
     expect(found).toHaveLength(1);
@@ -75,6 +87,7 @@ describe('tracing: one trace from the LMS producer span to the listener', () => 
     env = stackEnv({ databaseUrl: database.url, topic: kafkaNames.topic, group: kafkaNames.group });
     receiver = await startOtlpReceiver();
     listener = await startListener(() => ({ status: 204 }));
+    untracedListener = await startListener(() => ({ status: 204 }));
     const traced = { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint };
     // Admin API first (untraced): it migrates the fresh database.
     apps.push(await startAppProcess('admin-api', env));
@@ -90,18 +103,26 @@ describe('tracing: one trace from the LMS producer span to the listener', () => 
 
     const admin = apps.find((app) => app.name === 'admin-api')!;
     const token = mintAdminToken({ secret: env.ADMIN_JWT_SECRET }, { accountId: event.accountId });
-    const created = await fetch(`http://127.0.0.1:${admin.port}/api/v1/webhooks`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        name: `tracing-${randomUUID()}`,
-        targetUrl: listener.url,
-        authentication: { type: 'NONE' },
-        events: ['COURSE_ENROLLMENT'],
-        active: true,
-      }),
-    });
-    expect(created.status).toBe(201);
+    const createWebhook = async (targetUrl: string, settings: object) => {
+      const created = await fetch(`http://127.0.0.1:${admin.port}/api/v1/webhooks`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          name: `tracing-${randomUUID()}`,
+          targetUrl,
+          authentication: { type: 'NONE' },
+          events: ['COURSE_ENROLLMENT'],
+          active: true,
+          ...settings,
+        }),
+      });
+      expect(created.status).toBe(201);
+      return (await created.json()) as { id: string; traceContextHeaders: boolean };
+    };
+    expect((await createWebhook(listener.url, {})).traceContextHeaders).toBe(true);
+    expect(
+      (await createWebhook(untracedListener.url, { traceContextHeaders: false })).traceContextHeaders,
+    ).toBe(false);
 
     await producer.send({
       topic: kafkaNames.topic,
@@ -114,6 +135,7 @@ describe('tracing: one trace from the LMS producer span to the listener', () => 
       ],
     });
     [request] = await listener.waitForRequests(1, 60_000);
+    [untracedRequest] = await untracedListener.waitForRequests(1, 60_000);
     await receiver.waitForSpans((spans) => {
       consume = spans.find(
         (span) => span.kind === OTLP_SPAN_KIND.CONSUMER && span.traceId === producerTraceId,
@@ -123,11 +145,21 @@ describe('tracing: one trace from the LMS producer span to the listener', () => 
           span.name === 'webhook deliver' &&
           span.attributes['webhook.delivery.id'] === request.headers['webhook-id'],
       )!;
+      untracedDeliver = spans.find(
+        (span) =>
+          span.name === 'webhook deliver' &&
+          span.attributes['webhook.delivery.id'] === untracedRequest.headers['webhook-id'],
+      )!;
       attempt = spans.find(
         (span) => span.kind === OTLP_SPAN_KIND.CLIENT && span.parentSpanId === deliver?.spanId,
       )!;
       // The outcome span ends before its parent, the deliver span: both are in once deliver is.
-      return consume !== undefined && deliver !== undefined && attempt !== undefined;
+      return (
+        consume !== undefined &&
+        deliver !== undefined &&
+        attempt !== undefined &&
+        untracedDeliver !== undefined
+      );
     }, 30_000);
   }, 180_000);
 
@@ -136,6 +168,7 @@ describe('tracing: one trace from the LMS producer span to the listener', () => 
     await producer?.disconnect();
     await Promise.all(apps.map((app) => stopAppProcess(app)));
     await listener?.close();
+    await untracedListener?.close();
     await receiver?.close();
     await database?.drop();
   });
@@ -236,5 +269,15 @@ describe('tracing: one trace from the LMS producer span to the listener', () => 
     expect(times[0]).toBeGreaterThanOrEqual(attempt.startMs - 1);
     expect(times[times.length - 1]).toBeLessThanOrEqual(attempt.endMs + 1);
     for (const event of attempt.events) expect(event.attributes['duration.ms']).toEqual(expect.any(Number));
+  });
+
+  it('a webhook with trace context headers off gets neither header; its attempt is still traced', () => {
+    expect(untracedRequest.headers.traceparent).toBeUndefined();
+    expect(untracedRequest.headers.tracestate).toBeUndefined();
+    expect(untracedDeliver).toMatchObject({ traceId: producerTraceId, parentSpanId: consume.spanId });
+    const untracedPost = receiver.spans.find(
+      (span) => span.parentSpanId === untracedDeliver.spanId && span.kind === OTLP_SPAN_KIND.CLIENT,
+    );
+    expect(untracedPost?.attributes['http.response.status_code']).toBe(204);
   });
 });

@@ -46,6 +46,7 @@ function activeTarget(overrides: Partial<WebhookTarget> = {}): WebhookTarget {
     status: 'ACTIVE',
     deleted: false,
     rateLimitPerSecond: null,
+    traceContextHeaders: true,
     authType: 'NONE',
     basicUsername: null,
     basicPassword: null,

@@ -272,7 +272,7 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
             userAgent: this.sender.userAgent,
           }),
         );
-        return traced.post(true, (traceHeaders) =>
+        return traced.post(target.traceContextHeaders, (traceHeaders) =>
           this.sender.send(withTraceHeaders(request, traceHeaders), { timed: traced.traceId !== null }),
         );
       });
