@@ -343,6 +343,12 @@ describe('console: the LMS Webhooks page in a real browser', () => {
         .waitFor();
       await ui.signedInAs(account, subject).waitFor();
       await page().getByRole('cell', { name: eventId }).waitFor();
+      // Each attempt shows its trace id (none here: this stack does not trace; test/tracing shows one).
+      await page()
+        .getByRole('columnheader', { name: ui.t('colTraceId') })
+        .waitFor();
+      const detail = await stack.call('GET', `/deliveries/${firstDeliveryId}`, token());
+      expect(detail.body.attempts).toEqual([expect.objectContaining({ traceId: null })]);
       await browser.screenshot('06-delivery-log');
     },
   );

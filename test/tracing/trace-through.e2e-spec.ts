@@ -280,4 +280,23 @@ describe('tracing: one trace from the LMS producer span to the listener', () => 
     );
     expect(untracedPost?.attributes['http.response.status_code']).toBe(204);
   });
+
+  it('records the trace id with the attempt, and the delivery log shows it', async () => {
+    const deliveryId = String(request.headers['webhook-id']);
+    const { rows } = await sql.query<{ trace_id: string | null }>(
+      'SELECT trace_id FROM delivery_attempts WHERE delivery_id = $1',
+      [deliveryId],
+    );
+    expect(rows).toEqual([{ trace_id: producerTraceId }]);
+    const admin = apps.find((app) => app.name === 'admin-api')!;
+    const token = mintAdminToken({ secret: env.ADMIN_JWT_SECRET }, { accountId: event.accountId });
+    const detail = await fetch(`http://127.0.0.1:${admin.port}/api/v1/deliveries/${deliveryId}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(detail.status).toBe(200);
+    const body = (await detail.json()) as {
+      attempts: Array<{ attemptNumber: number; traceId: string | null }>;
+    };
+    expect(body.attempts).toEqual([expect.objectContaining({ attemptNumber: 1, traceId: producerTraceId })]);
+  });
 });

@@ -210,6 +210,7 @@ describe('DeliverDeliveryUseCase', () => {
           statusCode: 204,
           error: null,
           responseSnippet: 'answer 204',
+          traceId: null, // tracing is off here
         },
       },
     ]);

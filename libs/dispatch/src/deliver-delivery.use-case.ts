@@ -161,6 +161,7 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
       statusCode: sent.statusCode,
       error: sent.error,
       responseSnippet: sent.responseSnippet,
+      traceId: traced.traceId,
     };
     const base = { deliveryId, webhookId: target.id, attempt };
 

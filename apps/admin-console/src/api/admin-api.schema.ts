@@ -122,6 +122,8 @@ export type DeliveryAttemptResponse = {
   error: string | null;
   /** First KiB of the answer */
   responseSnippet: string | null;
+  /** The trace id of the attempt's span (OpenTelemetry), null when the dispatcher did not trace it */
+  traceId: string | null;
 };
 
 export type DeliveryDetailResponse = {

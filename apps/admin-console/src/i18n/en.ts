@@ -155,6 +155,7 @@ export const en = {
   colDuration: 'Duration',
   colError: 'Error',
   colResponse: 'Response snippet',
+  colTraceId: 'Trace ID',
   durationMs: '{ms} ms',
   redeliver: 'Redeliver',
   redelivered: {
