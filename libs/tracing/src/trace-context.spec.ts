@@ -105,6 +105,7 @@ describe('documented variables', () => {
     'OTEL_SERVICE_NAME',
     'OTEL_TRACES_SAMPLER',
     'OTEL_TRACES_SAMPLER_ARG',
+    'OTEL_BSP_SCHEDULE_DELAY',
   ])('%s is listed in .env.example', (name) => {
     expect(envExample).toMatch(new RegExp(`^(# )?${name}=`, 'm'));
   });

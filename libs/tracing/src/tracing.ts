@@ -52,8 +52,8 @@ export function startTracing(
   provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': config.serviceName }),
     sampler: samplerOf(config),
-    // Spans leave within a second; a batch is one POST however many spans it holds.
-    spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1000 })],
+    // A batch is one POST however many spans it holds; shutdownTracing sends what is still buffered.
+    spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: config.batchDelayMs })],
   });
   provider.register(); // W3C trace context propagation and AsyncLocalStorage context
   return true;
