@@ -27,6 +27,7 @@ import {
   uniqueKafkaNames,
   waitFor,
 } from '@lms/testing';
+import { wireEvent } from '../ingestion/support/lms-wire.factory';
 
 const TRACE_PARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/;
 
@@ -38,9 +39,15 @@ describe('tracing: one trace from the LMS producer span to the listener', () => 
   let listener: TestListener;
   /** A second webhook for the same event, with trace context headers turned off. */
   let untracedListener: TestListener;
+  /** A third, for COURSE_COMPLETED: failing (503) until the many-traces test lets it through. */
+  let laneListener: TestListener;
   let receiver: OtlpReceiver;
   let producer: Producer;
   let sql: Client;
+  let createWebhook: (
+    targetUrl: string,
+    settings: object,
+  ) => Promise<{ id: string; traceContextHeaders: boolean }>;
 
   // The LMS's producer span, made up as an LMS that traces would send it.
   const producerTraceId = randomBytes(16).toString('hex');
@@ -84,10 +91,17 @@ describe('tracing: one trace from the LMS producer span to the listener', () => 
 
   beforeAll(async () => {
     database = await createTestDatabase('tracing');
-    env = stackEnv({ databaseUrl: database.url, topic: kafkaNames.topic, group: kafkaNames.group });
+    env = stackEnv({
+      databaseUrl: database.url,
+      topic: kafkaNames.topic,
+      group: kafkaNames.group,
+      // The many-traces request below waits behind a failing one: retried every second.
+      extra: { RETRY_SCHEDULE: '1s', RETRY_JITTER_PERCENT: '0' },
+    });
     receiver = await startOtlpReceiver();
     listener = await startListener(() => ({ status: 204 }));
     untracedListener = await startListener(() => ({ status: 204 }));
+    laneListener = await startListener(() => ({ status: 503 }));
     const traced = { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint };
     // Admin API first (untraced): it migrates the fresh database.
     apps.push(await startAppProcess('admin-api', env));
@@ -103,7 +117,7 @@ describe('tracing: one trace from the LMS producer span to the listener', () => 
 
     const admin = apps.find((app) => app.name === 'admin-api')!;
     const token = mintAdminToken({ secret: env.ADMIN_JWT_SECRET }, { accountId: event.accountId });
-    const createWebhook = async (targetUrl: string, settings: object) => {
+    createWebhook = async (targetUrl: string, settings: object) => {
       const created = await fetch(`http://127.0.0.1:${admin.port}/api/v1/webhooks`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -123,6 +137,9 @@ describe('tracing: one trace from the LMS producer span to the listener', () => 
     expect(
       (await createWebhook(untracedListener.url, { traceContextHeaders: false })).traceContextHeaders,
     ).toBe(false);
+    // Created before any event, like the others: an ingestion replica learns of a new webhook through
+    // the change feed, which may arrive after an event produced the same instant.
+    await createWebhook(laneListener.url, { events: ['COURSE_COMPLETED'] });
 
     await producer.send({
       topic: kafkaNames.topic,
@@ -169,6 +186,7 @@ describe('tracing: one trace from the LMS producer span to the listener', () => 
     await Promise.all(apps.map((app) => stopAppProcess(app)));
     await listener?.close();
     await untracedListener?.close();
+    await laneListener?.close();
     await receiver?.close();
     await database?.drop();
   });
@@ -298,5 +316,59 @@ describe('tracing: one trace from the LMS producer span to the listener', () => 
       attempts: Array<{ attemptNumber: number; traceId: string | null }>;
     };
     expect(body.attempts).toEqual([expect.objectContaining({ attemptNumber: 1, traceId: producerTraceId })]);
+  });
+
+  // A request carries every event waiting in its lane: here two, each ingested under its own producer
+  // trace, queued behind a request the listener keeps failing until both are stored.
+  it('a request carrying events of many traces continues the first and links to each', async () => {
+    const completed = (traceId: string) => {
+      const eventId = randomUUID();
+      return {
+        eventId,
+        message: {
+          key: String(event.accountId),
+          value: JSON.stringify(wireEvent(event.accountId, 'COURSE_COMPLETED', { eventId })),
+          headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+        },
+      };
+    };
+    const [blocker, first, second] = [0, 1, 2].map(() => completed(randomBytes(16).toString('hex')));
+    const traceOf = (sent: typeof first) => TRACE_PARENT.exec(sent.message.headers.traceparent)![1];
+    await producer.send({ topic: kafkaNames.topic, messages: [blocker.message] });
+    await laneListener.waitForRequests(1, 60_000);
+    await producer.send({ topic: kafkaNames.topic, messages: [first.message, second.message] });
+    await waitFor('both events stored', async () => {
+      const { rows } = await sql.query('SELECT 1 FROM events WHERE event_id = ANY($1)', [
+        [first.eventId, second.eventId],
+      ]);
+      return rows.length === 2;
+    });
+    laneListener.behave(() => ({ status: 204 }));
+    const carrying = await waitFor(
+      'the request carrying both',
+      () => laneListener.requests.find((received) => received.body.includes(first.eventId)),
+      60_000,
+    );
+    expect(carrying.body).toContain(second.eventId);
+    const consumeOf = (sent: typeof first) =>
+      receiver.spans.find((span) => span.kind === OTLP_SPAN_KIND.CONSUMER && span.traceId === traceOf(sent));
+    const deliverOf = () =>
+      receiver.spans.find(
+        (span) =>
+          span.name === 'webhook deliver' &&
+          span.attributes['webhook.delivery.id'] === carrying.headers['webhook-id'],
+      );
+    await receiver.waitForSpans(
+      () => [consumeOf(first), consumeOf(second), deliverOf()].every(Boolean),
+      30_000,
+    );
+    const [consumeFirst, consumeSecond, manyDeliver] = [consumeOf(first)!, consumeOf(second)!, deliverOf()!];
+
+    expect(TRACE_PARENT.exec(String(carrying.headers.traceparent))?.[1]).toBe(traceOf(first));
+    expect(manyDeliver).toMatchObject({ traceId: traceOf(first), parentSpanId: consumeFirst.spanId });
+    expect(manyDeliver.links).toEqual([
+      { traceId: traceOf(first), spanId: consumeFirst.spanId },
+      { traceId: traceOf(second), spanId: consumeSecond.spanId },
+    ]);
   });
 });
