@@ -144,7 +144,7 @@ describe('walking skeleton: LMS event → Kafka → ingestion → dispatcher →
       return stored.rows[0].n === 1;
     });
     const work = await sql.query(
-      `SELECT (SELECT count(*)::int FROM lane_items WHERE account_id = 2020) AS items,
+      `SELECT (SELECT count(*)::int FROM lane_waiting_items WHERE account_id = 2020) AS items,
               (SELECT count(*)::int FROM deliveries WHERE account_id = 2020) AS deliveries`,
     );
     expect(work.rows[0]).toEqual({ items: 0, deliveries: 0 });

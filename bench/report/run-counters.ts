@@ -5,7 +5,7 @@
  */
 
 /** The tables whose churn the lane engine causes (dead row versions per event matter there). */
-export const CHURN_TABLES = ['lanes', 'lane_items', 'deliveries', 'delivery_events', 'events'] as const;
+export const CHURN_TABLES = ['lanes', 'lane_items', 'deliveries', 'events'] as const;
 
 export interface TableCounters {
   /** pg_stat_user_tables: n_dead_tup (current), the others cumulative. */

@@ -3,14 +3,7 @@ import type { SoakCheck } from './soak-checks';
 import type { ListenerKind } from './soak-plan';
 
 /** The tables a lane's life writes, watched for growth and dead tuples. */
-export const SOAK_TABLES = [
-  'lanes',
-  'lane_items',
-  'deliveries',
-  'delivery_events',
-  'events',
-  'delivery_attempts',
-] as const;
+export const SOAK_TABLES = ['lanes', 'lane_items', 'deliveries', 'events', 'delivery_attempts'] as const;
 
 export interface TableSample {
   bytes: number;
@@ -39,7 +32,6 @@ const SHORT: Record<string, string> = {
   lanes: 'lanes',
   lane_items: 'items',
   deliveries: 'dlv',
-  delivery_events: 'dlv_ev',
   events: 'events',
   delivery_attempts: 'attempts',
 };

@@ -1,4 +1,5 @@
 import { insertAttemptRow, insertDeliveryRow, insertEventRow, insertLaneItemRows } from '@lms/testing';
+import { OPEN_DELIVERY_STATUSES_SQL } from '@lms/webhook-domain';
 import { startAdminApi, type AdminApiHarness } from './support/admin-api-harness';
 import { PUBLIC_TARGET, webhookBody } from './support/webhook-factory';
 
@@ -645,7 +646,7 @@ describe('admin API: webhook management', () => {
       expect(deleted.text).toBe('');
 
       const open = await api.sql.query(
-        `SELECT count(*)::int AS n FROM deliveries WHERE webhook_id = $1 AND status IN ('PENDING', 'RETRYING')`,
+        `SELECT count(*)::int AS n FROM deliveries WHERE webhook_id = $1 AND status IN ${OPEN_DELIVERY_STATUSES_SQL}`,
         [created.id],
       );
       expect(open.rows[0].n).toBe(0);
@@ -873,7 +874,7 @@ async function seedOpenWork(api: AdminApiHarness, accountId: number, webhookId: 
   const waiting = await insertEventRow(api.sql, { accountId });
   await insertLaneItemRows(api.sql, { webhookId, accountId, kind: 'REALTIME', eventPks: [waiting] });
   const lanes = await api.sql.query(
-    `SELECT (SELECT count(*)::int FROM lane_items WHERE webhook_id = $1) AS items,
+    `SELECT (SELECT count(*)::int FROM lane_waiting_items WHERE webhook_id = $1) AS items,
             (SELECT count(*)::int FROM lanes WHERE webhook_id = $1 AND busy) AS busy`,
     [webhookId],
   );
@@ -883,7 +884,7 @@ async function seedOpenWork(api: AdminApiHarness, accountId: number, webhookId: 
 /** Retire and delete drop what waits in the webhook's lanes and leave them idle. */
 async function expectLanesEmptyAndIdle(api: AdminApiHarness, webhookId: string): Promise<void> {
   const lanes = await api.sql.query(
-    `SELECT (SELECT count(*)::int FROM lane_items WHERE webhook_id = $1) AS items,
+    `SELECT (SELECT count(*)::int FROM lane_waiting_items WHERE webhook_id = $1) AS items,
             (SELECT count(*)::int FROM lanes WHERE webhook_id = $1 AND busy) AS busy`,
     [webhookId],
   );

@@ -115,7 +115,7 @@ describe('dispatcher without private targets; auto-disable; graceful shutdown', 
     // The events waiting in its lanes (held for the release or not yet sent) are dropped with it and
     // its lanes are idle; the other webhook keeps its own.
     const { rows: waitingItems } = await pool.query(
-      `SELECT webhook_id, kind, event_pk::int AS event_pk FROM lane_items WHERE webhook_id = ANY($1::uuid[])`,
+      `SELECT webhook_id, kind, event_pk::int AS event_pk FROM lane_waiting_items WHERE webhook_id = ANY($1::uuid[])`,
       [[failing.id, recent.id]],
     );
     expect(waitingItems).toEqual([{ webhook_id: recent.id, kind: 'BATCH', event_pk: recentItems[0] }]);

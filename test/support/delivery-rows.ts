@@ -1,4 +1,5 @@
 import type { Client } from 'pg';
+import { insertDeliveredItems } from './lane-rows';
 
 /** Event time used by default: 2025-11-28T03:20:00Z. */
 export const DEFAULT_EVENT_TIME_MS = 1_764_300_000_000;
@@ -57,13 +58,13 @@ export async function insertDeliveryRow(sql: Client, row: DeliveryRow): Promise<
     ],
   );
   const id: string = result.rows[0].id;
-  for (const [position, eventPk] of row.eventPks.entries()) {
-    await sql.query('INSERT INTO delivery_events (delivery_id, position, event_pk) VALUES ($1, $2, $3)', [
-      id,
-      position,
-      eventPk,
-    ]);
-  }
+  await insertDeliveredItems(sql, {
+    deliveryId: id,
+    webhookId: row.webhookId,
+    accountId: row.accountId,
+    kind: row.eventPks.length > 1 ? 'BATCH' : 'REALTIME',
+    eventPks: row.eventPks,
+  });
   return id;
 }
 

@@ -114,9 +114,6 @@ export interface AdminApiLimitsConfig {
 export interface IngestionConfig extends CommonConfig {
   kafka: KafkaConfig;
   retentionDays: number;
-  relayIntervalMs: number;
-  /** A delivery persisted this long ago and still PENDING is assumed not queued, and is re-enqueued. */
-  relayGraceMs: number;
   retentionCron: string;
 }
 
@@ -146,6 +143,10 @@ export interface DispatcherConfig extends CommonConfig {
   queue: { lockDurationMs: number; stalledIntervalMs: number };
   /** How often webhooks failing for longer than autoDisableAfterMs are looked for. */
   autoDisableCheckIntervalMs: number;
+  /** How often the outbox relay (one holder across replicas) looks for work that has no job. */
+  relayIntervalMs: number;
+  /** An open request due this long ago with no live driver, or a busy lane this still, is assumed not queued. */
+  relayGraceMs: number;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -383,8 +384,6 @@ export function loadIngestionConfig(env: Record<string, string | undefined> = pr
       ...readKafkaDecodeLimits(reader),
     },
     retentionDays: reader.int('RETENTION_DAYS', 7, { min: 1, max: 3650 }),
-    relayIntervalMs: reader.duration('RELAY_INTERVAL_MS', '5s', { min: 100 }),
-    relayGraceMs: reader.duration('RELAY_GRACE_MS', '30s', { min: 0 }),
     retentionCron: reader.cron('RETENTION_CRON', '17 * * * *'),
   };
   reader.done();
@@ -453,6 +452,8 @@ export function loadDispatcherConfig(
       stalledIntervalMs: reader.duration('QUEUE_STALLED_INTERVAL_MS', '15s', { min: 500 }),
     },
     autoDisableCheckIntervalMs: reader.duration('AUTO_DISABLE_CHECK_INTERVAL_MS', '1m', { min: 100 }),
+    relayIntervalMs: reader.duration('RELAY_INTERVAL_MS', '5s', { min: 100 }),
+    relayGraceMs: reader.duration('RELAY_GRACE_MS', '30s', { min: 0 }),
   };
   reader.done();
   return config;

@@ -9,7 +9,12 @@ import {
 } from '@lms/http-delivery';
 import { Metrics } from '@lms/observability';
 import { DeliveryTrace, traceParentsOf } from '@lms/tracing';
-import type { ClaimedRequest, DeliveryOutcome, LaneKey } from '@lms/webhook-domain';
+import {
+  isOpenDeliveryStatus,
+  type ClaimedRequest,
+  type DeliveryOutcome,
+  type LaneKey,
+} from '@lms/webhook-domain';
 import { AccountFairShare } from './account-fair-share';
 import { DeliveryLoader, type LoadedDelivery } from './delivery-loader';
 import { DeliveryOutcomeWriter } from './delivery-outcome-writer';
@@ -125,7 +130,7 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
   ): Promise<DeliveryRun> {
     const deliveryId = delivery.id;
     // A job for a finished delivery (a repeat after a crash): nothing to send, but its lane may move.
-    if (delivery.status !== 'PENDING' && delivery.status !== 'RETRYING') {
+    if (!isOpenDeliveryStatus(delivery.status)) {
       this.metrics.deliveryOutcomes.inc({ outcome: 'skipped' });
       return { result: 'skipped', next: await this.claimNext(delivery) };
     }

@@ -21,6 +21,7 @@ import { BatchReleaseScheduler } from './batch-release.scheduler';
 import { DeliverDeliveryUseCase } from './deliver-delivery.use-case';
 import { DeliverJobHandler } from './deliver-job.handler';
 import { DELIVERY_JOB_HANDLERS } from './delivery-job-handler';
+import { DeliveryEnqueuer } from './delivery-enqueuer';
 import { DeliveryLoader } from './delivery-loader';
 import { DeliveryOutcomeWriter } from './delivery-outcome-writer';
 import { DeliveryQueueWorker } from './delivery-queue-worker';
@@ -29,6 +30,7 @@ import { LaneAdvancer } from './lane-advancer';
 import { LaneDriver } from './lane-driver';
 import { LaneDriverIdentity } from './lane-driver-identity';
 import { LaneWakeListener } from './lane-wake-listener';
+import { OutboxRelay } from './outbox-relay';
 import { backoffFromError } from './retry-delivery-error';
 import { RetryPolicy } from './retry-policy';
 import { WebhookDisabler } from './webhook-disabler';
@@ -56,7 +58,8 @@ async function promoteDelayedJob(queue: Queue, jobId: string): Promise<void> {
 }
 
 /**
- * The delivery engine: queue worker, lane advancer and driver, sender, outcome writer, batch release and auto-disable. Needs the
+ * The delivery engine: queue worker, lane advancer and driver, sender, outcome writer, batch release,
+ * auto-disable and the outbox relay. Needs the
  * global DatabaseModule (DataSource) and ObservabilityModule (Metrics) from the app.
  */
 @Module({})
@@ -130,6 +133,9 @@ export class DispatchModule {
         DeliveryQueueWorker,
         BatchReleaseScheduler,
         AutoDisableScheduler,
+        // The net behind the lane sweep, on the dispatcher's rows: one holder across replicas.
+        DeliveryEnqueuer,
+        OutboxRelay,
       ],
       exports: [
         DeliveryQueueWorker,
@@ -137,6 +143,7 @@ export class DispatchModule {
         AutoDisableScheduler,
         WebhookTargetCache,
         LaneAdvancer,
+        OutboxRelay,
       ],
     };
   }

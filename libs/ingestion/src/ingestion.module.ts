@@ -1,15 +1,11 @@
 import type { IngestionConfig } from '@lms/config';
-import { DELIVERY_QUEUE } from '@lms/queue-contract';
 import { LaneRepository, WebhookChangeFeed } from '@lms/webhook-domain';
-import { BullModule } from '@nestjs/bull';
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LmsEventConsumer } from './consumer/lms-event-consumer';
 import { INGESTION_CONFIG } from './ingestion-config.token';
 import { createKafkaClient, KAFKA_CLIENT } from './kafka/kafka-client';
 import { EventIngestionService } from './persistence/event-ingestion.service';
-import { DeliveryEnqueuer } from './queue/delivery-enqueuer';
-import { OutboxRelay } from './relay/outbox-relay';
 import { RetentionPurger } from './retention/retention-purger';
 import {
   SUBSCRIPTION_CACHE_TTL_MS,
@@ -21,7 +17,8 @@ const SUBSCRIPTION_TTL_MS = 60_000;
 
 /**
  * Everything ingestion does: the Kafka consumer (with its DLQ), the transactional batch writer, the
- * subscription cache, the outbox relay and the retention purge. Needs the app's DatabaseModule and
+ * subscription cache and the retention purge. It queues nothing: its commits announce the lanes they
+ * wake (lmsw_lane_wake), and the outbox relay runs in the dispatcher. Needs the app's DatabaseModule and
  * ObservabilityModule (both global).
  */
 @Module({})
@@ -29,11 +26,7 @@ export class IngestionModule {
   static forRoot(config: IngestionConfig): DynamicModule {
     return {
       module: IngestionModule,
-      imports: [
-        BullModule.forRoot({ redis: config.redis.url, prefix: config.redis.queuePrefix }),
-        BullModule.registerQueue({ name: DELIVERY_QUEUE }),
-        ScheduleModule.forRoot(),
-      ],
+      imports: [ScheduleModule.forRoot()],
       providers: [
         { provide: INGESTION_CONFIG, useValue: config },
         { provide: KAFKA_CLIENT, useFactory: () => createKafkaClient(config.kafka) },
@@ -42,12 +35,10 @@ export class IngestionModule {
         WebhookSubscriptionCache,
         LaneRepository,
         EventIngestionService,
-        DeliveryEnqueuer,
         LmsEventConsumer,
-        OutboxRelay,
         RetentionPurger,
       ],
-      exports: [EventIngestionService, WebhookSubscriptionCache, OutboxRelay, RetentionPurger],
+      exports: [EventIngestionService, WebhookSubscriptionCache, RetentionPurger],
     };
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { enqueueLaneWakeUps } from '@lms/queue-contract';
-import { insertWebhookRow } from '@lms/testing';
+import { insertDeliveredItems, insertWebhookRow } from '@lms/testing';
 import { SecretCipher } from '@lms/webhook-domain';
 import type { Queue } from 'bull';
 import { Pool } from 'pg';
@@ -110,11 +110,13 @@ export class DispatchFactories {
         input.createdAt ?? null,
       ],
     );
-    await this.pool.query(
-      `INSERT INTO delivery_events (delivery_id, position, event_pk)
-       SELECT $1, t.ord - 1, t.pk FROM unnest($2::bigint[]) WITH ORDINALITY AS t(pk, ord)`,
-      [id, eventPks],
-    );
+    await insertDeliveredItems(this.pool, {
+      deliveryId: id,
+      webhookId: webhook.id,
+      accountId: webhook.accountId,
+      kind,
+      eventPks,
+    });
     return id;
   }
 
@@ -128,19 +130,30 @@ export class DispatchFactories {
     input: { kind?: 'REALTIME' | 'BATCH'; released?: boolean } = {},
   ): Promise<void> {
     const kind = input.kind ?? 'BATCH';
-    await this.pool.query(
-      `INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, released)
-       SELECT $1, $2, e.id, e.account_id, $4
-         FROM unnest($3::bigint[]) WITH ORDINALITY AS t(pk, ord) JOIN events e ON e.id = t.pk
-        ORDER BY t.ord`,
-      [webhook.id, kind, eventPks, input.released ?? kind === 'REALTIME'],
+    const released = input.released ?? kind === 'REALTIME';
+    const { rows } = await this.pool.query<{ last: string | null }>(
+      `WITH items AS (
+         INSERT INTO lane_items (webhook_id, kind, event_pk, account_id)
+         SELECT $1, $2, e.id, e.account_id
+           FROM unnest($3::bigint[]) WITH ORDINALITY AS t(pk, ord) JOIN events e ON e.id = t.pk
+          ORDER BY t.ord
+         RETURNING id
+       )
+       SELECT max(id)::text AS last FROM items`,
+      [webhook.id, kind, eventPks],
     );
+    if (released && kind === 'BATCH' && rows[0].last !== null) {
+      await this.pool.query(
+        `UPDATE lanes SET released_upto = greatest(released_upto, $2::bigint) WHERE webhook_id = $1 AND kind = 'BATCH'`,
+        [webhook.id, rows[0].last],
+      );
+    }
   }
 
   /** The event primary keys waiting in a webhook's lane, in lane order. */
   async laneEventPks(webhookId: string, kind: 'REALTIME' | 'BATCH'): Promise<number[]> {
     const { rows } = await this.pool.query<{ event_pk: string }>(
-      `SELECT event_pk FROM lane_items WHERE webhook_id = $1 AND kind = $2 ORDER BY id`,
+      `SELECT event_pk FROM lane_waiting_items WHERE webhook_id = $1 AND kind = $2 ORDER BY id`,
       [webhookId, kind],
     );
     return rows.map((row) => Number(row.event_pk));

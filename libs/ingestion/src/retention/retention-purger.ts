@@ -12,6 +12,7 @@ const MAX_CHUNKS_PER_RUN = 200;
 
 export interface PurgeResult {
   deliveries: number;
+  laneItems: number;
   events: number;
 }
 
@@ -22,13 +23,23 @@ const DELETE_OLD_DELIVERIES = `
      WHERE created_at < now() - make_interval(days => $1) AND status IN ('SUCCEEDED', 'DEAD', 'CANCELLED')
      LIMIT ${CHUNK})`;
 
-// Old deliveries are gone by now, so a remaining delivery_events row belongs to a recent or open
-// delivery (a replay, a retry): such events stay, as do events still waiting in a lane.
+// Lane items are the lanes' log (lane-protocol-v3.sql): one goes when it is old, behind its lane's
+// cursor and outside every remaining delivery's range (old deliveries are gone by now; a recent one,
+// a replay or a retry, keeps its items).
+const DELETE_OLD_LANE_ITEMS = `
+  DELETE FROM lane_items WHERE id IN (
+    SELECT li.id FROM lane_items li JOIN lanes l ON l.webhook_id = li.webhook_id AND l.kind = li.kind
+     WHERE li.created_at < now() - make_interval(days => $1) AND li.id <= l.claimed_upto
+       AND NOT EXISTS (SELECT 1 FROM deliveries d
+                        WHERE d.webhook_id = li.webhook_id AND d.kind = li.kind
+                          AND li.id BETWEEN d.first_item_id AND d.last_item_id)
+     LIMIT ${CHUNK})`;
+
+// A lane item that remains (waiting, or part of a recent or open delivery) keeps its event.
 const DELETE_OLD_EVENTS = `
   DELETE FROM events WHERE id IN (
     SELECT e.id FROM events e
      WHERE e.received_at < now() - make_interval(days => $1)
-       AND NOT EXISTS (SELECT 1 FROM delivery_events de WHERE de.event_pk = e.id)
        AND NOT EXISTS (SELECT 1 FROM lane_items li WHERE li.event_pk = e.id)
      LIMIT ${CHUNK})`;
 
@@ -76,6 +87,7 @@ export class RetentionPurger implements OnApplicationBootstrap, OnModuleDestroy 
       ADVISORY_LOCK.RETENTION_PURGE,
       async (runner) => ({
         deliveries: await this.deleteInChunks(() => runner.query(DELETE_OLD_DELIVERIES, [days])),
+        laneItems: await this.deleteInChunks(() => runner.query(DELETE_OLD_LANE_ITEMS, [days])),
         events: await this.deleteInChunks(() => runner.query(DELETE_OLD_EVENTS, [days])),
       }),
       'session',

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { DeliveryKind, DeliveryStatus } from '../entities';
+import { isOpenDeliveryStatus, type DeliveryKind, type DeliveryStatus } from '../entities/delivery.entity';
 import type { DeliveryCursor } from './delivery-cursor';
 import type { DeliveryAttemptView, DeliveryListFilter, DeliverySummaryView } from './delivery-log-views';
 
@@ -217,7 +217,7 @@ export class DeliveryLogRepository {
    */
   async pendingEvents(manager: EntityManager, webhookId: string, atMost: number): Promise<number> {
     const [row] = await manager.query<Array<{ pending: number }>>(
-      `SELECT count(*)::int AS pending FROM (SELECT 1 FROM lane_items WHERE webhook_id = $1 LIMIT $2) waiting`,
+      `SELECT count(*)::int AS pending FROM (SELECT 1 FROM lane_waiting_items WHERE webhook_id = $1 LIMIT $2) waiting`,
       [webhookId, atMost],
     );
     return row.pending;
@@ -237,7 +237,7 @@ export class DeliveryLogRepository {
     const rows = await manager.query<Array<{ id: string; created_at: Date; event_count: number }>>(
       `SELECT r.id, r.created_at, r.event_count FROM webhook_replays r
         WHERE r.webhook_id = $1 AND r.account_id = $2 AND r.from_ms = $3 AND r.to_ms = $4
-          AND EXISTS (SELECT 1 FROM lane_items li WHERE li.webhook_id = r.webhook_id AND li.created_at = r.created_at)
+          AND EXISTS (SELECT 1 FROM lane_waiting_items li WHERE li.webhook_id = r.webhook_id AND li.created_at = r.created_at)
         ORDER BY r.created_at DESC LIMIT 1`,
       [webhookId, accountId, fromMs, toMs],
     );
@@ -287,7 +287,7 @@ export class DeliveryLogRepository {
 }
 
 function toSummary(row: DeliveryRow): DeliverySummaryView {
-  const open = row.status === 'PENDING' || row.status === 'RETRYING';
+  const open = isOpenDeliveryStatus(row.status);
   return {
     id: row.id,
     webhookId: row.webhook_id,

@@ -1,6 +1,5 @@
 import { AuditLogEntry } from './audit-log-entry.entity';
 import { DeliveryAttempt } from './delivery-attempt.entity';
-import { DeliveryEvent } from './delivery-event.entity';
 import { Delivery } from './delivery.entity';
 import { LmsEventRecord } from './lms-event-record.entity';
 import { WebhookSecret } from './webhook-secret.entity';
@@ -8,7 +7,6 @@ import { Webhook } from './webhook.entity';
 
 export * from './audit-log-entry.entity';
 export * from './delivery-attempt.entity';
-export * from './delivery-event.entity';
 export * from './delivery.entity';
 export * from './lms-event-record.entity';
 export * from './webhook-secret.entity';
@@ -20,7 +18,6 @@ export const WEBHOOK_DOMAIN_ENTITIES = [
   WebhookSecret,
   LmsEventRecord,
   Delivery,
-  DeliveryEvent,
   DeliveryAttempt,
   AuditLogEntry,
 ];

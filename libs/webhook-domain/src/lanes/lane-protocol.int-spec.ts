@@ -16,11 +16,11 @@ const MAX_EVENTS = 100;
 const MAX_BYTES = 4 * 1024 * 1024;
 
 /**
- * The lane protocol v2 (lanes/sql/lane-protocol-v2.sql) called directly against the real Postgres:
+ * The lane protocol (lanes/sql/lane-protocol-v2.sql and -v3.sql) called directly against the real Postgres:
  * the claim returns what it created with the events to send, and one call records an outcome and
  * claims the lane's next request.
  */
-describe('lane protocol v2: claim, and record-and-claim in one round trip', () => {
+describe('lane protocol v2/v3: claim, and record-and-claim in one round trip', () => {
   let database: TestDatabase;
   let dataSource: DataSource;
   let lanes: LaneRepository;
@@ -118,9 +118,9 @@ describe('lane protocol v2: claim, and record-and-claim in one round trip', () =
     return Number(row.n);
   }
 
-  async function laneRow(lane: LaneKey): Promise<{ busy: boolean; version: string }> {
-    const [row] = await dataSource.query<Array<{ busy: boolean; version: string }>>(
-      `SELECT busy, xmin::text AS version FROM lanes WHERE webhook_id = $1 AND kind = $2`,
+  async function laneRow(lane: LaneKey): Promise<{ busy: boolean; claimedUpto: number }> {
+    const [row] = await dataSource.query<Array<{ busy: boolean; claimedUpto: number }>>(
+      `SELECT busy, claimed_upto::int AS "claimedUpto" FROM lanes WHERE webhook_id = $1 AND kind = $2`,
       [lane.webhookId, lane.kind],
     );
     return row;
@@ -153,7 +153,7 @@ describe('lane protocol v2: claim, and record-and-claim in one round trip', () =
     expect(await lanes.claim([lane], MAX_EVENTS, MAX_BYTES)).toEqual([]);
   });
 
-  it('records a success and claims the next request in the same call; the moving lane row is not rewritten', async () => {
+  it('records a success and claims the next request in the same call; the lane row only moves its cursor', async () => {
     const lane = await webhook({ maxEventsPerRequest: 2 });
     const events = [lmsEvent(), lmsEvent(), lmsEvent(), lmsEvent(), lmsEvent()];
     await ingest(lane, events);
@@ -172,8 +172,26 @@ describe('lane protocol v2: claim, and record-and-claim in one round trip', () =
       events[2].eventId,
       events[3].eventId,
     ]);
+    // The cursor sits on the last item the lane's requests took; the requests name their items.
     const during = await laneRow(lane);
-    expect(during).toEqual({ busy: true, version: before.version });
+    expect(during.busy).toBe(true);
+    expect(during.claimedUpto).toBeGreaterThan(before.claimedUpto);
+    const [range] = await dataSource.query<Array<{ first: number; last: number; items: number[] }>>(
+      `SELECT d.first_item_id::int AS first, d.last_item_id::int AS last,
+              ARRAY(SELECT li.id::int FROM lane_items li WHERE li.webhook_id = d.webhook_id AND li.kind = d.kind
+                     ORDER BY li.id) AS items
+         FROM deliveries d WHERE d.id = $1`,
+      [second.claimed[0].deliveryId],
+    );
+    expect([range.first, range.last]).toEqual([range.items[2], range.items[3]]);
+    expect(during.claimedUpto).toBe(range.last);
+    // Its writes are HOT (updated in place, no index entries): no index of lanes covers what the step writes.
+    const indexed = await dataSource.query<Array<{ column: string }>>(
+      `SELECT a.attname AS column FROM pg_index i
+         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+        WHERE i.indrelid = 'lanes'::regclass`,
+    );
+    expect(indexed.map((row) => row.column).sort()).toEqual(['kind', 'webhook_id']);
 
     const third = await lanes.recordAndClaim(
       [outcome(second.claimed[0].deliveryId, lane, 'DEAD')],
@@ -336,29 +354,81 @@ describe('lane protocol v2: claim, and record-and-claim in one round trip', () =
     }
   });
 
-  it('ingestion never waits for a busy lane’s lock: a driver’s claim in progress does not hold it up', async () => {
+  it('a claim in progress holds an adder back until it commits, and the adder’s items land past the cursor', async () => {
     const lane = await webhook();
-    await ingest(lane, [lmsEvent()]); // the lane is busy now
+    const first = lmsEvent();
+    await ingest(lane, [first]); // the lane is busy now
     const driver = new Client({ connectionString: database.url });
     await driver.connect();
     try {
       await driver.query('BEGIN');
-      // As advance_lane holds it while it claims.
-      await driver.query(
-        `SELECT 1 FROM lanes WHERE webhook_id = $1 AND kind = 'REALTIME' FOR NO KEY UPDATE`,
+      const claimed = await driver.query<{ event_id: string }>(
+        `SELECT event_id FROM lane_claim(ARRAY[$1::uuid], ARRAY['REALTIME'], $2, $3, NULL)`,
+        [lane.webhookId, MAX_EVENTS, MAX_BYTES],
+      );
+      expect(claimed.rows.map((row) => row.event_id)).toEqual([first.eventId]);
+      const later = [lmsEvent(), lmsEvent()];
+      let stored = false;
+      const ingesting = ingest(lane, later).then(() => (stored = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(stored).toBe(false); // waiting for the claim's lane lock
+      await driver.query('COMMIT');
+      await ingesting;
+
+      // The claim's request is still open (max in flight 1): finish it, and the next claim takes both.
+      const [request] = await dataSource.query<Array<{ id: string }>>(
+        `SELECT id FROM deliveries WHERE webhook_id = $1`,
         [lane.webhookId],
       );
-      const started = Date.now();
-      await ingest(lane, [lmsEvent(), lmsEvent()]);
-      expect(Date.now() - started).toBeLessThan(2_000);
-      await driver.query('ROLLBACK');
-      const [row] = await dataSource.query<Array<{ n: number }>>(
-        `SELECT count(*)::int AS n FROM lane_items WHERE webhook_id = $1`,
-        [lane.webhookId],
+      const next = await lanes.recordAndClaim(
+        [outcome(request.id, lane, 'SUCCEEDED')],
+        MAX_EVENTS,
+        MAX_BYTES,
       );
-      expect(row.n).toBe(3);
+      expect(next.claimed.map((r) => r.events.map((event) => event.eventId))).toEqual([
+        later.map((event) => event.eventId),
+      ]);
     } finally {
       await driver.end();
+    }
+  });
+
+  it('an adder that has not committed holds the claim back: its item is never left behind the cursor', async () => {
+    const lane = await webhook();
+    const events = [lmsEvent()];
+    await ingest(lane, events);
+    const [eventPk] = await dataSource.query<Array<{ id: string }>>(
+      `SELECT id FROM events WHERE event_id = $1`,
+      [events[0].eventId],
+    );
+    const adder = dataSource.createQueryRunner();
+    await adder.connect();
+    try {
+      await adder.startTransaction();
+      // A replay appends while the lane still holds the ingested item; it has its item id but has not committed.
+      await lanes.append(adder.manager, lane, [Number(eventPk.id)], { releaseNow: true });
+      let claimedAt = 0;
+      const claiming = lanes.claim([lane], MAX_EVENTS, MAX_BYTES).then((requests) => {
+        claimedAt = Date.now();
+        return requests;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(claimedAt).toBe(0); // the claim waits for the adder's lane lock
+      const committedAt = Date.now();
+      await adder.commitTransaction();
+      const requests = await claiming;
+      expect(claimedAt).toBeGreaterThanOrEqual(committedAt);
+      // The claim saw the adder's item: one request carries the ingested item and the replayed one, in lane order.
+      expect(requests.map((request) => request.events.map((event) => event.eventId))).toEqual([
+        [events[0].eventId, events[0].eventId],
+      ]);
+      const waiting = await dataSource.query<Array<{ n: number }>>(
+        `SELECT count(*)::int AS n FROM lane_waiting_items WHERE webhook_id = $1`,
+        [lane.webhookId],
+      );
+      expect(waiting[0].n).toBe(0);
+    } finally {
+      await adder.release();
     }
   });
 

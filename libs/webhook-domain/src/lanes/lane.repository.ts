@@ -47,14 +47,6 @@ export interface WokenLane extends LaneKey {
   activation: string;
 }
 
-/** A delivery advance_lane created: one request with its events, to be queued after the commit. */
-export interface LaneDelivery extends LaneKey {
-  deliveryId: string;
-  eventCount: number;
-  /** Its webhook's account: whose fair share the request is sent in. */
-  accountId: number;
-}
-
 /** One event of a claimed request, as the request body carries it (`dataJson` = the stored text). */
 export interface ClaimedEvent {
   eventId: string;
@@ -141,27 +133,31 @@ const OPEN_STATUSES_SQL = `(${OPEN_DELIVERY_STATUSES.map((status) => `'${status}
 /** The Postgres channel on which a commit that woke lanes tells the dispatchers (payload: LaneWakeUp). */
 export const LANE_WAKE_CHANNEL = 'lmsw_lane_wake';
 
-// Adding to a lane always ends with this. Idle lanes are locked, in (webhook_id, kind) order (the
-// order advance_lanes locks them in, so the two cannot deadlock), and flipped to busy; a busy lane is
-// not locked (its driver's claims never wait for an ingestion statement, nor the other way round).
-// Every touched lane is announced on LANE_WAKE_CHANNEL, woken or not; Postgres delivers the
-// notification when (and only if) the transaction commits. That is what makes the hand-over safe
-// without the lock: a driver whose claim ran before this commit and found the lane empty is told
-// after it, and claims again (LaneDriver), and a lane that went idle meanwhile is claimed by its owner.
+// Adding to a lane: its row is locked (FOR NO KEY UPDATE, in (webhook_id, kind) order, the order
+// advance_lanes locks in, so the two cannot deadlock) BEFORE its items get their ids, and held until
+// the commit. That is what lets the lane step read through a cursor (lane-protocol-v3.sql): an item
+// it cannot see yet belongs to an adder holding the lock it waits for. The lock is held for one
+// statement (ingestion) or one short transaction (redeliver, replay, release); a step holds it for
+// its own statement.
+// Then idle lanes are flipped to busy, and every touched lane is announced on LANE_WAKE_CHANNEL,
+// woken or not; Postgres delivers the notification when (and only if) the transaction commits. A
+// driver whose claim ran before this commit and found the lane empty is told after it, and claims
+// again (LaneDriver), and a lane that went idle meanwhile is claimed by its owner.
 // `activated_by = txid_current()` names the activation of a woken lane.
-// Four CTEs for the top level of a statement (a data-modifying CTE cannot be nested): `touched` is
-// one row per touched lane, with `woken` true where this transaction flipped it.
+const LOCK_LANES = (lanes: string) => `
+  SELECT l.webhook_id, l.kind FROM lanes l
+   WHERE (l.webhook_id, l.kind) IN (${lanes})
+   ORDER BY l.webhook_id, l.kind
+     FOR NO KEY UPDATE OF l`;
+
+// Three CTEs for the top level of a statement (a data-modifying CTE cannot be nested), after the
+// lanes are locked: `touched` is one row per touched lane, with `woken` true where this transaction
+// flipped it.
 const WAKE_LANES = (touchedLanes: string) => `
   touching AS (${touchedLanes}),
-  locked AS (
-    SELECT l.webhook_id, l.kind FROM lanes l JOIN touching t ON l.webhook_id = t.webhook_id AND l.kind = t.kind
-     WHERE NOT l.busy
-     ORDER BY l.webhook_id, l.kind
-       FOR NO KEY UPDATE OF l
-  ),
   flipped AS (
     UPDATE lanes l SET busy = true, activated_by = txid_current(), activations = l.activations + 1, updated_at = now()
-      FROM locked t
+      FROM touching t
      WHERE l.webhook_id = t.webhook_id AND l.kind = t.kind AND NOT l.busy
     RETURNING l.webhook_id, l.kind, l.activated_by::text AS activation
   ),
@@ -173,14 +169,13 @@ const WAKE_LANES = (touchedLanes: string) => `
   )`;
 
 // One statement stores a whole Kafka batch: the events, then, for the events that were new, one lane
-// item per subscribed active webhook, in the order the events came off the partition, then the
-// wake-up of the real-time lanes it touched (BATCH items wait for the release). Each item carries its
-// event's size in a request body (lane_event_body_bytes), which the lane step sums to keep a request
-// under the byte cap: measured here, while the text is at hand (measuring a stored 1 MiB value later
-// means reading it back). Data-modifying CTEs
-// run as one implicit transaction: all or nothing, one round trip, one commit. The join with
-// webhooks re-checks each target against the row itself: a webhook deactivated a moment ago gets
-// nothing.
+// item per subscribed active webhook, in the order the events came off the partition (after locking
+// those lanes: see LOCK_LANES), then the wake-up of the real-time lanes it touched (BATCH items wait
+// for the release). Each item carries its event's size in a request body (lane_event_body_bytes),
+// which the lane step sums to keep a request under the byte cap: measured here, while the text is at
+// hand (measuring a stored 1 MiB value later means reading it back). Data-modifying CTEs run as one
+// implicit transaction: all or nothing, one round trip, one commit. The join with webhooks re-checks
+// each target against the row itself: a webhook deactivated a moment ago gets nothing.
 const STORE_INGESTED_BATCH = `
   WITH new_events AS (
     INSERT INTO events (account_id, event_id, event_name, realtime, occurred_at, event_info, data, data_bytes, source_partition, source_offset, trace_parent)
@@ -191,17 +186,22 @@ const STORE_INGESTED_BATCH = `
     RETURNING id, account_id, event_id,
               lane_event_body_bytes(data_bytes, data, event_id, event_name, event_info) AS body_bytes
   ),
-  appended AS (
-    INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, released, body_bytes)
-    SELECT t.webhook_id, t.kind, e.id, e.account_id, t.kind = 'REALTIME', e.body_bytes
+  targets AS (
+    SELECT t.webhook_id, t.kind, e.id AS event_pk, e.account_id, e.body_bytes, t.ord
       FROM unnest($10::bigint[], $11::text[], $12::uuid[], $13::text[], $14::int[])
         AS t(account_id, event_id, webhook_id, kind, ord)
       JOIN new_events e ON e.account_id = t.account_id AND e.event_id = t.event_id
       JOIN webhooks w ON w.id = t.webhook_id AND w.status = 'ACTIVE' AND w.deleted_at IS NULL
-     ORDER BY t.ord
-    RETURNING webhook_id, kind, released
   ),
-  ${WAKE_LANES(`SELECT DISTINCT webhook_id, kind FROM appended WHERE released`)}
+  locked AS (${LOCK_LANES(`SELECT webhook_id, kind FROM targets`)}),
+  appended AS (
+    INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, body_bytes)
+    SELECT t.webhook_id, t.kind, t.event_pk, t.account_id, t.body_bytes
+      FROM targets t JOIN locked l ON l.webhook_id = t.webhook_id AND l.kind = t.kind
+     ORDER BY t.ord
+    RETURNING webhook_id, kind
+  ),
+  ${WAKE_LANES(`SELECT DISTINCT webhook_id, kind FROM appended WHERE kind = 'REALTIME'`)}
   SELECT (SELECT count(*) FROM new_events)::int AS inserted,
          (SELECT count(*) FROM appended)::int AS appended,
          (SELECT coalesce(json_agg(json_build_object('webhookId', webhook_id, 'kind', kind, 'activation', activation)), '[]')
@@ -250,44 +250,10 @@ export class LaneRepository {
   }
 
   /**
-   * Moves lanes: creates the next deliveries of each (up to its free in-flight slots) or sets it
-   * idle. One round trip for any number of lanes; locks are taken in one global order. A request takes
-   * up to the lane's events-per-request, fewer when its body would pass `maxRequestBytes` (never none).
-   */
-  async advance(
-    lanes: readonly LaneKey[],
-    batchMaxEvents: number,
-    maxRequestBytes: number,
-  ): Promise<LaneDelivery[]> {
-    if (lanes.length === 0) return [];
-    const rows = await this.dataSource.query<
-      Array<{
-        webhook_id: string;
-        kind: DeliveryKind;
-        delivery_id: string;
-        event_count: number;
-        account_id: string;
-      }>
-    >(
-      `SELECT a.webhook_id, a.kind, a.delivery_id, a.event_count, w.account_id
-         FROM advance_lanes($1::uuid[], $2::text[], $3::int, $4::bigint)
-              WITH ORDINALITY AS a(webhook_id, kind, delivery_id, event_count, n)
-         JOIN webhooks w ON w.id = a.webhook_id
-        ORDER BY a.n`,
-      [lanes.map((lane) => lane.webhookId), lanes.map((lane) => lane.kind), batchMaxEvents, maxRequestBytes],
-    );
-    return rows.map((row) => ({
-      webhookId: row.webhook_id,
-      kind: row.kind,
-      deliveryId: row.delivery_id,
-      eventCount: row.event_count,
-      accountId: Number(row.account_id),
-    }));
-  }
-
-  /**
-   * advance() with the payload: the lanes' next requests together with their events (data as stored),
-   * so the dispatcher sends them without reading them again. One round trip (lane_claim).
+   * Moves lanes: creates the next requests of each (up to its free in-flight slots, each up to the
+   * lane's events-per-request, fewer when its body would pass `maxRequestBytes`, never none) or sets it
+   * idle, and answers them with their events (data as stored), so the dispatcher sends them without
+   * reading them again. One round trip (lane_claim) for any number of lanes, locked in one order.
    */
   async claim(
     lanes: readonly LaneKey[],
@@ -373,17 +339,36 @@ export class LaneRepository {
    * transaction (which holds the release lock: one releaser across replicas).
    */
   async releaseBatchLanes(manager: EntityManager): Promise<{ released: number; woken: WokenLane[] }> {
-    const rows = returnedRows<{ webhook_id: string }>(
+    // The BATCH lanes with items past their release mark, locked in one order, released up to their
+    // last item: a lane goes out in order, so the mark releases everything before it.
+    const rows = returnedRows<{ webhook_id: string; released: number }>(
       await manager.query(
-        `UPDATE lane_items SET released = true WHERE kind = 'BATCH' AND NOT released RETURNING webhook_id`,
+        `WITH waiting AS (
+           SELECT l.webhook_id FROM lanes l
+            WHERE l.kind = 'BATCH'
+              AND EXISTS (SELECT 1 FROM lane_items li WHERE li.webhook_id = l.webhook_id AND li.kind = 'BATCH'
+                                                        AND li.id > greatest(l.claimed_upto, l.released_upto))
+         ),
+         locked AS (${LOCK_LANES(`SELECT webhook_id, 'BATCH' FROM waiting`)}),
+         marked AS (
+           SELECT k.webhook_id, l.released_upto AS released_from, l.claimed_upto,
+                  (SELECT max(li.id) FROM lane_items li WHERE li.webhook_id = k.webhook_id AND li.kind = 'BATCH') AS top
+             FROM locked k JOIN lanes l ON l.webhook_id = k.webhook_id AND l.kind = 'BATCH'
+         )
+         UPDATE lanes l SET released_upto = m.top
+           FROM marked m
+          WHERE l.webhook_id = m.webhook_id AND l.kind = 'BATCH' AND m.top > l.released_upto
+         RETURNING l.webhook_id,
+                   (SELECT count(*)::int FROM lane_items li
+                     WHERE li.webhook_id = m.webhook_id AND li.kind = 'BATCH'
+                       AND li.id > greatest(m.claimed_upto, m.released_from) AND li.id <= m.top) AS released`,
       ),
     );
-    const webhookIds = [...new Set(rows.map((row) => row.webhook_id))];
     const woken = await this.wake(
       manager,
-      webhookIds.map((webhookId) => ({ webhookId, kind: 'BATCH' as const })),
+      rows.map((row) => ({ webhookId: row.webhook_id, kind: 'BATCH' as const })),
     );
-    return { released: rows.length, woken };
+    return { released: rows.reduce((sum, row) => sum + row.released, 0), woken };
   }
 
   /**
@@ -397,24 +382,31 @@ export class LaneRepository {
     options: { releaseNow: boolean; redeliveryOf?: string },
   ): Promise<{ appended: number; woken: WokenLane[] }> {
     if (eventPks.length === 0) return { appended: 0, woken: [] };
-    const rows = await manager.query<unknown[]>(
-      `INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, released, redelivery_of, body_bytes)
-       SELECT $1, $2, e.id, e.account_id, $4, $5,
-              lane_event_body_bytes(e.data_bytes, e.data, e.event_id, e.event_name, e.event_info)
-         FROM unnest($3::bigint[]) WITH ORDINALITY AS t(event_pk, ord)
-         JOIN events e ON e.id = t.event_pk
-        ORDER BY t.ord
-       RETURNING id`,
-      [
-        lane.webhookId,
-        lane.kind,
-        eventPks,
-        options.releaseNow || lane.kind === 'REALTIME',
-        options.redeliveryOf ?? null,
-      ],
+    // The lane row first, then the items' ids (LOCK_LANES), both held until the caller commits.
+    await manager.query(LOCK_LANES(`VALUES ($1::uuid, $2::text)`), [lane.webhookId, lane.kind]);
+    const [added] = await manager.query<Array<{ appended: number; last: string | null }>>(
+      `WITH added AS (
+         INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, redelivery_of, body_bytes)
+         SELECT $1, $2, e.id, e.account_id, $4,
+                lane_event_body_bytes(e.data_bytes, e.data, e.event_id, e.event_name, e.event_info)
+           FROM unnest($3::bigint[]) WITH ORDINALITY AS t(event_pk, ord)
+           JOIN events e ON e.id = t.event_pk
+          ORDER BY t.ord
+         RETURNING id
+       )
+       SELECT count(*)::int AS appended, max(id)::text AS last FROM added`,
+      [lane.webhookId, lane.kind, eventPks, options.redeliveryOf ?? null],
     );
-    const woken = options.releaseNow || lane.kind === 'REALTIME' ? await this.wake(manager, [lane]) : [];
-    return { appended: rows.length, woken };
+    const releaseNow = options.releaseNow || lane.kind === 'REALTIME';
+    if (releaseNow && lane.kind === 'BATCH' && added.last !== null) {
+      // Released up to its last item: a lane goes out in order, so what waited before it goes with it.
+      await manager.query(
+        `UPDATE lanes SET released_upto = greatest(released_upto, $3::bigint) WHERE webhook_id = $1 AND kind = $2`,
+        [lane.webhookId, lane.kind, added.last],
+      );
+    }
+    const woken = releaseNow ? await this.wake(manager, [lane]) : [];
+    return { appended: added.appended, woken };
   }
 
   /**
@@ -424,16 +416,26 @@ export class LaneRepository {
    */
   async dropPending(manager: EntityManager, webhookIds: readonly string[]): Promise<number> {
     if (webhookIds.length === 0) return 0;
-    const rows = returnedRows(
-      await manager.query(`DELETE FROM lane_items WHERE webhook_id = ANY($1::uuid[]) RETURNING id`, [
-        webhookIds,
-      ]),
+    // The cursor moves past the last item (nothing is deleted: the log is append-only).
+    const rows = returnedRows<{ dropped: number }>(
+      await manager.query(
+        `WITH locked AS (${LOCK_LANES(`SELECT id, kind FROM webhooks CROSS JOIN (VALUES ('REALTIME'), ('BATCH')) k(kind)
+                                        WHERE id = ANY($1::uuid[])`)}),
+         last AS (
+           SELECT k.webhook_id, k.kind, l.claimed_upto,
+                  (SELECT max(li.id) FROM lane_items li WHERE li.webhook_id = k.webhook_id AND li.kind = k.kind) AS top
+             FROM locked k JOIN lanes l ON l.webhook_id = k.webhook_id AND l.kind = k.kind
+         )
+         UPDATE lanes l SET busy = false, updated_at = now(), claimed_upto = greatest(l.claimed_upto, coalesce(t.top, 0))
+           FROM last t
+          WHERE l.webhook_id = t.webhook_id AND l.kind = t.kind
+         RETURNING (SELECT count(*)::int FROM lane_items li
+                     WHERE li.webhook_id = t.webhook_id AND li.kind = t.kind
+                       AND li.id > t.claimed_upto AND li.id <= t.top) AS dropped`,
+        [webhookIds],
+      ),
     );
-    await manager.query(
-      `UPDATE lanes SET busy = false, updated_at = now() WHERE webhook_id = ANY($1::uuid[])`,
-      [webhookIds],
-    );
-    return rows.length;
+    return rows.reduce((sum, row) => sum + row.dropped, 0);
   }
 
   /**
@@ -595,8 +597,8 @@ export class LaneRepository {
     const [row] = await this.dataSource.query<
       Array<{ released_events: number; held_events: number; blocked_lanes: number }>
     >(
-      `SELECT (SELECT count(*) FROM lane_items WHERE released)::int AS released_events,
-              (SELECT count(*) FROM lane_items WHERE NOT released)::int AS held_events,
+      `SELECT (SELECT count(*) FROM lane_waiting_items WHERE released)::int AS released_events,
+              (SELECT count(*) FROM lane_waiting_items WHERE NOT released)::int AS held_events,
               (SELECT count(DISTINCT (webhook_id, kind)) FROM deliveries
                 WHERE status = 'RETRYING')::int AS blocked_lanes`,
     );
@@ -641,7 +643,7 @@ export class LaneRepository {
            SELECT (count(*) FILTER (WHERE li.released))::int AS pending_events,
                   (count(*) FILTER (WHERE NOT li.released))::int AS held_events,
                   min(li.created_at) FILTER (WHERE li.released) AS oldest_pending_at
-             FROM lane_items li WHERE li.webhook_id = l.webhook_id AND li.kind = l.kind
+             FROM lane_waiting_items li WHERE li.webhook_id = l.webhook_id AND li.kind = l.kind
          ) items
          LEFT JOIN LATERAL (
            SELECT json_agg(json_build_object('deliveryId', d.id, 'status', d.status, 'eventCount', d.event_count,
@@ -688,9 +690,8 @@ export class LaneRepository {
     if (lanes.length === 0) return [];
     const rows = returnedRows<{ webhook_id: string; kind: DeliveryKind; activation: string; woken: boolean }>(
       await manager.query(
-        `WITH ${WAKE_LANES(
-          `SELECT DISTINCT u.webhook_id, u.kind FROM unnest($1::uuid[], $2::text[]) AS u(webhook_id, kind)`,
-        )} SELECT webhook_id, kind, activation, woken FROM touched`,
+        `WITH locked AS (${LOCK_LANES(`SELECT u.webhook_id, u.kind FROM unnest($1::uuid[], $2::text[]) AS u(webhook_id, kind)`)}),
+         ${WAKE_LANES(`SELECT webhook_id, kind FROM locked`)} SELECT webhook_id, kind, activation, woken FROM touched`,
         [lanes.map((lane) => lane.webhookId), lanes.map((lane) => lane.kind)],
       ),
     );

@@ -120,6 +120,16 @@ describe('lane step: per-request byte cap', () => {
     return deliveryIds.map((id) => byDelivery.get(id) ?? []);
   }
 
+  /** The lane step through the claim: the requests it created, in the order it created them. */
+  async function advance(lanesToMove: LaneKey[], batchMaxEvents: number, maxRequestBytes: number) {
+    const claimed = await lanes.claim(lanesToMove, batchMaxEvents, maxRequestBytes);
+    return claimed.map((request) => ({
+      deliveryId: request.deliveryId,
+      eventCount: request.events.length,
+      accountId: request.accountId,
+    }));
+  }
+
   const bodyBytes = (events: readonly EnvelopeEvent[]) => serializeEnvelope(ACCOUNT, events).length;
 
   it('cuts a request before its body would pass the cap, and fills each request as far as the cap allows', async () => {
@@ -127,7 +137,7 @@ describe('lane step: per-request byte cap', () => {
     const events = Array.from({ length: 10 }, (_, i) => lmsEvent(i, 300 * KIB));
     await ingest(lane, events);
 
-    const created = await lanes.advance([lane], BATCH_MAX_EVENTS, MIB);
+    const created = await advance([lane], BATCH_MAX_EVENTS, MIB);
 
     expect(created.map((delivery) => delivery.eventCount)).toEqual([3, 3, 3, 1]);
     expect(created.every((delivery) => delivery.accountId === ACCOUNT)).toBe(true);
@@ -162,8 +172,8 @@ describe('lane step: per-request byte cap', () => {
       Array.from({ length: 6 }, (_, i) => lmsEvent(i, 40 * KIB)),
     );
 
-    const [first] = await lanes.advance([fits], BATCH_MAX_EVENTS, exactBodyOfThree + slack);
-    const [cut] = await lanes.advance([justTooSmall], BATCH_MAX_EVENTS, exactBodyOfThree - 1);
+    const [first] = await advance([fits], BATCH_MAX_EVENTS, exactBodyOfThree + slack);
+    const [cut] = await advance([justTooSmall], BATCH_MAX_EVENTS, exactBodyOfThree - 1);
 
     expect(first.eventCount).toBe(3);
     expect(cut.eventCount).toBe(2);
@@ -184,7 +194,7 @@ describe('lane step: per-request byte cap', () => {
       lanes.append(manager, replayed, eventPks, { releaseNow: true }),
     );
 
-    const created = await lanes.advance([replayed], BATCH_MAX_EVENTS, MIB);
+    const created = await advance([replayed], BATCH_MAX_EVENTS, MIB);
 
     expect(created.map((delivery) => delivery.eventCount)).toEqual([3, 3, 3, 1]);
   });
@@ -193,7 +203,7 @@ describe('lane step: per-request byte cap', () => {
     const lane = await webhook(BATCH_MAX_EVENTS);
     await ingest(lane, [lmsEvent(0, 600 * KIB), lmsEvent(1, 10 * KIB), lmsEvent(2, 10 * KIB)]);
 
-    const created = await lanes.advance([lane], BATCH_MAX_EVENTS, 512 * KIB);
+    const created = await advance([lane], BATCH_MAX_EVENTS, 512 * KIB);
 
     expect(created.map((delivery) => delivery.eventCount)).toEqual([1, 2]);
   });
@@ -205,7 +215,7 @@ describe('lane step: per-request byte cap', () => {
       Array.from({ length: 250 }, (_, i) => lmsEvent(i, 400)),
     );
 
-    const created = await lanes.advance([lane], BATCH_MAX_EVENTS, 4 * MIB);
+    const created = await advance([lane], BATCH_MAX_EVENTS, 4 * MIB);
 
     expect(created.map((delivery) => delivery.eventCount)).toEqual([100, 100, 50]);
   });
@@ -231,7 +241,7 @@ describe('lane step: per-request byte cap', () => {
     ]);
     await dataSource.query(`UPDATE lane_items SET body_bytes = NULL WHERE webhook_id = $1`, [lane.webhookId]);
 
-    const created = await lanes.advance([lane], BATCH_MAX_EVENTS, MIB);
+    const created = await advance([lane], BATCH_MAX_EVENTS, MIB);
 
     expect(created.map((delivery) => delivery.eventCount)).toEqual([3, 3, 3, 1]);
   });

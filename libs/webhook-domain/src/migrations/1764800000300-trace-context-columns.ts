@@ -36,9 +36,19 @@ export class TraceContextColumns1764800000300 implements MigrationInterface {
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`DROP FUNCTION ${NEW_RECORD_AND_CLAIM}`);
     await queryRunner.query(`DROP FUNCTION ${NEW_RECORD_OUTCOMES}`);
-    // The definitions this migration replaced (the file's other functions are re-created unchanged).
-    await queryRunner.query(laneSql('lane-protocol-v2.sql'));
+    await queryRunner.query(v2RecordFunctions());
     await queryRunner.query(`ALTER TABLE delivery_attempts DROP COLUMN trace_id`);
     await queryRunner.query(`ALTER TABLE webhooks DROP COLUMN trace_context_headers`);
   }
+}
+
+/**
+ * The definitions this migration replaced: the end of lane-protocol-v2.sql (only those two: the file's
+ * other functions are v3's now, and must stay so).
+ */
+function v2RecordFunctions(): string {
+  const v2 = laneSql('lane-protocol-v2.sql');
+  const start = v2.indexOf('-- The outcomes of many requests');
+  if (start < 0) throw new Error('lane-protocol-v2.sql: lane_record_outcomes was not found');
+  return v2.slice(start);
 }

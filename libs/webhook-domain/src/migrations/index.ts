@@ -6,6 +6,7 @@ import { RequestByteCap1764600000200 } from './1764600000200-request-byte-cap';
 import { WebhookReplays1764600000400 } from './1764600000400-webhook-replays';
 import { LaneEngineV21764700000000 } from './1764700000000-lane-engine-v2';
 import { EventTraceContext1764700000500 } from './1764700000500-event-trace-context';
+import { LaneProtocolV31764800000000 } from './1764800000000-lane-protocol-v3';
 import { TraceContextColumns1764800000300 } from './1764800000300-trace-context-columns';
 
 /** Listed, not globbed: bundled builds have no migrations folder to scan. Append new ones at the end. */
@@ -18,5 +19,6 @@ export const WEBHOOK_DOMAIN_MIGRATIONS = [
   WebhookReplays1764600000400,
   LaneEngineV21764700000000,
   EventTraceContext1764700000500,
+  LaneProtocolV31764800000000,
   TraceContextColumns1764800000300,
 ];
