@@ -172,8 +172,9 @@ describe('admin API: delivery log, redeliver, replay', () => {
       const second = await insertEvent({ eventName: 'COURSE_COMPLETED', occurredAt: T0 + 1 });
       const id = await insertDelivery([first, second], { status: 'DEAD', lastError: 'HTTP 500' });
       await api.sql.query(
-        `INSERT INTO delivery_attempts (delivery_id, attempt_number, started_at, duration_ms, status_code, error, response_snippet)
-         VALUES ($1, 1, now() - interval '1 minute', 12, 500, 'HTTP 500', 'oops'), ($1, 2, now(), 5001, NULL, 'TIMEOUT: headers', '')`,
+        `INSERT INTO delivery_attempts (delivery_id, attempt_number, started_at, duration_ms, status_code, error, response_snippet, trace_id)
+         VALUES ($1, 1, now() - interval '1 minute', 12, 500, 'HTTP 500', 'oops', '4bf92f3577b34da6a3ce929d0e0e4736'),
+                ($1, 2, now(), 5001, NULL, 'TIMEOUT: headers', '', NULL)`,
         [id],
       );
       const events = await api.sql.query('SELECT event_id FROM events WHERE id = ANY($1) ORDER BY id', [
@@ -215,6 +216,7 @@ describe('admin API: delivery log, redeliver, replay', () => {
           statusCode: 500,
           error: 'HTTP 500',
           responseSnippet: 'oops',
+          traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
         },
         {
           attemptNumber: 2,
@@ -223,6 +225,7 @@ describe('admin API: delivery log, redeliver, replay', () => {
           statusCode: null,
           error: 'TIMEOUT: headers',
           responseSnippet: '',
+          traceId: null, // not traced
         },
       ]);
     });

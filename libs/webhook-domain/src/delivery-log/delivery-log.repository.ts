@@ -177,8 +177,9 @@ export class DeliveryLogRepository {
       status_code: number | null;
       error: string | null;
       response_snippet: string | null;
+      trace_id: string | null;
     }> = await this.dataSource.query(
-      `SELECT attempt_number, started_at, duration_ms, status_code, error, response_snippet
+      `SELECT attempt_number, started_at, duration_ms, status_code, error, response_snippet, trace_id
          FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt_number`,
       [deliveryId],
     );
@@ -189,6 +190,7 @@ export class DeliveryLogRepository {
       statusCode: row.status_code,
       error: row.error,
       responseSnippet: row.response_snippet,
+      traceId: row.trace_id,
     }));
   }
 

@@ -100,6 +100,7 @@ class FakeDeliveryLog {
         statusCode: 500,
         error: 'HTTP 500',
         responseSnippet: '',
+        traceId: null,
       },
     ];
   }

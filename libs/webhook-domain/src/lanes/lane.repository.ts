@@ -17,6 +17,8 @@ export interface AttemptRecord {
   statusCode: number | null;
   error: string | null;
   responseSnippet: string;
+  /** The trace id of the attempt's span, when the dispatcher traces (delivery_attempts.trace_id). */
+  traceId?: string | null;
 }
 
 export interface DeliveryOutcome {
@@ -116,7 +118,7 @@ export class LaneRepository {
     let rows: Array<ClaimRow & { row_kind: 'outcome' | 'claim'; status: DeliveryStatus }>;
     try {
       rows = await this.dataSource.query(
-        `SELECT * FROM lane_record_and_claim(${OUTCOME_PARAMS}, $14::int, $15::bigint, $16::int)`,
+        `SELECT * FROM lane_record_and_claim(${OUTCOME_PARAMS}, $15::int, $16::bigint, $17::int)`,
         [
           ...outcomeParameters(outcomes, failingSinceChanges(outcomes)),
           batchMaxEvents,
@@ -371,10 +373,10 @@ function failingSinceChanges(outcomes: readonly DeliveryOutcome[]): FailingSince
   return { succeededWebhooks: [...succeeded], failingWebhooks: [...failing] };
 }
 
-/** `lane_record_outcomes`' parameters, in order ($1..$13). */
+/** `lane_record_outcomes`' parameters, in order ($1..$14). */
 const OUTCOME_PARAMS =
   '$1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::text[], $7::timestamptz[], ' +
-  '$8::int[], $9::text[], $10::int, $11::int, $12::uuid[], $13::uuid[]';
+  '$8::int[], $9::text[], $10::int, $11::int, $12::uuid[], $13::uuid[], $14::text[]';
 
 function outcomeParameters(outcomes: readonly DeliveryOutcome[], flips: FailingSinceChanges): unknown[] {
   // Only the webhooks of these outcomes: another part of a split batch flips its own.
@@ -393,6 +395,7 @@ function outcomeParameters(outcomes: readonly DeliveryOutcome[], flips: FailingS
     KEEP_LATEST_ATTEMPTS,
     flips.succeededWebhooks.filter((id) => webhookIds.has(id)),
     flips.failingWebhooks.filter((id) => webhookIds.has(id)),
+    outcomes.map((o) => o.attempt.traceId ?? null),
   ];
 }
 

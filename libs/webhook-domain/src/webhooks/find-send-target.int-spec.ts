@@ -50,6 +50,7 @@ describe('WebhookRepository.findSendTarget (real Postgres)', () => {
       status: 'ACTIVE',
       deleted: false,
       rateLimitPerSecond: 25,
+      traceContextHeaders: true,
       credentials: {
         webhookId: id,
         authType: 'SIGNATURE',
@@ -70,6 +71,7 @@ describe('WebhookRepository.findSendTarget (real Postgres)', () => {
       basicUsername: 'lms',
       basicPasswordEnc: 'v2:password',
       status: 'INACTIVE',
+      traceContextHeaders: false,
       deletedAt: new Date(),
     });
     expect(await webhooks.findSendTarget(id)).toMatchObject({
@@ -77,6 +79,7 @@ describe('WebhookRepository.findSendTarget (real Postgres)', () => {
       status: 'INACTIVE',
       deleted: true,
       rateLimitPerSecond: null,
+      traceContextHeaders: false,
       credentials: { authType: 'BASIC', basicUsername: 'lms', basicPasswordEnc: 'v2:password', secrets: [] },
     });
     expect(await webhooks.findSendTarget(randomUUID())).toBeNull();

@@ -94,6 +94,7 @@ export class WebhookManagementService {
       rateLimitPerSecond: command.rateLimitPerSecond ?? null,
       maxInFlight: command.maxInFlight ?? MAX_IN_FLIGHT.default,
       maxEventsPerRequest: command.maxEventsPerRequest ?? MAX_EVENTS_PER_REQUEST.default,
+      traceContextHeaders: command.traceContextHeaders ?? true,
       failingSince: null,
       createdAt: now,
       updatedAt: now,
@@ -152,6 +153,7 @@ export class WebhookManagementService {
           rateLimitPerSecond: command.rateLimitPerSecond,
           maxInFlight: command.maxInFlight,
           maxEventsPerRequest: command.maxEventsPerRequest,
+          traceContextHeaders: command.traceContextHeaders,
         };
         const changedPlainFields = changedFields(webhook, fieldChanges);
         if (

@@ -15,6 +15,7 @@ export interface WebhookView {
   rateLimitPerSecond: number | null;
   maxInFlight: number;
   maxEventsPerRequest: number;
+  traceContextHeaders: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -47,6 +48,7 @@ export function toWebhookView(webhook: Webhook): WebhookView {
     rateLimitPerSecond: webhook.rateLimitPerSecond,
     maxInFlight: webhook.maxInFlight,
     maxEventsPerRequest: webhook.maxEventsPerRequest,
+    traceContextHeaders: webhook.traceContextHeaders,
     createdAt: webhook.createdAt,
     updatedAt: webhook.updatedAt,
   };

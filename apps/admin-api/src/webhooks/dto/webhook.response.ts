@@ -24,6 +24,8 @@ export class WebhookResponse {
   @ApiProperty({ nullable: true, type: 'integer' }) rateLimitPerSecond: number | null;
   @ApiProperty(MAX_IN_FLIGHT_API) maxInFlight: number;
   @ApiProperty(MAX_EVENTS_PER_REQUEST_API) maxEventsPerRequest: number;
+  @ApiProperty({ description: 'Requests carry the traceparent/tracestate headers of their attempt' })
+  traceContextHeaders: boolean;
   @ApiProperty() createdAt: Date;
   @ApiProperty() updatedAt: Date;
 }
