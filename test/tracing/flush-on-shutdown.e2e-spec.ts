@@ -109,6 +109,7 @@ describe('tracing: the spans still buffered are sent when the dispatcher stops',
       .sort();
     expect(names).toEqual([
       'lane claim',
+      'lane wait',
       'webhook POST',
       'webhook deliver',
       'webhook outcome',

@@ -237,10 +237,11 @@ describe('tracing: one trace from the LMS producer span to the listener', () => 
   });
 
   // The claim (lane_claim, or the delivery loader for a queued attempt) returns each event's stored
-  // trace context: the request's spans continue the first event's trace and link to every one.
+  // trace context (and lane_claim its store time, where the lane wait starts): the request's spans continue the first event's trace and link to every one.
   it('the listener sees the producer trace id; the dispatcher spans form the tree under the consume span', () => {
     expect(TRACE_PARENT.exec(String(request.headers.traceparent))?.[1]).toBe(producerTraceId);
     const claim = named('lane claim');
+    const wait = named('lane wait');
     const sign = named('webhook sign');
     const outcome = named('webhook outcome');
     const tree = dispatcherSpans()
@@ -257,6 +258,7 @@ describe('tracing: one trace from the LMS producer span to the listener', () => 
       .sort((a, b) => a.name.localeCompare(b.name));
     expect(tree).toEqual([
       { name: 'lane claim', kind: OTLP_SPAN_KIND.INTERNAL, parent: 'consume' },
+      { name: 'lane wait', kind: OTLP_SPAN_KIND.INTERNAL, parent: 'consume' },
       { name: 'webhook deliver', kind: OTLP_SPAN_KIND.INTERNAL, parent: 'consume' },
       { name: 'webhook outcome', kind: OTLP_SPAN_KIND.INTERNAL, parent: 'deliver' },
       { name: 'webhook POST', kind: OTLP_SPAN_KIND.CLIENT, parent: 'deliver' },
@@ -270,6 +272,9 @@ describe('tracing: one trace from the LMS producer span to the listener', () => 
     // In time: the claim, then sign, POST and the outcome write, within the deliver span (to the
     // millisecond: each span reads the clock through its own anchor).
     const inOrder = (earlier: number, later: number) => expect(earlier).toBeLessThanOrEqual(later + 1);
+    // The event waited in its lane from its store (ingestion's transaction, inside the consume span) to the claim.
+    inOrder(consume.startMs, wait.startMs);
+    inOrder(wait.endMs, claim.startMs);
     inOrder(claim.endMs, deliver.startMs);
     inOrder(deliver.startMs, sign.startMs);
     inOrder(sign.endMs, attempt.startMs);

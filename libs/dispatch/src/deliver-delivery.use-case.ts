@@ -43,6 +43,13 @@ function laneOf(delivery: LoadedDelivery): LaneKey {
  * One attempt at one delivery: the body of the `deliver` job. Resolves when the delivery is finished
  * for this job (sent, dead, skipped); throws RetryDeliveryError when Bull must retry it later.
  */
+/** A request its lane's claim just created: the claim's span, and when its events began to wait. */
+interface ClaimSpan {
+  startedAt: Date;
+  endedAt: Date;
+  waitedFrom?: Date;
+}
+
 @Injectable()
 export class DeliverDeliveryUseCase implements OnApplicationShutdown {
   private readonly logger = new Logger(DeliverDeliveryUseCase.name);
@@ -96,8 +103,9 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
    * Answers the lane's next requests, as execute does; throws RetryDeliveryError as execute does.
    */
   async sendClaimed(request: ClaimedRequest): Promise<ClaimedRequest[]> {
-    // Tracing: the claim ran from its transaction's start (the request's created_at) to here.
-    const claim = { startedAt: request.createdAt, endedAt: this.now() };
+    // Tracing: the claim ran from its transaction's start (the request's created_at) to here; its
+    // events waited in the lane from their store on.
+    const claim = { startedAt: request.createdAt, endedAt: this.now(), waitedFrom: request.firstStoredAt };
     const run = await this.attempt(
       {
         id: request.deliveryId,
@@ -124,10 +132,7 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
     }
   }
 
-  private async attempt(
-    delivery: LoadedDelivery,
-    claim?: { startedAt: Date; endedAt: Date },
-  ): Promise<DeliveryRun> {
+  private async attempt(delivery: LoadedDelivery, claim?: ClaimSpan): Promise<DeliveryRun> {
     const deliveryId = delivery.id;
     // A job for a finished delivery (a repeat after a crash): nothing to send, but its lane may move.
     if (!isOpenDeliveryStatus(delivery.status)) {
@@ -238,7 +243,7 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
   private async sendWithinShare(
     delivery: LoadedDelivery,
     target: WebhookTarget,
-    claim: { startedAt: Date; endedAt: Date } | undefined,
+    claim: ClaimSpan | undefined,
   ): Promise<{ startedAt: Date; sent: SendOutcome; traced: DeliveryTrace }> {
     const slot = this.fairShare.tryAcquire(delivery.accountId, delivery.id);
     if (slot === null) throw this.deferred(this.fairShare.deferralDelayMs(delivery.accountId));
@@ -265,6 +270,7 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
           'webhook.attempt': delivery.attemptCount + 1,
         },
         claim,
+        committedAt: claim?.waitedFrom,
       });
       const sent = await traced.run(() => {
         const request = traced.sign(() =>

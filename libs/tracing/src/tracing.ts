@@ -234,7 +234,11 @@ export class DeliveryTrace {
       if (input.committedAt !== undefined) {
         const waited = input.committedAt.getTime();
         tracer()
-          .startSpan('lane wait', { startTime: Math.min(waited, claimStart), links }, parent)
+          .startSpan(
+            'lane wait',
+            { startTime: Math.min(waited, claimStart), links, attributes: input.attributes },
+            parent,
+          )
           .end(claimStart);
       }
       tracer()

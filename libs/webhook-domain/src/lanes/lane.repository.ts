@@ -61,6 +61,8 @@ export interface ClaimedRequest extends LaneKey {
   createdAt: Date;
   /** In position order. */
   events: ClaimedEvent[];
+  /** When its earliest event was stored (ingestion's transaction): its wait in the lane began then. */
+  firstStoredAt?: Date;
 }
 
 /**
@@ -415,6 +417,8 @@ interface ClaimRow {
   event_info: string;
   data: string;
   trace_parent: string | null;
+  /** The event's store time (events.received_at). */
+  received_at?: Date | null;
 }
 
 /** Rows in claim order (request, then position) to requests with their events. */
@@ -442,6 +446,9 @@ function claimedRequests(rows: readonly ClaimRow[]): ClaimedRequest[] {
       dataJson: row.data,
       ...(row.trace_parent ? { traceParent: row.trace_parent } : {}),
     });
+    if (row.received_at && (!current.firstStoredAt || row.received_at < current.firstStoredAt)) {
+      current.firstStoredAt = row.received_at;
+    }
   }
   return requests;
 }

@@ -8,6 +8,7 @@ import { LaneEngineV21764700000000 } from './1764700000000-lane-engine-v2';
 import { EventTraceContext1764700000500 } from './1764700000500-event-trace-context';
 import { LaneProtocolV31764800000000 } from './1764800000000-lane-protocol-v3';
 import { TraceContextColumns1764800000300 } from './1764800000300-trace-context-columns';
+import { ClaimReceivedAt1764800000400 } from './1764800000400-claim-received-at';
 
 /** Listed, not globbed: bundled builds have no migrations folder to scan. Append new ones at the end. */
 export const WEBHOOK_DOMAIN_MIGRATIONS = [
@@ -21,4 +22,5 @@ export const WEBHOOK_DOMAIN_MIGRATIONS = [
   EventTraceContext1764700000500,
   LaneProtocolV31764800000000,
   TraceContextColumns1764800000300,
+  ClaimReceivedAt1764800000400,
 ];
