@@ -4,8 +4,11 @@ import {
   insertDeliveryRow,
   insertEventRow,
   laneItemRows,
+  listenForLaneWakeUps,
+  waitFor,
   type DeliveryRow,
   type EventRow,
+  type LaneWakeAnnouncements,
 } from '@lms/testing';
 import { startAdminApi, REDIS_URL, type AdminApiHarness } from './support/admin-api-harness';
 import { webhookBody } from './support/webhook-factory';
@@ -19,12 +22,14 @@ const T0 = DEFAULT_EVENT_TIME_MS;
 describe('admin API: delivery log, redeliver, replay', () => {
   let api: AdminApiHarness;
   let redis: Redis;
+  let announcements: LaneWakeAnnouncements;
   let token: string;
   let webhookId: string;
 
   beforeAll(async () => {
     api = await startAdminApi('delivery_log');
     redis = new Redis(REDIS_URL);
+    announcements = await listenForLaneWakeUps(api.database.url);
     token = api.tokenFor(ACCOUNT, { sub: 'carol' });
     const created = await api.call('POST', '/api/v1/webhooks', {
       token,
@@ -37,6 +42,7 @@ describe('admin API: delivery log, redeliver, replay', () => {
   });
   afterAll(async () => {
     redis.disconnect();
+    await announcements?.close();
     await api.close();
   });
 
@@ -48,18 +54,16 @@ describe('admin API: delivery log, redeliver, replay', () => {
   const insertDelivery = (eventPks: number[], row: Partial<Omit<DeliveryRow, 'eventPks'>> = {}) =>
     insertDeliveryRow(api.sql, { webhookId, accountId: ACCOUNT, eventPks, ...row });
 
-  /** The advance-lane job of the lane's current activation (job id `lane:<webhook>:<kind>:<activation>`). */
+  /**
+   * A lane's state and the wake-up jobs queued for it in Redis under this API's prefix: none, since the
+   * adding transaction announces the lane on lmsw_lane_wake itself (the dispatchers' sweep is the net).
+   */
   const laneWakeUp = async (laneWebhookId: string, kind: 'REALTIME' | 'BATCH') => {
     const lane = (
-      await api.sql.query(
-        'SELECT busy, activated_by::text AS activation FROM lanes WHERE webhook_id = $1 AND kind = $2',
-        [laneWebhookId, kind],
-      )
+      await api.sql.query('SELECT busy FROM lanes WHERE webhook_id = $1 AND kind = $2', [laneWebhookId, kind])
     ).rows[0];
-    const job = await redis.hgetall(
-      `${api.queuePrefix}:deliveries:lane:${laneWebhookId}:${kind}:${lane.activation}`,
-    );
-    return { busy: lane.busy as boolean, name: job.name, data: job.data ? JSON.parse(job.data) : undefined };
+    const jobs = await redis.keys(`${api.queuePrefix}:*${laneWebhookId}*`);
+    return { busy: lane.busy as boolean, jobs };
   };
 
   describe('GET /webhooks/:id/deliveries', () => {
@@ -168,8 +172,9 @@ describe('admin API: delivery log, redeliver, replay', () => {
       const second = await insertEvent({ eventName: 'COURSE_COMPLETED', occurredAt: T0 + 1 });
       const id = await insertDelivery([first, second], { status: 'DEAD', lastError: 'HTTP 500' });
       await api.sql.query(
-        `INSERT INTO delivery_attempts (delivery_id, attempt_number, started_at, duration_ms, status_code, error, response_snippet)
-         VALUES ($1, 1, now() - interval '1 minute', 12, 500, 'HTTP 500', 'oops'), ($1, 2, now(), 5001, NULL, 'TIMEOUT: headers', '')`,
+        `INSERT INTO delivery_attempts (delivery_id, attempt_number, started_at, duration_ms, status_code, error, response_snippet, trace_id)
+         VALUES ($1, 1, now() - interval '1 minute', 12, 500, 'HTTP 500', 'oops', '4bf92f3577b34da6a3ce929d0e0e4736'),
+                ($1, 2, now(), 5001, NULL, 'TIMEOUT: headers', '', NULL)`,
         [id],
       );
       const events = await api.sql.query('SELECT event_id FROM events WHERE id = ANY($1) ORDER BY id', [
@@ -211,6 +216,7 @@ describe('admin API: delivery log, redeliver, replay', () => {
           statusCode: 500,
           error: 'HTTP 500',
           responseSnippet: 'oops',
+          traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
         },
         {
           attemptNumber: 2,
@@ -219,6 +225,7 @@ describe('admin API: delivery log, redeliver, replay', () => {
           statusCode: null,
           error: 'TIMEOUT: headers',
           responseSnippet: '',
+          traceId: null, // not traced
         },
       ]);
     });
@@ -283,11 +290,10 @@ describe('admin API: delivery log, redeliver, replay', () => {
           ])
         ).rows[0].n,
       ).toBe(0);
-      expect(await laneWakeUp(laneWebhookId, kind)).toEqual({
-        busy: true,
-        name: 'advance-lane',
-        data: { webhookId: laneWebhookId, kind },
-      });
+      // Woken by its own commit: announced on lmsw_lane_wake (what a dispatcher hears), no queue job.
+      await waitFor('the lane announced', () => announcements.kindsOf(laneWebhookId).length > 0);
+      expect(announcements.kindsOf(laneWebhookId)).toEqual([kind]);
+      expect(await laneWakeUp(laneWebhookId, kind)).toEqual({ busy: true, jobs: [] });
       // The original keeps its own history.
       expect(
         (await api.sql.query('SELECT status FROM deliveries WHERE id = $1', [original])).rows[0].status,
@@ -396,17 +402,12 @@ describe('admin API: delivery log, redeliver, replay', () => {
           ])
         ).rows[0].n,
       ).toBe(0);
-      expect(await laneWakeUp(replayWebhookId, 'REALTIME')).toEqual({
-        busy: true,
-        name: 'advance-lane',
-        data: { webhookId: replayWebhookId, kind: 'REALTIME' },
-      });
-      // The BATCH lane waits for BATCH_CRON: not woken, no job.
-      expect(await laneWakeUp(replayWebhookId, 'BATCH')).toEqual({
-        busy: false,
-        name: undefined,
-        data: undefined,
-      });
+      // The real-time lane is woken by the replay's commit: announced once, no queue job. The BATCH
+      // lane waits for BATCH_CRON: not woken, not announced.
+      await waitFor('the lane announced', () => announcements.kindsOf(replayWebhookId).length > 0);
+      expect(announcements.kindsOf(replayWebhookId)).toEqual(['REALTIME']);
+      expect(await laneWakeUp(replayWebhookId, 'REALTIME')).toEqual({ busy: true, jobs: [] });
+      expect(await laneWakeUp(replayWebhookId, 'BATCH')).toEqual({ busy: false, jobs: [] });
     });
 
     it.each([

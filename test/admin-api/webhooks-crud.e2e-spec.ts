@@ -1,4 +1,5 @@
 import { insertAttemptRow, insertDeliveryRow, insertEventRow, insertLaneItemRows } from '@lms/testing';
+import { OPEN_DELIVERY_STATUSES_SQL } from '@lms/webhook-domain';
 import { startAdminApi, type AdminApiHarness } from './support/admin-api-harness';
 import { PUBLIC_TARGET, webhookBody } from './support/webhook-factory';
 
@@ -39,6 +40,7 @@ describe('admin API: webhook management', () => {
         rateLimitPerSecond: null,
         maxInFlight: 1,
         maxEventsPerRequest: 100,
+        traceContextHeaders: true,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
       });
@@ -47,6 +49,34 @@ describe('admin API: webhook management', () => {
         [answer.body.id],
       );
       expect(row.rows[0]).toEqual({ max_in_flight: 1, max_events_per_request: 100 });
+    });
+
+    it('takes traceContextHeaders (on unless false), stores it, and a PATCH turns it back on', async () => {
+      const { token } = newAccount();
+      const created = await api.call('POST', BASE, {
+        token,
+        body: webhookBody({ traceContextHeaders: false }),
+      });
+      expect(created.status).toBe(201);
+      expect(created.body.traceContextHeaders).toBe(false);
+      const stored = () =>
+        api.sql.query('SELECT trace_context_headers FROM webhooks WHERE id = $1', [created.body.id]);
+      expect((await stored()).rows[0]).toEqual({ trace_context_headers: false });
+      const patched = await api.call('PATCH', `${BASE}/${created.body.id}`, {
+        token,
+        body: { traceContextHeaders: true },
+      });
+      expect(patched.status).toBe(200);
+      expect(patched.body.traceContextHeaders).toBe(true);
+      expect((await stored()).rows[0]).toEqual({ trace_context_headers: true });
+      for (const refused of ['no', null]) {
+        const answer = await api.call('PATCH', `${BASE}/${created.body.id}`, {
+          token,
+          body: { traceContextHeaders: refused },
+        });
+        expect(answer.status).toBe(400);
+        expect(answer.body.details).toEqual([expect.objectContaining({ field: 'traceContextHeaders' })]);
+      }
     });
 
     it('takes maxInFlight and maxEventsPerRequest, stores them and shows them on read', async () => {
@@ -616,7 +646,7 @@ describe('admin API: webhook management', () => {
       expect(deleted.text).toBe('');
 
       const open = await api.sql.query(
-        `SELECT count(*)::int AS n FROM deliveries WHERE webhook_id = $1 AND status IN ('PENDING', 'RETRYING')`,
+        `SELECT count(*)::int AS n FROM deliveries WHERE webhook_id = $1 AND status IN ${OPEN_DELIVERY_STATUSES_SQL}`,
         [created.id],
       );
       expect(open.rows[0].n).toBe(0);

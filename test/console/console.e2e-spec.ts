@@ -254,6 +254,10 @@ describe('console: the LMS Webhooks page in a real browser', () => {
       await page.getByText(ui.t('advanced'), { exact: true }).click();
       await ui.field('maxInFlight').waitFor();
       await ui.field('rateLimitPerSecond').fill('50');
+      // Trace context headers are on unless turned off.
+      const traceHeaders = page.getByRole('switch', { name: ui.t('traceContextHeaders') });
+      expect(await traceHeaders.isChecked()).toBe(true);
+      await traceHeaders.uncheck();
       await page.getByText(ui.t('advanced'), { exact: true }).click();
       await browser.screenshot('02-add-form');
 
@@ -279,7 +283,11 @@ describe('console: the LMS Webhooks page in a real browser', () => {
         active: false,
       });
       expect([...saved.body.events].sort()).toEqual([...EVENTS].sort());
-      expect(saved.body).toMatchObject({ rateLimitPerSecond: 50, maxInFlight: 1 });
+      expect(saved.body).toMatchObject({
+        rateLimitPerSecond: 50,
+        maxInFlight: 1,
+        traceContextHeaders: false,
+      });
       await ui.webhookRow(name).waitFor();
     },
   );
@@ -335,6 +343,12 @@ describe('console: the LMS Webhooks page in a real browser', () => {
         .waitFor();
       await ui.signedInAs(account, subject).waitFor();
       await page().getByRole('cell', { name: eventId }).waitFor();
+      // Each attempt shows its trace id (none here: this stack does not trace; test/tracing shows one).
+      await page()
+        .getByRole('columnheader', { name: ui.t('colTraceId') })
+        .waitFor();
+      const detail = await stack.call('GET', `/deliveries/${firstDeliveryId}`, token());
+      expect(detail.body.attempts).toEqual([expect.objectContaining({ traceId: null })]);
       await browser.screenshot('06-delivery-log');
     },
   );

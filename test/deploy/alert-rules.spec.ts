@@ -158,6 +158,25 @@ describe('alert rules and dashboard against the metrics the apps export', () => 
     ).toEqual(['LmsWebhooksDeliveryLatencyHigh']);
   });
 
+  it('alerts on a dispatcher deaf to lane wake-ups: its lmsw_lane_wake_listening at 0 for over a minute, per pod', () => {
+    const deaf = rules.filter((rule) =>
+      checkPromql(rule.expr, catalogue, targetLabels).selectors.some(
+        (selector) => selector.metric === 'lmsw_lane_wake_listening',
+      ),
+    );
+    expect(deaf.map((rule) => rule.alert)).toEqual(['LmsWebhooksLaneWakeDeaf']);
+    const [rule] = deaf;
+    expect(rule.for).toBe('1m');
+    // Only the dispatcher listens: admin-api and event-ingestion register the gauge and leave it at 0.
+    expect(checkPromql(rule.expr, catalogue, targetLabels).selectors[0].matchers).toContainEqual({
+      label: 'app',
+      op: '=',
+      value: 'dispatcher',
+    });
+    // One pod without its connection is the alert, not the namespace's best pod.
+    expect(rule.expr.replace(/\s+/g, ' ')).toMatch(/^min by \(namespace, pod\) \(.*\) == 0$/);
+  });
+
   it('gives every alert a severity, a summary, a description and a runbook section in docs/operations.md', () => {
     const operations = readFileSync(path.join(REPOSITORY_ROOT, 'docs/operations.md'), 'utf8');
     const sectionStart = operations.indexOf('\n## Alerts\n');

@@ -1,9 +1,23 @@
 import { BatchReleaseScheduler } from '@lms/dispatch';
-import { createTestDatabase, startListener, TestDatabase, TestListener, waitFor } from '@lms/testing';
+import { Metrics } from '@lms/observability';
+import {
+  createTestDatabase,
+  listenForLaneWakeUps,
+  startListener,
+  TestDatabase,
+  TestListener,
+  waitFor,
+  type LaneWakeAnnouncements,
+} from '@lms/testing';
 import { SecretCipher } from '@lms/webhook-domain';
 import { Pool } from 'pg';
 import { DispatchFactories } from './support/dispatch-factories';
-import { dispatcherTestEnv, RunningDispatcher, startDispatcher } from './support/dispatcher-harness';
+import {
+  dispatcherTestEnv,
+  recordJobsQueuedBy,
+  RunningDispatcher,
+  startDispatcher,
+} from './support/dispatcher-harness';
 
 jest.setTimeout(60_000);
 
@@ -13,9 +27,9 @@ interface BatchBody {
 }
 
 /**
- * BATCH_CRON releases the non-real-time events held in BATCH lanes and wakes those lanes; they then
- * drain asynchronously (advance-lane, deliver jobs), so the tests wait for the listener, not for
- * releaseAll(). Lane order is arrival order (the order ingestion appended the items, i.e. partition
+ * BATCH_CRON releases the non-real-time events held in BATCH lanes and wakes those lanes: the
+ * release's commit announces them on lmsw_lane_wake and their owner drains them asynchronously (no
+ * queue job), so the tests wait for the listener, not for releaseAll(). Lane order is arrival order (the order ingestion appended the items, i.e. partition
  * order), not event time: a batch is sent in the order its events arrived.
  */
 describe('dispatcher: non-real-time lanes released by BATCH_CRON', () => {
@@ -24,6 +38,9 @@ describe('dispatcher: non-real-time lanes released by BATCH_CRON', () => {
   let pool: Pool;
   let factories: DispatchFactories;
   let target: TestListener;
+  let announcements: LaneWakeAnnouncements;
+  /** Names of the jobs the replicas put on the delivery queue (each call passes through). */
+  const queuedJobs: Array<{ name: string; data: unknown }> = [];
 
   beforeAll(async () => {
     database = await createTestDatabase('dispatch_batch');
@@ -33,9 +50,12 @@ describe('dispatcher: non-real-time lanes released by BATCH_CRON', () => {
     pool = new Pool({ connectionString: database.url, max: 4 });
     factories = new DispatchFactories(pool, new SecretCipher(replicas[0].config.secretsKey));
     target = await startListener(() => ({ status: 200 }));
+    announcements = await listenForLaneWakeUps(database.url);
+    for (const replica of replicas) recordJobsQueuedBy(replica, queuedJobs);
   });
 
   afterAll(async () => {
+    await announcements?.close();
     for (const replica of replicas ?? []) await replica.close();
     await target?.close();
     await pool?.end();
@@ -53,6 +73,17 @@ describe('dispatcher: non-real-time lanes released by BATCH_CRON', () => {
     );
     return rows.map((row) => row.event_id);
   };
+  /** Wake-ups the replicas acted on because they heard an announcement (not their sweep). */
+  const heardByNotify = async (): Promise<number> => {
+    let sum = 0;
+    for (const replica of replicas) {
+      for (const value of (await replica.app.get(Metrics).laneWakeUpsHeard.get()).values)
+        if (value.labels.source === 'notify') sum += value.value;
+    }
+    return sum;
+  };
+  const laneJobsOf = (webhookId: string) =>
+    queuedJobs.filter((job) => (job.data as { webhookId?: string }).webhookId === webhookId);
   const laneOf = async (webhookId: string) =>
     (
       await pool.query<{ busy: boolean; items: number }>(
@@ -71,10 +102,17 @@ describe('dispatcher: non-real-time lanes released by BATCH_CRON', () => {
       occurredAt: (i) => occurred[i],
     });
     await factories.laneItems(webhook, pks);
+    const heardBefore = await heardByNotify();
 
     expect(await releaseAll(replicas[0])).toEqual({ events: 5, lanes: 1, lockedOut: false });
 
+    // The release's commit announced the lane (a LISTEN connection of the test's own hears it), and
+    // a replica answered the announcement: no advance-lane job.
+    await waitFor('the lane announced', () => announcements.kindsOf(webhook.id).length > 0);
+    expect(announcements.kindsOf(webhook.id)).toEqual(['BATCH']);
     await waitFor('batch request', () => bodiesFor('/one-request').length === 1);
+    expect(await heardByNotify()).toBeGreaterThan(heardBefore);
+    expect(laneJobsOf(webhook.id)).toEqual([]);
     const [body] = bodiesFor('/one-request');
     expect(body.events.map((e) => e.eventId)).toEqual(await eventIdsOf(pks));
     expect(body.events.map((e) => e.timestamp)).toEqual(occurred);

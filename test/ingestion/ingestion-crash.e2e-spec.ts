@@ -1,14 +1,14 @@
-import { DELIVERY_QUEUE } from '@lms/queue-contract';
 import {
   connectLmsProducer,
   deleteTestTopics,
+  listenForLaneWakeUps,
   startAppProcess,
   stopAppProcess,
   testKafka,
   type AppProcess,
+  type LaneWakeAnnouncements,
   waitFor,
 } from '@lms/testing';
-import Bull, { type Queue } from 'bull';
 import type { Producer } from 'kafkajs';
 import { randomInt } from 'node:crypto';
 import { Client } from 'pg';
@@ -27,29 +27,28 @@ const CHUNK_INTERVAL_MS = 100;
 /**
  * Issue 4's "Done when", on the lane model (issue 9): SIGKILL the ingestion process in the middle of a
  * 5,000-event run, start it again, and every event is persisted exactly once with exactly one lane
- * item, each lane in production order, and each woken lane has its wake-up queued (by the ingestion
- * path or, for a lane woken by a commit just before the kill, by the outbox relay). No dispatcher
- * runs, so the lanes keep what ingestion wrote.
+ * item, each lane in production order, and each lane woken once and announced on lmsw_lane_wake by
+ * the commit that woke it (Postgres sends a committed transaction's NOTIFY even when its client is
+ * killed right after). No dispatcher runs, so the lanes keep what ingestion wrote.
  */
 describe('event ingestion survives SIGKILL mid-run', () => {
   let env: IngestionTestEnv;
   let db: Client;
   let producer: Producer;
-  let queue: Queue;
+  let announcements: LaneWakeAnnouncements;
   let ingestion: AppProcess | undefined;
 
   beforeAll(async () => {
-    env = await createIngestionTestEnv('ingest_crash', { RELAY_INTERVAL_MS: '500ms', RELAY_GRACE_MS: '1s' });
+    env = await createIngestionTestEnv('ingest_crash');
     db = new Client({ connectionString: env.database.url });
     producer = await connectLmsProducer();
-    queue = new Bull(DELIVERY_QUEUE, env.config.redis.url, { prefix: env.config.redis.queuePrefix });
+    announcements = await listenForLaneWakeUps(env.database.url);
   });
 
   afterAll(async () => {
     if (ingestion) await stopAppProcess(ingestion, 'SIGKILL');
     await producer?.disconnect();
-    await queue?.obliterate({ force: true }).catch(() => undefined);
-    await queue?.close();
+    await announcements?.close();
     await db?.end();
     await env?.database.drop();
     await deleteTestTopics([env.config.kafka.eventsTopic, env.config.kafka.dlqTopic]);
@@ -58,7 +57,7 @@ describe('event ingestion survives SIGKILL mid-run', () => {
   const storedCount = async (): Promise<number> =>
     (await db.query('SELECT count(*)::int AS n FROM events')).rows[0].n as number;
 
-  it('persists all 5,000 events exactly once, each one lane item in production order, every lane woken with its job queued, then stops cleanly on SIGTERM', async () => {
+  it('persists all 5,000 events exactly once, each one lane item in production order, every lane woken once and announced, then stops cleanly on SIGTERM', async () => {
     ingestion = await startAppProcess('event-ingestion', env.env); // also migrates and creates the topics
     await db.connect();
     const accountIds = Array.from({ length: ACCOUNTS }, () => randomInt(100_000, 2_000_000_000));
@@ -141,20 +140,15 @@ describe('event ingestion survives SIGKILL mid-run', () => {
       expect(rows.map((row) => row.event_id as string)).toEqual(producedByAccount.get(accountIds[index]));
     }
 
-    // Every lane is busy with its wake-up queued: one job per lane (its activation), never per event.
-    // A lane woken by a commit just before the kill, whose job was never queued, gets it from the relay.
+    // Every lane is busy, woken once (its activation), never per event, and its commit announced it.
     const { rows: lanes } = await db.query(
-      `SELECT webhook_id, busy, activated_by::text AS activation FROM lanes WHERE kind = 'REALTIME'`,
+      `SELECT webhook_id, busy, activations::int AS activations FROM lanes WHERE kind = 'REALTIME'`,
     );
     expect(lanes.map((lane) => lane.webhook_id as string).sort()).toEqual([...webhookIds].sort());
-    expect(lanes.every((lane) => lane.busy === true)).toBe(true);
-    const laneJobIds = lanes.map((lane) => `lane:${lane.webhook_id}:REALTIME:${lane.activation}`);
-    await waitFor(
-      'a wake-up for every lane',
-      async () => (await Promise.all(laneJobIds.map((id) => queue.getJob(id)))).every((job) => job !== null),
-      15_000,
+    expect(lanes.every((lane) => lane.busy === true && lane.activations === 1)).toBe(true);
+    await waitFor('an announcement for every lane', () =>
+      webhookIds.every((webhookId) => announcements.kindsOf(webhookId).includes('REALTIME')),
     );
-    expect(await queue.getWaitingCount()).toBe(ACCOUNTS);
 
     const exitCode = await stopAppProcess(ingestion, 'SIGTERM');
     ingestion = undefined;

@@ -1,19 +1,9 @@
-import { OutboxRelay } from '@lms/ingestion';
 import { BATCH_EVENT_NAMES, EVENT_NAMES, REALTIME_EVENT_NAMES, type EventName } from '@lms/payload-schemas';
-import { ADVANCE_LANE_JOB, DELIVER_JOB, DELIVERY_QUEUE } from '@lms/queue-contract';
 import { LANE_WAKE_CHANNEL, WebhookChangeFeed } from '@lms/webhook-domain';
-import {
-  connectLmsProducer,
-  deleteTestTopics,
-  insertDeliveryRow,
-  insertEventRow,
-  testKafka,
-  waitFor,
-} from '@lms/testing';
+import { connectLmsProducer, deleteTestTopics, testKafka, waitFor } from '@lms/testing';
 import type { INestApplication } from '@nestjs/common';
-import Bull, { type Queue } from 'bull';
 import type { Producer } from 'kafkajs';
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { Client } from 'pg';
 import { bootstrap } from '../../apps/event-ingestion/src/main';
 import { createIngestionTestEnv, type IngestionTestEnv } from './support/ingestion-test-env';
@@ -37,7 +27,6 @@ describe('event ingestion: Kafka → events, lane items, lane wake-ups', () => {
   let app: INestApplication;
   let db: Client;
   let producer: Producer;
-  let queue: Queue;
   /** What the commits announced on the lanes' wake-up channel (`<webhookId>:<kind>:<ms>`). */
   let wakeListener: Client;
   const announced: string[] = [];
@@ -46,12 +35,12 @@ describe('event ingestion: Kafka → events, lane items, lane wake-ups', () => {
   const newAccount = () => randomInt(100_000, 2_000_000_000);
 
   beforeAll(async () => {
-    env = await createIngestionTestEnv('ingest_flow', { RELAY_INTERVAL_MS: '300ms', RELAY_GRACE_MS: '1s' });
+    // Nothing listens on port 1: ingestion must neither need nor probe Redis.
+    env = await createIngestionTestEnv('ingest_flow', { REDIS_URL: 'redis://127.0.0.1:1' });
     app = await bootstrap(env.config, { handleSignals: false });
     db = new Client({ connectionString: env.database.url });
     await db.connect();
     producer = await connectLmsProducer();
-    queue = new Bull(DELIVERY_QUEUE, env.config.redis.url, { prefix: env.config.redis.queuePrefix });
     wakeListener = new Client({ connectionString: env.database.url });
     await wakeListener.connect();
     wakeListener.on('notification', (message) => announced.push(message.payload ?? ''));
@@ -60,8 +49,6 @@ describe('event ingestion: Kafka → events, lane items, lane wake-ups', () => {
 
   afterAll(async () => {
     await producer?.disconnect();
-    await queue?.obliterate({ force: true }).catch(() => undefined);
-    await queue?.close();
     await app?.close();
     await wakeListener?.end();
     await db?.end();
@@ -119,24 +106,13 @@ describe('event ingestion: Kafka → events, lane items, lane wake-ups', () => {
     return Object.fromEntries(rows.map((row) => [row.kind, row])) as Record<'REALTIME' | 'BATCH', LaneState>;
   }
 
-  /** The advance-lane jobs queued for a webhook's lanes, whatever their state. */
-  async function laneJobsOf(webhookId: string): Promise<Array<{ id: string; data: unknown }>> {
-    const jobs = await queue.getJobs(['waiting', 'delayed', 'active', 'paused']);
-    return jobs
-      .filter(
-        (job) =>
-          job?.name === ADVANCE_LANE_JOB && (job.data as { webhookId: string }).webhookId === webhookId,
-      )
-      .map((job) => ({ id: String(job.id), data: job.data as unknown }));
-  }
-
   /** The lanes of a webhook its commits announced to the dispatchers, by kind. */
   const announcementsOf = (webhookId: string, kind: 'REALTIME' | 'BATCH') =>
     announced.filter((payload) => payload.startsWith(`${webhookId}:${kind}:`));
 
   /**
    * A woken REALTIME lane: busy, woken once, and announced to the dispatchers by its commit (no
-   * dispatcher runs here, so nothing answers; the relay's job for it is another test's).
+   * dispatcher runs here, so nothing answers; the outbox relay is the dispatcher's).
    */
   async function expectRealtimeLaneWokenOnce(webhookId: string): Promise<void> {
     const lanes = await lanesOf(webhookId);
@@ -144,6 +120,18 @@ describe('event ingestion: Kafka → events, lane items, lane wake-ups', () => {
     await waitFor('the lane announced', () => announcementsOf(webhookId, 'REALTIME').length > 0, 10_000);
     expect(announcementsOf(webhookId, 'BATCH')).toEqual([]);
   }
+
+  it('is ready without Redis: it queues nothing, its commits announce the lanes they wake', async () => {
+    const { port } = app.getHttpServer().address() as { port: number };
+    await waitFor('ingestion ready', async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok);
+    const ready = (await (await fetch(`http://127.0.0.1:${port}/health/ready`)).json()) as {
+      status: string;
+      info: Record<string, unknown>;
+    };
+    expect(ready.status).toBe('ok');
+    expect(Object.keys(ready.info)).toEqual(expect.arrayContaining(['postgres', 'kafka']));
+    expect(Object.keys(ready.info)).not.toContain('redis');
+  });
 
   it('accepts one event of every catalogue entry: a row each, a lane item in the REALTIME or BATCH lane in partition order, one announced wake-up for the real-time lane', async () => {
     const accountId = newAccount();
@@ -256,7 +244,6 @@ describe('event ingestion: Kafka → events, lane items, lane wake-ups', () => {
         REALTIME: { busy: false, activations: 0 },
         BATCH: { busy: false, activations: 0 },
       });
-      expect(await laneJobsOf(webhookId)).toEqual([]);
       expect([...announcementsOf(webhookId, 'REALTIME'), ...announcementsOf(webhookId, 'BATCH')]).toEqual([]);
     }
     expect(await storedEventCount(otherAccountId)).toBe(0);
@@ -305,85 +292,6 @@ describe('event ingestion: Kafka → events, lane items, lane wake-ups', () => {
     await produce(accountId, [fourth]);
     await waitForEvents(accountId, 4);
     expect(await laneEventIds(webhookId, 'REALTIME')).toEqual([second.eventId, fourth.eventId]);
-  });
-
-  /** An open (PENDING) real-time request with one event, as advance_lane commits it; returns its id. */
-  async function openDelivery(accountId: number, webhookId: string, id?: string): Promise<string> {
-    const eventPk = await insertEventRow(db, { accountId, eventName: 'COURSE_COMPLETED' });
-    return insertDeliveryRow(db, { id, webhookId, accountId, eventPks: [eventPk], status: 'PENDING' });
-  }
-
-  it('the outbox relay queues the wake-up of a busy lane nobody moved, and again once its job was lost', async () => {
-    const accountId = newAccount();
-    const webhookId = await insertWebhook(db, { accountId, events: ['COURSE_COMPLETED'] });
-    await produce(accountId, [wireEvent(accountId, 'COURSE_COMPLETED')]);
-    await waitForEvents(accountId, 1);
-    await expectRealtimeLaneWokenOnce(webhookId);
-    const { activation } = (await lanesOf(webhookId)).REALTIME;
-    const jobId = `lane:${webhookId}:REALTIME:${activation}`;
-    // No dispatcher heard the announcement: the relay queues the busy lane's wake-up (named by its
-    // activation) once it has not moved for the grace period.
-    await waitFor(
-      'the relay to queue the wake-up',
-      async () => (await queue.getJob(jobId)) ?? undefined,
-      15_000,
-    );
-
-    await (await queue.getJob(jobId))!.remove(); // as a Redis flush would leave it
-    expect(await laneJobsOf(webhookId)).toEqual([]);
-
-    const requeued = await waitFor(
-      'the relay to re-queue it',
-      async () => (await queue.getJob(jobId)) ?? undefined,
-      15_000,
-    );
-    expect(requeued.data).toEqual({ webhookId, kind: 'REALTIME' });
-    // Same activation, same job id: a pass that finds the job in Redis re-adds nothing and reports
-    // nothing re-queued (null: the timer's pass holds the lock), and the lane's item is still there.
-    expect([0, null]).toContain(await app.get(OutboxRelay).relayOnce());
-    expect(await laneJobsOf(webhookId)).toEqual([{ id: jobId, data: { webhookId, kind: 'REALTIME' } }]);
-    expect(await laneEventIds(webhookId, 'REALTIME')).toHaveLength(1);
-  });
-
-  it('the outbox relay re-queues an open delivery whose Bull job was lost, and only that', async () => {
-    const accountId = newAccount();
-    const webhookId = await insertWebhook(db, { accountId, events: ['COURSE_COMPLETED'] });
-    // A request advance_lane created (committed) whose deliver job a crash or a Redis flush lost.
-    const deliveryId = await openDelivery(accountId, webhookId);
-
-    const requeued = await waitFor(
-      'the relay to queue its deliver job',
-      async () => (await queue.getJob(deliveryId)) ?? undefined,
-      15_000,
-    );
-    expect({ name: requeued.name, data: requeued.data as unknown }).toEqual({
-      name: DELIVER_JOB,
-      data: { deliveryId },
-    });
-    // A lane with an open delivery is not stuck: its next move comes when that request finishes.
-    expect(await laneJobsOf(webhookId)).toEqual([]);
-  });
-
-  it("the outbox relay re-queues an open delivery whose job hash Redis stranded in none of Bull's lists", async () => {
-    const accountId = newAccount();
-    const webhookId = await insertWebhook(db, { accountId, events: ['COURSE_COMPLETED'] });
-    const deliveryId = randomUUID();
-    // What a Redis restart under a running worker can leave: the job's hash, in no list Bull works from.
-    await queue.add(DELIVER_JOB, { deliveryId }, { jobId: deliveryId, removeOnComplete: true });
-    await queue.client.lrem(queue.toKey('wait'), 0, deliveryId);
-    expect(await (await queue.getJob(deliveryId))!.getState()).toBe('stuck');
-    await openDelivery(accountId, webhookId, deliveryId);
-
-    const state = await waitFor(
-      'the relay to queue the stranded delivery again',
-      async () => {
-        const job = await queue.getJob(deliveryId);
-        const current = job ? await job.getState() : 'missing';
-        return current === 'waiting' ? current : undefined;
-      },
-      15_000,
-    );
-    expect(state).toBe('waiting');
   });
 
   it('created the events and DLQ topics with KAFKA_EVENTS_PARTITIONS partitions at boot (the broker does not auto-create)', async () => {

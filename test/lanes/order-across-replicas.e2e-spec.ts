@@ -34,9 +34,10 @@ describe('lanes: order per lane survives a SIGKILLed dispatcher', () => {
 
   beforeAll(async () => {
     stack = await LaneStack.start('lane_replicas', {
-      // The relay is the net for a kill between a lane's commit and its enqueue: let it act in time.
-      ingestion: { RELAY_INTERVAL_MS: '1s', RELAY_GRACE_MS: '5s' },
       dispatcher: {
+        // The relay is the net for a kill between a lane's commit and its enqueue: let it act in time.
+        RELAY_INTERVAL_MS: '1s',
+        RELAY_GRACE_MS: '5s',
         DISPATCH_CONCURRENCY: '10',
         QUEUE_LOCK_DURATION_MS: '3s',
         QUEUE_STALLED_INTERVAL_MS: '1s',

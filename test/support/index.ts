@@ -14,3 +14,4 @@ export * from './dripping-listener';
 export * from './private-postgres';
 export * from './private-redis';
 export * from './otlp-receiver';
+export * from './lane-wake-announcements';

@@ -62,36 +62,51 @@ export interface DeliveredItems {
 
 /**
  * A delivery's events as the lane step leaves them (lane-protocol-v3.sql): items of its lane already
- * taken (the lane's cursor moves past them) and named by the delivery's range. Refuses a lane with
- * items waiting: moving its cursor past them would take them out of the lane.
+ * taken (the lane's cursor moves past them) and named by the delivery's range. Items waiting in the
+ * lane stay waiting: they are appended again after the delivered ones, in their order.
  */
 export async function insertDeliveredItems(sql: Sql, delivered: DeliveredItems): Promise<void> {
   if (delivered.eventPks.length === 0) return;
+  const lane = [delivered.webhookId, delivered.kind];
   const waiting = await sql.query(
-    `SELECT count(*)::int AS n FROM lane_waiting_items WHERE webhook_id = $1 AND kind = $2`,
-    [delivered.webhookId, delivered.kind],
+    `DELETE FROM lane_items li USING lanes l
+      WHERE l.webhook_id = $1 AND l.kind = $2 AND li.webhook_id = l.webhook_id AND li.kind = l.kind
+        AND li.id > l.claimed_upto
+     RETURNING li.id, li.event_pk, li.account_id, li.redelivery_of, li.body_bytes, li.created_at`,
+    lane,
   );
-  if (waiting.rows[0].n > 0) {
-    throw new Error('insertDeliveredItems: the lane has waiting items; insert the deliveries before them');
-  }
+  const items = await sql.query(
+    `INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, created_at)
+     SELECT $1, $2, t.event_pk, $3, now() - make_interval(days => $5)
+       FROM unnest($4::bigint[]) WITH ORDINALITY AS t(event_pk, ord) ORDER BY t.ord
+     RETURNING id`,
+    [...lane, delivered.accountId, delivered.eventPks, delivered.ageDays ?? 0],
+  );
+  const ids = items.rows.map((row: { id: string }) => Number(row.id));
+  const [first, last] = [Math.min(...ids), Math.max(...ids)];
+  await sql.query(`UPDATE deliveries SET first_item_id = $2, last_item_id = $3 WHERE id = $1`, [
+    delivered.deliveryId,
+    first,
+    last,
+  ]);
   await sql.query(
-    `WITH items AS (
-       INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, created_at)
-       SELECT $1, $2, t.event_pk, $3, now() - make_interval(days => $6)
-         FROM unnest($4::bigint[]) WITH ORDINALITY AS t(event_pk, ord) ORDER BY t.ord
-       RETURNING id
-     ),
-     range AS (SELECT min(id) AS first, max(id) AS last FROM items),
-     ranged AS (UPDATE deliveries SET first_item_id = r.first, last_item_id = r.last FROM range r WHERE id = $5)
-     UPDATE lanes l SET claimed_upto = greatest(l.claimed_upto, r.last) FROM range r
-      WHERE l.webhook_id = $1 AND l.kind = $2`,
+    `UPDATE lanes SET claimed_upto = greatest(claimed_upto, $3) WHERE webhook_id = $1 AND kind = $2`,
+    [...lane, last],
+  );
+  const again = [...waiting.rows].sort((a, b) => Number(a.id) - Number(b.id));
+  await sql.query(
+    `INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, redelivery_of, body_bytes, created_at)
+     SELECT $1, $2, t.event_pk, t.account_id, t.redelivery_of, t.body_bytes, t.created_at
+       FROM unnest($3::bigint[], $4::bigint[], $5::uuid[], $6::int[], $7::timestamptz[])
+            WITH ORDINALITY AS t(event_pk, account_id, redelivery_of, body_bytes, created_at, ord)
+      ORDER BY t.ord`,
     [
-      delivered.webhookId,
-      delivered.kind,
-      delivered.accountId,
-      delivered.eventPks,
-      delivered.deliveryId,
-      delivered.ageDays ?? 0,
+      ...lane,
+      again.map((row) => row.event_pk),
+      again.map((row) => row.account_id),
+      again.map((row) => row.redelivery_of),
+      again.map((row) => row.body_bytes),
+      again.map((row) => row.created_at),
     ],
   );
 }

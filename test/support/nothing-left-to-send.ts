@@ -1,4 +1,5 @@
 import type { Client, Pool } from 'pg';
+import { OPEN_DELIVERY_STATUSES_SQL } from '@lms/webhook-domain';
 import { waitFor } from './wait-for';
 
 /**
@@ -16,7 +17,7 @@ export async function waitUntilNothingLeftToSend(
     `account ${accountId} to have no open delivery and no busy lane`,
     async () => {
       const result = await sql.query<{ open: number }>(
-        `SELECT (SELECT count(*)::int FROM deliveries WHERE account_id = $1 AND status IN ('PENDING', 'RETRYING'))
+        `SELECT (SELECT count(*)::int FROM deliveries WHERE account_id = $1 AND status IN ${OPEN_DELIVERY_STATUSES_SQL})
               + (SELECT count(*)::int FROM lanes l JOIN webhooks w ON w.id = l.webhook_id
                   WHERE w.account_id = $1 AND l.busy) AS open`,
         [accountId],

@@ -37,6 +37,11 @@ export interface ReceivedSpan {
   parentSpanId: string;
   links: Array<{ traceId: string; spanId: string }>;
   attributes: Record<string, unknown>;
+  /** Epoch milliseconds (from the OTLP nanoseconds). */
+  startMs: number;
+  endMs: number;
+  /** Span events in the order recorded, each at its time (epoch ms). */
+  events: Array<{ name: string; atMs: number; attributes: Record<string, unknown> }>;
   /** OTLP status code: 0 unset, 1 ok, 2 error. */
   statusCode: number;
   /** How it was exported: application/x-protobuf or application/json. */
@@ -128,6 +133,9 @@ interface OtlpSpan {
   attributes?: OtlpKeyValue[];
   links?: Array<{ traceId: string; spanId: string }>;
   status?: { code?: number };
+  startTimeUnixNano?: string;
+  endTimeUnixNano?: string;
+  events?: Array<{ name: string; timeUnixNano?: string; attributes?: OtlpKeyValue[] }>;
 }
 interface OtlpRequest {
   resourceSpans?: Array<{
@@ -152,6 +160,11 @@ function attributesOf(pairs: OtlpKeyValue[] | undefined): Record<string, unknown
   return attributes;
 }
 
+/** OTLP times are nanoseconds since the epoch, as decimal strings (or numbers in JSON). */
+function epochMs(nanos: string | number | undefined): number {
+  return nanos === undefined ? 0 : Number(BigInt(nanos) / 1000n) / 1000;
+}
+
 function spansOf(request: unknown, contentType: string): ReceivedSpan[] {
   const received: ReceivedSpan[] = [];
   for (const resourceSpans of (request as OtlpRequest).resourceSpans ?? []) {
@@ -171,6 +184,13 @@ function spansOf(request: unknown, contentType: string): ReceivedSpan[] {
             spanId: hexId(link.spanId, 16),
           })),
           attributes: attributesOf(span.attributes),
+          startMs: epochMs(span.startTimeUnixNano),
+          endMs: epochMs(span.endTimeUnixNano),
+          events: (span.events ?? []).map((event) => ({
+            name: event.name,
+            atMs: epochMs(event.timeUnixNano),
+            attributes: attributesOf(event.attributes),
+          })),
           statusCode: span.status?.code ?? 0,
           contentType,
         });

@@ -21,6 +21,7 @@ export interface WebhookRow {
   rateLimitPerSecond?: number | null;
   maxInFlight?: number;
   maxEventsPerRequest?: number;
+  traceContextHeaders?: boolean;
   deletedAt?: Date | null;
 }
 
@@ -32,6 +33,7 @@ const OPTIONAL_COLUMNS = {
   rateLimitPerSecond: 'rate_limit_per_second',
   maxInFlight: 'max_in_flight',
   maxEventsPerRequest: 'max_events_per_request',
+  traceContextHeaders: 'trace_context_headers',
   deletedAt: 'deleted_at',
 } as const satisfies Partial<Record<keyof WebhookRow, string>>;
 

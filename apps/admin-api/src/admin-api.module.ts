@@ -1,10 +1,8 @@
-import { BullModule } from '@nestjs/bull';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AdminAuthModule } from '@lms/auth';
 import type { AdminApiConfig } from '@lms/config';
 import { ObservabilityModule } from '@lms/observability';
-import { DELIVERY_QUEUE } from '@lms/queue-contract';
 import { AdminAccessGuard } from '@lms/role-guards';
 import {
   DatabaseModule,
@@ -13,7 +11,6 @@ import {
   WebhookManagementModule,
 } from '@lms/webhook-domain';
 import { adminConsoleStaticModules, findAdminConsoleDir } from './console/admin-console-static';
-import { BullDeliveryWakeUp } from './deliveries/bull-delivery-wake-up';
 import { DeliveriesController } from './deliveries/deliveries.controller';
 import { EventTypesController } from './event-types/event-types.controller';
 import { ApiExceptionFilter } from './http/api-exception.filter';
@@ -29,7 +26,6 @@ import { WebhooksController } from './webhooks/webhooks.controller';
 @Module({})
 export class AdminApiModule {
   static forRoot(config: AdminApiConfig): DynamicModule {
-    const deliveryQueue = BullModule.registerQueue({ name: DELIVERY_QUEUE });
     const rateLimits = RateLimitsModule.forRoot(config);
     const webhookManagement = WebhookManagementModule.forRoot({
       secretsKey: config.secretsKey,
@@ -50,15 +46,11 @@ export class AdminApiModule {
         }),
         DatabaseModule.forRoot(config.database, 'lms-webhooks-admin-api'),
         AdminAuthModule.forRoot(config.jwt),
-        BullModule.forRoot({ redis: config.redis.url, prefix: config.redis.queuePrefix }),
-        deliveryQueue,
         webhookManagement,
         rateLimits,
         DeliveryLogModule.forRoot({
           maxReplayEvents: DEFAULT_MAX_REPLAY_EVENTS,
           maxPendingEventsPerWebhook: config.limits.maxPendingEventsPerWebhook,
-          wakeUp: BullDeliveryWakeUp,
-          imports: [deliveryQueue],
         }),
         WebhookTestModule.forRoot(config, webhookManagement, rateLimits),
         ...adminConsoleStaticModules(findAdminConsoleDir()),

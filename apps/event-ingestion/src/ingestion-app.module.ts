@@ -14,7 +14,8 @@ export class IngestionAppModule {
         ObservabilityModule.forRoot({
           serviceName: 'event-ingestion',
           logLevel: config.logLevel,
-          readiness: { postgres: true, redisUrl: config.redis.url, kafkaBrokers: config.kafka.brokers },
+          // No Redis: ingestion queues nothing (its commits announce woken lanes in Postgres).
+          readiness: { postgres: true, kafkaBrokers: config.kafka.brokers },
         }),
         DatabaseModule.forRoot(config.database, 'lms-webhooks-ingestion'),
         IngestionModule.forRoot(config),

@@ -10,7 +10,7 @@ export interface IngestionBootOptions {
   handleSignals?: boolean;
 }
 
-/** Boots event-ingestion: consumer and relay start with the app; HTTP serves health and metrics. */
+/** Boots event-ingestion: the consumer starts with the app; HTTP serves health and metrics. */
 export async function bootstrap(
   config: IngestionConfig = loadIngestionConfig(),
   { handleSignals = true }: IngestionBootOptions = {},

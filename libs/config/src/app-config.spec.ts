@@ -82,10 +82,26 @@ describe('app config', () => {
       loadIngestionConfig({
         KAFKA_EVENTS_PARTITIONS: 'many',
         DATABASE_URL: 'mysql://x',
-        RELAY_INTERVAL_MS: 'soon',
+        KAFKA_SESSION_TIMEOUT_MS: 'soon',
       }),
     );
-    expect(problems.sort()).toEqual(['DATABASE_URL', 'KAFKA_EVENTS_PARTITIONS', 'RELAY_INTERVAL_MS']);
+    expect(problems.sort()).toEqual(['DATABASE_URL', 'KAFKA_EVENTS_PARTITIONS', 'KAFKA_SESSION_TIMEOUT_MS']);
+  });
+
+  it('gives the outbox relay its schedule on the dispatcher, which runs it (ingestion no longer reads it)', () => {
+    expect(loadDispatcherConfig({ NODE_ENV: 'test' })).toMatchObject({
+      relayIntervalMs: 5_000,
+      relayGraceMs: 30_000,
+    });
+    expect(
+      loadDispatcherConfig({ NODE_ENV: 'test', RELAY_INTERVAL_MS: '1s', RELAY_GRACE_MS: '2s' }),
+    ).toMatchObject({ relayIntervalMs: 1_000, relayGraceMs: 2_000 });
+    expect(problemsOf(() => loadDispatcherConfig({ NODE_ENV: 'test', RELAY_INTERVAL_MS: 'soon' }))).toEqual([
+      'RELAY_INTERVAL_MS',
+    ]);
+    expect(loadIngestionConfig({ NODE_ENV: 'test', RELAY_INTERVAL_MS: 'soon' })).not.toHaveProperty(
+      'relayIntervalMs',
+    );
   });
 
   it('derives the DLQ topic from the events topic', () => {

@@ -113,9 +113,6 @@ export interface AdminApiLimitsConfig {
 
 export interface IngestionConfig extends CommonConfig {
   kafka: KafkaConfig;
-  relayIntervalMs: number;
-  /** A delivery persisted this long ago and still PENDING is assumed not queued, and is re-enqueued. */
-  relayGraceMs: number;
 }
 
 export interface RetryConfig {
@@ -148,6 +145,10 @@ export interface DispatcherConfig extends CommonConfig {
   retentionDays: number;
   /** When retention runs (one replica at a time): partitions ahead created, expired days dropped. */
   retentionCron: string;
+  /** How often the outbox relay (one holder across replicas) looks for work that has no job. */
+  relayIntervalMs: number;
+  /** An open request due this long ago with no live driver, or a busy lane this still, is assumed not queued. */
+  relayGraceMs: number;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -384,8 +385,6 @@ export function loadIngestionConfig(env: Record<string, string | undefined> = pr
       sessionTimeoutMs: reader.duration('KAFKA_SESSION_TIMEOUT_MS', '30s', { min: 6000 }),
       ...readKafkaDecodeLimits(reader),
     },
-    relayIntervalMs: reader.duration('RELAY_INTERVAL_MS', '5s', { min: 100 }),
-    relayGraceMs: reader.duration('RELAY_GRACE_MS', '30s', { min: 0 }),
   };
   reader.done();
   return config;
@@ -455,6 +454,8 @@ export function loadDispatcherConfig(
     autoDisableCheckIntervalMs: reader.duration('AUTO_DISABLE_CHECK_INTERVAL_MS', '1m', { min: 100 }),
     retentionDays: reader.int('RETENTION_DAYS', 7, { min: 1, max: 3650 }),
     retentionCron: reader.cron('RETENTION_CRON', '17 * * * *'),
+    relayIntervalMs: reader.duration('RELAY_INTERVAL_MS', '5s', { min: 100 }),
+    relayGraceMs: reader.duration('RELAY_GRACE_MS', '30s', { min: 0 }),
   };
   reader.done();
   return config;

@@ -5,6 +5,7 @@ import type { DispatcherConfig } from '@lms/config';
 import { Metrics } from '@lms/observability';
 import {
   ADVISORY_LOCK,
+  returnedRows,
   scheduleRunOnceJob,
   WebhookLifecycle,
   withAdvisoryLock,
@@ -12,7 +13,6 @@ import {
 } from '@lms/webhook-domain';
 import { DataSource } from 'typeorm';
 import { DISPATCHER_CONFIG } from './dispatch-tokens';
-import { sqlRows } from './sql-rows';
 
 const INTERVAL_NAME = 'auto-disable';
 
@@ -49,13 +49,14 @@ export class AutoDisableScheduler implements OnApplicationBootstrap, OnApplicati
   /** The webhook ids disabled by this run (empty when another replica holds the lock). */
   async runOnce(): Promise<string[]> {
     const disabled = await withAdvisoryLock(this.dataSource, ADVISORY_LOCK.AUTO_DISABLE, async (runner) => {
-      const due = await sqlRows<{ id: string }>(
-        runner,
-        `SELECT id FROM webhooks
+      const due = returnedRows<{ id: string }>(
+        await runner.query(
+          `SELECT id FROM webhooks
           WHERE status = 'ACTIVE' AND deleted_at IS NULL
             AND failing_since < now() - make_interval(secs => $1::double precision / 1000)
           ORDER BY id FOR UPDATE`,
-        [this.config.autoDisableAfterMs],
+          [this.config.autoDisableAfterMs],
+        ),
       );
       if (due.length === 0) return [];
       return this.lifecycle.disable(runner.manager, {

@@ -39,6 +39,7 @@ function target(accountId: number): WebhookTarget {
     status: 'ACTIVE',
     deleted: false,
     rateLimitPerSecond: null,
+    traceContextHeaders: true,
     authType: 'NONE',
     basicUsername: null,
     basicPassword: null,

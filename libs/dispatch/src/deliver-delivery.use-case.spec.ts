@@ -46,6 +46,7 @@ function activeTarget(overrides: Partial<WebhookTarget> = {}): WebhookTarget {
     status: 'ACTIVE',
     deleted: false,
     rateLimitPerSecond: null,
+    traceContextHeaders: true,
     authType: 'NONE',
     basicUsername: null,
     basicPassword: null,
@@ -209,6 +210,7 @@ describe('DeliverDeliveryUseCase', () => {
           statusCode: 204,
           error: null,
           responseSnippet: 'answer 204',
+          traceId: null, // tracing is off here
         },
       },
     ]);

@@ -4,11 +4,17 @@ import {
   buildWebhookRequest,
   DeliveryFailure,
   WebhookHttpSender,
+  withTraceHeaders,
   type SendOutcome,
 } from '@lms/http-delivery';
 import { Metrics } from '@lms/observability';
-import { traceParentsOf, withAttemptSpan } from '@lms/tracing';
-import type { ClaimedRequest, DeliveryOutcome, LaneKey } from '@lms/webhook-domain';
+import { DeliveryTrace, traceParentsOf } from '@lms/tracing';
+import {
+  isOpenDeliveryStatus,
+  type ClaimedRequest,
+  type DeliveryOutcome,
+  type LaneKey,
+} from '@lms/webhook-domain';
 import { AccountFairShare } from './account-fair-share';
 import { DeliveryLoader, type LoadedDelivery } from './delivery-loader';
 import { DeliveryOutcomeWriter } from './delivery-outcome-writer';
@@ -37,6 +43,13 @@ function laneOf(delivery: LoadedDelivery): LaneKey {
  * One attempt at one delivery: the body of the `deliver` job. Resolves when the delivery is finished
  * for this job (sent, dead, skipped); throws RetryDeliveryError when Bull must retry it later.
  */
+/** A request its lane's claim just created: the claim's span, and when its events began to wait. */
+interface ClaimSpan {
+  startedAt: Date;
+  endedAt: Date;
+  waitedFrom?: Date;
+}
+
 @Injectable()
 export class DeliverDeliveryUseCase implements OnApplicationShutdown {
   private readonly logger = new Logger(DeliverDeliveryUseCase.name);
@@ -90,16 +103,22 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
    * Answers the lane's next requests, as execute does; throws RetryDeliveryError as execute does.
    */
   async sendClaimed(request: ClaimedRequest): Promise<ClaimedRequest[]> {
-    const run = await this.attempt({
-      id: request.deliveryId,
-      webhookId: request.webhookId,
-      accountId: request.accountId,
-      kind: request.kind,
-      status: 'PENDING',
-      attemptCount: request.attemptCount,
-      createdAt: request.createdAt,
-      events: request.events,
-    });
+    // Tracing: the claim ran from its transaction's start (the request's created_at) to here; its
+    // events waited in the lane from their store on.
+    const claim = { startedAt: request.createdAt, endedAt: this.now(), waitedFrom: request.firstStoredAt };
+    const run = await this.attempt(
+      {
+        id: request.deliveryId,
+        webhookId: request.webhookId,
+        accountId: request.accountId,
+        kind: request.kind,
+        status: 'PENDING',
+        attemptCount: request.attemptCount,
+        createdAt: request.createdAt,
+        events: request.events,
+      },
+      claim,
+    );
     return run.next;
   }
 
@@ -113,10 +132,10 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
     }
   }
 
-  private async attempt(delivery: LoadedDelivery): Promise<DeliveryRun> {
+  private async attempt(delivery: LoadedDelivery, claim?: ClaimSpan): Promise<DeliveryRun> {
     const deliveryId = delivery.id;
     // A job for a finished delivery (a repeat after a crash): nothing to send, but its lane may move.
-    if (delivery.status !== 'PENDING' && delivery.status !== 'RETRYING') {
+    if (!isOpenDeliveryStatus(delivery.status)) {
       this.metrics.deliveryOutcomes.inc({ outcome: 'skipped' });
       return { result: 'skipped', next: await this.claimNext(delivery) };
     }
@@ -126,13 +145,33 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
       this.metrics.deliveryOutcomes.inc({ outcome: 'cancelled' });
       return { result: 'cancelled', next: await this.claimNext(delivery) };
     }
-    const { startedAt, sent } = await this.sendWithinShare(delivery, target);
+    const { startedAt, sent, traced } = await this.sendWithinShare(delivery, target, claim);
+    try {
+      const run = await traced.run(() => this.recordOutcome(delivery, target, startedAt, sent, traced));
+      traced.end();
+      return run;
+    } catch (error) {
+      // A retry is the outcome written, not a failure of the attempt's span.
+      traced.end(error instanceof RetryDeliveryError ? undefined : error);
+      throw error;
+    }
+  }
+
+  private async recordOutcome(
+    delivery: LoadedDelivery,
+    target: WebhookTarget,
+    startedAt: Date,
+    sent: SendOutcome,
+    traced: DeliveryTrace,
+  ): Promise<DeliveryRun> {
+    const deliveryId = delivery.id;
     const attempt = {
       startedAt,
       durationMs: sent.durationMs,
       statusCode: sent.statusCode,
       error: sent.error,
       responseSnippet: sent.responseSnippet,
+      traceId: traced.traceId,
     };
     const base = { deliveryId, webhookId: target.id, attempt };
 
@@ -160,10 +199,11 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
     // the same round trip as its outcome; a retry keeps the lane blocked.
     const gone = sent.statusCode === 410;
     const stopOutcomeCommit = this.metrics.laneStage.startTimer({ stage: 'outcome_commit' });
-    const { written, claimed } =
+    const { written, claimed } = await traced.outcome(outcome.status, async () =>
       outcome.status !== 'RETRYING' && !gone
-        ? await this.writer.recordAndClaim(outcome, laneOf(delivery))
-        : { written: await this.writer.record(outcome), claimed: [] };
+        ? this.writer.recordAndClaim(outcome, laneOf(delivery))
+        : { written: await this.writer.record(outcome), claimed: [] },
+    );
     stopOutcomeCommit();
     const label =
       outcome.status === 'SUCCEEDED' ? 'succeeded' : outcome.status === 'DEAD' ? 'dead' : 'retrying';
@@ -203,7 +243,8 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
   private async sendWithinShare(
     delivery: LoadedDelivery,
     target: WebhookTarget,
-  ): Promise<{ startedAt: Date; sent: SendOutcome }> {
+    claim: ClaimSpan | undefined,
+  ): Promise<{ startedAt: Date; sent: SendOutcome; traced: DeliveryTrace }> {
     const slot = this.fairShare.tryAcquire(delivery.accountId, delivery.id);
     if (slot === null) throw this.deferred(this.fairShare.deferralDelayMs(delivery.accountId));
     try {
@@ -220,30 +261,35 @@ export class DeliverDeliveryUseCase implements OnApplicationShutdown {
         this.metrics.laneStage.observe({ stage: 'claim_to_post' }, sinceCreated / 1000);
       }
       const stopPost = this.metrics.laneStage.startTimer({ stage: 'post' });
-      // Tracing: a CLIENT span per attempt, linked to the events' traces; off: no span, no header.
-      const sent = await withAttemptSpan(
-        traceParentsOf(delivery.events),
-        {
+      // Tracing: the attempt's spans in its first event's trace, linked to each (off: none, no header).
+      const traced = DeliveryTrace.start({
+        eventContexts: traceParentsOf(delivery.events),
+        attributes: {
           'webhook.id': target.id,
           'webhook.delivery.id': delivery.id,
           'webhook.attempt': delivery.attemptCount + 1,
         },
-        (traceHeaders) =>
-          this.sender.send(
-            buildWebhookRequest({
-              messageId: delivery.id,
-              url: target.targetUrl,
-              accountId: delivery.accountId,
-              events: delivery.events,
-              credentials: target,
-              now: startedAt,
-              userAgent: this.sender.userAgent,
-              traceHeaders,
-            }),
-          ),
-      );
+        claim,
+        committedAt: claim?.waitedFrom,
+      });
+      const sent = await traced.run(() => {
+        const request = traced.sign(() =>
+          buildWebhookRequest({
+            messageId: delivery.id,
+            url: target.targetUrl,
+            accountId: delivery.accountId,
+            events: delivery.events,
+            credentials: target,
+            now: startedAt,
+            userAgent: this.sender.userAgent,
+          }),
+        );
+        return traced.post(target.traceContextHeaders, (traceHeaders) =>
+          this.sender.send(withTraceHeaders(request, traceHeaders), { timed: traced.traceId !== null }),
+        );
+      });
       stopPost();
-      return { startedAt, sent };
+      return { startedAt, sent, traced };
     } finally {
       slot.release();
     }

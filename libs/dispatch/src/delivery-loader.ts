@@ -1,10 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DeliveryKind, DeliveryStatus } from '@lms/webhook-domain';
+import {
+  OPEN_DELIVERY_STATUSES_SQL,
+  returnedRows,
+  type DeliveryKind,
+  type DeliveryStatus,
+} from '@lms/webhook-domain';
 import type { EnvelopeEvent } from '@lms/http-delivery';
 import { DataSource } from 'typeorm';
 import { MicroBatcher } from './micro-batcher';
-import { sqlRows, withConnection } from './sql-rows';
+import { withConnection } from './with-connection';
 
 export interface LoadedDelivery {
   id: string;
@@ -53,17 +58,18 @@ export class DeliveryLoader {
   }
 
   private async loadMany(ids: string[]): Promise<Array<LoadedDelivery | null>> {
-    const rows = await withConnection(this.dataSource, (runner) =>
-      sqlRows<LoaderRow>(
-        runner,
-        `SELECT d.id, d.webhook_id, d.account_id, d.kind, d.status, d.attempt_count, d.created_at,
+    const rows = await withConnection(this.dataSource, async (runner) =>
+      returnedRows<LoaderRow>(
+        await runner.query(
+          `SELECT d.id, d.webhook_id, d.account_id, d.kind, d.status, d.attempt_count, d.created_at,
                 e.event_id, e.event_name, e.occurred_at, e.event_info, e.data::text AS data, e.trace_parent
            FROM deliveries d
-           LEFT JOIN delivery_events de ON de.delivery_id = d.id AND d.status IN ('PENDING', 'RETRYING')
+           LEFT JOIN delivery_events de ON de.delivery_id = d.id AND d.status IN ${OPEN_DELIVERY_STATUSES_SQL}
            LEFT JOIN events e ON e.id = de.event_pk
           WHERE d.id = ANY($1::uuid[])
           ORDER BY d.id, de.position`,
-        [[...new Set(ids)]],
+          [[...new Set(ids)]],
+        ),
       ),
     );
     const byId = new Map<string, LoadedDelivery>();

@@ -8,7 +8,7 @@ import {
   DELIVERY_QUEUE,
   deliverJob,
 } from '@lms/queue-contract';
-import type { LaneRepository } from '@lms/webhook-domain';
+import type { LaneReadModel } from '@lms/webhook-domain';
 import Bull, { type Job, type Queue } from 'bull';
 import type { DeliveryJobHandler } from './delivery-job-handler';
 import type { DeliveryOutcomeWriter } from './delivery-outcome-writer';
@@ -35,7 +35,7 @@ describe('DeliveryQueueWorker (real Redis)', () => {
       [handler(DELIVER_JOB), handler(ADVANCE_LANE_JOB)],
       { concurrency: CONCURRENCY, shutdownGraceMs: 5_000 } as DispatcherConfig,
       { onApplicationShutdown: async () => undefined } as unknown as DeliveryOutcomeWriter,
-      {} as LaneRepository,
+      {} as LaneReadModel,
       new Metrics(),
     );
     worker.onApplicationBootstrap();

@@ -9,7 +9,7 @@ import {
 import type { DispatcherConfig } from '@lms/config';
 import { Metrics } from '@lms/observability';
 import { ADVANCE_LANE_JOB, DELIVER_JOB, DELIVERY_QUEUE } from '@lms/queue-contract';
-import { LaneRepository } from '@lms/webhook-domain';
+import { LaneReadModel } from '@lms/webhook-domain';
 import type { Queue } from 'bull';
 import { DeliveryJobHandler, DELIVERY_JOB_HANDLERS } from './delivery-job-handler';
 import { DeliveryOutcomeWriter } from './delivery-outcome-writer';
@@ -53,7 +53,7 @@ export class DeliveryQueueWorker implements OnApplicationBootstrap, BeforeApplic
     @Inject(DELIVERY_JOB_HANDLERS) private readonly handlers: DeliveryJobHandler[],
     @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
     private readonly writer: DeliveryOutcomeWriter,
-    private readonly lanes: LaneRepository,
+    private readonly lanes: LaneReadModel,
     private readonly metrics: Metrics,
   ) {
     assertOneHandlerPerJob(DELIVERY_QUEUE_JOB_NAMES, handlers);

@@ -5,6 +5,8 @@ import type { DispatcherConfig } from '@lms/config';
 import { DEFAULT_USER_AGENT, WebhookHttpSender } from '@lms/http-delivery';
 import { DELIVERY_BACKOFF_STRATEGY, DELIVERY_QUEUE } from '@lms/queue-contract';
 import {
+  LaneAppendRepository,
+  LaneReadModel,
   LaneRepository,
   SecretCipher,
   WebhookChangeFeed,
@@ -21,6 +23,7 @@ import { BatchReleaseScheduler } from './batch-release.scheduler';
 import { DeliverDeliveryUseCase } from './deliver-delivery.use-case';
 import { DeliverJobHandler } from './deliver-job.handler';
 import { DELIVERY_JOB_HANDLERS } from './delivery-job-handler';
+import { DeliveryEnqueuer } from './delivery-enqueuer';
 import { DeliveryLoader } from './delivery-loader';
 import { DeliveryOutcomeWriter } from './delivery-outcome-writer';
 import { DeliveryQueueWorker } from './delivery-queue-worker';
@@ -29,6 +32,7 @@ import { LaneAdvancer } from './lane-advancer';
 import { LaneDriver } from './lane-driver';
 import { LaneDriverIdentity } from './lane-driver-identity';
 import { LaneWakeListener } from './lane-wake-listener';
+import { OutboxRelay } from './outbox-relay';
 import { LogRetention } from './retention/log-retention';
 import { backoffFromError } from './retry-delivery-error';
 import { RetryPolicy } from './retry-policy';
@@ -57,7 +61,8 @@ async function promoteDelayedJob(queue: Queue, jobId: string): Promise<void> {
 }
 
 /**
- * The delivery engine: queue worker, lane advancer and driver, sender, outcome writer, batch release, auto-disable and log retention. Needs the
+ * The delivery engine: queue worker, lane advancer and driver, sender, outcome writer, batch release,
+ * auto-disable, the outbox relay and log retention. Needs the
  * global DatabaseModule (DataSource) and ObservabilityModule (Metrics) from the app.
  */
 @Module({})
@@ -116,6 +121,8 @@ export class DispatchModule {
         WebhookDisabler,
         WebhookRateLimiter,
         LaneRepository,
+        LaneAppendRepository,
+        LaneReadModel,
         LaneAdvancer,
         LaneDriver,
         { provide: LaneDriverIdentity, useValue: new LaneDriverIdentity() },
@@ -132,6 +139,9 @@ export class DispatchModule {
         BatchReleaseScheduler,
         AutoDisableScheduler,
         LogRetention,
+        // The net behind the lane sweep, on the dispatcher's rows: one holder across replicas.
+        DeliveryEnqueuer,
+        OutboxRelay,
       ],
       exports: [
         DeliveryQueueWorker,
@@ -140,6 +150,7 @@ export class DispatchModule {
         LogRetention,
         WebhookTargetCache,
         LaneAdvancer,
+        OutboxRelay,
       ],
     };
   }

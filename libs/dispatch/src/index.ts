@@ -7,6 +7,7 @@ export * from './delivery-outcome-writer';
 export * from './delivery-queue-worker';
 export * from './dispatch-tokens';
 export * from './dispatch.module';
+export * from './outbox-relay';
 export * from './retry-delivery-error';
 export * from './retry-policy';
 export * from './retention/log-retention';

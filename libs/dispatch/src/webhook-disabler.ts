@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Metrics } from '@lms/observability';
 import { WebhookLifecycle } from '@lms/webhook-domain';
 import { DataSource } from 'typeorm';
-import { inTransaction } from './sql-rows';
+import { inTransaction } from '@lms/webhook-domain';
 
 /**
  * What the dispatcher does to a webhook on its own, through the domain's WebhookLifecycle (the one way

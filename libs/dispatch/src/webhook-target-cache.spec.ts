@@ -19,6 +19,7 @@ function storedTarget(targetUrl: string): StoredSendTarget {
     status: 'ACTIVE',
     deleted: false,
     rateLimitPerSecond: 10,
+    traceContextHeaders: true,
     credentials: {
       webhookId: WEBHOOK_ID,
       authType: 'SIGNATURE',
@@ -81,6 +82,7 @@ describe('WebhookTargetCache', () => {
       status: 'ACTIVE',
       deleted: false,
       rateLimitPerSecond: 10,
+      traceContextHeaders: true,
       authType: 'SIGNATURE',
       basicUsername: null,
       basicPassword: null,

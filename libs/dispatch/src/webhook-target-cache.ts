@@ -19,6 +19,8 @@ export interface WebhookTarget extends WebhookCredentials {
   status: WebhookStatus;
   deleted: boolean;
   rateLimitPerSecond: number | null;
+  /** Its requests carry the attempt's `traceparent`/`tracestate` (when tracing is on). */
+  traceContextHeaders: boolean;
 }
 
 /** A backstop if a notification is ever lost without the feed noticing. */

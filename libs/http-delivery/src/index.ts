@@ -1,3 +1,4 @@
+export type { AttemptTimings } from './attempt-timings';
 export * from './delivery-envelope';
 export * from './delivery-failure';
 export * from './delivery-headers';

@@ -1,7 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { serializeEnvelope } from './delivery-envelope';
 import { DEFAULT_USER_AGENT } from './delivery-headers';
-import { buildWebhookRequest, type WebhookCredentials } from './signed-webhook-request';
+import { buildWebhookRequest, withTraceHeaders, type WebhookCredentials } from './signed-webhook-request';
 import { generateSigningSecret } from './standard-webhooks-signer';
 
 describe('buildWebhookRequest', () => {
@@ -87,5 +87,26 @@ describe('buildWebhookRequest', () => {
   it('refuses to sign with more than two live secrets', () => {
     const secrets = [1, 2, 3].map(() => ({ secret: generateSigningSecret(), expiresAt: null }));
     expect(() => request({ authType: 'SIGNATURE', secrets })).toThrow(RangeError);
+  });
+
+  it('adds trace headers after signing: the signature still verifies, and none of its own headers is replaced', () => {
+    const secret = generateSigningSecret();
+    const signed = request({ authType: 'SIGNATURE', secrets: [{ secret, expiresAt: null }] });
+    const traced = withTraceHeaders(signed, {
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      tracestate: 'lms=p1',
+      'webhook-id': 'forged',
+    });
+    expect(traced.headers).toEqual({
+      ...signed.headers,
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      tracestate: 'lms=p1',
+    });
+    jest.useFakeTimers({ now, doNotFake: ['nextTick', 'setImmediate'] }); // the verifier's clock
+    try {
+      expect(verifies(secret, traced)).toBe(true);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

@@ -26,8 +26,6 @@ export interface WebhookRequestInput {
   /** When the request is sent: the timestamp signed, and the instant secrets are judged expired at. */
   now: Date;
   userAgent: string;
-  /** Trace context headers of the attempt (`traceparent`, `tracestate`); never override the others. */
-  traceHeaders?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -43,11 +41,19 @@ export function buildWebhookRequest(input: WebhookRequestInput): SendRequest {
     auth: deliveryAuthFor(input.credentials, input.now),
     userAgent: input.userAgent,
   });
-  return {
-    url: input.url,
-    body,
-    headers: input.traceHeaders ? { ...input.traceHeaders, ...headers } : headers,
-  };
+  return { url: input.url, body, headers };
+}
+
+/**
+ * The request with its attempt's trace context headers (`traceparent`, `tracestate`) added after it
+ * was signed: the signature covers the id, timestamp and body only, and a trace header never replaces
+ * one of the request's own.
+ */
+export function withTraceHeaders(
+  request: SendRequest,
+  traceHeaders: Readonly<Record<string, string>>,
+): SendRequest {
+  return { ...request, headers: { ...traceHeaders, ...request.headers } };
 }
 
 /**

@@ -117,6 +117,56 @@ describe('WebhookHttpSender', () => {
     expect(verified).toEqual(JSON.parse(body.toString()));
   });
 
+  it('times an attempt from the socket events when asked: connect on a new connection, none on a reused one', async () => {
+    const target = await listener((_, res) => res.writeHead(204).end());
+    const timed = sender();
+    const headers = { 'content-type': 'application/json' };
+
+    const all = [];
+    for (let index = 0; index < 6; index += 1) {
+      all.push((await timed.send({ url: target.url, body, headers }, { timed: true })).timings!);
+    }
+    const untimed = await timed.send({ url: target.url, body, headers });
+
+    // Exactly the attempts that opened a connection report connecting (the pool may open a second).
+    const opened = all.filter((timings) => timings.newConnection);
+    expect(opened).toHaveLength(target.connections());
+    expect(all[0].newConnection).toBe(true);
+    for (const timings of opened) {
+      // An IP target: no lookup; plain http: no TLS.
+      expect(timings.dnsStart).toBeUndefined();
+      expect(timings.tlsEnd).toBeUndefined();
+      const phases = [
+        timings.start,
+        timings.connectStart,
+        timings.connectEnd,
+        timings.requestSent,
+        timings.firstByte,
+      ];
+      expect(phases.every((at) => typeof at === 'number')).toBe(true);
+      expect([...phases].sort((a, b) => a! - b!)).toEqual(phases);
+    }
+    const reused = all.filter((timings) => !timings.newConnection);
+    expect(reused.length).toBeGreaterThan(0);
+    for (const timings of reused) {
+      expect(timings.connectStart).toBeUndefined();
+      expect(timings.start <= timings.requestSent! && timings.requestSent! <= timings.firstByte!).toBe(true);
+    }
+    expect(untimed.timings).toBeUndefined();
+  });
+
+  it('times the DNS lookup of a name (the socket resolves it, or the address check does)', async () => {
+    const target = await listener((_, res) => res.writeHead(204).end());
+    const url = target.url.replace('127.0.0.1', 'localhost');
+    const headers = { 'content-type': 'application/json' };
+
+    const { timings } = await sender().send({ url, body, headers }, { timed: true });
+
+    expect(timings).toMatchObject({ newConnection: true });
+    expect(timings!.dnsStart! <= timings!.dnsEnd!).toBe(true);
+    expect(timings!.dnsEnd! <= timings!.connectEnd!).toBe(true);
+  });
+
   it('sends Basic credentials', async () => {
     const target = await listener((_, res) => res.writeHead(200).end('ok'));
     const headers = buildDeliveryHeaders({

@@ -1,6 +1,13 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { Agent, buildConnector, errors as undiciErrors } from 'undici';
+import {
+  connectAfterLookup,
+  timedAttempt,
+  timedConnector,
+  timingNow,
+  type AttemptTimings,
+} from './attempt-timings';
 import { DeliveryFailure } from './delivery-failure';
 import { responseSnippet, RESPONSE_SNIPPET_BYTES } from './response-snippet';
 import { parseRetryAfter } from './retry-after';
@@ -40,6 +47,13 @@ export interface SendOutcome {
   error: string | null;
   /** From a 429/503 `Retry-After` header; null when absent or unparsable. */
   retryAfterMs: number | null;
+  /** When each phase happened (DNS, connect, TLS, first byte); only when asked for (`timed`). */
+  timings?: AttemptTimings;
+}
+
+export interface SendOptions {
+  /** Record when each phase of the attempt happened (tracing): a few listeners per request. */
+  timed?: boolean;
 }
 
 /**
@@ -77,9 +91,10 @@ export class WebhookHttpSender {
 
   constructor(private readonly options: WebhookHttpSenderOptions) {
     this.attemptTimeoutMs = options.attemptTimeoutMs ?? options.connectTimeoutMs + options.responseTimeoutMs;
-    const baseConnector = buildConnector({
-      timeout: Math.min(options.connectTimeoutMs, this.attemptTimeoutMs),
-    });
+    // Timed: each new socket records its DNS, connect and TLS phases for the attempt that opens it.
+    const baseConnector = timedConnector(
+      buildConnector({ timeout: Math.min(options.connectTimeoutMs, this.attemptTimeoutMs) }),
+    );
     this.agent = new Agent({
       connect: options.allowPrivateTargets ? baseConnector : checkedConnector(baseConnector),
       headersTimeout: options.responseTimeoutMs,
@@ -93,7 +108,13 @@ export class WebhookHttpSender {
     return this.options.userAgent;
   }
 
-  async send(request: SendRequest): Promise<SendOutcome> {
+  async send(request: SendRequest, options: SendOptions = {}): Promise<SendOutcome> {
+    if (!options.timed) return this.sendOnce(request);
+    const { result, timings } = await timedAttempt(() => this.sendOnce(request));
+    return { ...result, timings };
+  }
+
+  private async sendOnce(request: SendRequest): Promise<SendOutcome> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     // undici's headers and body timeouts restart with every chunk: a listener dripping one byte every
@@ -198,11 +219,14 @@ function failureOf(error: unknown): DeliveryFailure {
 function checkedConnector(base: Connector): Connector {
   return (options: ConnectOptions, callback) => {
     const host = options.hostname.replace(/^\[(.*)\]$/, '$1');
+    const dnsStart = timingNow();
     resolveChecked(host).then(
       (address) => {
         // TLS still verifies the certificate against the name in the URL, not the IP we dial.
         const servername = options.servername ?? (isIP(host) === 0 ? host : undefined);
-        base({ ...options, hostname: address, servername }, callback);
+        const connect = () => base({ ...options, hostname: address, servername }, callback);
+        if (isIP(host) === 0) connectAfterLookup(dnsStart, timingNow(), connect);
+        else connect();
       },
       (error: Error) => callback(error, null),
     );

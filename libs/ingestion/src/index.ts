@@ -6,6 +6,4 @@ export * from './kafka/ingestion-topics';
 export * from './kafka/kafka-client';
 export * from './persistence/event-ingestion.service';
 export * from './persistence/sourced-event';
-export * from './queue/delivery-enqueuer';
-export * from './relay/outbox-relay';
 export * from './subscriptions/webhook-subscription-cache';

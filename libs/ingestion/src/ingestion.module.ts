@@ -1,15 +1,11 @@
 import type { IngestionConfig } from '@lms/config';
-import { DELIVERY_QUEUE } from '@lms/queue-contract';
-import { LaneRepository, WebhookChangeFeed } from '@lms/webhook-domain';
-import { BullModule } from '@nestjs/bull';
+import { LaneAppendRepository, WebhookChangeFeed } from '@lms/webhook-domain';
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LmsEventConsumer } from './consumer/lms-event-consumer';
 import { INGESTION_CONFIG } from './ingestion-config.token';
 import { createKafkaClient, KAFKA_CLIENT } from './kafka/kafka-client';
 import { EventIngestionService } from './persistence/event-ingestion.service';
-import { DeliveryEnqueuer } from './queue/delivery-enqueuer';
-import { OutboxRelay } from './relay/outbox-relay';
 import {
   SUBSCRIPTION_CACHE_TTL_MS,
   WebhookSubscriptionCache,
@@ -20,7 +16,8 @@ const SUBSCRIPTION_TTL_MS = 60_000;
 
 /**
  * Everything ingestion does: the Kafka consumer (with its DLQ), the transactional batch writer, the
- * subscription cache and the outbox relay (retention runs in the dispatcher). Needs the app's DatabaseModule and
+ * subscription cache. It queues nothing: its commits announce the lanes they
+ * wake (lmsw_lane_wake), and the outbox relay and retention run in the dispatcher. Needs the app's DatabaseModule and
  * ObservabilityModule (both global).
  */
 @Module({})
@@ -28,24 +25,18 @@ export class IngestionModule {
   static forRoot(config: IngestionConfig): DynamicModule {
     return {
       module: IngestionModule,
-      imports: [
-        BullModule.forRoot({ redis: config.redis.url, prefix: config.redis.queuePrefix }),
-        BullModule.registerQueue({ name: DELIVERY_QUEUE }),
-        ScheduleModule.forRoot(),
-      ],
+      imports: [ScheduleModule.forRoot()],
       providers: [
         { provide: INGESTION_CONFIG, useValue: config },
         { provide: KAFKA_CLIENT, useFactory: () => createKafkaClient(config.kafka) },
         { provide: WebhookChangeFeed, useFactory: () => new WebhookChangeFeed(config.database.url) },
         { provide: SUBSCRIPTION_CACHE_TTL_MS, useValue: SUBSCRIPTION_TTL_MS },
         WebhookSubscriptionCache,
-        LaneRepository,
+        LaneAppendRepository,
         EventIngestionService,
-        DeliveryEnqueuer,
         LmsEventConsumer,
-        OutboxRelay,
       ],
-      exports: [EventIngestionService, WebhookSubscriptionCache, OutboxRelay],
+      exports: [EventIngestionService, WebhookSubscriptionCache],
     };
   }
 }

@@ -1,4 +1,7 @@
 import { Writable } from 'node:stream';
+import { trace } from '@opentelemetry/api';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
+import { shutdownTracing, startTracing } from '@lms/tracing';
 import { AppLogger } from './app-logger';
 
 function captureLogger(): { logger: AppLogger; lines: () => Array<Record<string, unknown>> } {
@@ -61,5 +64,33 @@ describe('AppLogger', () => {
     expect(line.request).toEqual({
       headers: { authorization: '[redacted]', 'content-type': 'application/json' },
     });
+  });
+});
+
+describe('AppLogger with tracing on', () => {
+  beforeAll(() => {
+    const exporter = new InMemorySpanExporter();
+    expect(startTracing('unit', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' }, { exporter })).toBe(
+      true,
+    );
+  });
+  afterAll(() => shutdownTracing());
+
+  it('puts the active span on every line written within it, and nothing on lines outside one', async () => {
+    const { logger, lines } = captureLogger();
+    let ids: { traceId: string; spanId: string } | undefined;
+    await trace.getTracer('unit').startActiveSpan('attempt', async (span) => {
+      ids = { traceId: span.spanContext().traceId, spanId: span.spanContext().spanId };
+      await Promise.resolve(); // still within it after an await
+      logger.warn({ msg: 'delivery is dead', deliveryId: 'd-1' });
+      logger.child({ deliveryId: 'd-1' }).info('child line');
+      span.end();
+    });
+    logger.log('outside');
+    const [dead, child, outside] = lines();
+    expect(dead).toMatchObject({ msg: 'delivery is dead', ...ids });
+    expect(child).toMatchObject({ msg: 'child line', ...ids });
+    expect(outside).not.toHaveProperty('traceId');
+    expect(outside).not.toHaveProperty('spanId');
   });
 });

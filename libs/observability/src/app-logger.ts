@@ -1,4 +1,5 @@
 import { LoggerService } from '@nestjs/common';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { DestinationStream, Logger } from 'pino';
 import { chooseLogFormat, prettyDestination } from './log-format';
 
@@ -14,7 +15,8 @@ export interface LogContext {
  * Structured JSON logs (pino) for every app, and Nest's own logger routed through it. Anything that
  * looks like a credential is redacted by path, so a careless `log({ webhook })` cannot leak a secret.
  * At a terminal outside production (or with LOG_FORMAT=pretty, as `npm start` sets) the same records
- * are printed as coloured text instead; see chooseLogFormat.
+ * are printed as coloured text instead; see chooseLogFormat. A line written while a span is active
+ * (tracing on: a delivery attempt, say) carries its `traceId` and `spanId`, to be found in the traces.
  */
 export class AppLogger implements LoggerService {
   constructor(readonly pino: Logger) {}
@@ -30,6 +32,7 @@ export class AppLogger implements LoggerService {
           level,
           base: { service: serviceName },
           timestamp: pino.stdTimeFunctions.isoTime,
+          mixin: activeTraceFields,
           redact: {
             paths: [
               '*.password',
@@ -95,6 +98,14 @@ export class AppLogger implements LoggerService {
     }
     return [fields, String(message)];
   }
+}
+
+/** The active span's ids (none when tracing is off: no context manager, no span). */
+function activeTraceFields(): { traceId?: string; spanId?: string } {
+  const span = trace.getActiveSpan();
+  if (span === undefined) return {};
+  const { traceId, spanId } = span.spanContext();
+  return isSpanContextValid(span.spanContext()) ? { traceId, spanId } : {};
 }
 
 function defaultDestination(): DestinationStream {

@@ -8,7 +8,7 @@ import {
   startTracing,
   traceParentsOf,
   tracingEnabled,
-  withAttemptSpan,
+  DeliveryTrace,
 } from './index';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -78,14 +78,21 @@ describe('tracing off (no OTLP endpoint)', () => {
     await expect(spans.endAfter(Promise.reject(new Error('store failed')))).rejects.toThrow('store failed');
   });
 
-  it('sends an attempt without trace headers', async () => {
+  it('sends an attempt without trace headers, spans or trace id', async () => {
     const seen: Array<Record<string, string>> = [];
-    const result = await withAttemptSpan([parseTraceParent(TRACE_PARENT)!], {}, async (headers) => {
-      seen.push(headers);
-      return { statusCode: 200, error: null };
+    const attempt = DeliveryTrace.start({ eventContexts: [parseTraceParent(TRACE_PARENT)!], attributes: {} });
+    const result = await attempt.run(async () => {
+      expect(attempt.sign(() => 'signed')).toBe('signed');
+      const sent = await attempt.post(true, async (headers) => {
+        seen.push(headers);
+        return { statusCode: 200, error: null };
+      });
+      return attempt.outcome('SUCCEEDED', async () => sent);
     });
+    attempt.end();
     expect(result.statusCode).toBe(200);
     expect(seen).toEqual([{}]);
+    expect(attempt.traceId).toBeNull();
   });
 });
 
@@ -98,6 +105,7 @@ describe('documented variables', () => {
     'OTEL_SERVICE_NAME',
     'OTEL_TRACES_SAMPLER',
     'OTEL_TRACES_SAMPLER_ARG',
+    'OTEL_BSP_SCHEDULE_DELAY',
   ])('%s is listed in .env.example', (name) => {
     expect(envExample).toMatch(new RegExp(`^(# )?${name}=`, 'm'));
   });

@@ -31,6 +31,7 @@ describe('loadTracingConfig', () => {
       sampler: 'parentbased_always_on',
       samplerRatio: 1,
       protocol: 'http/protobuf',
+      batchDelayMs: 1000,
     });
   });
 
@@ -41,8 +42,10 @@ describe('loadTracingConfig', () => {
       OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
       OTEL_TRACES_SAMPLER_ARG: '0.25',
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '5000',
     });
     expect(config).toMatchObject({
+      batchDelayMs: 5000,
       serviceName: 'lmsw-dispatcher',
       sampler: 'parentbased_traceidratio',
       samplerRatio: 0.25,

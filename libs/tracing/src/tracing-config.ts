@@ -24,6 +24,8 @@ export interface TracingConfig {
   /** The ratio of the *traceidratio samplers, 0..1 (OTEL_TRACES_SAMPLER_ARG). */
   samplerRatio: number;
   protocol: OtlpProtocol;
+  /** How long ended spans wait to be exported together, in ms (OTEL_BSP_SCHEDULE_DELAY, default 1000). */
+  batchDelayMs: number;
 }
 
 /**
@@ -31,7 +33,7 @@ export interface TracingConfig {
  * OTEL_EXPORTER_OTLP_ENDPOINT (a base URL, `/v1/traces` appended, as the specification says);
  * OTEL_SERVICE_NAME (default: the app's name); OTEL_TRACES_SAMPLER (default parentbased_always_on) and
  * OTEL_TRACES_SAMPLER_ARG; OTEL_EXPORTER_OTLP_PROTOCOL (http/protobuf, the default, or http/json; grpc
- * is not supported). Throws ConfigValidationError listing every problem.
+ * is not supported); OTEL_BSP_SCHEDULE_DELAY (ms, default 1000: spans leave within a second). Throws ConfigValidationError listing every problem.
  */
 export function loadTracingConfig(defaultServiceName: string, env: Env = process.env): TracingConfig {
   const reader = new EnvReader(env);
@@ -41,6 +43,7 @@ export function loadTracingConfig(defaultServiceName: string, env: Env = process
   const sampler = reader.oneOf('OTEL_TRACES_SAMPLER', TRACES_SAMPLERS, 'parentbased_always_on');
   const samplerArg = reader.optionalString('OTEL_TRACES_SAMPLER_ARG');
   const protocol = reader.oneOf('OTEL_EXPORTER_OTLP_PROTOCOL', OTLP_PROTOCOLS, 'http/protobuf');
+  const batchDelayMs = reader.int('OTEL_BSP_SCHEDULE_DELAY', 1000, { min: 0 });
 
   let tracesUrl: string | undefined;
   if (tracesEndpoint !== undefined) {
@@ -57,7 +60,7 @@ export function loadTracingConfig(defaultServiceName: string, env: Env = process
     else reader.problem('OTEL_TRACES_SAMPLER_ARG', `must be a number from 0 to 1 (got "${samplerArg}")`);
   }
   reader.done();
-  return { tracesUrl, serviceName, sampler, samplerRatio, protocol };
+  return { tracesUrl, serviceName, sampler, samplerRatio, protocol, batchDelayMs };
 }
 
 function checkedUrl(reader: EnvReader, name: string, raw: string): string | undefined {

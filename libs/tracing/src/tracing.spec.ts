@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
 import {
   ConsumeSpans,
@@ -7,7 +7,7 @@ import {
   shutdownTracing,
   startTracing,
   tracingEnabled,
-  withAttemptSpan,
+  DeliveryTrace,
 } from './index';
 
 const PRODUCER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -64,44 +64,140 @@ describe('tracing on', () => {
     ]);
   });
 
-  it('sends an attempt in a CLIENT span: child of the first event trace, linked to each, its traceparent on the request', async () => {
+  function spanNamed(name: string) {
+    const found = exporter.getFinishedSpans().filter((span) => span.name === name);
+    expect(found).toHaveLength(1);
+    return found[0];
+  }
+
+  it('traces a claimed request: lane wait, claim, then deliver with sign, POST and outcome, in the first event trace', async () => {
     const contexts = [
       parseTraceParent(`00-${PRODUCER_TRACE}-${PRODUCER_SPAN}-01`)!,
       parseTraceParent(`00-${OTHER_TRACE}-${OTHER_SPAN}-01`)!,
     ];
+    const committedAt = new Date('2026-12-07T10:00:00.000Z');
+    const SECONDS = committedAt.getTime() / 1000; // OTel times are [seconds, nanoseconds]
+    const claim = {
+      startedAt: new Date('2026-12-07T10:00:00.250Z'),
+      endedAt: new Date('2026-12-07T10:00:00.260Z'),
+    };
+    const t0 = Date.now();
+    const timings = {
+      start: t0,
+      newConnection: true,
+      dnsStart: t0 + 1,
+      dnsEnd: t0 + 3,
+      connectStart: t0 + 1,
+      connectEnd: t0 + 5,
+      tlsEnd: t0 + 9,
+      requestSent: t0 + 10,
+      firstByte: t0 + 30,
+    };
     let headers: Record<string, string> = {};
-    await withAttemptSpan(contexts, { 'webhook.id': 'w1' }, async (traceHeaders) => {
-      headers = traceHeaders;
-      return { statusCode: 503, error: 'HTTP 503' };
+    let activeTraceId: string | undefined;
+    const attempt = DeliveryTrace.start({
+      eventContexts: contexts,
+      attributes: { 'webhook.id': 'w1' },
+      claim,
+      committedAt,
     });
+    await attempt.run(async () => {
+      activeTraceId = trace.getSpan(context.active())?.spanContext().traceId;
+      attempt.sign(() => undefined);
+      await attempt.post(true, async (traceHeaders) => {
+        headers = traceHeaders;
+        return { statusCode: 503, error: 'HTTP 503', timings };
+      });
+      await attempt.outcome('RETRYING', async () => undefined);
+    });
+    attempt.end();
     await flushTracing();
 
-    const sent = parseTraceParent(headers.traceparent)!;
-    const [attempt] = exporter.getFinishedSpans();
-    expect(attempt.kind).toBe(SpanKind.CLIENT);
-    expect(attempt.spanContext()).toMatchObject({ traceId: PRODUCER_TRACE, spanId: sent.spanId });
-    expect(sent.traceId).toBe(PRODUCER_TRACE);
-    expect(attempt.parentSpanContext?.spanId).toBe(PRODUCER_SPAN);
-    expect(attempt.links.map((link) => link.context)).toEqual([
-      expect.objectContaining({ traceId: PRODUCER_TRACE, spanId: PRODUCER_SPAN }),
-      expect.objectContaining({ traceId: OTHER_TRACE, spanId: OTHER_SPAN }),
+    const [wait, claimed, deliver, sign, post, outcome] = [
+      'lane wait',
+      'lane claim',
+      'webhook deliver',
+      'webhook sign',
+      'webhook POST',
+      'webhook outcome',
+    ].map(spanNamed);
+    expect(attempt.traceId).toBe(PRODUCER_TRACE);
+    expect(activeTraceId).toBe(PRODUCER_TRACE);
+    for (const span of [wait, claimed, deliver]) {
+      expect(span.spanContext().traceId).toBe(PRODUCER_TRACE);
+      expect(span.parentSpanContext?.spanId).toBe(PRODUCER_SPAN);
+    }
+    for (const span of [sign, post, outcome]) {
+      expect(span.parentSpanContext?.spanId).toBe(deliver.spanContext().spanId);
+    }
+    // The lane wait runs from the commit to the claim; the claim to its answer here.
+    expect([wait.startTime, wait.endTime]).toEqual([
+      [SECONDS, 0],
+      [SECONDS, 250_000_000],
     ]);
-    expect(attempt.attributes).toMatchObject({ 'webhook.id': 'w1', 'http.response.status_code': 503 });
-    expect(attempt.status).toEqual({ code: SpanStatusCode.ERROR, message: 'HTTP 503' });
+    expect([claimed.startTime, claimed.endTime]).toEqual([
+      [SECONDS, 250_000_000],
+      [SECONDS, 260_000_000],
+    ]);
+    for (const span of [deliver, post]) {
+      expect(span.links.map((link) => link.context)).toEqual([
+        expect.objectContaining({ traceId: PRODUCER_TRACE, spanId: PRODUCER_SPAN }),
+        expect.objectContaining({ traceId: OTHER_TRACE, spanId: OTHER_SPAN }),
+      ]);
+    }
+    expect(post.kind).toBe(SpanKind.CLIENT);
+    expect(parseTraceParent(headers.traceparent)).toMatchObject({
+      traceId: PRODUCER_TRACE,
+      spanId: post.spanContext().spanId,
+    });
+    expect(post.attributes).toMatchObject({
+      'http.response.status_code': 503,
+      'network.connection.reused': false,
+    });
+    expect(post.status).toEqual({ code: SpanStatusCode.ERROR, message: 'HTTP 503' });
+    expect(post.events.map((event) => [event.name, event.attributes?.['duration.ms']])).toEqual([
+      ['dns', 2],
+      ['connect', 2],
+      ['tls', 4],
+      ['request sent', 10],
+      ['first byte', 20],
+    ]);
+    expect(outcome.attributes).toEqual({ 'webhook.delivery.status': 'RETRYING' });
+    expect(deliver.attributes).toMatchObject({ 'webhook.id': 'w1', 'webhook.delivery.status': 'RETRYING' });
   });
 
-  it('starts a trace of its own for an attempt whose events carry no trace context', async () => {
-    let headers: Record<string, string> = {};
-    await withAttemptSpan([], {}, async (traceHeaders) => {
+  it('a queued attempt has no lane spans; a webhook that turned trace headers off gets none', async () => {
+    let headers: Record<string, string> = { untouched: 'yes' };
+    const attempt = DeliveryTrace.start({ eventContexts: [], attributes: {} });
+    await attempt.post(false, async (traceHeaders) => {
       headers = traceHeaders;
       return { statusCode: 200, error: null };
     });
+    attempt.end();
     await flushTracing();
-    const [attempt] = exporter.getFinishedSpans();
-    expect(headers.traceparent).toBe(
-      `00-${attempt.spanContext().traceId}-${attempt.spanContext().spanId}-01`,
-    );
-    expect(attempt.parentSpanContext).toBeUndefined();
-    expect(attempt.links).toEqual([]);
+    expect(headers).toEqual({});
+    expect(exporter.getFinishedSpans().map((span) => span.name)).toEqual(['webhook POST', 'webhook deliver']);
+    // A trace of its own: the events carried no trace context.
+    const deliver = spanNamed('webhook deliver');
+    expect(deliver.parentSpanContext).toBeUndefined();
+    expect(deliver.links).toEqual([]);
+    expect(attempt.traceId).toBe(deliver.spanContext().traceId);
+  });
+
+  it('marks the attempt failed when it throws', async () => {
+    const attempt = DeliveryTrace.start({ eventContexts: [], attributes: {} });
+    await expect(
+      attempt.outcome('SUCCEEDED', () => Promise.reject(new Error('write failed'))),
+    ).rejects.toThrow('write failed');
+    attempt.end(new Error('write failed'));
+    await flushTracing();
+    expect(spanNamed('webhook outcome').status).toEqual({
+      code: SpanStatusCode.ERROR,
+      message: 'write failed',
+    });
+    expect(spanNamed('webhook deliver').status).toEqual({
+      code: SpanStatusCode.ERROR,
+      message: 'write failed',
+    });
   });
 });

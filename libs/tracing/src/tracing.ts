@@ -52,8 +52,8 @@ export function startTracing(
   provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': config.serviceName }),
     sampler: samplerOf(config),
-    // Spans leave within a second; a batch is one POST however many spans it holds.
-    spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1000 })],
+    // A batch is one POST however many spans it holds; shutdownTracing sends what is still buffered.
+    spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: config.batchDelayMs })],
   });
   provider.register(); // W3C trace context propagation and AsyncLocalStorage context
   return true;
@@ -169,36 +169,202 @@ export class ConsumeSpans {
 export interface AttemptResult {
   statusCode: number | null;
   error: string | null;
+  /** When its phases happened (epoch ms), as WebhookHttpSender measures them with `timed`. */
+  timings?: PhaseTimings;
+}
+
+/** The phases of an HTTP attempt in epoch milliseconds; absent = did not happen (see AttemptTimings). */
+export interface PhaseTimings {
+  start: number;
+  newConnection: boolean;
+  dnsStart?: number;
+  dnsEnd?: number;
+  connectStart?: number;
+  connectEnd?: number;
+  tlsEnd?: number;
+  requestSent?: number;
+  firstByte?: number;
+}
+
+export interface DeliveryTraceInput {
+  /** The distinct trace contexts of the request's events (traceParentsOf), the first one the parent. */
+  eventContexts: readonly SpanContext[];
+  attributes: Attributes;
+  /**
+   * A request its lane's claim just created: when the claim's transaction began (the request's
+   * created_at) and when its answer reached this dispatcher. Absent for a queued (retried) attempt.
+   */
+  claim?: { startedAt: Date; endedAt: Date };
+  /** When the request's first event was committed, when known: the lane wait runs from it to the claim. */
+  committedAt?: Date;
 }
 
 /**
- * Runs one HTTP attempt of a request inside a CLIENT span: a child of the first event's trace context
- * (so the listener sees the producer's trace id) with a link to each distinct event trace context;
- * `send` gets the `traceparent` (and `tracestate`) headers of that span to put on the request. Tracing
- * off: `send({})`, nothing else.
+ * The spans of one attempt at one request, in the trace of its first event (so the listener continues
+ * the producer's trace), each linked to every event's trace context:
+ *
+ *   <first event's context (ingestion's consume span)>
+ *   ├── lane wait      committed → claimed (when the commit time is known)
+ *   ├── lane claim     the claim's transaction → its answer here (a request just claimed)
+ *   └── webhook deliver           the attempt, links to each event; attributes webhook.*
+ *       ├── webhook sign          envelope, headers, signature
+ *       ├── webhook POST (CLIENT) its traceparent is what the request carries; events dns / connect /
+ *       │                         tls / request sent / first byte, read from the socket
+ *       └── webhook outcome       the outcome written (and the lane's next request claimed)
+ *
+ * Tracing off: every method runs its work and nothing else; traceId is null.
  */
-export async function withAttemptSpan<T extends AttemptResult>(
-  eventContexts: readonly SpanContext[],
-  attributes: Attributes,
-  send: (traceHeaders: Record<string, string>) => Promise<T>,
-): Promise<T> {
-  if (provider === undefined) return send({});
-  const links: Link[] = eventContexts.map((linked) => ({ context: linked }));
-  const parent =
-    eventContexts.length > 0 ? trace.setSpanContext(ROOT_CONTEXT, eventContexts[0]) : ROOT_CONTEXT;
-  const span = tracer().startSpan('webhook POST', { kind: SpanKind.CLIENT, attributes, links }, parent);
-  const traceHeaders: Record<string, string> = {};
-  propagation.inject(trace.setSpan(context.active(), span), traceHeaders);
-  try {
-    const result = await send(traceHeaders);
-    if (result.statusCode !== null) span.setAttribute('http.response.status_code', result.statusCode);
-    if (result.error !== null) span.setStatus({ code: SpanStatusCode.ERROR, message: result.error });
-    return result;
-  } catch (error) {
-    span.recordException(error as Error);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-    throw error;
-  } finally {
-    span.end();
+export class DeliveryTrace {
+  private constructor(
+    private readonly span: Span | undefined,
+    private readonly links: Link[],
+  ) {}
+
+  static start(input: DeliveryTraceInput): DeliveryTrace {
+    if (provider === undefined) return new DeliveryTrace(undefined, []);
+    const links: Link[] = input.eventContexts.map((linked) => ({ context: linked }));
+    const parent =
+      input.eventContexts.length > 0
+        ? trace.setSpanContext(ROOT_CONTEXT, input.eventContexts[0])
+        : ROOT_CONTEXT;
+    if (input.claim !== undefined) {
+      const claimStart = input.claim.startedAt.getTime();
+      // The database's clock began the claim, this host's clock received it: never end before the start.
+      const claimEnd = Math.max(claimStart, input.claim.endedAt.getTime());
+      if (input.committedAt !== undefined) {
+        const waited = input.committedAt.getTime();
+        tracer()
+          .startSpan(
+            'lane wait',
+            { startTime: Math.min(waited, claimStart), links, attributes: input.attributes },
+            parent,
+          )
+          .end(claimStart);
+      }
+      tracer()
+        .startSpan('lane claim', { startTime: claimStart, links, attributes: input.attributes }, parent)
+        .end(claimEnd);
+    }
+    const span = tracer().startSpan('webhook deliver', { attributes: input.attributes, links }, parent);
+    return new DeliveryTrace(span, links);
+  }
+
+  /** The attempt's trace id (recorded with the attempt); null when tracing is off. */
+  get traceId(): string | null {
+    return this.span?.spanContext().traceId ?? null;
+  }
+
+  /** Runs the attempt with its span active: log lines within carry its trace id. */
+  run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.span === undefined) return work();
+    return context.with(trace.setSpan(context.active(), this.span), work);
+  }
+
+  /** Builds and signs the request in a `webhook sign` span. */
+  sign<T>(build: () => T): T {
+    if (this.span === undefined) return build();
+    const span = tracer().startSpan('webhook sign', {}, this.context());
+    try {
+      return build();
+    } finally {
+      span.end();
+    }
+  }
+
+  /**
+   * Sends the request in the CLIENT span: `send` gets that span's `traceparent`/`tracestate` headers,
+   * or none when `propagate` is false (the webhook turned them off). The attempt's phases become span
+   * events at the times they happened.
+   */
+  async post<T extends AttemptResult>(
+    propagate: boolean,
+    send: (traceHeaders: Record<string, string>) => Promise<T>,
+  ): Promise<T> {
+    if (this.span === undefined) return send({});
+    const span = tracer().startSpan(
+      'webhook POST',
+      { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'POST' }, links: this.links },
+      this.context(),
+    );
+    const traceHeaders: Record<string, string> = {};
+    if (propagate) propagation.inject(trace.setSpan(ROOT_CONTEXT, span), traceHeaders);
+    try {
+      const result = await send(traceHeaders);
+      if (result.statusCode !== null) span.setAttribute('http.response.status_code', result.statusCode);
+      if (result.error !== null) span.setStatus({ code: SpanStatusCode.ERROR, message: result.error });
+      if (result.timings !== undefined) addPhaseEvents(span, result.timings);
+      return result;
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  /** Writes the attempt's outcome in a `webhook outcome` span (its status an attribute). */
+  async outcome<T>(status: string, write: () => Promise<T>): Promise<T> {
+    if (this.span === undefined) return write();
+    this.span.setAttribute('webhook.delivery.status', status);
+    const span = tracer().startSpan(
+      'webhook outcome',
+      { attributes: { 'webhook.delivery.status': status } },
+      this.context(),
+    );
+    try {
+      return await write();
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  /** Ends the attempt's span; an error that ended the attempt marks it failed. */
+  end(error?: unknown): void {
+    if (this.span === undefined) return;
+    if (error !== undefined) {
+      this.span.recordException(error as Error);
+      this.span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+    }
+    this.span.end();
+  }
+
+  private context() {
+    return trace.setSpan(ROOT_CONTEXT, this.span!);
+  }
+}
+
+/**
+ * The phases as span events at the instants they happened, each with its duration in milliseconds:
+ * `dns` (lookup), `connect` (TCP), `tls` (handshake), `request sent`, `first byte` (from the request
+ * sent, or from the start when that is unknown). A reused connection has only the last two.
+ */
+function addPhaseEvents(span: Span, timings: PhaseTimings): void {
+  span.setAttribute('network.connection.reused', !timings.newConnection);
+  const ms = (from: number, to: number) => Math.round((to - from) * 1000) / 1000;
+  if (timings.dnsStart !== undefined && timings.dnsEnd !== undefined) {
+    span.addEvent('dns', { 'duration.ms': ms(timings.dnsStart, timings.dnsEnd) }, timings.dnsEnd);
+  }
+  if (timings.connectStart !== undefined && timings.connectEnd !== undefined) {
+    const from = Math.max(timings.connectStart, timings.dnsEnd ?? timings.connectStart);
+    span.addEvent('connect', { 'duration.ms': ms(from, timings.connectEnd) }, timings.connectEnd);
+  }
+  if (timings.connectEnd !== undefined && timings.tlsEnd !== undefined) {
+    span.addEvent('tls', { 'duration.ms': ms(timings.connectEnd, timings.tlsEnd) }, timings.tlsEnd);
+  }
+  if (timings.requestSent !== undefined) {
+    span.addEvent(
+      'request sent',
+      { 'duration.ms': ms(timings.start, timings.requestSent) },
+      timings.requestSent,
+    );
+  }
+  if (timings.firstByte !== undefined) {
+    const from = timings.requestSent ?? timings.start;
+    span.addEvent('first byte', { 'duration.ms': ms(from, timings.firstByte) }, timings.firstByte);
   }
 }

@@ -3,6 +3,7 @@ export * from './crypto/legacy-secret-rewriter';
 export * from './database/advisory-locks';
 export * from './database/run-once-job';
 export * from './database/retry-on-deadlock';
+export * from './database/returned-rows';
 export * from './database/data-source-options';
 export * from './database/database.module';
 export * from './database/run-migrations-locked';

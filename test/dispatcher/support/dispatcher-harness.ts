@@ -59,3 +59,25 @@ export async function startDispatcher(env: Record<string, string>): Promise<Runn
     close: () => app.close(),
   };
 }
+
+/**
+ * Records every job `dispatcher` puts on its delivery queue (add and addBulk still run): a test can
+ * then say which work went through Bull, whatever became of the job since.
+ */
+export function recordJobsQueuedBy(
+  dispatcher: RunningDispatcher,
+  into: Array<{ name: string; data: unknown }>,
+): void {
+  const { queue } = dispatcher;
+  const addBulk = queue.addBulk.bind(queue);
+  jest.spyOn(queue, 'addBulk').mockImplementation((jobs) => {
+    for (const job of jobs) into.push({ name: job.name ?? '__default__', data: job.data });
+    return addBulk(jobs);
+  });
+  const add = queue.add.bind(queue) as (...args: unknown[]) => ReturnType<Queue['add']>;
+  jest.spyOn(queue, 'add').mockImplementation(((...args: unknown[]) => {
+    const named = typeof args[0] === 'string';
+    into.push({ name: named ? (args[0] as string) : '__default__', data: named ? args[1] : args[0] });
+    return add(...args);
+  }) as Queue['add']);
+}

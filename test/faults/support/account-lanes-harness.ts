@@ -15,6 +15,7 @@ import {
   type TestListener,
 } from '@lms/testing';
 import type { Kafka, Producer } from 'kafkajs';
+import { OPEN_DELIVERY_STATUSES_SQL } from '@lms/webhook-domain';
 import { DeliveryLedger, type LedgerSummary } from './delivery-ledger';
 import { DELIVERY_TIMEOUT_MS, DISPATCH_CONCURRENCY } from './fault-harness';
 
@@ -134,7 +135,7 @@ export class AccountLanesHarness {
       'no open delivery and no busy lane',
       async () => {
         const [row] = await this.stack.query<{ open: string }>(
-          `SELECT (SELECT count(*) FROM deliveries WHERE status IN ('PENDING', 'RETRYING'))
+          `SELECT (SELECT count(*) FROM deliveries WHERE status IN ${OPEN_DELIVERY_STATUSES_SQL})
                 + (SELECT count(*) FROM lanes WHERE busy) AS open`,
         );
         return Number(row.open) === 0;

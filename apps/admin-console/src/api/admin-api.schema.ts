@@ -110,6 +110,8 @@ export type CreateWebhookDto = {
   maxInFlight?: number;
   /** The most real-time events one request carries (non-real-time requests carry up to BATCH_MAX_EVENTS). A request leaves at once with what is waiting: one event at low load, more under a backlog. */
   maxEventsPerRequest?: number;
+  /** Requests carry the W3C traceparent/tracestate headers of their attempt when tracing is on; false leaves them out */
+  traceContextHeaders?: boolean;
 };
 
 export type DeliveryAttemptResponse = {
@@ -120,6 +122,8 @@ export type DeliveryAttemptResponse = {
   error: string | null;
   /** First KiB of the answer */
   responseSnippet: string | null;
+  /** The trace id of the attempt's span (OpenTelemetry), null when the dispatcher did not trace it */
+  traceId: string | null;
 };
 
 export type DeliveryDetailResponse = {
@@ -291,6 +295,8 @@ export type UpdateWebhookDto = {
   maxInFlight?: number;
   /** The most real-time events one request carries (non-real-time requests carry up to BATCH_MAX_EVENTS). A request leaves at once with what is waiting: one event at low load, more under a backlog. */
   maxEventsPerRequest?: number;
+  /** false leaves the W3C traceparent/tracestate headers out of its requests; true sends them */
+  traceContextHeaders?: boolean;
 };
 
 export type WebhookAuthenticationDto = {
@@ -325,6 +331,8 @@ export type WebhookDetailResponse = {
   maxInFlight: number;
   /** The most real-time events one request carries (non-real-time requests carry up to BATCH_MAX_EVENTS). A request leaves at once with what is waiting: one event at low load, more under a backlog. */
   maxEventsPerRequest: number;
+  /** Requests carry the traceparent/tracestate headers of their attempt */
+  traceContextHeaders: boolean;
   createdAt: string;
   updatedAt: string;
   /** Its REALTIME and BATCH lanes, in that order: what waits, what is on its way, what blocks */
@@ -348,6 +356,8 @@ export type WebhookResponse = {
   maxInFlight: number;
   /** The most real-time events one request carries (non-real-time requests carry up to BATCH_MAX_EVENTS). A request leaves at once with what is waiting: one event at low load, more under a backlog. */
   maxEventsPerRequest: number;
+  /** Requests carry the traceparent/tracestate headers of their attempt */
+  traceContextHeaders: boolean;
   createdAt: string;
   updatedAt: string;
 };

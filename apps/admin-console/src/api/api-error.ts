@@ -64,6 +64,7 @@ export const FORM_FIELDS = [
   'maxInFlight',
   'maxEventsPerRequest',
   'rateLimitPerSecond',
+  'traceContextHeaders',
   'from',
   'to',
 ] as const;

@@ -96,6 +96,7 @@ export function DeliveryDetails({
               <th scope="col">{t('colDuration')}</th>
               <th scope="col">{t('colError')}</th>
               <th scope="col">{t('colResponse')}</th>
+              <th scope="col">{t('colTraceId')}</th>
             </tr>
           </thead>
           <tbody>
@@ -114,6 +115,10 @@ export function DeliveryDetails({
                   ) : (
                     t('none')
                   )}
+                </td>
+                {/* The id to look the attempt up by in the trace backend (tracing on). */}
+                <td className="mono" translate="no">
+                  {attempt.traceId ?? t('none')}
                 </td>
               </tr>
             ))}

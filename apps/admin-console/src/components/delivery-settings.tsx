@@ -16,10 +16,14 @@ interface DeliverySettingsProps {
   onChange: (values: Partial<FormValues>) => void;
 }
 
-/** Activation status, and under Advanced the lane settings (open by itself when one of them is refused). */
+/**
+ * Activation status, and under Advanced the lane settings and the trace context headers switch (open
+ * by itself when one of them is refused).
+ */
 export function DeliverySettings({ values, errors, ids, onChange }: DeliverySettingsProps) {
   const { t } = useI18n();
-  const advancedRefused = NUMBER_FIELDS.some((key) => errors.fields[key]);
+  const advancedRefused =
+    NUMBER_FIELDS.some((key) => errors.fields[key]) || errors.fields.traceContextHeaders !== undefined;
   return (
     <>
       <div className="field switch-field">
@@ -60,6 +64,22 @@ export function DeliverySettings({ values, errors, ids, onChange }: DeliverySett
             <FieldError id={ids.error(key)} messages={errors.fields[key]} />
           </div>
         ))}
+        <div className="field switch-field">
+          <input
+            id={ids.control('traceContextHeaders')}
+            type="checkbox"
+            role="switch"
+            className="switch"
+            checked={values.traceContextHeaders}
+            {...fieldAria(errors, ids, 'traceContextHeaders', ids.hint('traceContextHeaders'))}
+            onChange={(event) => onChange({ traceContextHeaders: event.target.checked })}
+          />
+          <label htmlFor={ids.control('traceContextHeaders')}>{t('traceContextHeaders')}</label>
+          <p id={ids.hint('traceContextHeaders')} className="hint">
+            {t('traceContextHeadersHint')}
+          </p>
+          <FieldError id={ids.error('traceContextHeaders')} messages={errors.fields.traceContextHeaders} />
+        </div>
       </details>
     </>
   );

@@ -23,6 +23,7 @@ const saved: WebhookDetail = {
   rateLimitPerSecond: 10,
   maxInFlight: 1,
   maxEventsPerRequest: 1,
+  traceContextHeaders: true,
   createdAt: '2026-01-01T00:00:00Z',
   updatedAt: '2026-01-01T00:00:00Z',
   lanes: [],
@@ -45,7 +46,9 @@ describe('the webhook form state', () => {
       events: ['CI_STATS'],
       active: false,
       maxInFlight: 4,
+      traceContextHeaders: true,
     });
+    expect(createBody({ ...values, traceContextHeaders: false }).traceContextHeaders).toBe(false);
   });
 
   it('sends on Edit only the delivery settings that changed; an emptied rate limit is null', () => {
@@ -53,12 +56,24 @@ describe('the webhook form state', () => {
     const body = updateBody(values, saved);
     expect(body).toMatchObject({ rateLimitPerSecond: null, maxEventsPerRequest: 5 });
     expect(body).not.toHaveProperty('maxInFlight');
+    expect(body).not.toHaveProperty('traceContextHeaders');
     // Empty password on a saved BASIC webhook keeps the stored one.
     expect(body.authentication).toEqual({ type: 'BASIC', username: 'hr' });
     expect(updateBody({ ...valuesOf(saved), password: 'new' }, saved).authentication).toEqual({
       type: 'BASIC',
       username: 'hr',
       password: 'new',
+    });
+  });
+
+  it('sends the trace context headers switch on Edit when it was turned, off or back on', () => {
+    expect(updateBody({ ...valuesOf(saved), traceContextHeaders: false }, saved)).toMatchObject({
+      traceContextHeaders: false,
+    });
+    const off = { ...saved, traceContextHeaders: false };
+    expect(valuesOf(off).traceContextHeaders).toBe(false);
+    expect(updateBody({ ...valuesOf(off), traceContextHeaders: true }, off)).toMatchObject({
+      traceContextHeaders: true,
     });
   });
 

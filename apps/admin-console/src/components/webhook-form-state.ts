@@ -20,6 +20,7 @@ export interface FormValues {
   maxInFlight: string;
   maxEventsPerRequest: string;
   rateLimitPerSecond: string;
+  traceContextHeaders: boolean;
 }
 
 export const NUMBER_FIELDS = ['maxInFlight', 'maxEventsPerRequest', 'rateLimitPerSecond'] as const;
@@ -59,6 +60,7 @@ export const EMPTY_VALUES: FormValues = {
   maxInFlight: '',
   maxEventsPerRequest: '',
   rateLimitPerSecond: '',
+  traceContextHeaders: true,
 };
 
 export const INITIAL_FORM: FormState = {
@@ -109,6 +111,7 @@ export function valuesOf(webhook: WebhookDetail): FormValues {
     maxInFlight: numberText(webhook.maxInFlight),
     maxEventsPerRequest: numberText(webhook.maxEventsPerRequest),
     rateLimitPerSecond: numberText(webhook.rateLimitPerSecond),
+    traceContextHeaders: webhook.traceContextHeaders,
   };
 }
 
@@ -125,7 +128,7 @@ export function validateNumbers(values: FormValues): FormField[] {
 export function createBody(values: FormValues): WebhookInput {
   const numbers: Partial<Record<NumberField, number>> = {};
   for (const key of NUMBER_FIELDS) if (values[key].trim() !== '') numbers[key] = Number(values[key].trim());
-  return { ...commonBody(values, undefined), ...numbers };
+  return { ...commonBody(values, undefined), ...numbers, traceContextHeaders: values.traceContextHeaders };
 }
 
 /**
@@ -140,6 +143,8 @@ export function updateBody(values: FormValues, saved: WebhookDetail): WebhookCha
     if (text !== '') changes[key] = Number(text);
     else if (key === 'rateLimitPerSecond') changes.rateLimitPerSecond = null;
   }
+  if (values.traceContextHeaders !== saved.traceContextHeaders)
+    changes.traceContextHeaders = values.traceContextHeaders;
   return changes;
 }
 

@@ -97,6 +97,9 @@ export const en = {
   maxEventsPerRequestHint: 'The most real-time events one request carries.',
   rateLimitPerSecond: 'Rate limit per second',
   rateLimitHint: 'Requests per second to this target; empty for no limit.',
+  traceContextHeaders: 'Send trace context headers',
+  traceContextHeadersHint:
+    'Requests carry the W3C traceparent and tracestate of their attempt (when tracing is on), so a listener that traces continues the trace.',
   testWebhook: 'Test Webhook',
   testing: 'Sending a test event…',
   save: 'Save',
@@ -152,6 +155,7 @@ export const en = {
   colDuration: 'Duration',
   colError: 'Error',
   colResponse: 'Response snippet',
+  colTraceId: 'Trace ID',
   durationMs: '{ms} ms',
   redeliver: 'Redeliver',
   redelivered: {

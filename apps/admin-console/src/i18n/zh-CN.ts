@@ -95,6 +95,9 @@ export const zhCN: Messages = {
   maxEventsPerRequestHint: '一个请求最多携带的实时事件数。',
   rateLimitPerSecond: '每秒速率限制',
   rateLimitHint: '每秒发往此目标的请求数；留空表示不限制。',
+  traceContextHeaders: '发送链路追踪头',
+  traceContextHeadersHint:
+    '请求携带本次尝试的 W3C 链路追踪上下文头（启用追踪时），支持追踪的接收方可延续同一条链路。',
   testWebhook: '测试 Webhook',
   testing: '正在发送测试事件…',
   save: '保存',
@@ -150,6 +153,7 @@ export const zhCN: Messages = {
   colDuration: '耗时',
   colError: '错误',
   colResponse: '响应片段',
+  colTraceId: '追踪 ID',
   durationMs: '{ms} 毫秒',
   redeliver: '重新投递',
   redelivered: { other: '已排队重新投递：{count} 个事件追加到通道末尾。' },

@@ -1,7 +1,7 @@
 import { Metrics } from '@lms/observability';
 import { buildExampleEvent } from '@lms/payload-schemas';
 import type { WebhookSubscriptionCache } from '../subscriptions/webhook-subscription-cache';
-import type { IngestedBatch, LaneRepository, WokenLane } from '@lms/webhook-domain';
+import type { IngestedBatch, LaneAppendRepository, WokenLane } from '@lms/webhook-domain';
 import { EventIngestionService } from './event-ingestion.service';
 import type { SourcedEvent } from './sourced-event';
 
@@ -50,7 +50,7 @@ function serviceWith(repository: RefusingRepository, metrics = new Metrics()): E
     subscriptionsOf: async () => new Map(),
   };
   return new EventIngestionService(
-    repository as unknown as LaneRepository,
+    repository as unknown as LaneAppendRepository,
     subscriptions as WebhookSubscriptionCache,
     metrics,
   );

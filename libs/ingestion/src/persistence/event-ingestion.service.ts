@@ -1,6 +1,11 @@
 import { Metrics } from '@lms/observability';
 import { Injectable, Logger } from '@nestjs/common';
-import { LaneRepository, type IngestedBatch, type LaneTarget, type WokenLane } from '@lms/webhook-domain';
+import {
+  LaneAppendRepository,
+  type IngestedBatch,
+  type LaneTarget,
+  type WokenLane,
+} from '@lms/webhook-domain';
 import { WebhookSubscriptionCache } from '../subscriptions/webhook-subscription-cache';
 import type { SourcedEvent } from './sourced-event';
 
@@ -42,7 +47,7 @@ export class EventIngestionService {
   private readonly logger = new Logger(EventIngestionService.name);
 
   constructor(
-    private readonly lanes: LaneRepository,
+    private readonly lanes: LaneAppendRepository,
     private readonly subscriptions: WebhookSubscriptionCache,
     private readonly metrics: Metrics,
   ) {}

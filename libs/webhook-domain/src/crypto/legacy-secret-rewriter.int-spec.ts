@@ -3,6 +3,7 @@ import { createTestDatabase, insertWebhookRow, type TestDatabase } from '@lms/te
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../database/data-source-options';
 import { runMigrationsLocked } from '../database/run-migrations-locked';
+import { LaneAppendRepository } from '../lanes/lane-append.repository';
 import { LaneRepository } from '../lanes/lane.repository';
 import { WebhookRepository } from '../webhooks/webhook.repository';
 import { LegacySecretRewriter } from './legacy-secret-rewriter';
@@ -31,7 +32,10 @@ describe('LegacySecretRewriter (real Postgres)', () => {
     ).initialize();
     await runMigrationsLocked(dataSource);
     const lanes = new LaneRepository(dataSource);
-    rewriter = new LegacySecretRewriter(new WebhookRepository(dataSource, lanes), cipher);
+    rewriter = new LegacySecretRewriter(
+      new WebhookRepository(dataSource, lanes, new LaneAppendRepository(dataSource)),
+      cipher,
+    );
   });
   afterAll(async () => {
     await dataSource?.destroy();
@@ -107,7 +111,11 @@ describe('LegacySecretRewriter (real Postgres)', () => {
 
   it('does not undo a change made after the value was read (compare-and-set)', async () => {
     const basic = await insertWebhook(legacyEncrypt(key, 'old'), null);
-    const repository = new WebhookRepository(dataSource, new LaneRepository(dataSource));
+    const repository = new WebhookRepository(
+      dataSource,
+      new LaneRepository(dataSource),
+      new LaneAppendRepository(dataSource),
+    );
     const [legacy] = await repository.legacyCiphertexts(dataSource.manager);
     const changedMeanwhile = cipher.encrypt('changed by an admin', {
       webhookId: basic.id,

@@ -26,6 +26,8 @@ export interface DeliveryAttemptView {
   statusCode: number | null;
   error: string | null;
   responseSnippet: string | null;
+  /** The trace id of the attempt's span: where to look in the trace backend; null when not traced. */
+  traceId: string | null;
 }
 
 export interface DeliveryDetailView extends DeliverySummaryView {

@@ -1,22 +1,19 @@
-import { DynamicModule, Module, Type } from '@nestjs/common';
-import { LaneRepository } from '../lanes/lane.repository';
+import { DynamicModule, Module } from '@nestjs/common';
+import { LaneAppendRepository } from '../lanes/lane-append.repository';
 import { DeliveryLogRepository } from './delivery-log.repository';
 import { DELIVERY_LOG_OPTIONS, DeliveryLogService, type DeliveryLogOptions } from './delivery-log.service';
-import { DeliveryWakeUp } from './delivery-wake-up';
 
-export interface DeliveryLogModuleOptions extends DeliveryLogOptions {
-  /** How to wake the dispatcher (the app's queue); keeps this lib free of the queue technology. */
-  wakeUp: Type<DeliveryWakeUp>;
-  /** Modules the wake-up class needs (e.g. the registered Bull queue). */
-  imports?: DynamicModule['imports'];
-}
+/**
+ * No wake-up port: redeliver and replay add to lanes through LaneAppendRepository, whose statement announces
+ * the touched lanes on lmsw_lane_wake at commit (the dispatchers' sweep is the net).
+ */
+export type DeliveryLogModuleOptions = DeliveryLogOptions;
 
 @Module({})
 export class DeliveryLogModule {
   static forRoot(options: DeliveryLogModuleOptions): DynamicModule {
     return {
       module: DeliveryLogModule,
-      imports: options.imports ?? [],
       providers: [
         {
           provide: DELIVERY_LOG_OPTIONS,
@@ -25,9 +22,8 @@ export class DeliveryLogModule {
             maxPendingEventsPerWebhook: options.maxPendingEventsPerWebhook,
           } satisfies DeliveryLogOptions,
         },
-        { provide: DeliveryWakeUp, useClass: options.wakeUp },
         DeliveryLogRepository,
-        LaneRepository,
+        LaneAppendRepository,
         DeliveryLogService,
       ],
       exports: [DeliveryLogService],

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { DeliveryKind, DeliveryStatus } from '../entities';
+import { isOpenDeliveryStatus, type DeliveryKind, type DeliveryStatus } from '../entities/delivery.entity';
 import type { DeliveryCursor } from './delivery-cursor';
 import type { DeliveryAttemptView, DeliveryListFilter, DeliverySummaryView } from './delivery-log-views';
 
@@ -177,8 +177,9 @@ export class DeliveryLogRepository {
       status_code: number | null;
       error: string | null;
       response_snippet: string | null;
+      trace_id: string | null;
     }> = await this.dataSource.query(
-      `SELECT attempt_number, started_at, duration_ms, status_code, error, response_snippet
+      `SELECT attempt_number, started_at, duration_ms, status_code, error, response_snippet, trace_id
          FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt_number`,
       [deliveryId],
     );
@@ -189,6 +190,7 @@ export class DeliveryLogRepository {
       statusCode: row.status_code,
       error: row.error,
       responseSnippet: row.response_snippet,
+      traceId: row.trace_id,
     }));
   }
 
@@ -285,7 +287,7 @@ export class DeliveryLogRepository {
 }
 
 function toSummary(row: DeliveryRow): DeliverySummaryView {
-  const open = row.status === 'PENDING' || row.status === 'RETRYING';
+  const open = isOpenDeliveryStatus(row.status);
   return {
     id: row.id,
     webhookId: row.webhook_id,

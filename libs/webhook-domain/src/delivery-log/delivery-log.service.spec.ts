@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { DomainError, DomainErrorCode } from '../errors/domain-error';
-import type { LaneKey, LaneRepository, WokenLane } from '../lanes/lane.repository';
+import type { LaneAppendRepository } from '../lanes/lane-append.repository';
+import type { LaneKey, WokenLane } from '../lanes/lane-key';
 import { RedeliverCommand, ReplayCommand } from './delivery-log-commands';
 import { decodeDeliveryCursor, encodeDeliveryCursor, type DeliveryCursor } from './delivery-cursor';
 import type { DeliveryAttemptView, DeliveryListFilter, DeliverySummaryView } from './delivery-log-views';
@@ -11,7 +12,6 @@ import type {
   StoredEnvelopeEvent,
 } from './delivery-log.repository';
 import { DeliveryLogService } from './delivery-log.service';
-import type { DeliveryWakeUp } from './delivery-wake-up';
 
 const ACCOUNT = 1010;
 const OTHER_ACCOUNT = 2020;
@@ -100,6 +100,7 @@ class FakeDeliveryLog {
         statusCode: 500,
         error: 'HTTP 500',
         responseSnippet: '',
+        traceId: null,
       },
     ];
   }
@@ -139,7 +140,7 @@ class FakeDeliveryLog {
 }
 
 /** Appends into the caller's transaction; every append into an idle lane wakes it. */
-class FakeLanes implements Pick<LaneRepository, 'append'> {
+class FakeLanes implements Pick<LaneAppendRepository, 'append'> {
   async append(
     manager: EntityManager,
     lane: LaneKey,
@@ -152,42 +153,22 @@ class FakeLanes implements Pick<LaneRepository, 'append'> {
   }
 }
 
-class FakeWakeUp implements DeliveryWakeUp {
-  readonly woken: WokenLane[][] = [];
-  constructor(
-    private readonly log: string[],
-    private readonly failure?: Error,
-  ) {}
-  async wakeLanes(lanes: readonly WokenLane[]): Promise<void> {
-    this.log.push('wake');
-    this.woken.push([...lanes]);
-    if (this.failure) throw this.failure;
-  }
-}
-
-function serviceWith(
-  options: { maxReplayEvents?: number; maxPendingEventsPerWebhook?: number; wakeUpFails?: boolean } = {},
-) {
+function serviceWith(options: { maxReplayEvents?: number; maxPendingEventsPerWebhook?: number } = {}) {
   const log = new FakeDeliveryLog();
   log.webhooks.set(HOOK, {
     accountId: ACCOUNT,
     status: 'ACTIVE',
     events: ['COURSE_COMPLETED', 'GRADE_POSTED'],
   });
-  const wakeUp = new FakeWakeUp(
-    log.calls,
-    options.wakeUpFails ? new Error('Connection is closed.') : undefined,
-  );
   const service = new DeliveryLogService(
     log as unknown as DeliveryLogRepository,
-    new FakeLanes() as unknown as LaneRepository,
-    wakeUp,
+    new FakeLanes() as unknown as LaneAppendRepository,
     {
       maxReplayEvents: options.maxReplayEvents ?? 100,
       maxPendingEventsPerWebhook: options.maxPendingEventsPerWebhook ?? 10,
     },
   );
-  return { service, log, wakeUp };
+  return { service, log };
 }
 
 function finishedDelivery(overrides: Partial<StoredDelivery> = {}): StoredDelivery {
@@ -311,8 +292,8 @@ describe('DeliveryLogService.get', () => {
 describe('DeliveryLogService.redeliver', () => {
   const redeliver = () => RedeliverCommand.create({ actor, deliveryId: DELIVERY });
 
-  it('appends the delivery’s events to the end of its lane as a redelivery, commits, then wakes the lane', async () => {
-    const { service, log, wakeUp } = serviceWith();
+  it('appends the delivery’s events to the end of its lane as a redelivery, in one transaction (which announces the lane)', async () => {
+    const { service, log } = serviceWith();
     log.deliveries.set(DELIVERY, finishedDelivery());
 
     await expect(service.redeliver(redeliver())).resolves.toEqual({
@@ -329,9 +310,9 @@ describe('DeliveryLogService.redeliver', () => {
         redeliveryOf: DELIVERY,
       },
     ]);
-    // The cap is counted under the webhook's backlog lock; the lane is woken only after the commit.
-    expect(log.calls).toEqual([`lock ${HOOK}`, `count pending of ${HOOK} up to 11`, 'commit', 'wake']);
-    expect(wakeUp.woken).toEqual([[{ webhookId: HOOK, kind: 'REALTIME', activation: 'tx-REALTIME' }]]);
+    // The cap is counted under the webhook's backlog lock; nothing after the commit: the append's own
+    // statement announced the lane (test/admin-api/delivery-log.e2e-spec.ts hears it).
+    expect(log.calls).toEqual([`lock ${HOOK}`, `count pending of ${HOOK} up to 11`, 'commit']);
   });
 
   it.each([
@@ -351,7 +332,7 @@ describe('DeliveryLogService.redeliver', () => {
       `The events of delivery ${DELIVERY} are no longer retained`,
     ],
   ])('refuses a delivery %s and adds nothing', async (_, delivery, message) => {
-    const { service, log, wakeUp } = serviceWith();
+    const { service, log } = serviceWith();
     log.deliveries.set(DELIVERY, delivery);
 
     const refused = await refusal(service.redeliver(redeliver()));
@@ -359,7 +340,6 @@ describe('DeliveryLogService.redeliver', () => {
     expect(refused.code).toBe(DomainErrorCode.DELIVERY_NOT_REDELIVERABLE);
     expect(refused.message).toBe(message);
     expect(log.committed.appended).toEqual([]);
-    expect(wakeUp.woken).toEqual([]);
   });
 
   it('refuses, adding nothing, when the events would take the webhook’s waiting events past the cap', async () => {
@@ -387,23 +367,14 @@ describe('DeliveryLogService.redeliver', () => {
 
     expect((await refusal(service.redeliver(redeliver()))).code).toBe(DomainErrorCode.DELIVERY_NOT_FOUND);
   });
-
-  it('still answers QUEUED when the wake-up cannot be queued (the relay will)', async () => {
-    const { service, log, wakeUp } = serviceWith({ wakeUpFails: true });
-    log.deliveries.set(DELIVERY, finishedDelivery());
-
-    await expect(service.redeliver(redeliver())).resolves.toMatchObject({ status: 'QUEUED' });
-    expect(wakeUp.woken).toHaveLength(1);
-    expect(log.committed.appended).toHaveLength(1);
-  });
 });
 
 describe('DeliveryLogService.replay', () => {
   const replay = (fromMs = 1_000, toMs = 2_000) =>
     ReplayCommand.create({ actor, webhookId: HOOK, fromMs, toMs });
 
-  it('appends real-time events released and the others for the batch release, records the replay and wakes the lanes', async () => {
-    const { service, log, wakeUp } = serviceWith();
+  it('appends real-time events released and the others for the batch release, records the replay, in one transaction', async () => {
+    const { service, log } = serviceWith();
     log.candidates = [
       { eventPk: 1, realtime: true },
       { eventPk: 2, realtime: false },
@@ -429,13 +400,6 @@ describe('DeliveryLogService.replay', () => {
       'find waiting replay',
       `count pending of ${HOOK} up to 11`,
       'commit',
-      'wake',
-    ]);
-    expect(wakeUp.woken).toEqual([
-      [
-        { webhookId: HOOK, kind: 'REALTIME', activation: 'tx-REALTIME' },
-        { webhookId: HOOK, kind: 'BATCH', activation: 'tx-BATCH' },
-      ],
     ]);
   });
 
@@ -450,7 +414,7 @@ describe('DeliveryLogService.replay', () => {
   });
 
   it('refuses the same replay while its events still wait, adding and recording nothing', async () => {
-    const { service, log, wakeUp } = serviceWith();
+    const { service, log } = serviceWith();
     log.candidates = [{ eventPk: 1, realtime: true }];
     log.waiting = { replayId: 'r-1', createdAt: new Date('2026-03-01T09:00:00Z'), eventCount: 1 };
 
@@ -458,7 +422,6 @@ describe('DeliveryLogService.replay', () => {
 
     expect(refused.code).toBe(DomainErrorCode.REPLAY_ALREADY_QUEUED);
     expect(log.committed).toEqual({ appended: [], replays: [] });
-    expect(wakeUp.woken).toEqual([]);
   });
 
   it('refuses, adding nothing, a replay that would take the webhook’s waiting events past the cap', async () => {
@@ -474,7 +437,7 @@ describe('DeliveryLogService.replay', () => {
   });
 
   it('answers 0 for an empty range and records no replay', async () => {
-    const { service, log, wakeUp } = serviceWith();
+    const { service, log } = serviceWith();
 
     await expect(service.replay(replay())).resolves.toEqual({
       count: 0,
@@ -482,7 +445,6 @@ describe('DeliveryLogService.replay', () => {
       batchedEvents: 0,
     });
     expect(log.committed).toEqual({ appended: [], replays: [] });
-    expect(wakeUp.woken).toEqual([]);
   });
 
   it.each([

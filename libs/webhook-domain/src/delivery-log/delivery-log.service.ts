@@ -1,8 +1,9 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { serializeEnvelope } from '@lms/http-delivery';
+import { isOpenDeliveryStatus } from '../entities/delivery.entity';
 import { DomainError } from '../errors/domain-error';
-import { LaneRepository, type WokenLane } from '../lanes/lane.repository';
+import { LaneAppendRepository } from '../lanes/lane-append.repository';
 import type { RedeliverCommand, ReplayCommand } from './delivery-log-commands';
 import { decodeDeliveryCursor, encodeDeliveryCursor } from './delivery-cursor';
 import type {
@@ -13,7 +14,6 @@ import type {
   ReplayResult,
 } from './delivery-log-views';
 import { DeliveryLogRepository } from './delivery-log.repository';
-import { DeliveryWakeUp } from './delivery-wake-up';
 
 export const DELIVERY_LOG_OPTIONS = Symbol('DELIVERY_LOG_OPTIONS');
 
@@ -30,15 +30,12 @@ export interface DeliveryLogOptions {
 export const DEFAULT_MAX_REPLAY_EVENTS = 10_000;
 export const DEFAULT_MAX_PENDING_EVENTS_PER_WEBHOOK = 50_000;
 
-/** What an admin sees of deliveries and what they can re-send. Postgres first, queue second. */
+/** What an admin sees of deliveries and what they can re-send; the commit that adds work announces it. */
 @Injectable()
 export class DeliveryLogService {
-  private readonly logger = new Logger(DeliveryLogService.name);
-
   constructor(
     private readonly deliveries: DeliveryLogRepository,
-    private readonly lanes: LaneRepository,
-    private readonly wakeUp: DeliveryWakeUp,
+    private readonly lanes: LaneAppendRepository,
     @Optional()
     @Inject(DELIVERY_LOG_OPTIONS)
     private readonly options: DeliveryLogOptions = {
@@ -92,15 +89,16 @@ export class DeliveryLogService {
   /**
    * Sends a finished delivery's events again: they are appended to the end of the webhook's lane (as
    * one request, `redeliveryOf` the original; the original keeps its history), so they wait their turn
-   * behind what the lane already holds. Committed before the queue is told; a lost wake-up is
-   * re-queued by the relay. Refused when it would take the webhook's waiting events past the cap.
+   * behind what the lane already holds. The commit itself announces the lane to the dispatchers
+   * (LaneAppendRepository.append); if none hears it, their lane sweep claims it. Refused when it would take
+   * the webhook's waiting events past the cap.
    */
   async redeliver(command: RedeliverCommand): Promise<RedeliveryResult> {
     const { actor, deliveryId } = command;
-    const { woken, eventCount } = await this.deliveries.transaction(async (manager) => {
+    const eventCount = await this.deliveries.transaction(async (manager) => {
       const original = await this.deliveries.findOne(actor.accountId, deliveryId, manager);
       if (!original) throw DomainError.deliveryNotFound(deliveryId);
-      if (original.status === 'PENDING' || original.status === 'RETRYING') {
+      if (isOpenDeliveryStatus(original.status)) {
         throw DomainError.notRedeliverable(
           `Delivery ${deliveryId} is still ${original.status}; it is being delivered already`,
         );
@@ -121,9 +119,8 @@ export class DeliveryLogService {
         eventPks,
         { releaseNow: true, redeliveryOf: deliveryId },
       );
-      return { woken: appended.woken, eventCount: appended.appended };
+      return appended.appended;
     });
-    await this.wake(woken);
     return { redeliveryOf: deliveryId, status: 'QUEUED', eventCount };
   }
 
@@ -155,18 +152,14 @@ export class DeliveryLogService {
     }
     const realtime = candidates.filter((event) => event.realtime).map((event) => event.eventPk);
     const batched = candidates.filter((event) => !event.realtime).map((event) => event.eventPk);
-    const woken = await this.deliveries.transaction(async (manager) => {
+    await this.deliveries.transaction(async (manager) => {
       // In turn with the webhook's other replays and redeliveries, so each sees what the last one added.
       await this.deliveries.lockWebhookBacklog(manager, webhookId);
       const earlier = await this.deliveries.waitingReplay(manager, actor.accountId, webhookId, fromMs, toMs);
       if (earlier) throw DomainError.replayAlreadyQueued(earlier);
       await this.assertRoomFor(manager, webhookId, candidates.length);
-      const toRealtime = await this.lanes.append(manager, { webhookId, kind: 'REALTIME' }, realtime, {
-        releaseNow: true,
-      });
-      const toBatch = await this.lanes.append(manager, { webhookId, kind: 'BATCH' }, batched, {
-        releaseNow: false,
-      });
+      await this.lanes.append(manager, { webhookId, kind: 'REALTIME' }, realtime, { releaseNow: true });
+      await this.lanes.append(manager, { webhookId, kind: 'BATCH' }, batched, { releaseNow: false });
       if (candidates.length > 0) {
         await this.deliveries.recordReplay(manager, {
           accountId: actor.accountId,
@@ -177,9 +170,7 @@ export class DeliveryLogService {
           sub: actor.sub,
         });
       }
-      return [...toRealtime.woken, ...toBatch.woken];
     });
-    await this.wake(woken);
     return {
       count: realtime.length + batched.length,
       realtimeEvents: realtime.length,
@@ -193,18 +184,6 @@ export class DeliveryLogService {
     const pending = await this.deliveries.pendingEvents(manager, webhookId, cap + 1);
     if (pending + requested > cap) {
       throw DomainError.pendingEventsLimitReached({ webhookId, pending, requested, cap });
-    }
-  }
-
-  private async wake(lanes: WokenLane[]): Promise<void> {
-    if (lanes.length === 0) return;
-    try {
-      await this.wakeUp.wakeLanes(lanes);
-    } catch (error) {
-      // Postgres already holds the items and the busy lanes; the outbox relay queues the wake-up. Late, not lost.
-      this.logger.warn(
-        `could not wake ${lanes.length} lanes (the relay will): ${error instanceof Error ? error.message : String(error)}`,
-      );
     }
   }
 }

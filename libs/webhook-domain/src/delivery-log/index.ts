@@ -3,5 +3,4 @@ export * from './delivery-log-commands';
 export * from './delivery-log-views';
 export * from './delivery-log.module';
 export * from './delivery-log.service';
-export * from './delivery-wake-up';
 export { DeliveryLogRepository, type StoredEnvelopeEvent } from './delivery-log.repository';

@@ -22,4 +22,8 @@ export class DeliveryAttempt {
 
   @Column({ name: 'response_snippet', type: 'text', nullable: true })
   responseSnippet: string | null;
+
+  /** The trace id of the attempt's span (tracing); null when the dispatcher did not trace it. */
+  @Column({ name: 'trace_id', type: 'text', nullable: true })
+  traceId: string | null;
 }

@@ -8,7 +8,14 @@ export type DeliveryKind = 'REALTIME' | 'BATCH';
  * SUCCEEDED, DEAD (gave up; last_error says why), CANCELLED (cancelled_by says who): final.
  */
 export type DeliveryStatus = 'PENDING' | 'RETRYING' | 'SUCCEEDED' | 'DEAD' | 'CANCELLED';
+/** Open: a request still to be sent or retried. Everything that asks "is it open?" asks this. */
 export const OPEN_DELIVERY_STATUSES: readonly DeliveryStatus[] = ['PENDING', 'RETRYING'];
+/** OPEN_DELIVERY_STATUSES as a SQL list, for `status IN ${OPEN_DELIVERY_STATUSES_SQL}`: `('PENDING', 'RETRYING')`. */
+export const OPEN_DELIVERY_STATUSES_SQL = `(${OPEN_DELIVERY_STATUSES.map((status) => `'${status}'`).join(', ')})`;
+
+export function isOpenDeliveryStatus(status: DeliveryStatus): boolean {
+  return OPEN_DELIVERY_STATUSES.includes(status);
+}
 
 @Entity({ name: 'deliveries' })
 export class Delivery {

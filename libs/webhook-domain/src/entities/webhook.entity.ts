@@ -43,6 +43,10 @@ export class Webhook {
   @Column({ name: 'rate_limit_per_second', type: 'integer', nullable: true })
   rateLimitPerSecond: number | null;
 
+  /** Its requests carry the W3C `traceparent`/`tracestate` of their attempt (when tracing is on). */
+  @Column({ name: 'trace_context_headers', type: 'boolean', default: true })
+  traceContextHeaders: boolean;
+
   /** Requests of one lane outstanding at once: 1 keeps the lane in order (each waits for the previous). */
   @Column({ name: 'max_in_flight', type: 'integer' })
   maxInFlight: number;

@@ -3,13 +3,9 @@ import { createTestDatabase, insertWebhookRow, type TestDatabase } from '@lms/te
 import { Client, type Notification } from 'pg';
 import { DataSource } from 'typeorm';
 import { WEBHOOK_DOMAIN_MIGRATIONS } from '../migrations';
-import {
-  LANE_WAKE_CHANNEL,
-  LaneRepository,
-  type DeliveryOutcome,
-  type IngestedEvent,
-  type LaneKey,
-} from './lane.repository';
+import { LANE_WAKE_CHANNEL, LaneAppendRepository, type IngestedEvent } from './lane-append.repository';
+import type { LaneKey } from './lane-key';
+import { LaneRepository, type DeliveryOutcome } from './lane.repository';
 
 const ACCOUNT = 5151;
 const MAX_EVENTS = 100;
@@ -24,6 +20,7 @@ describe('lane protocol v2/v3: claim, and record-and-claim in one round trip', (
   let database: TestDatabase;
   let dataSource: DataSource;
   let lanes: LaneRepository;
+  let appends: LaneAppendRepository;
   let sequence = 0;
 
   beforeAll(async () => {
@@ -37,6 +34,7 @@ describe('lane protocol v2/v3: claim, and record-and-claim in one round trip', (
     await dataSource.initialize();
     await dataSource.runMigrations();
     lanes = new LaneRepository(dataSource);
+    appends = new LaneAppendRepository(dataSource);
   });
 
   afterAll(async () => {
@@ -77,7 +75,7 @@ describe('lane protocol v2/v3: claim, and record-and-claim in one round trip', (
   }
 
   async function ingest(lane: LaneKey, events: IngestedEvent[]): Promise<void> {
-    await lanes.storeIngestedBatch(
+    await appends.storeIngestedBatch(
       events,
       events.map((event, order) => ({
         accountId: event.accountId,
@@ -275,7 +273,7 @@ describe('lane protocol v2/v3: claim, and record-and-claim in one round trip', (
     await lanes.recordAndClaim([outcome(original.deliveryId, lane, 'DEAD')], MAX_EVENTS, MAX_BYTES);
     const fresh = lmsEvent();
     await dataSource.transaction(async (manager) => {
-      await lanes.append(
+      await appends.append(
         manager,
         lane,
         pks.map((row) => Number(row.id)),
@@ -343,7 +341,7 @@ describe('lane protocol v2/v3: claim, and record-and-claim in one round trip', (
       await dataSource
         .transaction(async (manager) => {
           const [row] = await manager.query<Array<{ id: string }>>(`SELECT id FROM events LIMIT 1`);
-          await lanes.append(manager, other, [Number(row.id)], { releaseNow: true });
+          await appends.append(manager, other, [Number(row.id)], { releaseNow: true });
           throw new Error('roll back');
         })
         .catch(() => undefined);
@@ -406,7 +404,7 @@ describe('lane protocol v2/v3: claim, and record-and-claim in one round trip', (
     try {
       await adder.startTransaction();
       // A replay appends while the lane still holds the ingested item; it has its item id but has not committed.
-      await lanes.append(adder.manager, lane, [Number(eventPk.id)], { releaseNow: true });
+      await appends.append(adder.manager, lane, [Number(eventPk.id)], { releaseNow: true });
       let claimedAt = 0;
       const claiming = lanes.claim([lane], MAX_EVENTS, MAX_BYTES).then((requests) => {
         claimedAt = Date.now();

@@ -5,7 +5,9 @@ import { DataSource } from 'typeorm';
 import { DeliveryLanes1764500000000 } from '../migrations/1764500000000-delivery-lanes';
 import { RequestByteCap1764600000200 } from '../migrations/1764600000200-request-byte-cap';
 import { WEBHOOK_DOMAIN_MIGRATIONS } from '../migrations';
-import { LaneRepository, type IngestedEvent, type LaneKey } from './lane.repository';
+import { LaneAppendRepository, type IngestedEvent } from './lane-append.repository';
+import type { LaneKey } from './lane-key';
+import { LaneRepository } from './lane.repository';
 
 const ACCOUNT = 4242;
 const KIB = 1024;
@@ -45,12 +47,14 @@ describe('lane step: per-request byte cap', () => {
   let database: TestDatabase;
   let dataSource: DataSource;
   let lanes: LaneRepository;
+  let appends: LaneAppendRepository;
 
   beforeAll(async () => {
     database = await createTestDatabase('request_byte_cap');
     dataSource = await openDataSource(database.url, WEBHOOK_DOMAIN_MIGRATIONS);
     await dataSource.runMigrations();
     lanes = new LaneRepository(dataSource);
+    appends = new LaneAppendRepository(dataSource);
   });
 
   afterAll(async () => {
@@ -76,7 +80,7 @@ describe('lane step: per-request byte cap', () => {
 
   /** Stores the events as ingestion does (same statement), appended to the lane in this order. */
   async function ingest(lane: LaneKey, events: IngestedEvent[]): Promise<void> {
-    await lanes.storeIngestedBatch(
+    await appends.storeIngestedBatch(
       events,
       events.map((event, order) => ({
         accountId: event.accountId,
@@ -191,7 +195,7 @@ describe('lane step: per-request byte cap', () => {
     ).map((row) => Number(row.id));
     const replayed = await webhook(BATCH_MAX_EVENTS);
     await dataSource.transaction((manager) =>
-      lanes.append(manager, replayed, eventPks, { releaseNow: true }),
+      appends.append(manager, replayed, eventPks, { releaseNow: true }),
     );
 
     const created = await advance([replayed], BATCH_MAX_EVENTS, MIB);

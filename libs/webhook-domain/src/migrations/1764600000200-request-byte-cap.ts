@@ -55,7 +55,7 @@ const ENVELOPE_BYTES = 64;
 const EVENT_FRAME_BYTES = 80;
 
 // One definition of an event's size in a request body, for the claim and for whoever appends items
-// (LaneRepository). A SQL function Postgres inlines; COALESCE reads the data only when no size is stored.
+// (LaneAppendRepository). A SQL function Postgres inlines; COALESCE reads the data only when no size is stored.
 const LANE_EVENT_BODY_BYTES = `
   CREATE FUNCTION lane_event_body_bytes(p_data_bytes integer, p_data json, p_event_id text,
                                         p_event_name text, p_event_info text)

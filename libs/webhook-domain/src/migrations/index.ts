@@ -7,6 +7,8 @@ import { WebhookReplays1764600000400 } from './1764600000400-webhook-replays';
 import { LaneEngineV21764700000000 } from './1764700000000-lane-engine-v2';
 import { EventTraceContext1764700000500 } from './1764700000500-event-trace-context';
 import { LaneProtocolV31764800000000 } from './1764800000000-lane-protocol-v3';
+import { TraceContextColumns1764800000300 } from './1764800000300-trace-context-columns';
+import { ClaimReceivedAt1764800000400 } from './1764800000400-claim-received-at';
 import { PartitionedDeliveryLog1764800000500 } from './1764800000500-partitioned-delivery-log';
 
 /** Listed, not globbed: bundled builds have no migrations folder to scan. Append new ones at the end. */
@@ -20,5 +22,7 @@ export const WEBHOOK_DOMAIN_MIGRATIONS = [
   LaneEngineV21764700000000,
   EventTraceContext1764700000500,
   LaneProtocolV31764800000000,
+  TraceContextColumns1764800000300,
+  ClaimReceivedAt1764800000400,
   PartitionedDeliveryLog1764800000500,
 ];

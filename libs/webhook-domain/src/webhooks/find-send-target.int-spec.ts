@@ -3,6 +3,7 @@ import { createTestDatabase, insertWebhookRow, type TestDatabase } from '@lms/te
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../database/data-source-options';
 import { runMigrationsLocked } from '../database/run-migrations-locked';
+import { LaneAppendRepository } from '../lanes/lane-append.repository';
 import { LaneRepository } from '../lanes/lane.repository';
 import { WebhookRepository } from './webhook.repository';
 
@@ -18,7 +19,11 @@ describe('WebhookRepository.findSendTarget (real Postgres)', () => {
       buildDataSourceOptions({ url: database.url, poolSize: 2, migrateOnBoot: true }, 'send-target-test'),
     ).initialize();
     await runMigrationsLocked(dataSource);
-    webhooks = new WebhookRepository(dataSource, new LaneRepository(dataSource));
+    webhooks = new WebhookRepository(
+      dataSource,
+      new LaneRepository(dataSource),
+      new LaneAppendRepository(dataSource),
+    );
   });
   afterAll(async () => {
     await dataSource?.destroy();
@@ -45,6 +50,7 @@ describe('WebhookRepository.findSendTarget (real Postgres)', () => {
       status: 'ACTIVE',
       deleted: false,
       rateLimitPerSecond: 25,
+      traceContextHeaders: true,
       credentials: {
         webhookId: id,
         authType: 'SIGNATURE',
@@ -65,6 +71,7 @@ describe('WebhookRepository.findSendTarget (real Postgres)', () => {
       basicUsername: 'lms',
       basicPasswordEnc: 'v2:password',
       status: 'INACTIVE',
+      traceContextHeaders: false,
       deletedAt: new Date(),
     });
     expect(await webhooks.findSendTarget(id)).toMatchObject({
@@ -72,6 +79,7 @@ describe('WebhookRepository.findSendTarget (real Postgres)', () => {
       status: 'INACTIVE',
       deleted: true,
       rateLimitPerSecond: null,
+      traceContextHeaders: false,
       credentials: { authType: 'BASIC', basicUsername: 'lms', basicPasswordEnc: 'v2:password', secrets: [] },
     });
     expect(await webhooks.findSendTarget(randomUUID())).toBeNull();

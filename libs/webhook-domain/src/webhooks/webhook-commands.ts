@@ -38,6 +38,8 @@ export class CreateWebhookCommand {
   readonly rateLimitPerSecond?: number | null;
   readonly maxInFlight?: number;
   readonly maxEventsPerRequest?: number;
+  /** Default true: requests carry the trace context headers of their attempt. */
+  readonly traceContextHeaders?: boolean;
 
   private constructor(fields: Fields<CreateWebhookCommand>) {
     Object.assign(this, fields);
@@ -67,6 +69,7 @@ export class UpdateWebhookCommand {
   readonly rateLimitPerSecond?: number | null;
   readonly maxInFlight?: number;
   readonly maxEventsPerRequest?: number;
+  readonly traceContextHeaders?: boolean;
 
   private constructor(fields: Fields<UpdateWebhookCommand>) {
     Object.assign(this, fields);

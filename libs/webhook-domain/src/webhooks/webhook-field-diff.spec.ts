@@ -11,6 +11,7 @@ const saved: Fields = {
   rateLimitPerSecond: null,
   maxInFlight: 1,
   maxEventsPerRequest: 100,
+  traceContextHeaders: true,
 };
 
 describe('the update field diff', () => {

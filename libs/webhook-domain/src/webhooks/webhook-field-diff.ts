@@ -10,6 +10,8 @@ const UPDATABLE_FIELDS = [
   // The lane reads both when it next advances: a change applies from the next request on.
   'maxInFlight',
   'maxEventsPerRequest',
+  // The dispatcher's webhook cache is evicted on the change: from the next attempt on.
+  'traceContextHeaders',
 ] as const satisfies ReadonlyArray<keyof Webhook>;
 
 export type UpdatableField = (typeof UPDATABLE_FIELDS)[number];

@@ -80,6 +80,7 @@ function webhook(overrides: Partial<Webhook> = {}): Webhook {
     rateLimitPerSecond: null,
     maxInFlight: 1,
     maxEventsPerRequest: 100,
+    traceContextHeaders: true,
     failingSince: null,
     createdAt: new Date('2026-01-01T00:00:00Z'),
     updatedAt: new Date('2026-01-01T00:00:00Z'),

@@ -1,3 +1,5 @@
+import { LaneAppendRepository } from '../lanes/lane-append.repository';
+import { LaneReadModel } from '../lanes/lane-read-model';
 import { LaneRepository } from '../lanes/lane.repository';
 import { DynamicModule, Module } from '@nestjs/common';
 import { LegacySecretRewriter } from '../crypto/legacy-secret-rewriter';
@@ -21,6 +23,8 @@ export class WebhookManagementModule {
         { provide: SecretCipher, useFactory: () => new SecretCipher(options.secretsKey) },
         { provide: TargetUrlPolicy, useFactory: () => new TargetUrlPolicy(options.targets) },
         LaneRepository,
+        LaneAppendRepository,
+        LaneReadModel,
         WebhookRepository,
         WebhookLifecycle,
         WebhookCredentialsReader,

@@ -5,7 +5,7 @@ import { EntityManager } from 'typeorm';
 import { SecretCipher } from '../crypto/secret-cipher';
 import type { AuditLogEntry, Webhook } from '../entities';
 import { DomainError } from '../errors/domain-error';
-import { LaneRepository } from '../lanes/lane.repository';
+import { LaneReadModel } from '../lanes/lane-read-model';
 import { TargetUrlPolicy } from './target-url-policy';
 import {
   MAX_EVENTS_PER_REQUEST,
@@ -35,7 +35,7 @@ const AUDIT_TRAIL_LIMIT = 500;
 export class WebhookManagementService {
   constructor(
     private readonly webhooks: WebhookRepository,
-    private readonly lanes: LaneRepository,
+    private readonly lanes: LaneReadModel,
     private readonly targets: TargetUrlPolicy,
     private readonly cipher: SecretCipher,
     private readonly lifecycle: WebhookLifecycle,
@@ -94,6 +94,7 @@ export class WebhookManagementService {
       rateLimitPerSecond: command.rateLimitPerSecond ?? null,
       maxInFlight: command.maxInFlight ?? MAX_IN_FLIGHT.default,
       maxEventsPerRequest: command.maxEventsPerRequest ?? MAX_EVENTS_PER_REQUEST.default,
+      traceContextHeaders: command.traceContextHeaders ?? true,
       failingSince: null,
       createdAt: now,
       updatedAt: now,
@@ -152,6 +153,7 @@ export class WebhookManagementService {
           rateLimitPerSecond: command.rateLimitPerSecond,
           maxInFlight: command.maxInFlight,
           maxEventsPerRequest: command.maxEventsPerRequest,
+          traceContextHeaders: command.traceContextHeaders,
         };
         const changedPlainFields = changedFields(webhook, fieldChanges);
         if (

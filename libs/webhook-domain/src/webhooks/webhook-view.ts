@@ -1,5 +1,5 @@
 import type { Webhook, WebhookAuthType, WebhookStatus } from '../entities';
-import type { LaneView } from '../lanes/lane.repository';
+import type { LaneView } from '../lanes/lane-read-model';
 
 /** A webhook as admins see it: never a password or a secret. */
 export interface WebhookView {
@@ -15,6 +15,7 @@ export interface WebhookView {
   rateLimitPerSecond: number | null;
   maxInFlight: number;
   maxEventsPerRequest: number;
+  traceContextHeaders: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -47,6 +48,7 @@ export function toWebhookView(webhook: Webhook): WebhookView {
     rateLimitPerSecond: webhook.rateLimitPerSecond,
     maxInFlight: webhook.maxInFlight,
     maxEventsPerRequest: webhook.maxEventsPerRequest,
+    traceContextHeaders: webhook.traceContextHeaders,
     createdAt: webhook.createdAt,
     updatedAt: webhook.updatedAt,
   };

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { ADVISORY_LOCK } from '../database/advisory-locks';
 import { AuditLogEntry, type AuditAction, Webhook, WebhookSecret, type WebhookStatus } from '../entities';
+import { LaneAppendRepository } from '../lanes/lane-append.repository';
 import { LaneRepository } from '../lanes/lane.repository';
 import type { StoredWebhookCredentials } from './webhook-credentials-reader';
 
@@ -34,6 +35,8 @@ export interface StoredSendTarget {
   status: WebhookStatus;
   deleted: boolean;
   rateLimitPerSecond: number | null;
+  /** Its requests carry the attempt's `traceparent`/`tracestate`. */
+  traceContextHeaders: boolean;
   /** Every secret, expired or not, oldest first: a rotated-out one signs until it expires. */
   credentials: StoredWebhookCredentials;
 }
@@ -45,6 +48,7 @@ interface SendTargetRow {
   status: WebhookStatus;
   deleted_at: Date | null;
   rate_limit_per_second: number | null;
+  trace_context_headers: boolean;
   auth_type: StoredWebhookCredentials['authType'];
   basic_username: string | null;
   basic_password_enc: string | null;
@@ -57,6 +61,7 @@ export class WebhookRepository {
   constructor(
     @InjectDataSource() readonly dataSource: DataSource,
     private readonly lanes: LaneRepository,
+    private readonly laneAppends: LaneAppendRepository,
   ) {}
 
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
@@ -154,7 +159,7 @@ export class WebhookRepository {
   async findSendTarget(webhookId: string): Promise<StoredSendTarget | null> {
     const rows: SendTargetRow[] = await this.dataSource.query(
       `SELECT w.id, w.account_id, w.target_url, w.status, w.deleted_at, w.rate_limit_per_second, w.auth_type,
-              w.basic_username, w.basic_password_enc,
+              w.basic_username, w.basic_password_enc, w.trace_context_headers,
               (SELECT json_agg(json_build_object('secret_enc', s.secret_enc, 'expires_at', s.expires_at)
                                ORDER BY s.created_at)
                  FROM webhook_secrets s WHERE s.webhook_id = w.id) AS secrets
@@ -170,6 +175,7 @@ export class WebhookRepository {
       status: row.status,
       deleted: row.deleted_at !== null,
       rateLimitPerSecond: row.rate_limit_per_second,
+      traceContextHeaders: row.trace_context_headers,
       credentials: {
         webhookId: row.id,
         authType: row.auth_type,
@@ -216,7 +222,7 @@ export class WebhookRepository {
     cancelledBy: string,
   ): Promise<number> {
     const cancelled = await this.lanes.cancelOpenDeliveries(manager, [...webhookIds], cancelledBy);
-    await this.lanes.dropPending(manager, webhookIds);
+    await this.laneAppends.dropPending(manager, webhookIds);
     return cancelled;
   }
 

@@ -41,6 +41,14 @@ export class DeliveryAttemptResponse {
   @ApiProperty({ nullable: true, type: String, example: 'TIMEOUT: headers' }) error: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'First KiB of the answer' })
   responseSnippet: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: '4bf92f3577b34da6a3ce929d0e0e4736',
+    description:
+      "The trace id of the attempt's span (OpenTelemetry), null when the dispatcher did not trace it",
+  })
+  traceId: string | null;
 }
 
 export class DeliveryDetailResponse extends DeliverySummaryResponse {

@@ -75,6 +75,15 @@ export class CreateWebhookDto {
   @MaxEventsPerRequestRules()
   maxEventsPerRequest?: number;
 
+  @ApiPropertyOptional({
+    default: true,
+    description:
+      'Requests carry the W3C traceparent/tracestate headers of their attempt when tracing is on; false leaves them out',
+  })
+  @IsOptionalNotNull()
+  @IsBoolean()
+  traceContextHeaders?: boolean;
+
   toCommand(actor: AdminActor): CreateWebhookCommand {
     return CreateWebhookCommand.create({
       actor,
@@ -87,6 +96,7 @@ export class CreateWebhookDto {
       rateLimitPerSecond: this.rateLimitPerSecond,
       maxInFlight: this.maxInFlight,
       maxEventsPerRequest: this.maxEventsPerRequest,
+      traceContextHeaders: this.traceContextHeaders,
     });
   }
 }

@@ -72,6 +72,13 @@ export class UpdateWebhookDto {
   @MaxEventsPerRequestRules()
   maxEventsPerRequest?: number;
 
+  @ApiPropertyOptional({
+    description: 'false leaves the W3C traceparent/tracestate headers out of its requests; true sends them',
+  })
+  @IsOptionalNotNull()
+  @IsBoolean()
+  traceContextHeaders?: boolean;
+
   toCommand(actor: AdminActor, webhookId: string): UpdateWebhookCommand {
     return UpdateWebhookCommand.create({
       actor,
@@ -85,6 +92,7 @@ export class UpdateWebhookDto {
       rateLimitPerSecond: this.rateLimitPerSecond,
       maxInFlight: this.maxInFlight,
       maxEventsPerRequest: this.maxEventsPerRequest,
+      traceContextHeaders: this.traceContextHeaders,
     });
   }
 }

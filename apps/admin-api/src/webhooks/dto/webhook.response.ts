@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { LANE_VIEW_MAX_IN_FLIGHT } from '@lms/webhook-domain';
+import { LANE_VIEW_MAX_IN_FLIGHT, OPEN_DELIVERY_STATUSES } from '@lms/webhook-domain';
 import { MAX_EVENTS_PER_REQUEST_API, MAX_IN_FLIGHT_API } from './webhook-field-rules';
 
 export class WebhookAuthenticationResponse {
@@ -24,6 +24,8 @@ export class WebhookResponse {
   @ApiProperty({ nullable: true, type: 'integer' }) rateLimitPerSecond: number | null;
   @ApiProperty(MAX_IN_FLIGHT_API) maxInFlight: number;
   @ApiProperty(MAX_EVENTS_PER_REQUEST_API) maxEventsPerRequest: number;
+  @ApiProperty({ description: 'Requests carry the traceparent/tracestate headers of their attempt' })
+  traceContextHeaders: boolean;
   @ApiProperty() createdAt: Date;
   @ApiProperty() updatedAt: Date;
 }
@@ -31,7 +33,7 @@ export class WebhookResponse {
 export class LaneRequestResponse {
   @ApiProperty({ format: 'uuid', description: 'GET /deliveries/{id} has its events and attempts' })
   deliveryId: string;
-  @ApiProperty({ enum: ['PENDING', 'RETRYING'] }) status: string;
+  @ApiProperty({ enum: [...OPEN_DELIVERY_STATUSES] }) status: string;
   @ApiProperty({ type: 'integer', example: 1 }) eventCount: number;
   @ApiProperty({ type: 'integer', example: 0 }) attemptCount: number;
   @ApiProperty({ description: 'When it is (re)sent' }) nextAttemptAt: Date;

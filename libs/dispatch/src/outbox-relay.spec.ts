@@ -1,9 +1,9 @@
-import type { IngestionConfig } from '@lms/config';
+import type { DispatcherConfig } from '@lms/config';
 import { Metrics } from '@lms/observability';
 import { ADVISORY_LOCK, type LaneRepository, type WokenLane } from '@lms/webhook-domain';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { DataSource, QueryRunner } from 'typeorm';
-import type { DeliveryEnqueuer } from '../queue/delivery-enqueuer';
+import type { DeliveryEnqueuer } from './delivery-enqueuer';
 import { OutboxRelay } from './outbox-relay';
 
 /**
@@ -71,7 +71,7 @@ class FakeLanes implements Pick<LaneRepository, 'stuckLanes'> {
   }
 }
 
-const CONFIG = { relayIntervalMs: 5_000, relayGraceMs: 30_000 } as IngestionConfig;
+const CONFIG = { relayIntervalMs: 5_000, relayGraceMs: 30_000 } as DispatcherConfig;
 
 function relayWith(parts: {
   connection?: FakeConnection;
