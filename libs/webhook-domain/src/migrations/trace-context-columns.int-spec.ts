@@ -23,8 +23,10 @@ describe('migration TraceContextColumns1764800000300', () => {
   const columns = async () =>
     (
       await source.query<Array<{ name: string }>>(
+        // Partitions (delivery_attempts is partitioned by day) carry their parent's columns.
         `SELECT table_name || '.' || column_name AS name FROM information_schema.columns
-          WHERE column_name IN ('trace_id', 'trace_context_headers') ORDER BY 1`,
+          WHERE column_name IN ('trace_id', 'trace_context_headers')
+            AND table_name NOT IN (SELECT relname FROM pg_class WHERE relispartition) ORDER BY 1`,
       )
     ).map((row) => row.name);
   const laneClaimReadsLaneItems = async () => {
