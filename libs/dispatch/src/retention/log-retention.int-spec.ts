@@ -225,6 +225,29 @@ describe('LogRetention (partitioned delivery log)', () => {
     ]);
   });
 
+  it('leaves a day whose tables it cannot lock within a second to the next run, and drops it then', async () => {
+    const oldDay = utcDay(-12);
+    await dataSource.query(`SELECT log_partitions_create($1::date)`, [oldDay]);
+    const event = await insertEvent('busy-day', 12);
+    const delivery = await insertDelivery(event, 'SUCCEEDED', 12);
+    // A dispatcher's transaction writing the log (its outcome statement) holds the tables meanwhile.
+    const writer = dataSource.createQueryRunner();
+    await writer.connect();
+    try {
+      await writer.startTransaction();
+      await writer.query(`UPDATE deliveries SET updated_at = now() WHERE id = $1`, [delivery]);
+      const busy = await retention.runOnce();
+      expect(busy).toMatchObject({ partitionsDropped: [], partitionsDeferred: [oldDay] });
+      await writer.commitTransaction();
+    } finally {
+      await writer.release();
+    }
+    expect(await exists(partitionName('deliveries', oldDay))).toBe(true);
+
+    expect((await retention.runOnce())?.partitionsDropped).toEqual([oldDay]);
+    expect(await exists(partitionName('deliveries', oldDay))).toBe(false);
+  });
+
   it('does nothing while another replica holds the retention lock', async () => {
     const holder = dataSource.createQueryRunner();
     await holder.connect();
