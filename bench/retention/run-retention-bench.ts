@@ -4,10 +4,12 @@
 // (and after the VACUUM that row deletes need before their space is reused).
 //   RETENTION_BENCH_EVENTS=100000 npm run bench:retention   smaller, for development
 //   RETENTION_BENCH_LABEL=before                             names the results file (default: latest)
+//   RETENTION_BENCH_MIGRATE=1   seeds before the partitioned log, then times its migration: retention
+//                               then runs on the migrated rows (random ids: the default partitions)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PrivatePostgres, repositoryRoot } from '@lms/testing';
-import { buildDataSourceOptions } from '@lms/webhook-domain';
+import { buildDataSourceOptions, WEBHOOK_DOMAIN_MIGRATIONS } from '@lms/webhook-domain';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { runRetention, RETENTION_IMPLEMENTATION } from './retention-run';
@@ -25,6 +27,7 @@ async function main(): Promise<void> {
   const oldEvents = Number(process.env.RETENTION_BENCH_EVENTS ?? 1_000_000);
   const plan = { oldEvents, recentEvents: Math.round(oldEvents / 20), eventsPerRequest: 2, oldAgeDays: 8 };
   const label = process.env.RETENTION_BENCH_LABEL ?? 'latest';
+  const migrateAfterSeed = process.env.RETENTION_BENCH_MIGRATE === '1';
   // Autovacuum off: the dead tuples a run leaves are counted, not cleaned away mid-measurement (in
   // production autovacuum then spends the I/O this bench reports as the VACUUM step).
   const server = await PrivatePostgres.start({ settings: { autovacuum: 'off', max_wal_size: `'4GB'` } });
@@ -34,9 +37,15 @@ async function main(): Promise<void> {
     await admin.query('CREATE DATABASE retention_bench');
     await admin.end();
     const url = server.urlFor('retention_bench');
-    const dataSource = await new DataSource(
-      buildDataSourceOptions({ url, poolSize: 4, migrateOnBoot: true }, 'retention-bench'),
-    ).initialize();
+    const options = buildDataSourceOptions({ url, poolSize: 4, migrateOnBoot: true }, 'retention-bench');
+    const dataSource = await new DataSource({
+      ...options,
+      migrations: migrateAfterSeed
+        ? WEBHOOK_DOMAIN_MIGRATIONS.filter(
+            (migration) => migration.name !== 'PartitionedDeliveryLog1764800000500',
+          )
+        : options.migrations,
+    }).initialize();
     const sql = new Client({ connectionString: url });
     await sql.connect();
     try {
@@ -51,6 +60,15 @@ async function main(): Promise<void> {
       const seedStarted = Date.now();
       await seedDeliveredHistory(sql, plan);
       console.log(`seeded ${plan.oldEvents + plan.recentEvents} events in ${Date.now() - seedStarted} ms`);
+      let migrationMs: number | undefined;
+      if (migrateAfterSeed) {
+        const migrator = await new DataSource(options).initialize();
+        const migrationStarted = Date.now();
+        await migrator.runMigrations();
+        migrationMs = Date.now() - migrationStarted;
+        await migrator.destroy();
+        console.log(`PartitionedDeliveryLog migration over the seeded rows: ${migrationMs} ms`);
+      }
       await sql.query('VACUUM ANALYZE');
       await sql.query('CHECKPOINT');
       const before = await snapshot(sql);
@@ -74,6 +92,7 @@ async function main(): Promise<void> {
         measuredAt: new Date().toISOString(),
         postgres: (await sql.query<{ v: string }>('SHOW server_version')).rows[0].v,
         plan,
+        migrationMs,
         outcome,
         retentionMs: Math.round(retentionMs),
         walBytes,
