@@ -25,6 +25,7 @@ describe('tracing off loads no OpenTelemetry SDK', () => {
   it('with no endpoint the SDK and exporters stay unloaded; with one they load', () => {
     expect(sdkModulesLoaded({})).toEqual([]);
     expect(sdkModulesLoaded({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' })).toEqual([
+      'exporter-trace-otlp-http',
       'exporter-trace-otlp-proto',
       'sdk-trace-node',
     ]);
