@@ -136,6 +136,22 @@ describe('admin API: the OpenAPI document is lint-clean and describes what the s
     }
   });
 
+  it('documents the readiness probe as terminus defines it: the health check result on 200 and on 503', () => {
+    // The shared HealthController leaves Swagger out (the dispatcher and ingestion never load it); the
+    // admin API adds terminus's definitions to its own document.
+    const responses = document.paths['/health/ready'].get.responses;
+    expect(Object.keys(responses).sort()).toEqual(['200', '503']);
+    for (const [code, status] of [
+      ['200', 'ok'],
+      ['503', 'error'],
+    ]) {
+      expect(responses[code].content['application/json'].schema.properties.status).toMatchObject({
+        type: 'string',
+        example: status,
+      });
+    }
+  });
+
   it('types the fields the server types: nullable strings and integers, instants as text or epoch ms', () => {
     const create = document.components.schemas.CreateWebhookDto.properties;
     expect(create.description).toMatchObject({ type: 'string', nullable: true });

@@ -15,3 +15,4 @@ export * from './private-postgres';
 export * from './private-redis';
 export * from './otlp-receiver';
 export * from './lane-wake-announcements';
+export * from './migrated-data-source';

@@ -9,8 +9,9 @@ import {
   insertWebhookRow,
   waitFor,
   type TestDatabase,
+  openMigratedDataSource,
 } from '@lms/testing';
-import { LaneAppendRepository, LaneRepository, WEBHOOK_DOMAIN_MIGRATIONS } from '@lms/webhook-domain';
+import { LaneAppendRepository, LaneRepository } from '@lms/webhook-domain';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import Bull, { type Queue } from 'bull';
 import { Client } from 'pg';
@@ -36,14 +37,7 @@ describe('OutboxRelay (real Postgres and Redis)', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('outbox_relay');
-    dataSource = new DataSource({
-      type: 'postgres',
-      url: database.url,
-      migrations: WEBHOOK_DOMAIN_MIGRATIONS,
-      migrationsTableName: 'schema_migrations',
-    });
-    await dataSource.initialize();
-    await dataSource.runMigrations();
+    dataSource = await openMigratedDataSource(database);
     sql = new Client({ connectionString: database.url });
     await sql.connect();
     queue = new Bull(DELIVERY_QUEUE, {

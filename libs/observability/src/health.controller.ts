@@ -20,7 +20,10 @@ export class HealthController {
 
   /** Every dependency answers: route traffic / hand partitions to it only if this passes. */
   @Get('ready')
-  @HealthCheck()
+  // No Swagger here: terminus would load @nestjs/swagger (~30 MB resident) into every app that has it
+  // installed, the dispatcher and ingestion included; the admin API documents the route itself
+  // (documentHealthCheck in its openapi-document.ts).
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
   ready() {
     return this.health.check(
       this.readiness.list().map((probe) => async () => {

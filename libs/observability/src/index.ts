@@ -7,3 +7,4 @@ export * from './readiness-probe';
 export * from './readiness-probes';
 export * from './close-on-signals';
 export * from './config-flag-report';
+export * from './health.controller';

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { Kafka, logLevel } from 'kafkajs';
+import type * as KafkaJs from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { ReadinessProbe } from './readiness-probe';
 
@@ -21,7 +21,10 @@ export function redisProbe(url: string): ReadinessProbe {
   };
 }
 
+/** Only ingestion checks the broker: kafkajs (~14 MB resident) loads when a Kafka probe is made. */
 export function kafkaProbe(brokers: string[]): ReadinessProbe {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Kafka, logLevel } = require('kafkajs') as typeof KafkaJs;
   const admin = new Kafka({
     clientId: 'lms-webhooks-readiness',
     brokers,

@@ -1,5 +1,6 @@
 import { ConfigValidationError } from '@lms/config';
-import { loadTracingConfig, samplerOf } from './index';
+import { loadTracingConfig } from './index';
+import { samplerOf } from './tracing-sdk';
 
 describe('loadTracingConfig', () => {
   it('is off without an endpoint, whatever else is set', () => {

@@ -11,21 +11,9 @@ import {
   type SpanContext,
   type Tracer,
 } from '@opentelemetry/api';
-import { OTLPTraceExporter as OtlpHttpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BatchSpanProcessor,
-  NodeTracerProvider,
-  ParentBasedSampler,
-  TraceIdRatioBasedSampler,
-  type Sampler,
-  type SpanExporter,
-} from '@opentelemetry/sdk-trace-node';
+import type { NodeTracerProvider, SpanExporter } from '@opentelemetry/sdk-trace-node';
 import { formatTraceParent, parseTraceParent, recordHeader } from './trace-context';
-import { loadTracingConfig, type TracingConfig } from './tracing-config';
+import { loadTracingConfig } from './tracing-config';
 
 const TRACER_NAME = 'lms-webhooks';
 let provider: NodeTracerProvider | undefined;
@@ -44,18 +32,10 @@ export function startTracing(
   if (provider !== undefined) return true;
   const config = loadTracingConfig(serviceName, env);
   if (config.tracesUrl === undefined) return false;
-  const exporter =
-    options.exporter ??
-    (config.protocol === 'http/json'
-      ? new OtlpHttpJsonExporter({ url: config.tracesUrl })
-      : new OtlpProtobufExporter({ url: config.tracesUrl }));
-  provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': config.serviceName }),
-    sampler: samplerOf(config),
-    // A batch is one POST however many spans it holds; shutdownTracing sends what is still buffered.
-    spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: config.batchDelayMs })],
-  });
-  provider.register(); // W3C trace context propagation and AsyncLocalStorage context
+  // The SDK and its exporters (~10 MB of resident code) load only when tracing is on.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const sdk = require('./tracing-sdk') as typeof import('./tracing-sdk');
+  provider = sdk.startTracerProvider(config, options.exporter);
   return true;
 }
 
@@ -76,23 +56,6 @@ export async function shutdownTracing(): Promise<void> {
 
 export function tracingEnabled(): boolean {
   return provider !== undefined;
-}
-
-export function samplerOf(config: Pick<TracingConfig, 'sampler' | 'samplerRatio'>): Sampler {
-  switch (config.sampler) {
-    case 'always_on':
-      return new AlwaysOnSampler();
-    case 'always_off':
-      return new AlwaysOffSampler();
-    case 'traceidratio':
-      return new TraceIdRatioBasedSampler(config.samplerRatio);
-    case 'parentbased_always_on':
-      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
-    case 'parentbased_always_off':
-      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
-    case 'parentbased_traceidratio':
-      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.samplerRatio) });
-  }
 }
 
 function tracer(): Tracer {

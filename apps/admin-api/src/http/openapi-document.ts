@@ -1,7 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { PUBLIC_ROUTE } from '@lms/observability';
+import { HealthCheck } from '@nestjs/terminus';
+import { HealthController, PUBLIC_ROUTE } from '@lms/observability';
 
 export const BEARER_SCHEME = 'bearer';
 
@@ -21,6 +22,7 @@ const MOUNTED_OPERATION_SUMMARIES: Record<string, string> = {
  * metadata the global guard reads, so the document cannot call a route public that the guard protects.
  */
 export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
+  documentHealthCheck();
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -47,6 +49,25 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
     }
   }
   return document;
+}
+
+let healthCheckDocumented = false;
+
+/**
+ * The readiness route's answers (terminus's own Swagger definitions: the health check result, 200 and
+ * 503). The shared HealthController leaves them out so that the apps without a document never load
+ * @nestjs/swagger; the admin API, which serves one, adds them here, once.
+ */
+function documentHealthCheck(): void {
+  if (healthCheckDocumented) return;
+  healthCheckDocumented = true;
+  const descriptor = Object.getOwnPropertyDescriptor(HealthController.prototype, 'ready');
+  if (descriptor)
+    HealthCheck({ noCache: false, swaggerDocumentation: true })(
+      HealthController.prototype,
+      'ready',
+      descriptor,
+    );
 }
 
 /** `Controller_method` (the default Swagger operation id) of every handler marked public. */

@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { createTestDatabase, insertWebhookRow, type TestDatabase } from '@lms/testing';
+import {
+  createTestDatabase,
+  openMigratedDataSource,
+  insertWebhookRow,
+  type TestDatabase,
+} from '@lms/testing';
 import { Client, type Notification } from 'pg';
 import { DataSource } from 'typeorm';
-import { WEBHOOK_DOMAIN_MIGRATIONS } from '../migrations';
 import { LANE_WAKE_CHANNEL, LaneAppendRepository, type IngestedEvent } from './lane-append.repository';
 import type { LaneKey } from './lane-key';
 import { LaneRepository, type DeliveryOutcome } from './lane.repository';
@@ -25,14 +29,7 @@ describe('lane protocol v2/v3: claim, and record-and-claim in one round trip', (
 
   beforeAll(async () => {
     database = await createTestDatabase('lane_protocol_v2');
-    dataSource = new DataSource({
-      type: 'postgres',
-      url: database.url,
-      migrations: WEBHOOK_DOMAIN_MIGRATIONS,
-      migrationsTableName: 'schema_migrations',
-    });
-    await dataSource.initialize();
-    await dataSource.runMigrations();
+    dataSource = await openMigratedDataSource(database);
     lanes = new LaneRepository(dataSource);
     appends = new LaneAppendRepository(dataSource);
   });

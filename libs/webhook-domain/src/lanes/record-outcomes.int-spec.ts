@@ -4,10 +4,10 @@ import {
   insertEventRow,
   insertWebhookRow,
   type TestDatabase,
+  openMigratedDataSource,
 } from '@lms/testing';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { WEBHOOK_DOMAIN_MIGRATIONS } from '../migrations';
 import { LaneRepository, type DeliveryOutcome } from './lane.repository';
 
 const NUL = '\u0000';
@@ -24,14 +24,7 @@ describe('LaneRepository.recordOutcomes: one refused outcome never fails the oth
 
   beforeAll(async () => {
     database = await createTestDatabase('record_outcomes');
-    dataSource = new DataSource({
-      type: 'postgres',
-      url: database.url,
-      migrations: WEBHOOK_DOMAIN_MIGRATIONS,
-      migrationsTableName: 'schema_migrations',
-    });
-    await dataSource.initialize();
-    await dataSource.runMigrations();
+    dataSource = await openMigratedDataSource(database);
     sql = new Client({ connectionString: database.url });
     await sql.connect();
     lanes = new LaneRepository(dataSource);
