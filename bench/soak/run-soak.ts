@@ -67,8 +67,15 @@ async function tableSamples(stack: IsolatedStack): Promise<Record<string, TableS
     autovacuum_count: string;
     autoanalyze_count: string;
   }>(
-    `SELECT relname, pg_total_relation_size(relid) AS bytes, n_live_tup, n_dead_tup, autovacuum_count, autoanalyze_count
-       FROM pg_stat_user_tables WHERE relname = ANY($1)`,
+    // A partitioned table (deliveries, delivery_attempts) counts as the sum of its partitions.
+    `SELECT t.relname, sum(pg_total_relation_size(s.relid)) AS bytes, sum(s.n_live_tup) AS n_live_tup,
+            sum(s.n_dead_tup) AS n_dead_tup, sum(s.autovacuum_count) AS autovacuum_count,
+            sum(s.autoanalyze_count) AS autoanalyze_count
+       FROM unnest($1::text[]) AS t(relname)
+       JOIN pg_stat_user_tables s
+         ON s.relid = to_regclass(t.relname)
+           OR s.relid IN (SELECT relid FROM pg_partition_tree(to_regclass(t.relname)) WHERE isleaf)
+      GROUP BY t.relname`,
     [SOAK_TABLES],
   );
   return Object.fromEntries(

@@ -154,8 +154,14 @@ export class RunProbe {
       n_tup_hot_upd: string;
       n_tup_del: string;
     }>(
-      `SELECT relname, n_dead_tup, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del
-         FROM pg_stat_user_tables WHERE relname = ANY($1) ORDER BY relname`,
+      // A partitioned table (deliveries, delivery_attempts) counts as the sum of its partitions.
+      `SELECT t.relname, sum(s.n_dead_tup) AS n_dead_tup, sum(s.n_tup_ins) AS n_tup_ins,
+              sum(s.n_tup_upd) AS n_tup_upd, sum(s.n_tup_hot_upd) AS n_tup_hot_upd, sum(s.n_tup_del) AS n_tup_del
+         FROM unnest($1::text[]) AS t(relname)
+         JOIN pg_stat_user_tables s
+           ON s.relid = to_regclass(t.relname)
+           OR s.relid IN (SELECT relid FROM pg_partition_tree(to_regclass(t.relname)) WHERE isleaf)
+        GROUP BY t.relname ORDER BY t.relname`,
       [CHURN_TABLES],
     );
     const commandstats = await this.redis.info('commandstats');
