@@ -80,14 +80,23 @@ const LANE_BOUNDS = `
     FROM lanes l LEFT JOIN deliveries d ON d.webhook_id = l.webhook_id AND d.kind = l.kind
    GROUP BY l.webhook_id, l.kind, l.claimed_upto`;
 
-const DELETE_OLD_LANE_ITEMS = chunkDelete(
-  'lane_items',
-  'id',
-  `SELECT li.id FROM lane_items li
-    WHERE li.id > $2::bigint AND li.created_at < now() - make_interval(days => $1)
-      AND li.id < (SELECT b.bound FROM retention_lane_bounds b WHERE b.webhook_id = li.webhook_id AND b.kind = li.kind)
-    ORDER BY li.id LIMIT ${CHUNK}`,
-);
+// A lane item's key is (webhook_id, kind, id) (lane-plans.sql): the chunks walk that key, lane by lane,
+// each starting after the last item the previous one deleted ($2, $3, $4), so a run stays linear.
+const DELETE_OLD_LANE_ITEMS = `
+  WITH doomed AS (
+    SELECT li.webhook_id, li.kind, li.id
+      FROM lane_items li JOIN retention_lane_bounds b ON b.webhook_id = li.webhook_id AND b.kind = li.kind
+     WHERE (li.webhook_id, li.kind, li.id) > ($2::uuid, $3::varchar, $4::bigint)
+       AND li.id < b.bound AND li.created_at < now() - make_interval(days => $1)
+     ORDER BY li.webhook_id, li.kind, li.id LIMIT ${CHUNK}
+  ),
+  gone AS (
+    DELETE FROM lane_items t USING doomed
+     WHERE (t.webhook_id, t.kind, t.id) = (doomed.webhook_id, doomed.kind, doomed.id) RETURNING t.id
+  )
+  SELECT (SELECT count(*) FROM gone)::int AS deleted,
+         (SELECT json_build_object('webhookId', d.webhook_id, 'kind', d.kind, 'id', d.id::text)
+            FROM doomed d ORDER BY d.webhook_id DESC, d.kind DESC, d.id DESC LIMIT 1) AS last`;
 
 // Events are not partitioned (their dedupe key would have to include the partition key): old events
 // no lane item names any more (so no remaining request and no lane) go row by row.
@@ -185,7 +194,7 @@ export class LogRetention implements OnApplicationBootstrap, OnModuleDestroy {
         await runner.query(`CREATE UNIQUE INDEX ON retention_lane_bounds (webhook_id, kind)`);
         await runner.query(`ANALYZE retention_lane_bounds`);
         try {
-          result.laneItems = await this.deleteInChunks(runner, DELETE_OLD_LANE_ITEMS, days, '0');
+          result.laneItems = await this.deleteLaneItemsInChunks(runner, days);
         } finally {
           await runner.query('DROP TABLE retention_lane_bounds');
         }
@@ -270,6 +279,24 @@ export class LogRetention implements OnApplicationBootstrap, OnModuleDestroy {
       }
       throw error;
     }
+  }
+
+  /** DELETE_OLD_LANE_ITEMS from the first key on, chunk after chunk; answers the rows deleted. */
+  private async deleteLaneItemsInChunks(runner: QueryRunner, days: number): Promise<number> {
+    let total = 0;
+    let after = { webhookId: NIL_UUID, kind: '', id: '0' };
+    for (let chunk = 0; chunk < MAX_CHUNKS_PER_RUN; chunk++) {
+      const [{ deleted, last }] = (await runner.query(DELETE_OLD_LANE_ITEMS, [
+        days,
+        after.webhookId,
+        after.kind,
+        after.id,
+      ])) as Array<{ deleted: number; last: typeof after | null }>;
+      total += deleted;
+      if (last === null || deleted < CHUNK) break;
+      after = last;
+    }
+    return total;
   }
 
   /** Runs a chunkDelete statement from the first key on, chunk after chunk; answers the rows deleted. */

@@ -10,6 +10,7 @@ import { LaneProtocolV31764800000000 } from './1764800000000-lane-protocol-v3';
 import { TraceContextColumns1764800000300 } from './1764800000300-trace-context-columns';
 import { ClaimReceivedAt1764800000400 } from './1764800000400-claim-received-at';
 import { PartitionedDeliveryLog1764800000500 } from './1764800000500-partitioned-delivery-log';
+import { LanePlans1764800000600 } from './1764800000600-lane-plans';
 
 /** Listed, not globbed: bundled builds have no migrations folder to scan. Append new ones at the end. */
 export const WEBHOOK_DOMAIN_MIGRATIONS = [
@@ -25,4 +26,5 @@ export const WEBHOOK_DOMAIN_MIGRATIONS = [
   TraceContextColumns1764800000300,
   ClaimReceivedAt1764800000400,
   PartitionedDeliveryLog1764800000500,
+  LanePlans1764800000600,
 ];
