@@ -118,6 +118,27 @@ describe('lane plans on a large lane log', () => {
     expect(plans.join('\n')).not.toMatch(/Hash Join|Gather|Seq Scan on (lane_items|events)\b/);
   });
 
+  it('an outcome plans and opens only the partitions its requests are in, however many days are kept', async () => {
+    await dataSource.query(
+      `SELECT log_partitions_create((current_date - g)::date) FROM generate_series(1, 10) g`,
+    );
+    const [request] = await dataSource.query<Array<{ id: string }>>(
+      `INSERT INTO deliveries (id, webhook_id, account_id, kind, status, event_count)
+       VALUES (lane_new_delivery_id(), $1, $2, 'REALTIME', 'PENDING', 1) RETURNING id`,
+      [busy, ACCOUNT],
+    );
+    const plans = await plansOf(
+      `SELECT * FROM lane_record_outcomes(ARRAY[$1::uuid], ARRAY['RETRYING'], ARRAY[now()], ARRAY[503], ARRAY['HTTP 503'],
+         ARRAY[NULL]::text[], ARRAY[now()], ARRAY[12], ARRAY[''], 5, 20, ARRAY[]::uuid[], ARRAY[]::uuid[], ARRAY[NULL]::text[])`,
+      [request.id],
+    );
+    const update = plans.find((plan) => /Update on deliveries/.test(plan)) ?? '';
+    expect(update).not.toBe('');
+    // The day partitions this plan holds: today's (where a UUIDv7 made now falls), not the other eleven.
+    const partitions = [...new Set(update.match(/deliveries_p\d{8}/g) ?? [])];
+    expect(partitions).toHaveLength(1);
+  });
+
   it('counting what waits reads each lane from its cursor on', async () => {
     const plans = await plansOf(`SELECT count(*) FROM lane_waiting_items WHERE released`, []);
     const plan = plans.join('\n');

@@ -11,6 +11,7 @@ import { TraceContextColumns1764800000300 } from './1764800000300-trace-context-
 import { ClaimReceivedAt1764800000400 } from './1764800000400-claim-received-at';
 import { PartitionedDeliveryLog1764800000500 } from './1764800000500-partitioned-delivery-log';
 import { LanePlans1764800000600 } from './1764800000600-lane-plans';
+import { OutcomePruning1764800000700 } from './1764800000700-outcome-pruning';
 
 /** Listed, not globbed: bundled builds have no migrations folder to scan. Append new ones at the end. */
 export const WEBHOOK_DOMAIN_MIGRATIONS = [
@@ -27,4 +28,5 @@ export const WEBHOOK_DOMAIN_MIGRATIONS = [
   ClaimReceivedAt1764800000400,
   PartitionedDeliveryLog1764800000500,
   LanePlans1764800000600,
+  OutcomePruning1764800000700,
 ];
