@@ -31,7 +31,7 @@ export const LANE_WAITING_ITEMS_VIEW = `
  *   whose per-item updates at each release were row versions too.
  * - `deliveries.first_item_id`/`last_item_id`: the request's events; `delivery_events` becomes a view.
  * - lane_items loses its foreign keys: an adder locks the lane row before inserting (so the lane
- *   exists), and retention removes lane items before the events they name (RetentionPurger). Each
+ *   exists), and retention removes lane items before the events they name (LogRetention). Each
  *   key was a per-row check (and a row lock on the referenced row) on the hottest insert.
  *
  * Existing rows move: each delivery's events become consumed lane items of its lane (numbered after
