@@ -255,12 +255,17 @@ export class LaneAppendRepository {
     return rows.reduce((sum, row) => sum + row.dropped, 0);
   }
 
+  /**
+   * Flips the idle ones of `lanes` to busy and announces them all. The caller's transaction already
+   * holds their rows' locks (LOCK_LANES, taken before it added their items), so they are not locked again.
+   */
   private async wake(manager: EntityManager, lanes: readonly LaneKey[]): Promise<WokenLane[]> {
     if (lanes.length === 0) return [];
     const rows = returnedRows<{ webhook_id: string; kind: DeliveryKind; activation: string; woken: boolean }>(
       await manager.query(
-        `WITH locked AS (${LOCK_LANES(`SELECT u.webhook_id, u.kind FROM unnest($1::uuid[], $2::text[]) AS u(webhook_id, kind)`)}),
-         ${WAKE_LANES(`SELECT webhook_id, kind FROM locked`)} SELECT webhook_id, kind, activation, woken FROM touched`,
+        `WITH ${WAKE_LANES(
+          `SELECT DISTINCT u.webhook_id, u.kind FROM unnest($1::uuid[], $2::text[]) AS u(webhook_id, kind)`,
+        )} SELECT webhook_id, kind, activation, woken FROM touched`,
         [lanes.map((lane) => lane.webhookId), lanes.map((lane) => lane.kind)],
       ),
     );
