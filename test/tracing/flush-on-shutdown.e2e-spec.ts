@@ -6,6 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Producer } from 'kafkajs';
+import { kafkaMessage, wireEvent } from '../ingestion/support/lms-wire.factory';
 import {
   AppProcess,
   connectLmsProducer,
@@ -76,22 +77,7 @@ describe('tracing: the spans still buffered are sent when the dispatcher stops',
       topic: kafkaNames.topic,
       messages: [
         {
-          key: String(accountId),
-          value: JSON.stringify({
-            accountId,
-            eventId: randomUUID(),
-            eventName: 'COURSE_ENROLLMENT',
-            timestamp: 1727414643000,
-            eventInfo: '1727414643000-047210-84242-0',
-            data: {
-              userId: 4279332,
-              loId: 'course:7374992',
-              loInstanceId: 'course:7376092_10250977',
-              loType: 'course',
-              enrollmentSource: 'SELF_ENROLL',
-              dateEnrolled: 1727414643,
-            },
-          }),
+          ...kafkaMessage(accountId, wireEvent(accountId, 'COURSE_ENROLLMENT')),
           headers: { traceparent: `00-${producerTraceId}-${randomBytes(8).toString('hex')}-01` },
         },
       ],
