@@ -199,7 +199,7 @@ describe('event ingestion: Kafka → events, lane items, lane wake-ups', () => {
     await expectRealtimeLaneWokenOnce(webhookId);
   });
 
-  it('stores a repeated eventId once with one lane item, whether repeated in the same batch or a later one', async () => {
+  it('stores a repeated event (same eventId and timestamp) once with one lane item, whether repeated in the same batch or a later one', async () => {
     const accountId = newAccount();
     const webhookId = await insertWebhook(db, { accountId, events: ['COURSE_ENROLLMENT'] });
     const event = wireEvent(accountId, 'COURSE_ENROLLMENT');
@@ -214,6 +214,25 @@ describe('event ingestion: Kafka → events, lane items, lane wake-ups', () => {
     expect(await storedEventCount(accountId)).toBe(2);
     expect(await laneEventIds(webhookId, 'REALTIME')).toEqual([event.eventId, marker.eventId]);
     await expectRealtimeLaneWokenOnce(webhookId);
+  });
+
+  it('takes an eventId repeated with another timestamp for another event: its timestamp is part of what names it', async () => {
+    const accountId = newAccount();
+    const webhookId = await insertWebhook(db, { accountId, events: ['COURSE_ENROLLMENT'] });
+    const first = wireEvent(accountId, 'COURSE_ENROLLMENT', {
+      timestamp: Date.parse('2026-01-02T03:04:05.000Z'),
+    });
+    const later = { ...first, timestamp: Date.parse('2026-01-02T03:04:06.000Z') };
+
+    await produce(accountId, [first, later, later]);
+    await waitForEvents(accountId, 2);
+
+    const rows = await db.query<{ occurred_at: string }>(
+      `SELECT occurred_at FROM events WHERE account_id = $1 ORDER BY occurred_at`,
+      [accountId],
+    );
+    expect(rows.rows.map((row) => Number(row.occurred_at))).toEqual([first.timestamp, later.timestamp]);
+    expect(await laneEventIds(webhookId, 'REALTIME')).toEqual([first.eventId, first.eventId]);
   });
 
   it('creates nothing for inactive, disabled, deleted or unsubscribed webhooks, nor for another account', async () => {

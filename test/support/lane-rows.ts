@@ -3,6 +3,13 @@ import type { Client } from 'pg';
 /** A pg Client or Pool: what these helpers need of it. */
 type Sql = Pick<Client, 'query'>;
 
+/**
+ * What an item copies from its event when added (lane-append.repository.ts): the event's timestamp,
+ * which with its id names it in the partitioned events table, and its size in a request body. Read
+ * from an events row aliased `e`.
+ */
+export const ITEM_EVENT_COLUMNS = `e.occurred_at, lane_event_body_bytes(e.data_bytes, e.data, e.event_id, e.event_name, e.event_info)`;
+
 export interface LaneItemRows {
   webhookId: string;
   accountId: number;
@@ -24,9 +31,10 @@ export interface LaneItemRows {
 export async function insertLaneItemRows(sql: Sql, rows: LaneItemRows): Promise<number[]> {
   const released = rows.released ?? rows.kind === 'REALTIME';
   const result = await sql.query(
-    `INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, redelivery_of, created_at)
-     SELECT $1, $2, t.event_pk, $3, $4, $5
-       FROM unnest($6::bigint[]) WITH ORDINALITY AS t(event_pk, ord) ORDER BY t.ord
+    `INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, redelivery_of, created_at, event_occurred_at, body_bytes)
+     SELECT $1, $2, t.event_pk, $3, $4, $5, ${ITEM_EVENT_COLUMNS}
+       FROM unnest($6::bigint[]) WITH ORDINALITY AS t(event_pk, ord) JOIN events e ON e.id = t.event_pk
+      ORDER BY t.ord
      RETURNING id`,
     [
       rows.webhookId,
@@ -72,13 +80,14 @@ export async function insertDeliveredItems(sql: Sql, delivered: DeliveredItems):
     `DELETE FROM lane_items li USING lanes l
       WHERE l.webhook_id = $1 AND l.kind = $2 AND li.webhook_id = l.webhook_id AND li.kind = l.kind
         AND li.id > l.claimed_upto
-     RETURNING li.id, li.event_pk, li.account_id, li.redelivery_of, li.body_bytes, li.created_at`,
+     RETURNING li.id, li.event_pk, li.event_occurred_at, li.account_id, li.redelivery_of, li.body_bytes, li.created_at`,
     lane,
   );
   const items = await sql.query(
-    `INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, created_at)
-     SELECT $1, $2, t.event_pk, $3, now() - make_interval(days => $5)
-       FROM unnest($4::bigint[]) WITH ORDINALITY AS t(event_pk, ord) ORDER BY t.ord
+    `INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, created_at, event_occurred_at, body_bytes)
+     SELECT $1, $2, t.event_pk, $3, now() - make_interval(days => $5), ${ITEM_EVENT_COLUMNS}
+       FROM unnest($4::bigint[]) WITH ORDINALITY AS t(event_pk, ord) JOIN events e ON e.id = t.event_pk
+      ORDER BY t.ord
      RETURNING id`,
     [...lane, delivered.accountId, delivered.eventPks, delivered.ageDays ?? 0],
   );
@@ -95,10 +104,10 @@ export async function insertDeliveredItems(sql: Sql, delivered: DeliveredItems):
   );
   const again = [...waiting.rows].sort((a, b) => Number(a.id) - Number(b.id));
   await sql.query(
-    `INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, redelivery_of, body_bytes, created_at)
-     SELECT $1, $2, t.event_pk, t.account_id, t.redelivery_of, t.body_bytes, t.created_at
-       FROM unnest($3::bigint[], $4::bigint[], $5::uuid[], $6::int[], $7::timestamptz[])
-            WITH ORDINALITY AS t(event_pk, account_id, redelivery_of, body_bytes, created_at, ord)
+    `INSERT INTO lane_items (webhook_id, kind, event_pk, event_occurred_at, account_id, redelivery_of, body_bytes, created_at)
+     SELECT $1, $2, t.event_pk, t.event_occurred_at, t.account_id, t.redelivery_of, t.body_bytes, t.created_at
+       FROM unnest($3::bigint[], $8::bigint[], $4::bigint[], $5::uuid[], $6::int[], $7::timestamptz[])
+            WITH ORDINALITY AS t(event_pk, event_occurred_at, account_id, redelivery_of, body_bytes, created_at, ord)
       ORDER BY t.ord`,
     [
       ...lane,
@@ -107,6 +116,7 @@ export async function insertDeliveredItems(sql: Sql, delivered: DeliveredItems):
       again.map((row) => row.redelivery_of),
       again.map((row) => row.body_bytes),
       again.map((row) => row.created_at),
+      again.map((row) => row.event_occurred_at),
     ],
   );
 }

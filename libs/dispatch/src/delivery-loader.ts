@@ -65,7 +65,7 @@ export class DeliveryLoader {
                 e.event_id, e.event_name, e.occurred_at, e.event_info, e.data::text AS data, e.trace_parent
            FROM deliveries d
            LEFT JOIN delivery_events de ON de.delivery_id = d.id AND d.status IN ${OPEN_DELIVERY_STATUSES_SQL}
-           LEFT JOIN events e ON e.id = de.event_pk
+           LEFT JOIN events e ON e.id = de.event_pk AND e.occurred_at = de.event_occurred_at
           WHERE d.id = ANY($1::uuid[])
           ORDER BY d.id, de.position`,
           [[...new Set(ids)]],

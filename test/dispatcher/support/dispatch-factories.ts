@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { enqueueLaneWakeUps } from '@lms/queue-contract';
-import { insertDeliveredItems, insertWebhookRow } from '@lms/testing';
+import { ITEM_EVENT_COLUMNS, insertDeliveredItems, insertWebhookRow } from '@lms/testing';
 import { SecretCipher } from '@lms/webhook-domain';
 import type { Queue } from 'bull';
 import { Pool } from 'pg';
@@ -133,8 +133,8 @@ export class DispatchFactories {
     const released = input.released ?? kind === 'REALTIME';
     const { rows } = await this.pool.query<{ last: string | null }>(
       `WITH items AS (
-         INSERT INTO lane_items (webhook_id, kind, event_pk, account_id)
-         SELECT $1, $2, e.id, e.account_id
+         INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, event_occurred_at, body_bytes)
+         SELECT $1, $2, e.id, e.account_id, ${ITEM_EVENT_COLUMNS}
            FROM unnest($3::bigint[]) WITH ORDINALITY AS t(pk, ord) JOIN events e ON e.id = t.pk
           ORDER BY t.ord
          RETURNING id

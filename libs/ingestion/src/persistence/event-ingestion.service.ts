@@ -166,7 +166,7 @@ function byRecord(events: readonly SourcedEvent[]): SourcedEvent[][] {
 function uniqueInKeyOrder(events: readonly SourcedEvent[]): SourcedEvent[] {
   const byKey = new Map<string, SourcedEvent>();
   for (const source of events) {
-    const key = eventKey(source.event.accountId, source.event.eventId);
+    const key = eventKey(source.event);
     if (!byKey.has(key)) byKey.set(key, source);
   }
   return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, source]) => source);
@@ -187,7 +187,7 @@ function laneTargets(
   const targets: LaneTarget[] = [];
   const seen = new Set<string>();
   for (const { event } of events) {
-    const key = eventKey(event.accountId, event.eventId);
+    const key = eventKey(event);
     if (seen.has(key)) continue;
     seen.add(key);
     for (const subscription of subscriptionsByAccount.get(event.accountId) ?? []) {
@@ -195,6 +195,7 @@ function laneTargets(
       targets.push({
         accountId: event.accountId,
         eventId: event.eventId,
+        occurredAt: event.timestamp,
         webhookId: subscription.webhookId,
         kind: event.realtime ? 'REALTIME' : 'BATCH',
         order: targets.length,
@@ -204,6 +205,10 @@ function laneTargets(
   return targets;
 }
 
-function eventKey(accountId: number, eventId: string): string {
-  return `${accountId}\u0000${eventId}`;
+/**
+ * What names one stored event: its account, id and timestamp (the dedupe key of `events`, which is
+ * partitioned by the timestamp). A record read again carries all three unchanged.
+ */
+function eventKey(event: { accountId: number; eventId: string; timestamp: number }): string {
+  return `${event.accountId}\u0000${event.eventId}\u0000${event.timestamp}`;
 }

@@ -63,7 +63,7 @@ const SUMMARY_COLUMNS = `
   d.last_attempt_at, d.last_status_code, d.last_error, d.cancelled_by, d.redelivery_of, d.created_at,
   d.created_at::text AS created_at_text, d.updated_at, d.delivered_at, w.status AS webhook_status,
   (SELECT array_agg(DISTINCT e.event_name ORDER BY e.event_name)
-     FROM delivery_events de JOIN events e ON e.id = de.event_pk WHERE de.delivery_id = d.id) AS event_names`;
+     FROM delivery_events de JOIN events e ON e.id = de.event_pk AND e.occurred_at = de.event_occurred_at WHERE de.delivery_id = d.id) AS event_names`;
 
 /**
  * Delivery-log queries. Every one joins the webhook and filters by account and `deleted_at IS NULL`,
@@ -104,7 +104,9 @@ export class DeliveryLogRepository {
     if (filter.status) add((p) => `d.status = ${p}`, filter.status);
     if (filter.eventName) {
       add(
-        (p) => `EXISTS (SELECT 1 FROM delivery_events de JOIN events e ON e.id = de.event_pk
+        (
+          p,
+        ) => `EXISTS (SELECT 1 FROM delivery_events de JOIN events e ON e.id = de.event_pk AND e.occurred_at = de.event_occurred_at
                          WHERE de.delivery_id = d.id AND e.event_name = ${p})`,
         filter.eventName,
       );
@@ -155,7 +157,7 @@ export class DeliveryLogRepository {
       data_json: string;
     }> = await this.dataSource.query(
       `SELECT e.id AS event_pk, e.event_id, e.event_name, e.occurred_at, e.event_info, e.data::text AS data_json
-           FROM delivery_events de JOIN events e ON e.id = de.event_pk
+           FROM delivery_events de JOIN events e ON e.id = de.event_pk AND e.occurred_at = de.event_occurred_at
           WHERE de.delivery_id = $1 ORDER BY de.position`,
       [deliveryId],
     );

@@ -24,6 +24,8 @@ export interface IngestedEvent {
 export interface LaneTarget {
   accountId: number;
   eventId: string;
+  /** The event's timestamp: with the account and event id, what names one stored event. */
+  occurredAt: number;
   webhookId: string;
   kind: DeliveryKind;
   order: number;
@@ -89,21 +91,21 @@ const STORE_INGESTED_BATCH = `
     SELECT t.account_id, t.event_id, t.event_name, t.realtime, t.occurred_at, t.event_info, t.data::json, octet_length(t.data), t.source_partition, t.source_offset, t.trace_parent
       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::boolean[], $5::bigint[], $6::text[], $7::text[], $8::int[], $9::bigint[], $15::text[])
         AS t(account_id, event_id, event_name, realtime, occurred_at, event_info, data, source_partition, source_offset, trace_parent)
-    ON CONFLICT (account_id, event_id) DO NOTHING
-    RETURNING id, account_id, event_id,
+    ON CONFLICT (account_id, event_id, occurred_at) DO NOTHING
+    RETURNING id, account_id, event_id, occurred_at,
               lane_event_body_bytes(data_bytes, data, event_id, event_name, event_info) AS body_bytes
   ),
   targets AS (
-    SELECT t.webhook_id, t.kind, e.id AS event_pk, e.account_id, e.body_bytes, t.ord
-      FROM unnest($10::bigint[], $11::text[], $12::uuid[], $13::text[], $14::int[])
-        AS t(account_id, event_id, webhook_id, kind, ord)
-      JOIN new_events e ON e.account_id = t.account_id AND e.event_id = t.event_id
+    SELECT t.webhook_id, t.kind, e.id AS event_pk, e.occurred_at, e.account_id, e.body_bytes, t.ord
+      FROM unnest($10::bigint[], $11::text[], $16::bigint[], $12::uuid[], $13::text[], $14::int[])
+        AS t(account_id, event_id, occurred_at, webhook_id, kind, ord)
+      JOIN new_events e ON e.account_id = t.account_id AND e.event_id = t.event_id AND e.occurred_at = t.occurred_at
       JOIN webhooks w ON w.id = t.webhook_id AND w.status = 'ACTIVE' AND w.deleted_at IS NULL
   ),
   locked AS (${LOCK_LANES(`SELECT webhook_id, kind FROM targets`)}),
   appended AS (
-    INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, body_bytes)
-    SELECT t.webhook_id, t.kind, t.event_pk, t.account_id, t.body_bytes
+    INSERT INTO lane_items (webhook_id, kind, event_pk, event_occurred_at, account_id, body_bytes)
+    SELECT t.webhook_id, t.kind, t.event_pk, t.occurred_at, t.account_id, t.body_bytes
       FROM targets t JOIN locked l ON l.webhook_id = t.webhook_id AND l.kind = t.kind
      ORDER BY t.ord
     RETURNING webhook_id, kind
@@ -147,6 +149,7 @@ export class LaneAppendRepository {
       targets.map((target) => target.kind),
       targets.map((target) => target.order),
       events.map((event) => event.traceParent ?? null),
+      targets.map((target) => target.occurredAt),
     ]);
     return { inserted: row.inserted, appended: row.appended, woken: row.woken };
   }
@@ -199,12 +202,13 @@ export class LaneAppendRepository {
     options: { releaseNow: boolean; redeliveryOf?: string },
   ): Promise<{ appended: number; woken: WokenLane[] }> {
     if (eventPks.length === 0) return { appended: 0, woken: [] };
-    // The lane row first, then the items' ids (LOCK_LANES), both held until the caller commits.
+    // The lane row first, then the items' ids (LOCK_LANES), both held until the caller commits. The
+    // events are found by id alone, which probes each day's partition of events: admin requests only.
     await manager.query(LOCK_LANES(`VALUES ($1::uuid, $2::text)`), [lane.webhookId, lane.kind]);
     const [added] = await manager.query<Array<{ appended: number; last: string | null }>>(
       `WITH added AS (
-         INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, redelivery_of, body_bytes)
-         SELECT $1, $2, e.id, e.account_id, $4,
+         INSERT INTO lane_items (webhook_id, kind, event_pk, event_occurred_at, account_id, redelivery_of, body_bytes)
+         SELECT $1, $2, e.id, e.occurred_at, e.account_id, $4,
                 lane_event_body_bytes(e.data_bytes, e.data, e.event_id, e.event_name, e.event_info)
            FROM unnest($3::bigint[]) WITH ORDINALITY AS t(event_pk, ord)
            JOIN events e ON e.id = t.event_pk

@@ -23,11 +23,12 @@ describe('lane plans on a large lane log', () => {
   let dataSource: DataSource;
   let busy: string;
   let empty: string;
+  let webhook: () => Promise<string>;
 
   beforeAll(async () => {
     database = await createTestDatabase('lane_plans');
     dataSource = await openMigratedDataSource(database);
-    const webhook = async () => {
+    webhook = async () => {
       const id = randomUUID();
       await insertWebhookRow(dataSource, {
         id,
@@ -49,9 +50,10 @@ describe('lane plans on a large lane log', () => {
       `WITH e AS (
          INSERT INTO events (account_id, event_id, event_name, realtime, occurred_at, data)
          SELECT $1, 'plan-' || g, 'COURSE_COMPLETED', true, g, '{"n": 1}'::json FROM generate_series(1, $2::int) g
-         RETURNING id)
-       INSERT INTO lane_items (webhook_id, kind, event_pk, account_id)
-       SELECT w, 'REALTIME', e.id, $1 FROM e CROSS JOIN unnest(ARRAY[$3::uuid, $4::uuid]) w ORDER BY e.id, w`,
+         RETURNING id, occurred_at)
+       INSERT INTO lane_items (webhook_id, kind, event_pk, event_occurred_at, account_id, body_bytes)
+       SELECT w, 'REALTIME', e.id, e.occurred_at, $1, 200 FROM e CROSS JOIN unnest(ARRAY[$3::uuid, $4::uuid]) w
+        ORDER BY e.id, w`,
       [ACCOUNT, ITEMS_PER_LANE, busy, other],
     );
     await dataSource.query(
@@ -68,8 +70,11 @@ describe('lane plans on a large lane log', () => {
     await database?.drop();
   });
 
-  /** Runs `sql` on a session that logs every plan (nested ones too) back to it; answers the plans. */
-  async function plansOf(sql: string, parameters: unknown[]): Promise<string[]> {
+  /**
+   * Runs `sql` on a session that logs every plan (nested ones too) back to it; answers the plans. With
+   * `analyze`, the plans carry what ran (loops) and both calls are rolled back.
+   */
+  async function plansOf(sql: string, parameters: unknown[], analyze = false): Promise<string[]> {
     const client = new Client({ connectionString: database.url });
     await client.connect();
     const plans: string[] = [];
@@ -82,8 +87,11 @@ describe('lane plans on a large lane log', () => {
       await client.query('SET auto_explain.log_nested_statements = on');
       await client.query('SET plan_cache_mode = force_generic_plan');
       await client.query('SET client_min_messages = log');
+      if (analyze) await client.query('SET auto_explain.log_analyze = on');
       // Twice: the second call runs the plans plpgsql cached from the first.
+      if (analyze) await client.query('BEGIN');
       await client.query(sql, parameters);
+      if (analyze) await client.query('ROLLBACK');
       plans.length = 0;
       await client.query('BEGIN');
       await client.query(sql, parameters);
@@ -116,6 +124,50 @@ describe('lane plans on a large lane log', () => {
       expect(access).toMatch(/\| (Index|Recheck) Cond: \(\(webhook_id = /);
     }
     expect(plans.join('\n')).not.toMatch(/Hash Join|Gather|Seq Scan on (lane_items|events)\b/);
+  });
+
+  it('the claim reads each event from its own day’s partition of events, however many days are kept', async () => {
+    const spread = await webhook();
+    const DAYS = 6;
+    await dataSource.query(
+      `SELECT event_partitions_create((now() AT TIME ZONE 'UTC')::date - g) FROM generate_series(1, $1::int) g`,
+      [DAYS],
+    );
+    // One event on each of the last DAYS days, in its lane.
+    await dataSource.query(
+      `WITH e AS (
+         INSERT INTO events (account_id, event_id, event_name, realtime, occurred_at, data)
+         SELECT $1, 'spread-' || g, 'COURSE_COMPLETED', true,
+                event_day_start_ms((now() AT TIME ZONE 'UTC')::date - g) + 1000, '{"n": 1}'::json
+           FROM generate_series(1, $2::int) g
+         RETURNING id, occurred_at)
+       INSERT INTO lane_items (webhook_id, kind, event_pk, event_occurred_at, account_id, body_bytes)
+       SELECT $3, 'REALTIME', e.id, e.occurred_at, $1, 200 FROM e ORDER BY e.id`,
+      [ACCOUNT, DAYS, spread],
+    );
+    await dataSource.query(`UPDATE lanes SET busy = true WHERE webhook_id = $1 AND kind = 'REALTIME'`, [
+      spread,
+    ]);
+
+    const plans = await plansOf(
+      `SELECT * FROM lane_claim(ARRAY[$1::uuid], ARRAY['REALTIME'], 100, NULL, NULL)`,
+      [spread],
+      true,
+    );
+
+    // Every probe of an events partition, with how often it ran: one event each, in its day only.
+    const probes = plans
+      .join('\n')
+      .split('\n')
+      .flatMap((line) => {
+        const scan = / on (events_\w+)\b.*?(?:loops=(\d+)|\(never executed\))/.exec(line);
+        return scan ? [{ partition: scan[1], loops: Number(scan[2] ?? 0) }] : [];
+      });
+    const ran = probes.filter((probe) => probe.loops > 0);
+    expect(ran).toHaveLength(DAYS);
+    for (const probe of ran)
+      expect(probe).toMatchObject({ partition: expect.stringMatching(/^events_p\d{8}$/), loops: 1 });
+    expect(new Set(ran.map((probe) => probe.partition)).size).toBe(DAYS);
   });
 
   it('an outcome plans and opens only the partitions its requests are in, however many days are kept', async () => {

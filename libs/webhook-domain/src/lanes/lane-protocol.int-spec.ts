@@ -77,6 +77,7 @@ describe('lane protocol v2/v3: claim, and record-and-claim in one round trip', (
       events.map((event, order) => ({
         accountId: event.accountId,
         eventId: event.eventId,
+        occurredAt: event.occurredAt,
         webhookId: lane.webhookId,
         kind: lane.kind,
         order,

@@ -12,6 +12,7 @@ import { ClaimReceivedAt1764800000400 } from './1764800000400-claim-received-at'
 import { PartitionedDeliveryLog1764800000500 } from './1764800000500-partitioned-delivery-log';
 import { LanePlans1764800000600 } from './1764800000600-lane-plans';
 import { OutcomePruning1764800000700 } from './1764800000700-outcome-pruning';
+import { PartitionedEvents1764800000800 } from './1764800000800-partitioned-events';
 
 /** Listed, not globbed: bundled builds have no migrations folder to scan. Append new ones at the end. */
 export const WEBHOOK_DOMAIN_MIGRATIONS = [
@@ -29,4 +30,5 @@ export const WEBHOOK_DOMAIN_MIGRATIONS = [
   PartitionedDeliveryLog1764800000500,
   LanePlans1764800000600,
   OutcomePruning1764800000700,
+  PartitionedEvents1764800000800,
 ];

@@ -157,8 +157,8 @@ describe('migration: partitioned delivery log', () => {
     expect(days[0].day).toBe(today);
     expect(days).toHaveLength(2);
     await dataSource.query(
-      `INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, body_bytes)
-       VALUES ($1, 'REALTIME', $2, 7, 100)`,
+      `INSERT INTO lane_items (webhook_id, kind, event_pk, event_occurred_at, account_id, body_bytes)
+       SELECT $1, 'REALTIME', id, occurred_at, 7, 100 FROM events WHERE id = $2`,
       [webhookId, eventPks[0]],
     );
     await dataSource.query(`UPDATE deliveries SET status = 'DEAD' WHERE id = $1`, [legacy.open]);
