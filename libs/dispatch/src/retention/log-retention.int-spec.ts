@@ -15,6 +15,9 @@ function utcDay(offset: number): string {
 
 const partitionName = (table: string, day: string) => `${table}_p${day.replaceAll('-', '')}`;
 
+/** The first Unix ms of UTC day `day` (YYYY-MM-DD): where its events partition starts. */
+const dayStartMs = (day: string) => Date.parse(`${day}T00:00:00Z`);
+
 /** The retention scheduler on the real schema: partitions ahead, whole days dropped, what must stay stays. */
 describe('LogRetention (partitioned delivery log)', () => {
   let database: TestDatabase;
@@ -31,14 +34,22 @@ describe('LogRetention (partitioned delivery log)', () => {
   const ids = async (sql: string, params: unknown[] = []) =>
     (await dataSource.query<Array<{ id: string }>>(sql, params)).map((row) => String(row.id)).sort();
 
-  const insertEvent = async (eventId: string, ageDays: number): Promise<string> => {
+  /** An event received `ageDays` ago; its timestamp (partition key) is 0 unless given: the default partition. */
+  const insertEvent = async (eventId: string, ageDays: number, occurredAt = 0): Promise<string> => {
     const [row] = await dataSource.query<Array<{ id: string }>>(
       `INSERT INTO events (account_id, event_id, event_name, realtime, occurred_at, data, received_at)
-       VALUES ($1, $2, 'COURSE_ENROLLMENT', true, 0, '{}', now() - make_interval(days => $3)) RETURNING id`,
-      [accountId, eventId, ageDays],
+       VALUES ($1, $2, 'COURSE_ENROLLMENT', true, $4, '{}', now() - make_interval(days => $3)) RETURNING id`,
+      [accountId, eventId, ageDays, occurredAt],
     );
     return String(row.id);
   };
+  const partitionOf = async (table: string, id: string) =>
+    (
+      await dataSource.query<Array<{ part: string }>>(
+        `SELECT tableoid::regclass::text AS part FROM ${table} WHERE id = $1`,
+        [id],
+      )
+    )[0]?.part;
   /**
    * A delivery of one event, made `ageDays` ago (its id says when, as the lane step makes it), with one
    * attempt; its event is its range of one consumed lane item (lane protocol v3).
@@ -128,8 +139,8 @@ describe('LogRetention (partitioned delivery log)', () => {
     const retryingDelivery = await insertDelivery(retried, 'RETRYING', 10);
     const waiting = await insertEvent('old-waiting-in-batch', 10);
     await dataSource.query(
-      `INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, created_at)
-       VALUES ($1, 'BATCH', $2, $3, now() - interval '10 days')`,
+      `INSERT INTO lane_items (webhook_id, kind, event_pk, event_occurred_at, account_id, body_bytes, created_at)
+       VALUES ($1, 'BATCH', $2, 0, $3, 200, now() - interval '10 days')`,
       [webhookId, waiting, accountId],
     );
     const recent = await insertEvent('recent', 1);
@@ -223,6 +234,86 @@ describe('LogRetention (partitioned delivery log)', () => {
     expect(await ids(`SELECT event_pk AS id FROM delivery_events WHERE delivery_id = $1`, [stray])).toEqual([
       event,
     ]);
+  });
+
+  it('creates the events partitions of the days ahead, moving in the events the default partition holds for them', async () => {
+    const tomorrow = utcDay(LOG_PARTITION_DAYS_AHEAD);
+    await dataSource.query(`SELECT event_partitions_drop($1::date)`, [tomorrow]);
+    // A producer whose clock runs ahead: tomorrow's event, while tomorrow has no partition.
+    const early = await insertEvent('clock-ahead', 0, dayStartMs(tomorrow) + 60_000);
+    expect(await partitionOf('events', early)).toBe('events_default');
+
+    const result = await retention.runOnce();
+
+    expect(result?.partitionsCreated).toEqual([tomorrow]);
+    expect(await partitionOf('events', early)).toBe(partitionName('events', tomorrow));
+  });
+
+  it('drops an events day older than the retention whole, keeping the events lane items still name', async () => {
+    const oldDay = utcDay(-9);
+    await dataSource.query(`SELECT event_partitions_create($1::date), log_partitions_create($1::date)`, [
+      oldDay,
+    ]);
+    const hook = randomUUID();
+    await dataSource.query(
+      `INSERT INTO webhooks (id, account_id, name, target_url, auth_type, events, status)
+       VALUES ($1, $2, 'retention 3', 'https://93.184.215.14/', 'NONE', '{COURSE_ENROLLMENT}', 'ACTIVE')`,
+      [hook, accountId],
+    );
+    const at = dayStartMs(oldDay) + 3_600_000;
+    // Sent 9 days ago: its request and lane item expire, and so does the event.
+    const sent = await insertEvent('day-sent', 9, at);
+    await insertDelivery(sent, 'SUCCEEDED', 9, undefined, hook);
+    // Replayed yesterday: the delivery log still shows it.
+    const replayed = await insertEvent('day-replayed', 9, at + 1);
+    const replay = await insertDelivery(replayed, 'SUCCEEDED', 1, undefined, hook);
+    // Still waiting for its BATCH release.
+    const waiting = await insertEvent('day-waiting', 9, at + 2);
+    await dataSource.query(
+      `INSERT INTO lane_items (webhook_id, kind, event_pk, event_occurred_at, account_id, body_bytes, created_at)
+       VALUES ($1, 'BATCH', $2, $3, $4, 200, now() - interval '9 days')`,
+      [hook, waiting, at + 2, accountId],
+    );
+    expect(await partitionOf('events', sent)).toBe(partitionName('events', oldDay));
+
+    const result = await retention.runOnce();
+
+    expect(result).toMatchObject({ eventPartitionsDropped: [oldDay], eventsKept: 2 });
+    expect(await exists(partitionName('events', oldDay))).toBe(false);
+    expect(await ids(`SELECT id FROM events WHERE id = ANY($1)`, [[sent, replayed, waiting]])).toEqual(
+      [replayed, waiting].sort(),
+    );
+    expect(await partitionOf('events', replayed)).toBe('events_default');
+    // Found from the request's items by the events' whole key, as the delivery log reads them.
+    expect(
+      await ids(
+        `SELECT e.id FROM delivery_events de
+           JOIN events e ON e.id = de.event_pk AND e.occurred_at = de.event_occurred_at
+          WHERE de.delivery_id = $1`,
+        [replay],
+      ),
+    ).toEqual([replayed]);
+  });
+
+  it('leaves an events day it cannot lock within a second (ingestion writing) to the next run', async () => {
+    const oldDay = utcDay(-11);
+    await dataSource.query(`SELECT event_partitions_create($1::date)`, [oldDay]);
+    await insertEvent('busy-events-day', 11, dayStartMs(oldDay));
+    const writer = dataSource.createQueryRunner();
+    await writer.connect();
+    try {
+      await writer.startTransaction();
+      await writer.query(`SELECT count(*) FROM events`);
+      const busy = await retention.runOnce();
+      expect(busy).toMatchObject({ eventPartitionsDropped: [], partitionsDeferred: [oldDay] });
+      await writer.commitTransaction();
+    } finally {
+      await writer.release();
+    }
+    expect(await exists(partitionName('events', oldDay))).toBe(true);
+
+    expect((await retention.runOnce())?.eventPartitionsDropped).toEqual([oldDay]);
+    expect(await exists(partitionName('events', oldDay))).toBe(false);
   });
 
   it('leaves a day whose tables it cannot lock within a second to the next run, and drops it then', async () => {

@@ -28,18 +28,23 @@ const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 const MAX_CHUNKS_PER_RUN = 200;
 
 export interface LogRetentionResult {
-  /** Days (YYYY-MM-DD) whose partitions this run created. */
+  /** Days (YYYY-MM-DD) whose partitions (of the delivery log, of events, or both) this run created. */
   partitionsCreated: string[];
-  /** Days whose partitions this run dropped. */
+  /** Days whose delivery log partitions (deliveries, attempts) this run dropped. */
   partitionsDropped: string[];
+  /** Days whose events partition this run dropped. */
+  eventPartitionsDropped: string[];
   /** Days whose partitions could not be changed this run (lock not granted in time): tried next run. */
   partitionsDeferred: string[];
   /** Rows of still-open deliveries moved out of dropped partitions (into the default partitions). */
   openRowsKept: number;
+  /** Events of dropped days that lane items still name, moved into the default partition of events. */
+  eventsKept: number;
   /** Deliveries deleted row by row from the default partitions (ids from before time-ordered ids). */
   deliveries: number;
   /** Consumed lane items deleted (behind their lane's cursor, in no remaining request). */
   laneItems: number;
+  /** Events deleted row by row from the default partition (timestamps outside every day's partition). */
   events: number;
   /** Time spent on partitions (create ahead, drop expired) and on row deletes, in ms. */
   partitionsMs: number;
@@ -98,24 +103,26 @@ const DELETE_OLD_LANE_ITEMS = `
          (SELECT json_build_object('webhookId', d.webhook_id, 'kind', d.kind, 'id', d.id::text)
             FROM doomed d ORDER BY d.webhook_id DESC, d.kind DESC, d.id DESC LIMIT 1) AS last`;
 
-// Events are not partitioned (their dedupe key would have to include the partition key): old events
-// no lane item names any more (so no remaining request and no lane) go row by row.
+// Events are partitioned by their own timestamp (event-partitions-sql.ts) and dropped a day at a time;
+// the default partition holds timestamps outside every day's partition and the events kept from
+// dropped days: old ones no lane item names any more (so no remaining request and no lane) go row by row.
 const DELETE_OLD_EVENTS = chunkDelete(
-  'events',
+  'events_default',
   'id',
-  `SELECT e.id FROM events e
+  `SELECT e.id FROM events_default e
     WHERE e.id > $2::bigint AND e.received_at < now() - make_interval(days => $1)
-      AND NOT EXISTS (SELECT 1 FROM lane_items li WHERE li.event_pk = e.id)
+      AND NOT EXISTS (SELECT 1 FROM lane_items li WHERE li.event_occurred_at = e.occurred_at AND li.event_pk = e.id)
     ORDER BY e.id LIMIT ${CHUNK}`,
 );
 
 /**
  * Keeps the delivery log bounded: on RETENTION_CRON, by one dispatcher replica at a time (a session
- * advisory lock), it creates the next days' partitions of deliveries, attempts and delivery events,
- * drops the partitions of days entirely older than RETENTION_DAYS (keeping the rows of deliveries
- * still open), and deletes what is not partitioned (old rows of the default partitions, then old
- * consumed lane items no remaining request names, then old events no lane item names) in bounded
- * chunks. The partition layout is described in the PartitionedDeliveryLog migration.
+ * advisory lock), it creates the next days' partitions of deliveries, attempts and events, drops the
+ * delivery log's partitions of days entirely older than RETENTION_DAYS (keeping the rows of deliveries
+ * still open), deletes old rows of the default partitions and old consumed lane items no remaining
+ * request names in bounded chunks, and then drops the events partitions of expired days (keeping the
+ * events lane items still name). The layouts are described in the PartitionedDeliveryLog and
+ * PartitionedEvents migrations.
  */
 @Injectable()
 export class LogRetention implements OnApplicationBootstrap, OnModuleDestroy {
@@ -137,11 +144,14 @@ export class LogRetention implements OnApplicationBootstrap, OnModuleDestroy {
       async () => {
         const result = await this.runOnce();
         if (!result) return;
-        const { partitionsCreated, partitionsDropped, partitionsDeferred, deliveries, laneItems, events } =
-          result;
-        if (partitionsCreated.length + partitionsDropped.length + deliveries + laneItems + events > 0) {
+        const { partitionsCreated, partitionsDropped, eventPartitionsDropped, partitionsDeferred } = result;
+        const { deliveries, laneItems, events, eventsKept } = result;
+        const changed = partitionsCreated.length + partitionsDropped.length + eventPartitionsDropped.length;
+        if (changed + deliveries + laneItems + events > 0) {
           this.logger.log(
-            `partitions created ${partitionsCreated.join(', ') || 'none'}, dropped ${partitionsDropped.join(', ') || 'none'}; ` +
+            `partitions created ${partitionsCreated.join(', ') || 'none'}, ` +
+              `delivery log days dropped ${partitionsDropped.join(', ') || 'none'}, ` +
+              `event days dropped ${eventPartitionsDropped.join(', ') || 'none'} (${eventsKept} events kept); ` +
               `deleted ${deliveries} deliveries, ${laneItems} lane items and ${events} events`,
           );
         }
@@ -171,8 +181,10 @@ export class LogRetention implements OnApplicationBootstrap, OnModuleDestroy {
         const result: LogRetentionResult = {
           partitionsCreated: [],
           partitionsDropped: [],
+          eventPartitionsDropped: [],
           partitionsDeferred: [],
           openRowsKept: 0,
+          eventsKept: 0,
           deliveries: 0,
           laneItems: 0,
           events: 0,
@@ -199,7 +211,17 @@ export class LogRetention implements OnApplicationBootstrap, OnModuleDestroy {
           await runner.query('DROP TABLE retention_lane_bounds');
         }
         result.events = await this.deleteInChunks(runner, DELETE_OLD_EVENTS, days, '0');
-        result.rowDeletesMs = Math.round(performance.now() - partitionsDone);
+        const rowsDone = performance.now();
+        result.rowDeletesMs = Math.round(rowsDone - partitionsDone);
+        // After the lane items: an event of an expired day that an item still names is kept, so the
+        // items that can go must be gone first (or the whole day would be copied to the default).
+        await runner.query(`SET lock_timeout = '${LOCK_TIMEOUT}'`);
+        try {
+          await this.dropExpiredEvents(runner, days, result);
+        } finally {
+          await runner.query('RESET lock_timeout');
+        }
+        result.partitionsMs += Math.round(performance.now() - rowsDone);
         return result;
       },
       'session',
@@ -213,12 +235,11 @@ export class LogRetention implements OnApplicationBootstrap, OnModuleDestroy {
     )) as Array<{ day: string }>;
     for (const { day } of days) {
       const created = await this.partitionChange(runner, day, result, async () => {
-        const [row] = (await runner.query(`SELECT log_partitions_create($1::date) AS created`, [
-          day,
-        ])) as Array<{
-          created: boolean;
-        }>;
-        return row.created;
+        const [row] = (await runner.query(
+          `SELECT log_partitions_create($1::date) AS log, event_partitions_create($1::date) AS events`,
+          [day],
+        )) as Array<{ log: boolean; events: boolean }>;
+        return row.log || row.events;
       });
       if (created) result.partitionsCreated.push(day);
     }
@@ -253,6 +274,34 @@ export class LogRetention implements OnApplicationBootstrap, OnModuleDestroy {
         return true;
       });
       if (dropped) result.partitionsDropped.push(day);
+    }
+  }
+
+  /**
+   * Events partitions of days whose whole range (event time) is older than the cutoff. Dropped with
+   * events locked: no lane item can be added for an event of the day while the kept ones are chosen.
+   */
+  private async dropExpiredEvents(
+    runner: QueryRunner,
+    retentionDays: number,
+    result: LogRetentionResult,
+  ): Promise<void> {
+    const days = (await runner.query(
+      `SELECT to_char(d, 'YYYY-MM-DD') AS day FROM event_partition_days() d
+        WHERE (d + 1)::timestamp AT TIME ZONE 'UTC' <= now() - make_interval(days => $1)
+        ORDER BY d`,
+      [retentionDays],
+    )) as Array<{ day: string }>;
+    for (const { day } of days) {
+      const dropped = await this.partitionChange(runner, day, result, async () => {
+        await runner.query(`LOCK TABLE events IN ACCESS EXCLUSIVE MODE`);
+        const [row] = (await runner.query(`SELECT event_partitions_drop($1::date) AS kept`, [day])) as Array<{
+          kept: string;
+        }>;
+        result.eventsKept += Number(row.kept);
+        return true;
+      });
+      if (dropped) result.eventPartitionsDropped.push(day);
     }
   }
 
