@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 
 /** Which retention the bench measures (kept in the results file). */
 export const RETENTION_IMPLEMENTATION =
-  'partitions dropped per UTC day (deliveries, attempts, delivery events); events and default-partition rows by chunked DELETE (libs/dispatch LogRetention)';
+  'partitions dropped per UTC day (deliveries and attempts by delivery id, events by event time); consumed lane items and default-partition rows by chunked DELETE (libs/dispatch LogRetention)';
 
 /** Runs retention until a run removes nothing more; answers what each run did. */
 export async function runRetention(dataSource: DataSource, retentionDays: number): Promise<unknown[]> {
@@ -16,6 +16,9 @@ export async function runRetention(dataSource: DataSource, retentionDays: number
   for (;;) {
     const result = await retention.runOnce();
     runs.push(result);
-    if (!result || result.partitionsDropped.length + result.deliveries + result.events === 0) return runs;
+    if (!result) return runs;
+    const { partitionsDropped, eventPartitionsDropped, deliveries, laneItems, events } = result;
+    if (partitionsDropped.length + eventPartitionsDropped.length + deliveries + laneItems + events === 0)
+      return runs;
   }
 }

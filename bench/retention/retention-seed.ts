@@ -21,7 +21,8 @@ const CHUNK = 100_000;
  * one attempt. Adapts to the schema it finds, so the same seed serves the schema before and after
  * partitioning: delivery ids are time-ordered (`uuidv7_at`) when that function exists, and a request's
  * events are `delivery_events` rows when that is a table, or lane item ranges when deliveries carry
- * `first_item_id`/`last_item_id` (lane protocol v3).
+ * `first_item_id`/`last_item_id` (lane protocol v3); events get day partitions and lane items their
+ * events' timestamps when events are partitioned.
  */
 export async function seedDeliveredHistory(sql: Client, plan: RetentionSeedPlan): Promise<void> {
   await sql.query(
@@ -32,13 +33,13 @@ export async function seedDeliveredHistory(sql: Client, plan: RetentionSeedPlan)
   const schema = await readSchemaShape(sql);
   const nowMs = Date.now();
   const dayMs = 86_400_000;
+  // The partitions the retention scheduler would have created while those days were ahead.
+  const days = `generate_series((now() AT TIME ZONE 'UTC')::date - $1::int - 1, (now() AT TIME ZONE 'UTC')::date, '1 day') d`;
   if (schema.timeOrderedIds) {
-    // The partitions the retention scheduler would have created while those days were ahead.
-    await sql.query(
-      `SELECT log_partitions_create(d::date)
-         FROM generate_series((now() AT TIME ZONE 'UTC')::date - $1::int - 1, (now() AT TIME ZONE 'UTC')::date, '1 day') d`,
-      [plan.oldAgeDays],
-    );
+    await sql.query(`SELECT log_partitions_create(d::date) FROM ${days}`, [plan.oldAgeDays]);
+  }
+  if (schema.partitionedEvents) {
+    await sql.query(`SELECT event_partitions_create(d::date) FROM ${days}`, [plan.oldAgeDays]);
   }
   // Old history spread over one day ending `oldAgeDays` ago; the recent tail over the last hour.
   await seedRange(sql, schema, plan, 0, plan.oldEvents, nowMs - plan.oldAgeDays * dayMs - dayMs, dayMs);
@@ -47,17 +48,25 @@ export async function seedDeliveredHistory(sql: Client, plan: RetentionSeedPlan)
 
 interface SchemaShape {
   timeOrderedIds: boolean;
+  /** events partitioned by day, lane items carrying their events' timestamps (PartitionedEvents). */
+  partitionedEvents: boolean;
   deliveryEventsTable: boolean;
   itemRanges: boolean;
 }
 
 async function readSchemaShape(sql: Client): Promise<SchemaShape> {
-  const { rows } = await sql.query<{ v7: boolean; de_table: boolean; ranges: boolean }>(`
+  const { rows } = await sql.query<{ v7: boolean; events_p: boolean; de_table: boolean; ranges: boolean }>(`
     SELECT to_regproc('uuidv7_at') IS NOT NULL AS v7,
+           to_regproc('event_partitions_create') IS NOT NULL AS events_p,
            EXISTS (SELECT 1 FROM pg_class WHERE relname = 'delivery_events' AND relkind IN ('r', 'p')) AS de_table,
            EXISTS (SELECT 1 FROM information_schema.columns
                     WHERE table_name = 'deliveries' AND column_name = 'first_item_id') AS ranges`);
-  return { timeOrderedIds: rows[0].v7, deliveryEventsTable: rows[0].de_table, itemRanges: rows[0].ranges };
+  return {
+    timeOrderedIds: rows[0].v7,
+    partitionedEvents: rows[0].events_p,
+    deliveryEventsTable: rows[0].de_table,
+    itemRanges: rows[0].ranges,
+  };
 }
 
 async function seedRange(
@@ -90,11 +99,12 @@ async function seedRange(
     const newId = schema.timeOrderedIds ? 'uuidv7_at(g.at)' : 'gen_random_uuid()';
     if (schema.itemRanges) {
       // Lane protocol v3: consumed lane items stay; a delivery names its range of them.
+      const eventKey = schema.partitionedEvents ? ['event_occurred_at, ', 'e.occurred_at, '] : ['', ''];
       await sql.query(
         `CREATE TEMP TABLE seed_items ON COMMIT DROP AS
          WITH inserted AS (
-           INSERT INTO lane_items (webhook_id, kind, event_pk, account_id, body_bytes, created_at)
-           SELECT $1, 'REALTIME', e.id, $2, 300, e.received_at FROM seed_events e ORDER BY e.id
+           INSERT INTO lane_items (webhook_id, kind, event_pk, ${eventKey[0]}account_id, body_bytes, created_at)
+           SELECT $1, 'REALTIME', e.id, ${eventKey[1]}$2, 300, e.received_at FROM seed_events e ORDER BY e.id
            RETURNING id, event_pk)
          SELECT i.id AS item_id, e.n, e.received_at FROM inserted i JOIN seed_events e ON e.id = i.event_pk`,
         [WEBHOOK_ID, ACCOUNT_ID],
