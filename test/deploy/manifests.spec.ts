@@ -30,11 +30,12 @@ import { exportedMetricCatalogue } from './support/metric-catalogue';
 import { checkPromql } from './support/promql-check';
 import { scrapeTargetLabels } from './support/scrape-labels';
 import { unknownFieldFinder } from './support/unknown-fields';
+import { variablesReadBy } from './support/variables-read-by';
 
 interface AppManifest {
   app: 'admin-api' | 'event-ingestion' | 'dispatcher';
   deployment: string;
-  load: (env: Record<string, string>) => CommonConfig;
+  load: (env: Record<string, string | undefined>) => CommonConfig;
 }
 
 const APPS: AppManifest[] = [
@@ -163,12 +164,21 @@ describe('deploy/: rendered Kubernetes manifests', () => {
       'REDIS_URL',
       'SECRETS_ENCRYPTION_KEY',
     ]);
-    expect(secretNames('lms-webhooks-event-ingestion')).toEqual(['DATABASE_URL', 'REDIS_URL']);
+    // Ingestion uses no Redis: it is not handed REDIS_URL.
+    expect(secretNames('lms-webhooks-event-ingestion')).toEqual(['DATABASE_URL']);
     expect(secretNames('lms-webhooks-dispatcher')).toEqual([
       'DATABASE_URL',
       'REDIS_URL',
       'SECRETS_ENCRYPTION_KEY',
     ]);
+    // ...and no credential its config never reads: a key an app holds for nothing is one more place to leak it.
+    for (const { deployment, load } of APPS) {
+      const read = variablesReadBy(load);
+      expect({ deployment, unread: secretNames(deployment).filter((name) => !read.has(name)) }).toEqual({
+        deployment,
+        unread: [],
+      });
+    }
   });
 
   it.each(APPS)(

@@ -4,12 +4,8 @@ import { AdminAuthModule } from '@lms/auth';
 import type { AdminApiConfig } from '@lms/config';
 import { ObservabilityModule } from '@lms/observability';
 import { AdminAccessGuard } from '@lms/role-guards';
-import {
-  DatabaseModule,
-  DEFAULT_MAX_REPLAY_EVENTS,
-  DeliveryLogModule,
-  WebhookManagementModule,
-} from '@lms/webhook-domain';
+import { DatabaseModule, DEFAULT_MAX_REPLAY_EVENTS, DeliveryLogModule } from '@lms/webhook-domain';
+import { WebhookManagementModule } from '@lms/webhook-domain/admin';
 import { adminConsoleStaticModules, findAdminConsoleDir } from './console/admin-console-static';
 import { DeliveriesController } from './deliveries/deliveries.controller';
 import { EventTypesController } from './event-types/event-types.controller';

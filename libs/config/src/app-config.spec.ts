@@ -104,6 +104,44 @@ describe('app config', () => {
     );
   });
 
+  it('reads REDIS_URL and QUEUE_PREFIX for the admin API and dispatcher, which use Redis, and refuses a bad URL', () => {
+    const expected = { url: 'rediss://cache.internal:6380', queuePrefix: 'stack-b' };
+    const redisEnv = { REDIS_URL: expected.url, QUEUE_PREFIX: expected.queuePrefix };
+    expect(loadAdminApiConfig(validAdminEnv(redisEnv)).redis).toEqual(expected);
+    expect(loadDispatcherConfig({ NODE_ENV: 'test', ...redisEnv }).redis).toEqual(expected);
+    expect(loadDispatcherConfig({ NODE_ENV: 'test' }).redis).toEqual({
+      url: 'redis://127.0.0.1:6379',
+      queuePrefix: 'lmsw',
+    });
+    expect(problemsOf(() => loadAdminApiConfig(validAdminEnv({ REDIS_URL: 'http://x' })))).toEqual([
+      'REDIS_URL',
+    ]);
+    expect(problemsOf(() => loadDispatcherConfig({ NODE_ENV: 'test', REDIS_URL: 'http://x' }))).toEqual([
+      'REDIS_URL',
+    ]);
+  });
+
+  it('boots ingestion without REDIS_URL or QUEUE_PREFIX, and never reads them (it queues nothing)', () => {
+    const read: string[] = [];
+    const recording = new Proxy<Record<string, string | undefined>>(
+      { NODE_ENV: 'production', REDIS_URL: 'http://not-redis', QUEUE_PREFIX: '' },
+      {
+        get(target, name) {
+          if (typeof name === 'string') read.push(name);
+          return target[name as string];
+        },
+      },
+    );
+    expect(loadIngestionConfig(recording)).not.toHaveProperty('redis');
+    expect(read).toEqual(expect.arrayContaining(['NODE_ENV', 'DATABASE_URL', 'KAFKA_BROKERS']));
+    expect(read).not.toContain('REDIS_URL');
+    expect(read).not.toContain('QUEUE_PREFIX');
+
+    const withoutRedis = loadIngestionConfig({ NODE_ENV: 'production' });
+    expect(withoutRedis).not.toHaveProperty('redis');
+    expect(withoutRedis.env).toBe('production');
+  });
+
   it('derives the DLQ topic from the events topic', () => {
     expect(loadIngestionConfig({ KAFKA_EVENTS_TOPIC: 'x.events' }).kafka.dlqTopic).toBe('x.events.dlq');
   });

@@ -63,10 +63,11 @@ export interface CommonConfig {
    */
   bindHost?: string;
   database: DatabaseConfig;
-  redis: RedisConfig;
 }
 
 export interface AdminApiConfig extends CommonConfig {
+  /** The per-account and per-client rate limits are counted here, across replicas. */
+  redis: RedisConfig;
   /** maxLifetimeMs: a token whose `exp` lies further ahead than this is refused, whatever signed it. */
   jwt: { secret?: string; publicKey?: string; issuer?: string; audience?: string; maxLifetimeMs: number };
   secretsKey: Buffer;
@@ -123,6 +124,8 @@ export interface RetryConfig {
 }
 
 export interface DispatcherConfig extends CommonConfig {
+  /** Bull: retries, deferrals and recovery jobs; the per-webhook rate limit. */
+  redis: RedisConfig;
   secretsKey: Buffer;
   delivery: DeliveryHttpConfig;
   concurrency: number;
@@ -170,10 +173,17 @@ function readCommon(reader: EnvReader, portVariable: string, defaultPort: number
       poolSize: reader.int('DATABASE_POOL_SIZE', 10, { min: 1, max: 200 }),
       migrateOnBoot: reader.bool('MIGRATE_ON_BOOT', true),
     },
-    redis: {
-      url: reader.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
-      queuePrefix: reader.string('QUEUE_PREFIX', 'lmsw'),
-    },
+  };
+}
+
+/**
+ * Admin API and dispatcher only. Ingestion queues nothing (its commits wake lanes through Postgres), so
+ * it does not read REDIS_URL or QUEUE_PREFIX and a bad or missing value cannot stop it.
+ */
+function readRedis(reader: EnvReader): RedisConfig {
+  return {
+    url: reader.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    queuePrefix: reader.string('QUEUE_PREFIX', 'lmsw'),
   };
 }
 
@@ -282,6 +292,7 @@ export function loadAdminApiConfig(env: Record<string, string | undefined> = pro
   if (common.env === 'production') checkProductionJwt(reader, jwt);
   const config: AdminApiConfig = {
     ...common,
+    redis: readRedis(reader),
     jwt,
     secretsKey: readSecretsKey(reader, common.env),
     delivery: readDeliveryHttp(reader),
@@ -427,6 +438,7 @@ export function loadDispatcherConfig(
   const common = readCommon(reader, 'DISPATCHER_PORT', 3002);
   const config: DispatcherConfig = {
     ...common,
+    redis: readRedis(reader),
     secretsKey: readSecretsKey(reader, common.env),
     delivery: readDeliveryHttp(reader),
     concurrency: reader.int('DISPATCH_CONCURRENCY', 100, { min: 1, max: 10_000 }),

@@ -2,13 +2,12 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   DeliveryLogService,
-  RedeliverCommand,
-  type AdminActor,
   type DeliveryDetailView,
   type DeliveryPage,
   type ReplayResult,
   type RedeliveryResult,
 } from '@lms/webhook-domain';
+import { RedeliverCommand, type AdminActor } from '@lms/webhook-domain/admin';
 import {
   ApiAuthenticatedErrors,
   ApiConflict,

@@ -1,6 +1,6 @@
 import { createParamDecorator, ExecutionContext, UnauthorizedException } from '@nestjs/common';
 import type { AdminPrincipal } from '@lms/auth';
-import type { AdminActor } from '@lms/webhook-domain';
+import type { AdminActor } from '@lms/webhook-domain/admin';
 
 /**
  * Who acts, for which account: the verified token's `accountId` and `sub`, as the commands take them.

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional, IntersectionType, PartialType, PickType } from '@nestjs/swagger';
 import { IsString, MaxLength } from 'class-validator';
-import { TestUnsavedWebhookCommand, type AdminActor } from '@lms/webhook-domain';
+import { TestUnsavedWebhookCommand, type AdminActor } from '@lms/webhook-domain/admin';
 import { IsOptionalNotNull } from '../http/is-optional-not-null.decorator';
 import { CreateWebhookDto } from '../webhooks/dto/create-webhook.dto';
 

@@ -5,7 +5,7 @@ import {
   TestSendUseCase,
   type AdminActor,
   type TestSendResult,
-} from '@lms/webhook-domain';
+} from '@lms/webhook-domain/admin';
 import {
   ApiAuthenticatedErrors,
   ApiJsonBodyErrors,

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import type { AdminApiConfig } from '@lms/config';
 import { DEFAULT_USER_AGENT } from '@lms/http-delivery';
-import { TestSendModule } from '@lms/webhook-domain';
+import { TestSendModule } from '@lms/webhook-domain/admin';
 import { WebhookTestController } from './webhook-test.controller';
 
 /** The test-send routes; the use case and its sender (configured as the dispatcher's) live in the domain. */

@@ -9,15 +9,17 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import {
-  DeleteWebhookCommand,
-  RotateSigningSecretCommand,
-  WebhookManagementService,
   WebhookSignatureService,
-  type AdminActor,
   type SigningSecretFile,
   type WebhookDetailView,
   type WebhookView,
 } from '@lms/webhook-domain';
+import {
+  DeleteWebhookCommand,
+  RotateSigningSecretCommand,
+  WebhookManagementService,
+  type AdminActor,
+} from '@lms/webhook-domain/admin';
 import {
   ApiAuthenticatedErrors,
   ApiConflict,

@@ -1,5 +1,4 @@
 export * from './delivery-cursor';
-export * from './delivery-log-commands';
 export * from './delivery-log-views';
 export * from './delivery-log.module';
 export * from './delivery-log.service';

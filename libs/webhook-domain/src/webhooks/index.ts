@@ -1,12 +1,7 @@
 export * from './target-url-policy';
-export * from './webhook-commands';
 export * from './webhook-credentials-reader';
 export * from './webhook-lifecycle';
 export * from './webhook-management-options';
-export * from './webhook-management.module';
-export * from './webhook-management.service';
 export * from './webhook-signature.service';
 export * from './webhook-view';
 export { WebhookRepository, type StoredSendTarget } from './webhook.repository';
-export * from './test-send.module';
-export * from './test-send.use-case';

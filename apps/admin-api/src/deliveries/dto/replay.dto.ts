@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt } from 'class-validator';
-import { ReplayCommand, type AdminActor } from '@lms/webhook-domain';
+import { ReplayCommand, type AdminActor } from '@lms/webhook-domain/admin';
 import { coded } from '../../http/validation-detail-codes';
 import { INSTANT_MESSAGE, INSTANT_SCHEMA, toInstant } from './instant';
 

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsOptional } from 'class-validator';
-import { CreateWebhookCommand, type AdminActor } from '@lms/webhook-domain';
+import { CreateWebhookCommand, type AdminActor } from '@lms/webhook-domain/admin';
 import { IsOptionalNotNull } from '../../http/is-optional-not-null.decorator';
 import { WebhookAuthenticationDto } from './webhook-authentication.dto';
 import {

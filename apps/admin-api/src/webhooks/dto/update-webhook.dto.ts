@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, ValidateIf } from 'class-validator';
-import { UpdateWebhookCommand, type AdminActor } from '@lms/webhook-domain';
+import { UpdateWebhookCommand, type AdminActor } from '@lms/webhook-domain/admin';
 import { IsOptionalNotNull } from '../../http/is-optional-not-null.decorator';
 import { WebhookAuthenticationDto } from './webhook-authentication.dto';
 import {

@@ -8,7 +8,7 @@ import {
   ValidateIf,
   type ValidationOptions,
 } from 'class-validator';
-import type { WebhookAuthenticationInput } from '@lms/webhook-domain';
+import type { WebhookAuthenticationInput } from '@lms/webhook-domain/admin';
 import { coded } from '../../http/validation-detail-codes';
 
 export const AUTHENTICATION_TYPES = ['NONE', 'BASIC', 'SIGNATURE'] as const;

@@ -18,7 +18,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { NO_CONTROL_CHARACTERS, NO_CONTROL_CHARACTERS_EXCEPT_WHITESPACE } from '../../http/text-rules';
-import { MAX_EVENTS_PER_REQUEST, MAX_IN_FLIGHT } from '@lms/webhook-domain';
+import { MAX_EVENTS_PER_REQUEST, MAX_IN_FLIGHT } from '@lms/webhook-domain/admin';
 import { IsOptionalNotNull } from '../../http/is-optional-not-null.decorator';
 import { coded } from '../../http/validation-detail-codes';
 import { WebhookAuthenticationDto } from './webhook-authentication.dto';
