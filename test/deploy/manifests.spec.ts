@@ -13,6 +13,7 @@ import {
   loadIngestionConfig,
   type CommonConfig,
 } from '@lms/config';
+import { variablesReadBy } from '@lms/testing';
 import { KubernetesObject } from './support/kustomize-renderer';
 import {
   Container,
@@ -30,7 +31,6 @@ import { exportedMetricCatalogue } from './support/metric-catalogue';
 import { checkPromql } from './support/promql-check';
 import { scrapeTargetLabels } from './support/scrape-labels';
 import { unknownFieldFinder } from './support/unknown-fields';
-import { variablesReadBy } from './support/variables-read-by';
 
 interface AppManifest {
   app: 'admin-api' | 'event-ingestion' | 'dispatcher';

@@ -16,3 +16,4 @@ export * from './private-redis';
 export * from './otlp-receiver';
 export * from './lane-wake-announcements';
 export * from './migrated-data-source';
+export * from './variables-read-by';

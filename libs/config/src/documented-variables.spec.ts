@@ -1,28 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { variablesReadBy } from '@lms/testing';
 import { loadAdminApiConfig, loadDispatcherConfig, loadIngestionConfig } from './app-config';
 
 const ROOT = path.resolve(__dirname, '../../..');
-
-/** Every variable a loader reads, found by handing it an environment that records each look-up. */
-function variablesReadBy(load: (env: Record<string, string | undefined>) => unknown): Set<string> {
-  const read = new Set<string>();
-  const recording = new Proxy<Record<string, string | undefined>>(
-    { NODE_ENV: 'development' },
-    {
-      get(target, name) {
-        if (typeof name === 'string') read.add(name);
-        return target[name as string];
-      },
-    },
-  );
-  try {
-    load(recording);
-  } catch {
-    // A loader reads every variable before it reports what is missing: the reads are what count here.
-  }
-  return read;
-}
 
 /**
  * The README's configuration table and .env.example are the operator's contract: a variable an app
@@ -34,7 +15,7 @@ describe('documented configuration', () => {
   const variables = [
     ...new Set(
       [loadAdminApiConfig, loadIngestionConfig, loadDispatcherConfig].flatMap((load) => [
-        ...variablesReadBy(load),
+        ...variablesReadBy(load, 'development'),
       ]),
     ),
   ].sort();
