@@ -115,6 +115,50 @@ const DELETE_OLD_EVENTS = chunkDelete(
     ORDER BY e.id LIMIT ${CHUNK}`,
 );
 
+/** What differs between the two partitioned families whose expired days retention drops. */
+interface PartitionFamily {
+  /** The SQL function listing the days the family has partitions for. */
+  daysFunction: 'log_partition_days' | 'event_partition_days';
+  /** The tables locked before a day's kept rows are chosen, in the order their writers take them. */
+  lockedTables: (runner: QueryRunner) => Promise<string[]>;
+  /** The SQL function dropping one day; answers the rows it kept (moved to the default partitions). */
+  dropFunction: 'log_partitions_drop' | 'event_partitions_drop';
+  recordDropped: (result: LogRetentionResult, day: string, kept: number) => void;
+}
+
+/**
+ * Deliveries and attempts: the parents' locks first, in one order (the dispatcher writes deliveries,
+ * then attempts), so nobody writes a row of an open delivery while it moves to the default partition.
+ */
+const DELIVERY_LOG_FAMILY: PartitionFamily = {
+  daysFunction: 'log_partition_days',
+  lockedTables: async (runner) =>
+    (
+      (await runner.query(`SELECT name FROM log_partitioned_tables() ORDER BY ord`)) as Array<{
+        name: string;
+      }>
+    ).map((table) => table.name),
+  dropFunction: 'log_partitions_drop',
+  recordDropped: (result, day, kept) => {
+    result.partitionsDropped.push(day);
+    result.openRowsKept += kept;
+  },
+};
+
+/**
+ * Events, by event time: locked so no lane item can be added for an event of the day while the ones
+ * lane items still name are chosen.
+ */
+const EVENTS_FAMILY: PartitionFamily = {
+  daysFunction: 'event_partition_days',
+  lockedTables: async () => ['events'],
+  dropFunction: 'event_partitions_drop',
+  recordDropped: (result, day, kept) => {
+    result.eventPartitionsDropped.push(day);
+    result.eventsKept += kept;
+  },
+};
+
 /**
  * Keeps the delivery log bounded: on RETENTION_CRON, by one dispatcher replica at a time (a session
  * advisory lock), it creates the next days' partitions of deliveries, attempts and events, drops the
@@ -195,7 +239,7 @@ export class LogRetention implements OnApplicationBootstrap, OnModuleDestroy {
         await runner.query(`SET lock_timeout = '${LOCK_TIMEOUT}'`);
         try {
           await this.createAhead(runner, result);
-          await this.dropExpired(runner, days, result);
+          await this.dropExpired(runner, days, result, DELIVERY_LOG_FAMILY);
         } finally {
           await runner.query('RESET lock_timeout');
         }
@@ -217,7 +261,7 @@ export class LogRetention implements OnApplicationBootstrap, OnModuleDestroy {
         // items that can go must be gone first (or the whole day would be copied to the default).
         await runner.query(`SET lock_timeout = '${LOCK_TIMEOUT}'`);
         try {
-          await this.dropExpiredEvents(runner, days, result);
+          await this.dropExpired(runner, days, result, EVENTS_FAMILY);
         } finally {
           await runner.query('RESET lock_timeout');
         }
@@ -245,63 +289,36 @@ export class LogRetention implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** Days whose whole range is older than the cutoff: the newest row they can hold is past retention. */
+  /**
+   * Drops the family's days whose whole range is older than the cutoff (the newest row they can hold
+   * is past retention), each in its own transaction with the family's tables locked first.
+   */
   private async dropExpired(
     runner: QueryRunner,
     retentionDays: number,
     result: LogRetentionResult,
+    family: PartitionFamily,
   ): Promise<void> {
     const days = (await runner.query(
-      `SELECT to_char(d, 'YYYY-MM-DD') AS day FROM log_partition_days() d
+      `SELECT to_char(d, 'YYYY-MM-DD') AS day FROM ${family.daysFunction}() d
         WHERE (d + 1)::timestamp AT TIME ZONE 'UTC' <= now() - make_interval(days => $1)
         ORDER BY d`,
       [retentionDays],
     )) as Array<{ day: string }>;
     for (const { day } of days) {
+      let kept = 0;
       const dropped = await this.partitionChange(runner, day, result, async () => {
-        // The parents' locks first, in one order (the dispatcher writes deliveries, then attempts):
-        // nobody writes a row of an open delivery while it moves to the default partition.
-        const tables = (await runner.query(
-          `SELECT name FROM log_partitioned_tables() ORDER BY ord`,
-        )) as Array<{
-          name: string;
-        }>;
-        await runner.query(`LOCK TABLE ${tables.map((t) => t.name).join(', ')} IN ACCESS EXCLUSIVE MODE`);
-        const [row] = (await runner.query(`SELECT log_partitions_drop($1::date) AS kept`, [day])) as Array<{
+        const tables = await family.lockedTables(runner);
+        await runner.query(`LOCK TABLE ${tables.join(', ')} IN ACCESS EXCLUSIVE MODE`);
+        const [row] = (await runner.query(`SELECT ${family.dropFunction}($1::date) AS kept`, [
+          day,
+        ])) as Array<{
           kept: string;
         }>;
-        result.openRowsKept += Number(row.kept);
+        kept = Number(row.kept);
         return true;
       });
-      if (dropped) result.partitionsDropped.push(day);
-    }
-  }
-
-  /**
-   * Events partitions of days whose whole range (event time) is older than the cutoff. Dropped with
-   * events locked: no lane item can be added for an event of the day while the kept ones are chosen.
-   */
-  private async dropExpiredEvents(
-    runner: QueryRunner,
-    retentionDays: number,
-    result: LogRetentionResult,
-  ): Promise<void> {
-    const days = (await runner.query(
-      `SELECT to_char(d, 'YYYY-MM-DD') AS day FROM event_partition_days() d
-        WHERE (d + 1)::timestamp AT TIME ZONE 'UTC' <= now() - make_interval(days => $1)
-        ORDER BY d`,
-      [retentionDays],
-    )) as Array<{ day: string }>;
-    for (const { day } of days) {
-      const dropped = await this.partitionChange(runner, day, result, async () => {
-        await runner.query(`LOCK TABLE events IN ACCESS EXCLUSIVE MODE`);
-        const [row] = (await runner.query(`SELECT event_partitions_drop($1::date) AS kept`, [day])) as Array<{
-          kept: string;
-        }>;
-        result.eventsKept += Number(row.kept);
-        return true;
-      });
-      if (dropped) result.eventPartitionsDropped.push(day);
+      if (dropped) family.recordDropped(result, day, kept);
     }
   }
 
