@@ -115,6 +115,16 @@ const DELETE_OLD_EVENTS = chunkDelete(
     ORDER BY e.id LIMIT ${CHUNK}`,
 );
 
+/** Partition changes wait at most LOCK_TIMEOUT for their locks while `work` runs on this session. */
+async function withLockTimeout(runner: QueryRunner, work: () => Promise<void>): Promise<void> {
+  await runner.query(`SET lock_timeout = '${LOCK_TIMEOUT}'`);
+  try {
+    await work();
+  } finally {
+    await runner.query('RESET lock_timeout');
+  }
+}
+
 /** What differs between the two partitioned families whose expired days retention drops. */
 interface PartitionFamily {
   /** The SQL function listing the days the family has partitions for. */
@@ -236,13 +246,10 @@ export class LogRetention implements OnApplicationBootstrap, OnModuleDestroy {
           rowDeletesMs: 0,
         };
         const started = performance.now();
-        await runner.query(`SET lock_timeout = '${LOCK_TIMEOUT}'`);
-        try {
+        await withLockTimeout(runner, async () => {
           await this.createAhead(runner, result);
           await this.dropExpired(runner, days, result, DELIVERY_LOG_FAMILY);
-        } finally {
-          await runner.query('RESET lock_timeout');
-        }
+        });
         const partitionsDone = performance.now();
         result.partitionsMs = Math.round(partitionsDone - started);
         result.deliveries = await this.deleteInChunks(runner, DELETE_OLD_DEFAULT_DELIVERIES, days, NIL_UUID);
@@ -259,12 +266,7 @@ export class LogRetention implements OnApplicationBootstrap, OnModuleDestroy {
         result.rowDeletesMs = Math.round(rowsDone - partitionsDone);
         // After the lane items: an event of an expired day that an item still names is kept, so the
         // items that can go must be gone first (or the whole day would be copied to the default).
-        await runner.query(`SET lock_timeout = '${LOCK_TIMEOUT}'`);
-        try {
-          await this.dropExpired(runner, days, result, EVENTS_FAMILY);
-        } finally {
-          await runner.query('RESET lock_timeout');
-        }
+        await withLockTimeout(runner, () => this.dropExpired(runner, days, result, EVENTS_FAMILY));
         result.partitionsMs += Math.round(performance.now() - rowsDone);
         return result;
       },
