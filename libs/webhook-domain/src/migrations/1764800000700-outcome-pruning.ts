@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { laneSql } from '../lanes/lane-sql';
+import { laneSql, laneSqlFunction } from '../lanes/lane-sql';
 
 /**
  * The outcome statement reads only the partitions its requests are in (lanes/sql/outcome-pruning.sql):
@@ -16,10 +16,6 @@ export class OutcomePruning1764800000700 implements MigrationInterface {
   async down(queryRunner: QueryRunner): Promise<void> {
     // attempt-trace-ids.sql's lane_record_outcomes again (only it: the file's lane_record_and_claim is
     // older than the one in place).
-    const file = laneSql('attempt-trace-ids.sql');
-    const start = file.indexOf('CREATE OR REPLACE FUNCTION lane_record_outcomes(');
-    const end = file.indexOf('$$ LANGUAGE sql;', start);
-    if (start < 0 || end < 0) throw new Error('attempt-trace-ids.sql: lane_record_outcomes was not found');
-    await queryRunner.query(file.slice(start, end + '$$ LANGUAGE sql;'.length));
+    await queryRunner.query(laneSqlFunction('attempt-trace-ids.sql', 'lane_record_outcomes', 'sql'));
   }
 }

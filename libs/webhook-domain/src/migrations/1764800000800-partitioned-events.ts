@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { laneSql } from '../lanes/lane-sql';
+import { laneSql, laneSqlFunction } from '../lanes/lane-sql';
 import { DELIVERY_EVENTS_VIEW } from './1764800000000-lane-protocol-v3';
 import { DROP_EVENT_PARTITION_FUNCTIONS, EVENT_PARTITION_FUNCTIONS } from './event-partitions-sql';
 
@@ -90,7 +90,7 @@ export class PartitionedEvents1764800000800 implements MigrationInterface {
     await queryRunner.query(`DROP VIEW delivery_events`);
     await queryRunner.query(DELIVERY_EVENTS_VIEW);
     await queryRunner.query(laneSql('lane-plans.sql'));
-    await queryRunner.query(functionFrom(laneSql('lane-protocol-v3.sql'), 'advance_lane', 'plpgsql'));
+    await queryRunner.query(laneSqlFunction('lane-protocol-v3.sql', 'advance_lane', 'plpgsql'));
 
     await renameOutOfTheWay(queryRunner, 'events', 'events_partitioned');
     await queryRunner.query(
@@ -142,13 +142,4 @@ async function renameOutOfTheWay(runner: QueryRunner, table: string, to: string)
   for (const { name } of indexes) {
     await runner.query(`ALTER INDEX ${name} RENAME TO ${name.replace(new RegExp(`^${table}_`), `${to}_`)}`);
   }
-}
-
-/** One `CREATE OR REPLACE FUNCTION name(...)` statement out of a lane SQL file. */
-function functionFrom(file: string, name: string, language: 'sql' | 'plpgsql'): string {
-  const start = file.indexOf(`CREATE OR REPLACE FUNCTION ${name}(`);
-  const endMark = `$$ LANGUAGE ${language};`;
-  const end = file.indexOf(endMark, start);
-  if (start < 0 || end < 0) throw new Error(`${name} was not found in its lane SQL file`);
-  return file.slice(start, end + endMark.length);
 }
